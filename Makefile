@@ -1,0 +1,50 @@
+# Tracker — the two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run serve test lint install translations compile-translations clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed compile-translations
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d tracker/translations
+
+## make run: the app on its embedded SQLite database with the Quảng Ninh demo data.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) tracker demo
+	@echo "Demo logins (username password):"; cat instance/demo-logins.txt 2>/dev/null || true
+	@echo "Tracker: http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+## make translations: re-extract messages and update the catalogs (then translate vi).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project Tracker -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -q -i tracker/translations/messages.pot -d tracker/translations \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -q -d tracker/translations
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,53 @@
+"""Factories: rows made through the same services users go through."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tracker.auth.service import create_user
+from tracker.clock import now
+from tracker.extensions import db
+
+_seq = itertools.count(1)
+ICT = ZoneInfo("Asia/Ho_Chi_Minh")
+PASSWORD = "correct horse battery"
+
+
+def ict(*args) -> datetime:
+    """A moment in Vietnam's time, e.g. ict(2026, 11, 18, 15, 59, 59)."""
+    return datetime(*args, tzinfo=ICT)
+
+
+def make_user(username, role, unit, password=PASSWORD, **kw):
+    return create_user(None, username=username, password=password, role=role, unit=unit, **kw)
+
+
+def task_input(lead_unit, **overrides) -> dict:
+    """A complete "6 rõ" task as an admin would enter it."""
+    today = date(2026, 11, 18)
+    n = next(_seq)
+    data = {
+        "title": f"Số hoá hồ sơ lưu trữ #{n}",
+        "description": "Số hoá hồ sơ, tài liệu tiếp nhận sau sắp xếp.",
+        "lead_unit_id": lead_unit.id,
+        "owner_name": "Chủ tịch UBND xã",
+        "start_date": (today - timedelta(days=7)).isoformat(),
+        "deadline": (today + timedelta(days=30)).isoformat(),
+        "leader_in_charge": "Phó Chủ tịch UBND tỉnh",
+        "expected_output": "Kho hồ sơ điện tử",
+        "assigning_authority": "Ban Chỉ đạo tỉnh",
+        "source_doc_number": "05-TB/BCĐ",
+        "source_doc_date": (today - timedelta(days=30)).isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def make_task(admin, lead_unit, *, at=None, **overrides):
+    from tracker.tasks.service import create_task
+
+    task = create_task(admin, task_input(lead_unit, **overrides), now=at or now())
+    db.session.commit()
+    return task

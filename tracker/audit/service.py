@@ -1,0 +1,47 @@
+"""Writing the audit trail: the only way rows get into it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import Enum
+
+from tracker.audit.models import AuditEntry
+from tracker.extensions import db
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def record(task, actor, action: str, *, at: datetime, field: str | None = None,
+           old=None, new=None, note: str | None = None) -> AuditEntry:
+    entry = AuditEntry(
+        task_id=task.id if task is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        at=at,
+        action=action,
+        field=field,
+        old_value=_text(old),
+        new_value=_text(new),
+        note=note,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_changes(task, actor, action: str, changes: dict[str, tuple], *, at: datetime,
+                   note: str | None = None) -> None:
+    """One entry per changed field: `changes` maps field → (old, new)."""
+    for field, (old, new) in changes.items():
+        record(task, actor, action, at=at, field=field, old=old, new=new, note=note)
+
+
+def snapshot(values: dict) -> str:
+    return json.dumps({k: _text(v) for k, v in values.items()}, ensure_ascii=False, sort_keys=True)

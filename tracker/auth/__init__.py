@@ -1,0 +1,1 @@
+"""Users, login sessions and the scope rule (who may see which units)."""

@@ -1,0 +1,90 @@
+"""Users, their login sessions and failed-login records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import system_now
+from tracker.extensions import db
+from tracker.types import UTCDateTime
+from tracker.units.models import Unit
+
+
+class Role(StrEnum):
+    """What a user does; where they may do it is their home unit's subtree."""
+
+    ADMIN = "admin"  # quản trị: units, users, calendar, assigns tasks
+    SUPERVISOR = "supervisor"  # tổ công tác / cơ quan thường trực
+    MEMBER = "member"  # cán bộ đơn vị: posts the daily update
+    VIEWER = "viewer"  # lãnh đạo: read-only
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+    # Flask-Login: the id stored in the cookie is the *session* token, not the user id,
+    # so that logging out or deactivating a user ends the session on the server.
+    session_token = None  # set per instance by the session loader
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A server-side login session; the cookie carries a token whose hash is kept here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """One failed login, kept to throttle guessing per username and per address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+    )

@@ -1,0 +1,74 @@
+"""Log in and log out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from tracker import clock
+from tracker.auth.forms import LoginForm
+from tracker.auth.sessions import (
+    authenticate,
+    clear_failures,
+    end_session,
+    is_throttled,
+    start_session,
+)
+from tracker.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
+            return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        now = clock.now()
+        username = form.username.data.strip().lower()
+        address = request.remote_addr or "unknown"
+        if is_throttled(username, address, now=now):
+            flash(_("Too many failed attempts. Please wait a few minutes and try again."),
+                  "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(username, form.password.data, address, now=now)
+        if user is None:
+            db.session.commit()  # keep the failed attempt
+            flash(_("Wrong username or password, or the account is deactivated."), "error")
+            status = 401
+        else:
+            next_url = _safe_next(request.args.get("next"))
+            session.clear()  # a fresh session: nothing carried over from before login
+            start_session(user, now=now, user_agent=request.headers.get("User-Agent"))
+            clear_failures(username)
+            db.session.commit()
+            login_user(user)
+            return redirect(next_url)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    end_session(current_user.get_id())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,66 @@
+"""Settings, read from the environment with sensible defaults for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(value: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: `DATABASE_URL` if set, else a SQLite file under `instance/`."""
+    if not value:
+        return "sqlite:///" + str(Path(instance_path) / "tracker.sqlite3")
+    # Heroku-style URLs name no driver; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
+def _secret_key(instance_path: str) -> str:
+    """`SECRET_KEY` from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting the app reads, documented in the README's settings table."""
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "TRACKER_CUTOFF_TIME": os.environ.get("TRACKER_CUTOFF_TIME", "16:00"),
+        "TRACKER_SESSION_HOURS": int(os.environ.get("TRACKER_SESSION_HOURS", "12")),
+        "TRACKER_LOGIN_MAX_FAILURES": int(os.environ.get("TRACKER_LOGIN_MAX_FAILURES", "5")),
+        "TRACKER_LOGIN_LOCK_MINUTES": int(os.environ.get("TRACKER_LOGIN_LOCK_MINUTES", "15")),
+        "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
+            os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
+        ),
+    }

@@ -1,0 +1,284 @@
+"""The xanh hoá colour rules: one pure function of a task's facts, its update history, the
+calendar, the policy and the moment (SPEC §6).
+
+Stored colours must always equal `task_colour(...)` at the moment they were computed, so
+nothing here reads the clock or the database: the caller passes the task as it stood at the
+moment (`TaskFacts`) and the server timestamps of its updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from tracker.cutoff.calendar import WorkCalendar
+
+OPEN_STATUSES = frozenset({"not_started", "in_progress", "returned"})
+STATUSES = OPEN_STATUSES | {"submitted", "done", "cancelled"}
+
+
+class Colour(StrEnum):
+    """A task's or a unit's colour: xanh, vàng, đỏ."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class Category(StrEnum):
+    """The Government's four report categories."""
+
+    DONE_ON_TIME = "done_on_time"  # hoàn thành đúng hạn
+    DONE_LATE = "done_late"  # hoàn thành quá hạn
+    OPEN_WITHIN_DEADLINE = "open_within_deadline"  # chưa hoàn thành, trong hạn
+    OPEN_OVERDUE = "open_overdue"  # chưa hoàn thành, quá hạn
+
+
+class ReasonCode(StrEnum):
+    """Why a task has its colour; plain strings compare equal to these."""
+
+    OVERDUE = "overdue"  # quá hạn; days = calendar days since the deadline
+    MISSED_UPDATES = "missed_updates"  # days = consecutive missed reporting days, red
+    MISSED_UPDATE = "missed_update"  # days = consecutive missed reporting days, yellow
+    DEADLINE_SOON = "deadline_soon"  # sắp đến hạn; days = working days left, 0 = today
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # chờ xác nhận
+    NOT_STARTED_YET = "not_started_yet"  # start date still to come
+    ON_TRACK = "on_track"  # đúng tiến độ
+    DONE = "done"  # hoàn thành
+    CANCELLED = "cancelled"  # đã huỷ
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configurable thresholds of the colour rules."""
+
+    warning_working_days: int = 3
+    missed_days_to_red: int = 2
+
+    def __post_init__(self) -> None:
+        if self.warning_working_days < 0:
+            raise ValueError("warning_working_days must be 0 or more")
+        if self.missed_days_to_red < 1:
+            raise ValueError("missed_days_to_red must be 1 or more")
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """A task as it stood at the moment being judged (the caller rebuilds past facts).
+
+    `duty_since` is when daily updates started being owed: the assignment, or the last time
+    a completion was returned (trả lại). `submitted_at` is when the unit submitted the
+    completion now pending or confirmed — for a done task, its completion time.
+    """
+
+    status: str
+    start_date: date
+    deadline: date
+    duty_since: datetime
+    submitted_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown task status {self.status!r}")
+        if self.duty_since.tzinfo is None:
+            raise ValueError("duty_since must be an aware datetime")
+        if self.status in ("submitted", "done") and self.submitted_at is None:
+            raise ValueError(f"a {self.status} task needs submitted_at")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a colour, e.g. Reason("overdue", 3): three days past the deadline."""
+
+    code: str
+    days: int = 0
+
+
+@dataclass(frozen=True)
+class ColourResult:
+    """A task's colour (None only when cancelled), every reason worst first, its category."""
+
+    colour: Colour | None
+    reasons: tuple[Reason, ...]
+    category: Category | None
+
+
+# --- the update duty --------------------------------------------------------------------
+
+
+def is_required(facts: TaskFacts, calendar: WorkCalendar, day: date) -> bool:
+    """Whether reporting day `day` needs an update from the task's unit.
+
+    Only open tasks owe updates, only on working days from the start date on, and only
+    from the first window that opens at or after `duty_since`: the unit always gets one
+    whole window, so a task assigned or returned at 15:00 owes nothing for that day.
+    """
+    if not facts.is_open or day < facts.start_date or not calendar.is_working_day(day):
+        return False
+    return calendar.window(day)[0] >= facts.duty_since
+
+
+def was_missed(
+    facts: TaskFacts, update_times: Iterable[datetime], calendar: WorkCalendar, day: date
+) -> bool:
+    """Whether reporting day `day` was missed: required, and no update in its window.
+
+    This is what the cutoff job records for that day; a late update never undoes it. Pass
+    the facts as they stood at `day`'s cutoff.
+    """
+    if not is_required(facts, calendar, day):
+        return False
+    start, end = calendar.window(day)
+    return not any(start < ts <= end for ts in update_times)
+
+
+def missed_streak(
+    facts: TaskFacts,
+    update_times: Sequence[datetime],
+    calendar: WorkCalendar,
+    moment: datetime,
+) -> int:
+    """How many consecutive reporting days up to `moment` were missed, with none posted since.
+
+    Counts the required days D whose cutoff is at or before `moment` and after whose window
+    opened no update was posted (up to `moment`). Any update — even a late one — clears the
+    streak at once. 0 for tasks that are not open.
+
+    `update_times` may be in any order and as long as the task's history: only the latest
+    one at or before `moment` matters, so a caller that keeps `last_update_at` may pass just
+    that. The count itself is constant-time arithmetic on the calendar, however long ago
+    the last update was.
+    """
+    if not facts.is_open:
+        return 0
+    last_update = max((ts for ts in update_times if ts <= moment), default=None)
+    # Required days form one unbroken run of working days: those after the reporting day of
+    # `duty_since` (so their window opens at or after it) and on or after the start date.
+    # The streak is the part of that run after the reporting day of the last update.
+    after = max(calendar.reporting_day(facts.duty_since), facts.start_date - timedelta(days=1))
+    if last_update is not None:
+        after = max(after, calendar.reporting_day(last_update))
+    return calendar.working_days_between(after, calendar.last_cutoff_day(moment))
+
+
+# --- colours ----------------------------------------------------------------------------
+
+_SEVERITY = {
+    ReasonCode.OVERDUE: Colour.RED,
+    ReasonCode.MISSED_UPDATES: Colour.RED,
+    ReasonCode.MISSED_UPDATE: Colour.YELLOW,
+    ReasonCode.DEADLINE_SOON: Colour.YELLOW,
+}
+
+
+def task_colour(
+    facts: TaskFacts,
+    update_times: Sequence[datetime],
+    calendar: WorkCalendar,
+    policy: Policy,
+    moment: datetime,
+) -> ColourResult:
+    """The task's colour, reasons and category at `moment` (SPEC §6)."""
+    if facts.status == "cancelled":
+        # Cancelled tasks leave the colours and the counts.
+        return ColourResult(None, (Reason(ReasonCode.CANCELLED),), None)
+    if facts.status == "done":
+        return _done_colour(facts, calendar)
+    if facts.status == "submitted":
+        return _submitted_colour(facts, calendar, moment)
+    return _open_colour(facts, update_times, calendar, policy, moment)
+
+
+def _done_colour(facts: TaskFacts, calendar: WorkCalendar) -> ColourResult:
+    # Done is green on time or late; lateness shows only in the category. The completion
+    # time is the unit's submission, so a slow confirmation never makes a unit late.
+    on_time = _submitted_in_time(facts, calendar)
+    category = Category.DONE_ON_TIME if on_time else Category.DONE_LATE
+    return ColourResult(Colour.GREEN, (Reason(ReasonCode.DONE),), category)
+
+
+def _submitted_colour(facts: TaskFacts, calendar: WorkCalendar, moment: datetime) -> ColourResult:
+    # Awaiting confirmation needs no daily updates, and is not overdue if it was submitted
+    # by the deadline — however long the supervisor takes. Submitted after the deadline,
+    # it was already overdue and stays so until confirmed.
+    awaiting = Reason(ReasonCode.AWAITING_CONFIRMATION)
+    if _submitted_in_time(facts, calendar):
+        return ColourResult(Colour.GREEN, (awaiting,), Category.OPEN_WITHIN_DEADLINE)
+    days = (calendar.local_date(moment) - facts.deadline).days  # calendar days, 1 = day after
+    overdue = Reason(ReasonCode.OVERDUE, days)
+    return ColourResult(Colour.RED, (overdue, awaiting), Category.OPEN_OVERDUE)
+
+
+def _open_colour(
+    facts: TaskFacts,
+    update_times: Sequence[datetime],
+    calendar: WorkCalendar,
+    policy: Policy,
+    moment: datetime,
+) -> ColourResult:
+    reasons: list[Reason] = []
+    today = calendar.local_date(moment)
+    overdue = moment >= calendar.deadline_end(facts.deadline)
+    if overdue:
+        reasons.append(Reason(ReasonCode.OVERDUE, (today - facts.deadline).days))
+
+    streak = missed_streak(facts, update_times, calendar, moment)
+    if streak >= policy.missed_days_to_red:
+        reasons.append(Reason(ReasonCode.MISSED_UPDATES, streak))
+    elif streak >= 1:
+        reasons.append(Reason(ReasonCode.MISSED_UPDATE, streak))
+
+    if not overdue:
+        left = calendar.working_days_between(today, facts.deadline)
+        if left <= policy.warning_working_days:
+            reasons.append(Reason(ReasonCode.DEADLINE_SOON, left))
+        if facts.start_date > today:
+            # Owes no updates yet, but the deadline rules above still apply.
+            reasons.append(Reason(ReasonCode.NOT_STARTED_YET))
+
+    if not reasons:
+        reasons.append(Reason(ReasonCode.ON_TRACK))
+    category = Category.OPEN_OVERDUE if overdue else Category.OPEN_WITHIN_DEADLINE
+    return ColourResult(_worst(reasons), tuple(reasons), category)
+
+
+def _worst(reasons: Sequence[Reason]) -> Colour:
+    colours = {_SEVERITY.get(reason.code, Colour.GREEN) for reason in reasons}
+    for colour in (Colour.RED, Colour.YELLOW):
+        if colour in colours:
+            return colour
+    return Colour.GREEN
+
+
+def _submitted_in_time(facts: TaskFacts, calendar: WorkCalendar) -> bool:
+    assert facts.submitted_at is not None  # TaskFacts refuses submitted/done without it
+    return facts.submitted_at < calendar.deadline_end(facts.deadline)
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+def unit_rollup(colours: Iterable[Colour | None]) -> tuple[Colour, float]:
+    """A unit's colour and green rate (tỷ lệ xanh) from its tasks' colours.
+
+    Red if any task is red, yellow if any is yellow, else green. The green rate is the share
+    of its tasks that are green. None entries (cancelled tasks) are skipped; a unit with no
+    tasks is green with a green rate of 1.0 — it owes nothing and has nothing at risk.
+    """
+    counts = dict.fromkeys(Colour, 0)
+    for colour in colours:
+        if colour is not None:
+            counts[Colour(colour)] += 1
+    total = sum(counts.values())
+    rate = counts[Colour.GREEN] / total if total else 1.0
+    if counts[Colour.RED]:
+        return Colour.RED, rate
+    if counts[Colour.YELLOW]:
+        return Colour.YELLOW, rate
+    return Colour.GREEN, rate

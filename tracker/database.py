@@ -1,0 +1,31 @@
+"""Engine set-up: SQLite made safe for a small multi-process deployment."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_engine_events(engine: Engine, config) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(config.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", 10000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, say when a transaction begins (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # BEGIN IMMEDIATE takes the write lock up front: a transaction that reads and then
+        # writes can then never fail half-way with "database is locked"; it waits its turn
+        # (busy_timeout) instead, and commits all or nothing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

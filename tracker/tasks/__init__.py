@@ -1,0 +1,1 @@
+"""Tasks (nhiệm vụ): the "6 rõ" record, its lifecycle and its service layer."""

@@ -1,0 +1,82 @@
+"""Completion and cancellation: submit → confirm (done) or return (back to work).
+
+The completion time of a task is when its unit *submitted* the completion that a
+supervisor then confirmed, so a slow confirmation never makes a unit late.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from tracker.audit.service import record, record_changes
+from tracker.auth.models import Role, User
+from tracker.cutoff.recolour import refresh_colour
+from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.scope import can_manage_task, can_report_on
+from tracker.tasks.models import OPEN_STATUSES, Status, Task
+
+
+def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
+            **values) -> None:
+    changes = {k: (getattr(task, k), v) for k, v in values.items() if getattr(task, k) != v}
+    for key, value in values.items():
+        setattr(task, key, value)
+    task.updated_at = now
+    task.version += 1
+    if changes:
+        record_changes(task, actor, action, changes, at=now, note=note)
+    else:
+        record(task, actor, action, at=now, note=note)
+    refresh_colour(task, now)
+
+
+def _supervises(actor: User, task: Task) -> bool:
+    return actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN) \
+        and task.lead_unit.is_within(actor.unit)
+
+
+def submit_completion(actor: User, task: Task, *, result: str, now: datetime) -> None:
+    """The lead unit reports the task complete, with its product (result/evidence)."""
+    if not can_report_on(actor, task):
+        raise Forbidden(_("Only a member of the lead unit can submit this task."))
+    if task.status not in OPEN_STATUSES:
+        raise Conflict(_("Only an open task can be submitted."))
+    if not (result or "").strip():
+        raise InvalidInput(_("Describe the product of the task."),
+                           {"result": [_("Required.")]})
+    _change(task, actor, "submit", now, None, status=Status.SUBMITTED, submitted_at=now,
+            result=result.strip(), progress=100)
+
+
+def confirm_completion(actor: User, task: Task, *, now: datetime, note: str | None = None):
+    if not _supervises(actor, task):
+        raise Forbidden(_("Only a supervisor of this unit can confirm the completion."))
+    if task.status != Status.SUBMITTED:
+        raise Conflict(_("Only a task awaiting confirmation can be confirmed."))
+    _change(task, actor, "confirm", now, note, status=Status.DONE, confirmed_at=now,
+            confirmed_by_id=actor.id)
+
+
+def return_completion(actor: User, task: Task, *, note: str, now: datetime) -> None:
+    """Send a submitted task back: it resumes with its deadline and its daily duties."""
+    if not _supervises(actor, task):
+        raise Forbidden(_("Only a supervisor of this unit can return the completion."))
+    if task.status != Status.SUBMITTED:
+        raise Conflict(_("Only a task awaiting confirmation can be returned."))
+    if not (note or "").strip():
+        raise InvalidInput(_("Say why the task is returned."), {"note": [_("Required.")]})
+    _change(task, actor, "return", now, note.strip(), status=Status.RETURNED,
+            submitted_at=None, duty_since=now)
+
+
+def cancel_task(actor: User, task: Task, *, note: str, now: datetime) -> None:
+    if not can_manage_task(actor, task):
+        raise Forbidden(_("Only an admin of this unit can cancel the task."))
+    if task.status in (Status.DONE, Status.CANCELLED):
+        raise Conflict(_("A finished task cannot be cancelled."))
+    if not (note or "").strip():
+        raise InvalidInput(_("Say why the task is cancelled."), {"note": [_("Required.")]})
+    _change(task, actor, "cancel", now, note.strip(), status=Status.CANCELLED,
+            cancelled_at=now)

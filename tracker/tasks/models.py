@@ -1,0 +1,110 @@
+"""The task: every "6 rõ" field of SPEC §4, its lifecycle status and its stored colour."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import system_now
+from tracker.extensions import db
+from tracker.types import UTCDateTime
+from tracker.units.models import Unit
+
+
+class Status(StrEnum):
+    NOT_STARTED = "not_started"  # chưa thực hiện
+    IN_PROGRESS = "in_progress"  # đang thực hiện
+    SUBMITTED = "submitted"  # chờ xác nhận
+    RETURNED = "returned"  # bị trả lại: open again, with its deadline and its duties
+    DONE = "done"  # hoàn thành (confirmed by a supervisor)
+    CANCELLED = "cancelled"  # đã huỷ
+
+
+OPEN_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS, Status.RETURNED)
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+task_coordinating_units = Table(
+    "task_coordinating_units",
+    db.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id"), primary_key=True, index=True),
+)
+
+
+class Task(db.Model):
+    """A task (nhiệm vụ). One lead unit, one accountable owner, one final responsibility."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # rõ việc
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text)
+    # rõ người
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    # rõ thời gian
+    start_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    original_deadline: Mapped[date] = mapped_column(Date)
+    # rõ trách nhiệm
+    leader_in_charge: Mapped[str] = mapped_column(String(200))
+    # rõ sản phẩm
+    expected_output: Mapped[str] = mapped_column(Text)
+    # rõ thẩm quyền
+    assigning_authority: Mapped[str] = mapped_column(String(300))
+    source_doc_number: Mapped[str] = mapped_column(String(100))
+    source_doc_date: Mapped[date] = mapped_column(Date)
+
+    field: Mapped[str | None] = mapped_column(String(200))  # lĩnh vực
+    priority: Mapped[Priority] = mapped_column(String(16), default=Priority.NORMAL)
+    progress: Mapped[int] = mapped_column(default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+
+    status: Mapped[Status] = mapped_column(String(16), default=Status.NOT_STARTED)
+    # When daily updates started being owed: assignment, or the last return.
+    duty_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The stored colour: always equal to the colour function of the facts (checked by
+    # `tracker colours check`).
+    colour: Mapped[str | None] = mapped_column(String(8))
+    colour_reason: Mapped[str | None] = mapped_column(String(32))
+    colour_days: Mapped[int] = mapped_column(default=0)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    lead_unit: Mapped[Unit] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
+    coordinating_units: Mapped[list[Unit]] = relationship(
+        secondary=task_coordinating_units, order_by=Unit.name
+    )
+
+    __table_args__ = (
+        Index("ix_tasks_lead_unit_id_status", "lead_unit_id", "status"),
+        Index("ix_tasks_deadline", "deadline"),
+        Index("ix_tasks_colour", "colour"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Task {self.code}>"

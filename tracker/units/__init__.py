@@ -1,0 +1,1 @@
+"""Units (đơn vị): the tree nation → province → commune, plus departments."""

@@ -1,0 +1,37 @@
+"""A progress update, stamped by the server's clock, never the client's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.clock import system_now
+from tracker.extensions import db
+from tracker.types import UTCDateTime
+
+
+class ProgressUpdate(db.Model):
+    __tablename__ = "progress_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    # The working day whose window (previous cutoff, this cutoff] holds created_at.
+    reporting_day: Mapped[date | None] = mapped_column(Date)
+    progress: Mapped[int]
+    work_done: Mapped[str] = mapped_column(Text)
+    obstacles: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(1000))
+
+    author: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        Index("ix_progress_updates_task_id_created_at", "task_id", "created_at"),
+        Index("ix_progress_updates_reporting_day", "reporting_day"),
+    )

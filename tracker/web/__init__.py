@@ -1,0 +1,1 @@
+"""Cross-cutting web pieces: error pages, formatting, language, the home page."""
