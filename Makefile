@@ -21,7 +21,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 install: $(VENV)/.installed compile-translations
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d tracker/translations
+	$(BIN)/pybabel compile -d tracker/translations > /dev/null
 
 ## make run: the app on its embedded SQLite database with the Quảng Ninh demo data.
 run: install
@@ -44,7 +44,7 @@ translations: $(VENV)/.installed
 		--project Tracker -o tracker/translations/messages.pot .
 	$(BIN)/pybabel update -q -i tracker/translations/messages.pot -d tracker/translations \
 		--no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d tracker/translations
+	$(BIN)/pybabel compile -d tracker/translations > /dev/null
 
 clean:
 	rm -rf $(VENV) *.egg-info
