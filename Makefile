@@ -28,8 +28,8 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) tracker demo
 	@echo "Demo logins (username password):"; cat instance/demo-logins.txt 2>/dev/null || true
-	@echo "Tracker: http://$(HOST):$(PORT)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Tracker: http://$(HOST):$(PORT)  (the scheduler runs alongside: cutoff at 16:00 ICT)"
+	@trap 'kill 0' INT TERM EXIT; $(FLASK) tracker scheduler & $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set).
 test: install
@@ -40,9 +40,9 @@ lint: install
 
 ## make translations: re-extract messages and update the catalogs (then translate vi).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project Tracker -o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -q -i tracker/translations/messages.pot -d tracker/translations \
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations \
 		--no-fuzzy-matching
 	$(BIN)/pybabel compile -d tracker/translations > /dev/null
 

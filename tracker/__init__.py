@@ -57,12 +57,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
+    from tracker.notifications.views import bp as notifications_bp
     from tracker.tasks.views import bp as tasks_bp
     from tracker.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_commands(app: Flask) -> None:

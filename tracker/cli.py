@@ -121,3 +121,125 @@ def demo() -> None:
     click.echo("Demo loaded. Logins (username / password):")
     for username, password in logins:
         click.echo(f"  {username:<14} {password}")
+
+
+# --- cutoff, colours, scheduler ----------------------------------------------------------
+
+cutoff_cli = AppGroup("cutoff", help="The daily 16:00 cutoff.")
+tracker_cli.add_command(cutoff_cli)
+
+
+@cutoff_cli.command("run")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="The reporting day, YYYY-MM-DD.")
+@click.option("--force", is_flag=True, help="Recompute a day already processed.")
+def cutoff_run(day, force: bool) -> None:
+    """Process one reporting day; the last line printed is a JSON summary."""
+    import json
+
+    from tracker.cutoff.job import CutoffRefused, run_cutoff
+    from tracker.notifications.service import deliver_emails
+
+    try:
+        summary = run_cutoff(day.date(), now=clock.now(), force=force)
+    except CutoffRefused as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    deliver_emails(clock.now())
+    click.echo(json.dumps(summary.public(), ensure_ascii=False))
+
+
+@cutoff_cli.command("catch-up")
+def cutoff_catch_up() -> None:
+    """Process every due cutoff that has not run, oldest first."""
+    import json
+
+    from flask import current_app
+
+    from tracker.cutoff.scheduler import catch_up
+
+    for summary in catch_up(current_app._get_current_object()):
+        click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+colours_cli = AppGroup("colours", help="Stored colours.")
+tracker_cli.add_command(colours_cli)
+
+
+@colours_cli.command("check")
+def colours_check() -> None:
+    """Recompute every task's colour; exit 1 listing the tasks whose stored colour differs."""
+    from tracker.cutoff.recolour import mismatches
+
+    found = 0
+    for task_id, stored, computed in mismatches(clock.now()):
+        found += 1
+        click.echo(f"task {task_id}: stored {stored} != computed {computed}")
+    if found:
+        click.echo(f"{found} task(s) differ.", err=True)
+        sys.exit(1)
+    click.echo("All stored colours are correct.")
+
+
+@colours_cli.command("refresh")
+def colours_refresh() -> None:
+    """Bring every stored colour up to date now."""
+    from tracker.cutoff.recolour import recolour_all
+
+    changed = recolour_all(clock.now())
+    db.session.commit()
+    click.echo(f"{changed} task(s) recoloured.")
+
+
+@tracker_cli.command("remind")
+def remind_now() -> None:
+    """Send the reminders to units that still owe today's update."""
+    from flask import current_app
+
+    from tracker.cutoff.scheduler import remind
+
+    click.echo(f"{remind(current_app._get_current_object())} reminder(s) sent.")
+
+
+@tracker_cli.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler (cutoffs, reminders, midnight recolour) until stopped."""
+    import logging
+
+    from flask import current_app
+
+    from tracker.cutoff.scheduler import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_scheduler(current_app._get_current_object())
+
+
+# --- calendar ----------------------------------------------------------------------------
+
+calendar_cli = AppGroup("calendar", help="Days off and make-up working days.")
+tracker_cli.add_command(calendar_cli)
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["day_off", "makeup_day"]))
+@click.option("--note", default="")
+def calendar_set(day, kind: str, note: str) -> None:
+    """Record DAY as a day off or a make-up working day."""
+    from tracker.cutoff.calendar_service import set_day
+
+    set_day(None, day.date(), kind, note, now=clock.now())
+    db.session.commit()
+    click.echo(f"{day.date().isoformat()}: {kind}")
+
+
+@calendar_cli.command("clear")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_clear(day) -> None:
+    """Remove what was recorded for DAY."""
+    from tracker.cutoff.calendar_service import clear_day
+
+    clear_day(None, day.date(), now=clock.now())
+    db.session.commit()
+    click.echo(f"{day.date().isoformat()}: cleared")

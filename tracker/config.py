@@ -42,6 +42,18 @@ def _secret_key(instance_path: str) -> str:
 
 def from_environment(instance_path: str) -> dict:
     """Every setting the app reads, documented in the README's settings table."""
+    config = _settings(instance_path)
+    if os.environ.get("TRACKER_NOW"):
+        # A frozen clock for demonstrations and multi-process tests; never in production.
+        from datetime import datetime
+
+        from tracker.clock import FixedClock
+
+        config["CLOCK"] = FixedClock(datetime.fromisoformat(os.environ["TRACKER_NOW"]))
+    return config
+
+
+def _settings(instance_path: str) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
@@ -60,6 +72,14 @@ def from_environment(instance_path: str) -> dict:
         "TRACKER_SESSION_HOURS": int(os.environ.get("TRACKER_SESSION_HOURS", "12")),
         "TRACKER_LOGIN_MAX_FAILURES": int(os.environ.get("TRACKER_LOGIN_MAX_FAILURES", "5")),
         "TRACKER_LOGIN_LOCK_MINUTES": int(os.environ.get("TRACKER_LOGIN_LOCK_MINUTES", "15")),
+        "TRACKER_SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", ""),
+        "TRACKER_SMTP_PORT": int(os.environ.get("TRACKER_SMTP_PORT", "25")),
+        "TRACKER_SMTP_USER": os.environ.get("TRACKER_SMTP_USER", ""),
+        "TRACKER_SMTP_PASSWORD": os.environ.get("TRACKER_SMTP_PASSWORD", ""),
+        "TRACKER_SMTP_STARTTLS": _bool("TRACKER_SMTP_STARTTLS", False),
+        "TRACKER_SMTP_FROM": os.environ.get("TRACKER_SMTP_FROM", "tracker@localhost"),
+        "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
+        "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
             os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
         ),

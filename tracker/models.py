@@ -2,19 +2,33 @@
 
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import LoginAttempt, User, UserSession
-from tracker.cutoff.models import CalendarDay, Setting
-from tracker.tasks.models import Task, task_coordinating_units
+from tracker.cutoff.models import (
+    CalendarDay,
+    CutoffRun,
+    MissedUpdate,
+    Setting,
+    TaskColourChange,
+    UnitDayStat,
+)
+from tracker.notifications.models import Notification
+from tracker.tasks.models import ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
 
 __all__ = [
     "AuditEntry",
     "CalendarDay",
+    "CutoffRun",
+    "ExtensionRequest",
     "LoginAttempt",
+    "MissedUpdate",
+    "Notification",
     "ProgressUpdate",
     "Setting",
     "Task",
+    "TaskColourChange",
     "Unit",
+    "UnitDayStat",
     "User",
     "UserSession",
     "task_coordinating_units",

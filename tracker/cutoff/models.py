@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.clock import system_now
@@ -38,3 +38,71 @@ class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+
+
+class CutoffRun(db.Model):
+    """One processed cutoff (giờ chốt) per reporting day. The primary key on `day` is what
+    makes the cutoff exactly-once across processes and hosts."""
+
+    __tablename__ = "cutoff_runs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    runs: Mapped[int] = mapped_column(default=1)
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class MissedUpdate(db.Model):
+    """A reporting day on which a task owed an update and got none in the window."""
+
+    __tablename__ = "missed_updates"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class TaskColourChange(db.Model):
+    """A task's colour at a cutoff, stored only when it differs from the previous cutoff's:
+    the colour on day D is the latest row on or before D. A national day costs rows only for
+    the tasks that changed, not for 3.3 million."""
+
+    __tablename__ = "task_colour_history"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    colour: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    days: Mapped[int] = mapped_column(default=0)
+    previous_colour: Mapped[str | None] = mapped_column(String(8))
+
+
+class UnitDayStat(db.Model):
+    """A unit's subtree totals at one cutoff: colours, the four categories, missed updates,
+    the green rate and (for provinces and the nation) the share of green communes."""
+
+    __tablename__ = "unit_day_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    green: Mapped[int] = mapped_column(default=0)
+    yellow: Mapped[int] = mapped_column(default=0)
+    red: Mapped[int] = mapped_column(default=0)
+    done_on_time: Mapped[int] = mapped_column(default=0)
+    done_late: Mapped[int] = mapped_column(default=0)
+    open_within_deadline: Mapped[int] = mapped_column(default=0)
+    open_overdue: Mapped[int] = mapped_column(default=0)
+    missed: Mapped[int] = mapped_column(default=0)
+    colour: Mapped[str] = mapped_column(String(8), default="green")
+    communes: Mapped[int] = mapped_column(default=0)
+    communes_green: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def green_rate(self) -> float:
+        """Share of the (non-cancelled) tasks that are green; 1.0 with no tasks."""
+        return self.green / self.total if self.total else 1.0

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select, update
+
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import ColourResult, Policy, TaskFacts, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
+from tracker.extensions import db
+from tracker.tasks.models import Task
+
+BATCH = 5000
+_COLUMNS = (Task.id, Task.status, Task.start_date, Task.deadline, Task.duty_since,
+            Task.submitted_at, Task.last_update_at, Task.colour, Task.colour_reason,
+            Task.colour_days)
 
 
 def facts_of(task) -> TaskFacts:
+    """The facts the rules need, from a Task or a row with the same attributes."""
     return TaskFacts(
         status=str(task.status),
         start_date=task.start_date,
@@ -25,11 +35,51 @@ def colour_of(task, moment: datetime, calendar: WorkCalendar, policy: Policy) ->
     return task_colour(facts_of(task), updates, calendar, policy, moment)
 
 
+def stored_values(result: ColourResult) -> tuple[str | None, str | None, int]:
+    reason = result.reasons[0] if result.reasons else None
+    return (result.colour.value if result.colour else None,
+            str(reason.code) if reason else None,
+            reason.days if reason else 0)
+
+
 def refresh_colour(task, moment: datetime, calendar: WorkCalendar | None = None,
                    policy: Policy | None = None) -> ColourResult:
     result = colour_of(task, moment, calendar or load_calendar(), policy or load_policy())
-    reason = result.reasons[0] if result.reasons else None
-    task.colour = result.colour.value if result.colour else None
-    task.colour_reason = reason.code if reason else None
-    task.colour_days = reason.days if reason else 0
+    task.colour, task.colour_reason, task.colour_days = stored_values(result)
     return result
+
+
+def _rows():
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(*_COLUMNS).where(Task.id > last_id).order_by(Task.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
+
+
+def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
+               policy: Policy | None = None):
+    """(task id, stored, computed) for every task whose stored colour is not the rules'."""
+    calendar, policy = calendar or load_calendar(), policy or load_policy()
+    for rows in _rows():
+        for row in rows:
+            computed = stored_values(colour_of(row, moment, calendar, policy))
+            stored = (row.colour, row.colour_reason, row.colour_days)
+            if stored != computed:
+                yield row.id, stored, computed
+
+
+def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
+                 policy: Policy | None = None) -> int:
+    """Bring every stored colour up to date at `moment`; returns how many changed."""
+    changes = [
+        {"id": task_id, "colour": colour, "colour_reason": reason, "colour_days": days}
+        for task_id, _stored, (colour, reason, days) in list(mismatches(moment, calendar, policy))
+    ]
+    for start in range(0, len(changes), BATCH):
+        db.session.execute(update(Task), changes[start:start + BATCH])
+    return len(changes)

@@ -9,13 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes
 from tracker.auth.models import Role, User
 from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.extensions import db
 from tracker.scope import can_manage_task, can_report_on
-from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.models import (
+    OPEN_STATUSES,
+    ExtensionRequest,
+    ExtensionStatus,
+    Status,
+    Task,
+)
 
 
 def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
@@ -80,3 +88,54 @@ def cancel_task(actor: User, task: Task, *, note: str, now: datetime) -> None:
         raise InvalidInput(_("Say why the task is cancelled."), {"note": [_("Required.")]})
     _change(task, actor, "cancel", now, note.strip(), status=Status.CANCELLED,
             cancelled_at=now)
+
+
+def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
+                      now: datetime) -> ExtensionRequest:
+    """The lead unit asks for a later deadline, with a reason."""
+    if not can_report_on(actor, task):
+        raise Forbidden(_("Only a member of the lead unit can request an extension."))
+    if task.status in (Status.DONE, Status.CANCELLED):
+        raise Conflict(_("A finished task cannot be extended."))
+    errors = {}
+    if new_deadline is None or new_deadline <= task.deadline:
+        errors["requested_deadline"] = [_("Must be later than the current deadline.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Required.")]
+    if errors:
+        raise InvalidInput(_("The extension request is not complete."), errors)
+    pending = db.session.scalar(select(ExtensionRequest.id).where(
+        ExtensionRequest.task_id == task.id,
+        ExtensionRequest.status == ExtensionStatus.PENDING))
+    if pending:
+        raise Conflict(_("An extension request for this task is already pending."))
+    request = ExtensionRequest(task_id=task.id, requested_by_id=actor.id, requested_at=now,
+                               current_deadline=task.deadline,
+                               requested_deadline=new_deadline, reason=reason.strip())
+    db.session.add(request)
+    db.session.flush()
+    # Not the "deadline" field: nothing changes until a supervisor approves.
+    record(task, actor, "extension_request", at=now, field="requested_deadline",
+           old=task.deadline, new=new_deadline, note=reason.strip())
+    return request
+
+
+def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
+                     note: str | None, now: datetime) -> None:
+    """A supervisor approves (the deadline moves) or rejects an extension request."""
+    task = db.session.get(Task, request.task_id)
+    if not _supervises(actor, task):
+        raise Forbidden(_("Only a supervisor of this unit can decide on the extension."))
+    if request.status != ExtensionStatus.PENDING:
+        raise Conflict(_("This request has already been decided."))
+    if not approve and not (note or "").strip():
+        raise InvalidInput(_("Say why the extension is rejected."), {"note": [_("Required.")]})
+    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    request.decided_by_id = actor.id
+    request.decided_at = now
+    request.decision_note = (note or "").strip() or None
+    if approve:
+        _change(task, actor, "extension_approved", now, request.decision_note,
+                deadline=request.requested_deadline)
+    else:
+        record(task, actor, "extension_rejected", at=now, note=request.decision_note)

@@ -56,7 +56,10 @@ def reason_text(code: str | None, days: int = 0) -> str:
 
 
 def register(app) -> None:
+    from tracker.notifications.views import unread_count
+
     app.jinja_env.filters.update(dmy=dmy, ict=ict)
+    app.jinja_env.globals.update(unread_count=unread_count)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
         COLOUR_ICONS=COLOUR_ICONS,

@@ -1,0 +1,276 @@
+"""The cutoff job (giờ chốt): once per working day, for that reporting day, record every
+missed update, store the day's colour history and unit totals, refresh the stored colours
+and notify.
+
+Exactly once: the row in `cutoff_runs` is inserted first, in the same transaction as all
+the rest, so a second process or host trying the same day waits on the primary key and
+then finds the day done. Deterministic: the day is judged as of its cutoff moment — the
+updates' server timestamps and the task facts rebuilt from the audit trail — so a late,
+caught-up or forced run gives the same result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from tracker.audit.models import AuditEntry
+from tracker.cutoff.calendar import WorkCalendar
+from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
+from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.models import CutoffRun, MissedUpdate, TaskColourChange, UnitDayStat
+from tracker.cutoff.recolour import recolour_all
+from tracker.extensions import db
+from tracker.tasks.models import Task
+from tracker.units.models import Unit, UnitKind
+from tracker.updates.models import ProgressUpdate
+
+BATCH = 5000
+# The fields whose past values decide a past day's colour; every change to them is audited.
+TRACKED_FIELDS = ("status", "deadline", "duty_since", "submitted_at")
+COUNTED = ("green", "yellow", "red", "done_on_time", "done_late", "open_within_deadline",
+           "open_overdue", "missed")
+
+
+class CutoffRefused(Exception):
+    """The day cannot be processed (not a working day, or its cutoff is still ahead)."""
+
+
+@dataclass
+class CutoffSummary:
+    date: str
+    tasks: int = 0
+    missed: int = 0
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+    done_on_time: int = 0
+    done_late: int = 0
+    open_within_deadline: int = 0
+    open_overdue: int = 0
+    changed: int = 0
+    already_processed: bool = False
+    new_red: list[int] = field(default_factory=list)
+
+    def public(self) -> dict:
+        data = asdict(self)
+        data.pop("new_red")
+        return data
+
+
+def _parse(name: str, text: str | None):
+    if text is None:
+        return None
+    if name == "deadline":
+        return date.fromisoformat(text)
+    if name in ("duty_since", "submitted_at"):
+        return datetime.fromisoformat(text)
+    return text
+
+
+def _changes_after(moment: datetime) -> dict[int, list[tuple[str, str | None]]]:
+    """Audited changes made after `moment`, newest first: undoing them gives the facts as
+    they stood at the moment."""
+    rows = db.session.execute(
+        select(AuditEntry.task_id, AuditEntry.field, AuditEntry.old_value)
+        .where(AuditEntry.at > moment, AuditEntry.field.in_(TRACKED_FIELDS),
+               AuditEntry.task_id.is_not(None))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    undo: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for task_id, name, old in rows:
+        undo[task_id].append((name, old))
+    return undo
+
+
+def _batches(moment: datetime):
+    """Tasks that existed at `moment`, in id order, a batch at a time (bounded memory)."""
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Task.id, Task.lead_unit_id, Task.status, Task.start_date, Task.deadline,
+                   Task.duty_since, Task.submitted_at, Task.last_update_at)
+            .where(Task.id > last_id, Task.created_at <= moment)
+            .order_by(Task.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
+
+
+def _last_updates_before(task_ids: list[int], moment: datetime) -> dict[int, datetime]:
+    if not task_ids:
+        return {}
+    return dict(db.session.execute(
+        select(ProgressUpdate.task_id, func.max(ProgressUpdate.created_at))
+        .where(ProgressUpdate.task_id.in_(task_ids), ProgressUpdate.created_at <= moment)
+        .group_by(ProgressUpdate.task_id)
+    ).all())
+
+
+def _reported_in_window(lo: int, hi: int, start: datetime, end: datetime) -> set[int]:
+    return set(db.session.scalars(
+        select(ProgressUpdate.task_id).distinct()
+        .where(ProgressUpdate.task_id.between(lo, hi), ProgressUpdate.created_at > start,
+               ProgressUpdate.created_at <= end)
+    ))
+
+
+def _previous_colours(lo: int, hi: int, day: date) -> dict[int, tuple[str, str]]:
+    """Each task's colour and reason at the latest stored cutoff before `day`."""
+    latest = (
+        select(TaskColourChange.task_id, func.max(TaskColourChange.day).label("day"))
+        .where(TaskColourChange.task_id.between(lo, hi), TaskColourChange.day < day)
+        .group_by(TaskColourChange.task_id).subquery()
+    )
+    rows = db.session.execute(
+        select(TaskColourChange.task_id, TaskColourChange.colour, TaskColourChange.reason)
+        .join(latest, and_(TaskColourChange.task_id == latest.c.task_id,
+                           TaskColourChange.day == latest.c.day))
+    )
+    return {task_id: (colour, reason) for task_id, colour, reason in rows}
+
+
+def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
+               own: dict[int, Counter]) -> None:
+    moment = calendar.cutoff_moment(day)
+    start, end = calendar.window(day)
+    undo = _changes_after(moment)
+    for rows in _batches(moment):
+        lo, hi = rows[0].id, rows[-1].id
+        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > moment}
+        earlier = _last_updates_before(sorted(stale), moment)
+        reported = _reported_in_window(lo, hi, start, end)
+        previous = _previous_colours(lo, hi, day)
+        missed_rows, history_rows = [], []
+        for row in rows:
+            values = {"status": row.status, "deadline": row.deadline,
+                      "duty_since": row.duty_since, "submitted_at": row.submitted_at}
+            for name, old in undo.get(row.id, ()):
+                values[name] = _parse(name, old)
+            facts = TaskFacts(start_date=row.start_date, **values)
+            last = earlier.get(row.id) if row.id in stale else row.last_update_at
+            result = task_colour(facts, [last] if last else [], calendar, policy, moment)
+            if result.colour is None:
+                continue  # cancelled: out of the colours and the counts
+            counts = own[row.lead_unit_id]
+            counts[result.colour.value] += 1
+            counts[result.category.value] += 1
+            counts["total"] += 1
+            if is_required(facts, calendar, day) and row.id not in reported:
+                counts["missed"] += 1
+                missed_rows.append({"day": day, "task_id": row.id, "unit_id": row.lead_unit_id})
+            reason = result.reasons[0]
+            before = previous.get(row.id)
+            if before != (result.colour.value, str(reason.code)):
+                history_rows.append({
+                    "task_id": row.id, "day": day, "unit_id": row.lead_unit_id,
+                    "colour": result.colour.value, "reason": str(reason.code),
+                    "days": reason.days, "previous_colour": before[0] if before else None,
+                })
+                if result.colour.value == "red" and (before is None or before[0] != "red"):
+                    summary.new_red.append(row.id)
+        if missed_rows:
+            db.session.execute(insert(MissedUpdate), missed_rows)
+        if history_rows:
+            db.session.execute(insert(TaskColourChange), history_rows)
+        summary.changed += len(history_rows)
+
+
+def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
+    """Roll each unit's own tasks up its ancestors; count green communes per ancestor."""
+    units = db.session.execute(select(Unit.id, Unit.path, Unit.kind)).all()
+    ancestors = {u.id: [int(x) for x in u.path.strip("/").split("/") if x] for u in units}
+    subtree: dict[int, Counter] = defaultdict(Counter)
+    for unit_id, counts in own.items():
+        for ancestor in ancestors.get(unit_id, [unit_id]):
+            subtree[ancestor].update(counts)
+    for unit in units:
+        if unit.kind != UnitKind.COMMUNE:
+            continue
+        counts = subtree.get(unit.id, Counter())
+        green = not counts["red"] and not counts["yellow"]
+        for ancestor in ancestors[unit.id]:
+            subtree[ancestor]["communes"] += 1
+            subtree[ancestor]["communes_green"] += int(green)
+    rows = []
+    for unit_id, counts in subtree.items():
+        colour = "red" if counts["red"] else "yellow" if counts["yellow"] else "green"
+        rows.append({"unit_id": unit_id, "day": day, "colour": colour,
+                     "total": counts["total"], "communes": counts["communes"],
+                     "communes_green": counts["communes_green"],
+                     **{name: counts[name] for name in COUNTED}})
+    if rows:
+        db.session.execute(insert(UnitDayStat), rows)
+    totals = Counter()
+    for counts in own.values():
+        totals.update(counts)
+    summary.tasks = totals["total"]
+    for name in COUNTED:
+        setattr(summary, name, totals[name])
+
+
+def _clear_day(day: date) -> None:
+    for model in (MissedUpdate, TaskColourChange, UnitDayStat):
+        db.session.execute(delete(model).where(model.day == day))
+
+
+def run_cutoff(day: date, *, now: datetime, force: bool = False) -> CutoffSummary:
+    """Process reporting day `day` once; the caller commits. See the module docstring."""
+    calendar, policy = load_calendar(), load_policy()
+    if not calendar.is_working_day(day):
+        raise CutoffRefused(f"{day.isoformat()} is not a working day")
+    if calendar.cutoff_moment(day) > now:
+        raise CutoffRefused(f"the cutoff of {day.isoformat()} has not come yet")
+
+    run = db.session.get(CutoffRun, day)
+    if run is not None and not force:
+        return CutoffSummary(**{**json.loads(run.summary), "already_processed": True})
+    if run is None:
+        run = CutoffRun(day=day, started_at=now)
+        db.session.add(run)
+        try:
+            db.session.flush()  # takes the day: a concurrent run waits here, then fails
+        except IntegrityError:
+            db.session.rollback()
+            run = db.session.get(CutoffRun, day)
+            return CutoffSummary(**{**json.loads(run.summary), "already_processed": True})
+    else:
+        _clear_day(day)
+        run.runs += 1
+        run.started_at = now
+
+    summary = CutoffSummary(date=day.isoformat())
+    own: dict[int, Counter] = defaultdict(Counter)
+    _judge_day(day, calendar, policy, summary, own)
+    _store_unit_stats(day, own, summary)
+    recolour_all(now, calendar, policy)
+    run.finished_at = now
+    run.summary = json.dumps(summary.public())
+    if not force:
+        from tracker.notifications.service import notify_cutoff
+
+        notify_cutoff(day, summary, now=now)
+    return summary
+
+
+def due_days(now: datetime, *, max_days: int = 31) -> list[date]:
+    """Working days whose cutoff has passed and that no run has processed yet, oldest
+    first: what a scheduler that was down must catch up on."""
+    calendar = load_calendar()
+    last = calendar.last_cutoff_day(now)
+    done = db.session.scalar(select(func.max(CutoffRun.day)))
+    first_task = db.session.scalar(select(func.min(Task.created_at)))
+    if first_task is None:
+        return []
+    start = calendar.reporting_day(first_task)
+    if done is not None:
+        start = max(start, calendar.next_working_day(done))
+    days = calendar.working_days(start, last)
+    return days[-max_days:]

@@ -1,0 +1,1 @@
+"""In-app notifications (thông báo), and e-mail when SMTP is configured."""

@@ -1,0 +1,1 @@
+"""Reports read from the stored cutoff history: the daily supervision report, trends."""
