@@ -63,6 +63,9 @@ def test_two_processes_running_the_same_cutoff_process_it_exactly_once(
     post_update(users["ha_long"], silent[0], {"progress": 5, "work_done": "muộn"},
                 now=ict(2026, 11, 18, 16, 0, 1))
     province_id = units["province"].id
+    # Red at the 18th (a first cutoff announces every red task): the silent tasks of the
+    # two communes that have a member, three each.
+    red_for_members = 6
     supervisor_ids = sorted([users["supervisor"].id, users["co_to_supervisor"].id])
     db.session.commit()
     db.session.close()  # hold no transaction (on SQLite: no write lock) while they run
@@ -71,7 +74,7 @@ def test_two_processes_running_the_same_cutoff_process_it_exactly_once(
     first, second = _start_cutoff(env), _start_cutoff(env)
     outputs = [process.communicate(timeout=120) for process in (first, second)]
 
-    for process, (stdout, stderr) in zip((first, second), outputs, strict=True):
+    for process, (_stdout, stderr) in zip((first, second), outputs, strict=True):
         assert process.returncode == 0, stderr
     summaries = [json.loads(stdout.strip().splitlines()[-1]) for stdout, _err in outputs]
     assert sorted(s["already_processed"] for s in summaries) == [False, True]
@@ -90,7 +93,9 @@ def test_two_processes_running_the_same_cutoff_process_it_exactly_once(
     assert _count(TaskColourChange) == summary["changed"]
     assert db.session.scalar(select(UnitDayStat.total).where(
         UnitDayStat.unit_id == province_id)) == summary["tasks"]
-    # One daily report per supervisor, not two.
-    assert _count(Notification) == db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.kind == "report"))
-    assert sorted(db.session.scalars(select(Notification.user_id))) == supervisor_ids
+    # Notifications sent once: one report per supervisor, one "red" per member and task.
+    notifications = db.session.execute(
+        select(Notification.kind, Notification.user_id, Notification.task_id)).all()
+    assert sorted(u for kind, u, _t in notifications if kind == "report") == supervisor_ids
+    red = [(u, t) for kind, u, t in notifications if kind == "red"]
+    assert len(red) == len(set(red)) == red_for_members

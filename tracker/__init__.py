@@ -59,12 +59,15 @@ def register_blueprints(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.tasks.views import bp as tasks_bp
+    from tracker.web import admin, dashboard, member, supervise
     from tracker.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
+    for module in (member, supervise, admin, dashboard):
+        app.register_blueprint(module.bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -11,13 +11,14 @@ from tracker.cutoff.models import (
     UnitDayStat,
 )
 from tracker.notifications.models import Notification
-from tracker.tasks.models import ExtensionRequest, Task, task_coordinating_units
+from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
 
 __all__ = [
     "AuditEntry",
     "CalendarDay",
+    "Comment",
     "CutoffRun",
     "ExtensionRequest",
     "LoginAttempt",

@@ -135,3 +135,17 @@ class ExtensionRequest(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Comment(db.Model):
+    """A comment on a task, or a supervisor's acknowledgement of a red item with a note."""
+
+    __tablename__ = "task_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    kind: Mapped[str] = mapped_column(String(16), default="comment")  # comment, acknowledge
+    body: Mapped[str] = mapped_column(Text)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from tracker.audit.service import record, snapshot
+from tracker.audit.service import record, record_changes, snapshot
 from tracker.auth.models import Role, User
 from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import InvalidInput
@@ -119,3 +119,81 @@ def create_task(actor: User, raw: dict, *, now: datetime) -> Task:
     record(task, actor, "create", at=now, new=snapshot(values))
     refresh_colour(task, now)
     return task
+
+
+def bulk_assign(actor: User, raw: dict, unit_ids: list[int], *, now: datetime) -> list[Task]:
+    """One directive, one task per chosen unit (e.g. all 54 communes of a province), each
+    tracked on its own. All or nothing: any refusal leaves no task behind."""
+    require_role(actor, Role.ADMIN)
+    unit_ids = list(dict.fromkeys(unit_ids or []))
+    if not unit_ids:
+        raise InvalidInput(_("Choose at least one unit."),
+                           {"unit_ids": [_("Choose at least one unit.")]})
+    if raw.get("code"):
+        raise InvalidInput(_("Codes are given one per task; leave the code empty."),
+                           {"code": [_("Leave empty for a bulk assignment.")]})
+    return [create_task(actor, {**raw, "lead_unit_id": unit_id}, now=now)
+            for unit_id in unit_ids]
+
+
+EDITABLE = ("title", "description", "owner_name", "leader_in_charge", "expected_output",
+            "assigning_authority", "source_doc_number", "source_doc_date", "field",
+            "priority", "start_date", "deadline")
+
+
+def update_task(actor: User, task: Task, raw: dict, *, now: datetime,
+                expected_version: int | None = None) -> Task:
+    """Change a task's fields (admin). With `expected_version`, a stale edit is refused
+    (409) instead of silently overwriting someone else's change. Every change is audited;
+    the original deadline stays as it was."""
+    from tracker.errors import Conflict, Forbidden
+    from tracker.scope import can_manage_task
+
+    if not can_manage_task(actor, task):
+        raise Forbidden(_("Only an admin of this unit can change the task."))
+    if expected_version is not None and expected_version != task.version:
+        raise Conflict(_("The task was changed by someone else; reload it and try again."),
+                       {"version": [str(task.version)]})
+    unknown = set(raw) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here."),
+                           {name: [_("Not editable.")] for name in sorted(unknown)})
+    current = {name: getattr(task, name) for name in EDITABLE}
+    current["lead_unit_id"] = task.lead_unit_id
+    data = parse_task_input({**{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                for k, v in current.items()}, **raw})
+    changes = {name: (current[name], data[name]) for name in EDITABLE
+               if name in raw and data[name] != current[name]}
+    for name, (_old, new) in changes.items():
+        setattr(task, name, new)
+    if changes:
+        task.version += 1
+        task.updated_at = now
+        record_changes(task, actor, "edit", changes, at=now)
+        refresh_colour(task, now)
+    return task
+
+
+def add_comment(actor: User, task: Task, body: str, *, now: datetime,
+                kind: str = "comment"):
+    """A comment by anyone who works on the task (viewers only read); an acknowledgement
+    (ghi nhận) is a supervisor's note on a red item."""
+    from tracker.errors import Forbidden
+    from tracker.scope import can_report_on
+    from tracker.tasks.models import Comment
+
+    body = (body or "").strip()
+    supervises = actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN) \
+        and task.lead_unit.is_within(actor.unit)
+    allowed = supervises if kind == "acknowledge" else supervises or can_report_on(actor, task)
+    if not allowed:
+        raise Forbidden(_("You cannot comment on this task."))
+    if not body:
+        raise InvalidInput(_("Write the comment."), {"body": [_("Required.")]})
+    if len(body) > 5000:
+        raise InvalidInput(_("The comment is too long."), {"body": [_("At most 5000 characters.")]})
+    comment = Comment(task_id=task.id, author_id=actor.id, at=now, kind=kind, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    record(task, actor, kind, at=now, note=body)
+    return comment

@@ -1,0 +1,5 @@
+"""Pages: supervise (filled in by the web UI work)."""
+
+from flask import Blueprint
+
+bp = Blueprint("supervise", __name__)
