@@ -122,3 +122,17 @@ def test_task_page_shows_the_six_ro_fields(login_as, users, units):
     for text in (task.title, task.owner_name, task.leader_in_charge, "Kho hồ sơ điện tử",
                  task.assigning_authority, task.source_doc_number, "18/12/2026"):
         assert text in page
+
+
+def test_the_audit_trail_exports_as_csv_within_scope(login_as, users, units):
+    task = make_task(users["admin"], units["ha_long"])
+    response = login_as("ha_long").get(f"/tasks/{task.id}/audit.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert "create" in text and "admin" in text
+
+
+def test_the_audit_export_is_404_outside_scope(login_as, users, units):
+    task = make_task(users["admin"], units["ha_long"])
+    assert login_as("co_to").get(f"/tasks/{task.id}/audit.csv").status_code == 404

@@ -69,6 +69,10 @@ def register_blueprints(app: Flask) -> None:
     for module in (member, supervise, admin, dashboard):
         app.register_blueprint(module.bp)
 
+    from tracker import api
+
+    api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF) and the /account/tokens page
+
 
 def register_commands(app: Flask) -> None:
     from tracker.cli import tracker_cli

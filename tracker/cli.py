@@ -243,3 +243,33 @@ def calendar_clear(day) -> None:
     clear_day(None, day.date(), now=clock.now())
     db.session.commit()
     click.echo(f"{day.date().isoformat()}: cleared")
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+token_cli = AppGroup("token", help="Personal API tokens.")
+tracker_cli.add_command(token_cli)
+
+
+@token_cli.command("create")
+@click.argument("username")
+@click.option("--days", type=int, default=90, show_default=True, help="Days until it expires.")
+@click.option("--name", default="", help="What the token is for.")
+def token_create(username: str, days: int, name: str) -> None:
+    """Create an API token for USERNAME; the token alone is printed on the last line.
+
+    It is shown this once: only its hash is kept."""
+    from tracker.auth.models import User
+    from tracker.auth.tokens import create_token
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        _fail(f"no user {username!r}")
+    try:
+        token, raw = create_token(None, user, name=name, days=days, now=clock.now())
+    except TrackerError as exc:
+        _fail(f"{exc.message} {exc.fields}")
+    db.session.commit()
+    click.echo(f"Token {token.name!r} for {user.username}, valid until "
+               f"{token.expires_at:%Y-%m-%d %H:%M} UTC. Use it as: Authorization: Bearer <token>")
+    click.echo(raw)

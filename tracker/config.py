@@ -14,6 +14,10 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _megabytes(name: str, default: int) -> int:
+    return int(float(os.environ.get(name, default)) * 1024 * 1024)
+
+
 def database_url(value: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL: `DATABASE_URL` if set, else a SQLite file under `instance/`."""
     if not value:
@@ -64,6 +68,10 @@ def _settings(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
+        # Evidence uploads: at most TRACKER_MAX_UPLOAD_MB per file; a request may carry a
+        # little more (the form around the file) before it is refused with 413.
+        "TRACKER_MAX_UPLOAD_BYTES": _megabytes("TRACKER_MAX_UPLOAD_MB", 10),
+        "MAX_CONTENT_LENGTH": _megabytes("TRACKER_MAX_UPLOAD_MB", 10) + 256 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
@@ -78,6 +86,7 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SMTP_PASSWORD": os.environ.get("TRACKER_SMTP_PASSWORD", ""),
         "TRACKER_SMTP_STARTTLS": _bool("TRACKER_SMTP_STARTTLS", False),
         "TRACKER_SMTP_FROM": os.environ.get("TRACKER_SMTP_FROM", "tracker@localhost"),
+        "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
         "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(

@@ -2,6 +2,7 @@
 
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import LoginAttempt, User, UserSession
+from tracker.auth.tokens import ApiToken
 from tracker.cutoff.models import (
     CalendarDay,
     CutoffRun,
@@ -10,16 +11,19 @@ from tracker.cutoff.models import (
     TaskColourChange,
     UnitDayStat,
 )
+from tracker.evidence.models import Evidence
 from tracker.notifications.models import Notification
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "CalendarDay",
     "Comment",
     "CutoffRun",
+    "Evidence",
     "ExtensionRequest",
     "LoginAttempt",
     "MissedUpdate",

@@ -42,7 +42,11 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+    """Why a new password is refused (to follow "The password needs …"), or None."""
+    from flask_babel import gettext as _
+
     if len(password) < MIN_LENGTH:
-        return f"at least {MIN_LENGTH} characters"
+        return _("at least %(n)s characters", n=MIN_LENGTH)
+    if len(password) > 1024:
+        return _("at most %(n)s characters", n=1024)
     return None

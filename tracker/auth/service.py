@@ -24,6 +24,7 @@ def create_user(actor: User | None, *, username: str, password: str, role: str,
     if actor is not None:
         require_role(actor, Role.ADMIN)
     errors: dict[str, list[str]] = {}
+    email = (email or "").strip() or None
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         errors["username"] = [_("2–64 characters: lower-case letters, digits, _ . -")]
@@ -36,10 +37,14 @@ def create_user(actor: User | None, *, username: str, password: str, role: str,
     problem = password_problem(password or "")
     if problem:
         errors["password"] = [_("The password needs %(rule)s.", rule=problem)]
+    if len(full_name or "") > 200:
+        errors["full_name"] = [_("At most %(n)s characters.", n=200)]
+    if email is not None and (len(email) > 254 or "@" not in email):
+        errors["email"] = [_("Enter a valid e-mail address.")]
     if errors:
         raise InvalidInput(_("The user could not be created."), errors)
     user = User(username=username, password_hash=hash_password(password), role=Role(role),
-                unit=unit, full_name=full_name.strip(), email=email)
+                unit=unit, full_name=(full_name or "").strip(), email=email or None)
     db.session.add(user)
     db.session.flush()
     return user
@@ -48,6 +53,11 @@ def create_user(actor: User | None, *, username: str, password: str, role: str,
 def set_active(actor: User | None, user: User, active: bool) -> None:
     if actor is not None:
         require_role(actor, Role.ADMIN)
+        if not can_see_unit(actor, user.unit):
+            raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
+        if actor.id == user.id and not active:
+            raise InvalidInput(_("You cannot deactivate your own account."),
+                               {"active": [_("You cannot deactivate your own account.")]})
     user.active = active
     if not active:
         end_all_sessions(user)

@@ -1,19 +1,39 @@
-"""Recording days off and make-up working days: the only write path for the calendar."""
+"""Recording days off and make-up working days, and the colour policy's thresholds: the
+only write path for the calendar and the policy settings."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.models import CalendarDay, DayKind
+from tracker.cutoff.context import POLICY_DEFAULTS, load_policy
+from tracker.cutoff.models import CalendarDay, DayKind, Setting
 from tracker.cutoff.recolour import recolour_all
+from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.scope import require_role
+from tracker.units.models import Unit
+
+NOTE_MAX = 300
 
 
 def set_day(actor: User | None, day: date, kind: str, note: str, *, now: datetime) -> None:
+    """Record `day` as a day off or a make-up working day (the whole deployment's)."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
+    require_deployment_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if kind not in {k.value for k in DayKind}:
+        errors["kind"] = [_("Choose a day off or a make-up working day.")]
+    if len(note or "") > NOTE_MAX:
+        errors["note"] = [_("At most %(n)s characters.", n=NOTE_MAX)]
+    if errors:
+        raise InvalidInput(_("The day was not recorded."), errors)
     row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
     row.kind = DayKind(kind)
     row.note = note or ""
@@ -27,8 +47,75 @@ def set_day(actor: User | None, day: date, kind: str, note: str, *, now: datetim
 def clear_day(actor: User | None, day: date, *, now: datetime) -> None:
     if actor is not None:
         require_role(actor, Role.ADMIN)
+    require_deployment_admin(actor)
     row = db.session.get(CalendarDay, day)
     if row is not None:
         db.session.delete(row)
         db.session.flush()
         recolour_all(now)
+
+
+POLICY_LIMITS = {"warning_working_days": (0, 60), "missed_days_to_red": (1, 30)}
+
+
+def manages_deployment(user: User) -> bool:
+    """Whether the user may change what holds for every unit (the calendar, the policy):
+    an active admin whose subtree holds every unit but those above it — the nation's admin,
+    or a province's in a one-province deployment; never a commune's among others."""
+    if not user.active or user.role != Role.ADMIN:
+        return False
+    above = [int(x) for x in user.unit.path.strip("/").split("/")[:-1] if x]
+    others = select(func.count()).select_from(Unit).where(
+        ~Unit.path.startswith(user.unit.path, autoescape=True), Unit.id.not_in(above))
+    return db.session.scalar(others) == 0
+
+
+def require_deployment_admin(actor: User | None) -> None:
+    if actor is not None and not manages_deployment(actor):
+        raise Forbidden(_("Only an admin of the whole deployment can change this."))
+
+
+def set_policy(actor: User | None, values: dict, *, now: datetime) -> dict[str, int]:
+    """Change the colour thresholds (warning window, missed days to red) and recolour every
+    task at once, so that stored colours keep equal to the rules. Unknown keys are refused;
+    keys left out keep their value. Each change is written to the audit trail."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    require_deployment_admin(actor)
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(values) - set(POLICY_DEFAULTS)):
+        errors[key] = [_("Unknown setting.")]
+    parsed: dict[str, int] = {}
+    for key, raw in values.items():
+        if key not in POLICY_LIMITS:
+            continue
+        low, high = POLICY_LIMITS[key]
+        text = str(raw).strip() if raw is not None else ""
+        if not re.fullmatch(r"-?[0-9]{1,6}", text):
+            errors[key] = [_("Enter a whole number.")]
+            continue
+        number = int(text)
+        if not low <= number <= high:
+            errors[key] = [_("Enter a number from %(low)s to %(high)s.", low=low, high=high)]
+            continue
+        parsed[key] = number
+    if errors:
+        raise InvalidInput(_("The settings were not saved."), errors)
+    changed = False
+    for key, number in parsed.items():
+        row = db.session.get(Setting, key)
+        old = int(row.value) if row is not None else POLICY_DEFAULTS[key]
+        if old == number:
+            continue
+        if row is None:
+            row = Setting(key=key)
+            db.session.add(row)
+        row.value = str(number)
+        row.updated_at = now
+        record(None, actor, "policy", at=now, field=key, old=old, new=number)
+        changed = True
+    if changed:
+        db.session.flush()
+        recolour_all(now)
+    policy = load_policy()
+    return {key: getattr(policy, key) for key in POLICY_DEFAULTS}

@@ -19,6 +19,7 @@ from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 
+SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 CATEGORIES = ("done_on_time", "done_late", "open_within_deadline", "open_overdue")
 
 
@@ -83,7 +84,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int = 500) -> dict | None:
         ({"unit_id": u.id, "unit": u.name, "colour": s.colour, "green_rate": s.green_rate,
           "total": s.total, "green": s.green, "yellow": s.yellow, "red": s.red,
           "missed": s.missed} for s, u in children if s.total),
-        key=lambda r: (-r["green_rate"], r["unit"]),
+        key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], r["unit"]),
     )
     missed = db.session.execute(
         select(Unit.id, Unit.name, func.count())

@@ -24,6 +24,7 @@ from tracker.tasks.models import (
     Status,
     Task,
 )
+from tracker.tasks.schemas import LATEST
 
 
 def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
@@ -98,7 +99,7 @@ def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
     if task.status in (Status.DONE, Status.CANCELLED):
         raise Conflict(_("A finished task cannot be extended."))
     errors = {}
-    if new_deadline is None or new_deadline <= task.deadline:
+    if new_deadline is None or new_deadline <= task.deadline or new_deadline > LATEST:
         errors["requested_deadline"] = [_("Must be later than the current deadline.")]
     if not (reason or "").strip():
         errors["reason"] = [_("Required.")]

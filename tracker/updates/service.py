@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from tracker.audit.service import record, record_changes
@@ -16,6 +17,7 @@ from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.scope import can_report_on
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.schemas import INT_MESSAGES, MESSAGES
 from tracker.updates.models import ProgressUpdate
 
 
@@ -25,16 +27,21 @@ def _http_url(value: str) -> None:
         raise ValidationError(_("Must be an http:// or https:// link."))
 
 
+_LONG = validate.Length(max=5000, error=_l("At most {max} characters."))
+
+
 class UpdateInputSchema(Schema):
     progress = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=0, max=100)
+        required=True, strict=False, error_messages=INT_MESSAGES,
+        validate=validate.Range(min=0, max=100, error=_l("Enter a number from 0 to 100.")),
     )
-    work_done = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    obstacles = fields.String(load_default=None, allow_none=True,
-                              validate=validate.Length(max=5000))
-    next_steps = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(max=5000))
-    evidence_url = fields.String(load_default=None, allow_none=True,
+    work_done = fields.String(required=True, error_messages=MESSAGES, validate=[
+        validate.Length(min=1, error=_l("Required.")), _LONG])
+    obstacles = fields.String(load_default=None, allow_none=True, error_messages=MESSAGES,
+                              validate=_LONG)
+    next_steps = fields.String(load_default=None, allow_none=True, error_messages=MESSAGES,
+                               validate=_LONG)
+    evidence_url = fields.String(load_default=None, allow_none=True, error_messages=MESSAGES,
                                  validate=[validate.Length(max=1000), _http_url])
 
 

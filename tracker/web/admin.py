@@ -1,5 +1,52 @@
-"""Pages: admin (filled in by the web UI work)."""
+"""Admin pages (quản trị): the unit tree here; users, tasks, the import, the calendar and
+the policy in their own modules, as blueprints nested under this one.
 
-from flask import Blueprint
+Every page is for admins only, checked on the server before any view runs, and shows
+only the admin's subtree; every write goes through a service, one commit per request.
+"""
 
-bp = Blueprint("admin", __name__)
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user
+
+from tracker import clock
+from tracker.auth.models import Role
+from tracker.reports.live import children_of, colour_of_counts, rollup
+from tracker.scope import get_unit
+from tracker.web import admin_import, admin_settings, admin_tasks, admin_users
+from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+for child in (admin_users.bp, admin_tasks.bp, admin_import.bp, admin_settings.bp):
+    bp.register_blueprint(child)
+
+
+@bp.before_request
+def _admins_only():
+    """Runs for the nested blueprints' pages too."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role != Role.ADMIN or not current_user.active:
+        abort(403)
+    return None
+
+
+@bp.route("")
+def home():
+    return render_template("admin/index.html")
+
+
+@bp.route("/units")
+@bp.route("/units/<int:unit_id>")
+def units(unit_id: int | None = None):
+    """The unit tree, one level at a time, with each unit's subtree counts."""
+    if unit_id is not None and unit_id > MAX_ID:
+        abort(404)
+    unit = current_user.unit if unit_id is None else get_unit(current_user, unit_id)
+    totals = rollup(unit, clock.now(), with_users=True)
+    children = [(child, totals[child.id]) for child in children_of(unit)]
+    return render_template(
+        "admin/units.html", unit=unit, counts=totals[unit.id], children=children,
+        trail=breadcrumb(current_user, unit), colour_of=colour_of_counts,
+        KIND_LABELS=KIND_LABELS)

@@ -1,5 +1,102 @@
-"""Pages: dashboard (filled in by the web UI work)."""
+"""The dashboard (bảng điều hành) for supervisors, admins and viewers: counts by colour and
+by the four categories, the 30-day green-rate trend, the units below ranked by green rate,
+and the drill-down province → commune → tasks. Members go to their tasks instead.
 
-from flask import Blueprint
+Counts are live, from the tasks' stored colours in the user's subtree; the trend comes
+from what each cutoff stored.
+"""
 
-bp = Blueprint("dashboard", __name__)
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import case
+
+from tracker import clock
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.reports.history import green_rate_trend
+from tracker.reports.live import (
+    CATEGORIES,
+    children_of,
+    colour_of_counts,
+    green_rate,
+    rollup,
+)
+from tracker.scope import get_unit
+from tracker.tasks.models import Status, Task
+from tracker.units.tree import subtree_ids
+from tracker.web.charts import trend_chart
+from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb, local_today
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+CATEGORY_LABELS = {
+    "done_on_time": _l("Completed on time"),
+    "done_late": _l("Completed late"),
+    "open_within_deadline": _l("Not completed, within deadline"),
+    "open_overdue": _l("Not completed, overdue"),
+}
+ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
+WORST_FIRST = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
+
+
+@bp.before_request
+def _dashboard_roles():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role == Role.MEMBER:
+        return redirect(url_for("member.today"))  # their unit's tasks
+    if current_user.role not in ROLES or not current_user.active:
+        abort(403)
+    return None
+
+
+def _unit(unit_id: int | None):
+    if unit_id is None:
+        return current_user.unit
+    if unit_id > MAX_ID:
+        abort(404)
+    return get_unit(current_user, unit_id)
+
+
+def _tasks_page(unit):
+    """Tasks led in the unit's subtree, worst first; optionally one colour."""
+    query = db.select(Task).where(Task.lead_unit_id.in_(subtree_ids(unit)),
+                                  Task.status != Status.CANCELLED)
+    colour = request.args.get("colour", "")
+    if colour in ("green", "yellow", "red"):
+        query = query.where(Task.colour == colour)
+    query = query.order_by(WORST_FIRST, Task.deadline, Task.id)
+    return db.paginate(query, per_page=50, max_per_page=200, error_out=False), colour
+
+
+@bp.route("")
+@bp.route("/units/<int:unit_id>")
+def overview(unit_id: int | None = None):
+    unit = _unit(unit_id)
+    moment = clock.now()
+    today = local_today()
+    totals = rollup(unit, moment)
+    counts = totals[unit.id]
+    children = [(child, totals[child.id]) for child in children_of(unit)]
+    ranked = sorted(((c, n, green_rate(n)) for c, n in children if n["total"]),
+                    key=lambda row: (-row[2], row[0].name))
+    idle = [c for c, n in children if not n["total"]]
+    page, colour = _tasks_page(unit) if not children else (None, "")
+    return render_template(
+        "dashboard/index.html", unit=unit, counts=counts, rate=green_rate(counts),
+        unit_colour=colour_of_counts(counts), moment=moment, ranked=ranked, idle=idle,
+        chart=trend_chart(green_rate_trend(unit, today), today),
+        trail=breadcrumb(current_user, unit), page=page, colour=colour,
+        CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
+        colour_of=colour_of_counts)
+
+
+@bp.route("/units/<int:unit_id>/tasks")
+def unit_tasks(unit_id: int):
+    unit = _unit(unit_id)
+    page, colour = _tasks_page(unit)
+    return render_template("dashboard/tasks.html", unit=unit, page=page, colour=colour,
+                           trail=breadcrumb(current_user, unit))

@@ -1,5 +1,328 @@
-"""Pages: member (filled in by the web UI work)."""
+"""The member's pages (cán bộ đơn vị): today's duties with the time left to the cutoff,
+the daily update one task at a time or all at once, completion with its product and
+evidence, and extension requests.
 
-from flask import Blueprint
+Every write goes through the services; a view only reads the form, calls them, and
+commits once on success or rolls back and shows the errors next to the fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import and_, case, func, or_, select
+
+from tracker import clock
+from tracker.auth.models import Role
+from tracker.cutoff.colours import is_required
+from tracker.cutoff.context import load_calendar
+from tracker.cutoff.recolour import facts_of
+from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.evidence.models import Purpose
+from tracker.evidence.service import attach_file, attach_link
+from tracker.extensions import db
+from tracker.scope import can_report_on, get_task, visible_tasks
+from tracker.tasks.lifecycle import request_extension as request_extension_service
+from tracker.tasks.lifecycle import submit_completion as submit_completion_service
+from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.views import COLOUR_ORDER, MAX_ID
+from tracker.units.tree import subtree_ids
+from tracker.updates.service import post_update
+from tracker.web.task_forms import (
+    CompletionForm,
+    CsrfOnlyForm,
+    EvidenceUpdateForm,
+    ExtensionForm,
+    apply_errors,
+)
 
 bp = Blueprint("member", __name__)
+
+PER_PAGE = 50
+BULK_LIMIT = 200
+BULK_FIELDS = ("progress", "work_done", "obstacles", "next_steps", "evidence_url")
+
+
+def member_required(view):
+    """Members only: the daily duty belongs to the staff of a unit."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != Role.MEMBER:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _own_tasks():
+    """Tasks led by a unit in the member's subtree (those they report on)."""
+    return visible_tasks(current_user).where(
+        Task.lead_unit_id.in_(subtree_ids(current_user.unit)))
+
+
+def _task(task_id: int) -> Task:
+    if task_id > MAX_ID:
+        abort(404)
+    return get_task(current_user, task_id)
+
+
+class Duty:
+    """Today's duty: the current reporting day, its window and SQL tests for each task."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.calendar = load_calendar()
+        self.day = self.calendar.reporting_day(now)
+        self.start, self.end = self.calendar.window(self.day)
+        # The same test as the colour rules' `is_required`, for a working day.
+        self.owed = and_(Task.status.in_(OPEN_STATUSES), Task.start_date <= self.day,
+                         Task.duty_since <= self.start)
+        self.reported = and_(Task.last_update_at.is_not(None),
+                             Task.last_update_at > self.start)
+        self.missing = and_(self.owed, or_(Task.last_update_at.is_(None),
+                                           Task.last_update_at <= self.start))
+
+    def of(self, task: Task) -> str:
+        """'submitted', 'reported', 'missing' or 'not_owed' for one task."""
+        if task.status == Status.SUBMITTED:
+            return "submitted"
+        if not is_required(facts_of(task), self.calendar, self.day):
+            return "not_owed"
+        if task.last_update_at is not None and task.last_update_at > self.start:
+            return "reported"
+        return "missing"
+
+    def context(self) -> dict:
+        seconds = max(0, int((self.end - self.now).total_seconds()))
+        return {
+            "day": self.day,
+            "day_label": format_date(self.day, "EEEE dd/MM/yyyy"),
+            "is_today": self.calendar.local_date(self.now) == self.day,
+            "cutoff": self.end,
+            "cutoff_hm": self.end.astimezone(ZoneInfo(self.calendar.zone)).strftime("%H:%M"),
+            "seconds_left": seconds,
+            "time_left": time_left_text(seconds),
+            "now": self.now,
+        }
+
+
+def time_left_text(seconds: int) -> str:
+    """e.g. 05:59:30, or "2 ngày 05:59:30" when the cutoff is days away."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    clock_text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return clock_text if not days else _("%(days)s day(s) %(clock)s", days=days,
+                                         clock=clock_text)
+
+
+@bp.route("/today")
+@member_required
+def today():
+    return _render_today(Duty(clock.now()))
+
+
+def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None,
+                  status: int = 200):
+    forms = forms or {}
+    open_or_submitted = _own_tasks().where(
+        Task.status.in_((*OPEN_STATUSES, Status.SUBMITTED)))
+    query = open_or_submitted.order_by(case((duty.missing, 0), else_=1), COLOUR_ORDER,
+                                       Task.deadline, Task.id)
+    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    counts = db.session.execute(
+        select(func.count(Task.id),
+               func.coalesce(func.sum(case((duty.owed, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((and_(duty.owed, duty.reported), 1),
+                                           else_=0)), 0))
+        .where(Task.id.in_(open_or_submitted.with_only_columns(Task.id)))
+    ).one()
+    rows = []
+    for task in page.items:
+        form = forms.get(task.id) or EvidenceUpdateForm(formdata=None, prefix=f"t{task.id}")
+        rows.append({"task": task, "duty": duty.of(task), "form": form})
+    return render_template(
+        "member/today.html", rows=rows, page=page, total=counts[0], owed=counts[1],
+        reported=counts[2], **duty.context(),
+    ), status
+
+
+@bp.route("/today/tasks/<int:task_id>/update", methods=["POST"])
+@member_required
+def post_task_update(task_id: int):
+    task = _task(task_id)
+    form = EvidenceUpdateForm(prefix=f"t{task.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    now = clock.now()
+    try:
+        update = post_update(current_user, task, form.raw(), now=now)
+        if form.evidence_file.data:
+            attach_file(current_user, task, form.evidence_file.data, now=now, update=update)
+    except (InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        for message in apply_errors(form, getattr(exc, "fields", {})):
+            flash(message, "error")
+        flash(_("%(code)s: %(message)s", code=task.code, message=exc.message), "error")
+        return _render_today(Duty(now), {task.id: form}, exc.status)
+    db.session.commit()
+    flash(_("Your update on %(code)s has been recorded.", code=task.code), "success")
+    return redirect(url_for("member.today", page=request.args.get("page", type=int),
+                            _anchor=f"task-{task.id}"))
+
+
+@bp.route("/today/all", methods=["GET", "POST"])
+@member_required
+def update_all():
+    """All owed tasks on one page; saved all together or not at all."""
+    duty = Duty(clock.now())
+    form = CsrfOnlyForm()
+    if request.method == "GET":
+        tasks = db.session.scalars(
+            _own_tasks().where(duty.missing).order_by(COLOUR_ORDER, Task.deadline, Task.id)
+            .limit(BULK_LIMIT)).all()
+        rows = [{"task": t, "values": {"progress": str(t.progress)}, "errors": {}}
+                for t in tasks]
+        return _render_bulk(form, rows, duty)
+    if not form.validate_on_submit():
+        abort(400)
+    ids = list(dict.fromkeys(int(x) for x in request.form.getlist("task_id")
+                             if x.isdigit() and int(x) <= MAX_ID))[:BULK_LIMIT]
+    found = {t.id: t for t in db.session.scalars(_own_tasks().where(Task.id.in_(ids)))}
+    if len(found) != len(ids):
+        abort(404)
+    rows = []
+    for task_id in ids:
+        task = found[task_id]
+        values = {name: request.form.get(f"{name}-{task_id}", "") for name in BULK_FIELDS}
+        touched = values["progress"].strip() not in ("", str(task.progress)) or any(
+            values[name].strip() for name in BULK_FIELDS if name != "progress")
+        rows.append({"task": task, "values": values, "errors": {}, "touched": touched})
+    chosen = [row for row in rows if row["touched"]]
+    if not chosen:
+        flash(_("Nothing to save: fill in what was done for at least one task."), "error")
+        return _render_bulk(form, rows, duty, 422)
+    for row in chosen:
+        try:
+            post_update(current_user, row["task"], row["values"], now=duty.now)
+        except InvalidInput as exc:
+            row["errors"] = exc.fields
+        except (Conflict, Forbidden) as exc:
+            row["errors"] = {"task": [exc.message]}
+    failed = [row for row in chosen if row["errors"]]
+    if failed:
+        db.session.rollback()
+        flash(ngettext("Nothing was saved: %(num)s row has errors.",
+                       "Nothing was saved: %(num)s rows have errors.", len(failed)), "error")
+        return _render_bulk(form, rows, duty, 422)
+    db.session.commit()
+    flash(ngettext("%(num)s update recorded.", "%(num)s updates recorded.", len(chosen)),
+          "success")
+    return redirect(url_for("member.today"))
+
+
+def _render_bulk(form, rows, duty: Duty, status: int = 200):
+    return render_template("member/update_all.html", form=form, rows=rows,
+                           labels=EvidenceUpdateForm(formdata=None, meta={"csrf": False}),
+                           **duty.context()), status
+
+
+def _collect(*steps) -> dict[str, list[str]]:
+    """Run each step; gather the field errors of all of them, so that the form shows
+    every problem at once. A conflict or refusal stops at once."""
+    errors: dict[str, list[str]] = {}
+    for step in steps:
+        try:
+            step()
+        except InvalidInput as exc:
+            for name, messages in exc.fields.items():
+                errors.setdefault(name, []).extend(messages)
+    return errors
+
+
+def _reporter_task(task_id: int) -> Task:
+    task = _task(task_id)
+    if not can_report_on(current_user, task):
+        abort(403)  # a coordinating unit sees the task but does not report on it
+    return task
+
+
+@bp.route("/tasks/<int:task_id>/complete", methods=["GET", "POST"])
+@member_required
+def submit_completion(task_id: int):
+    task = _reporter_task(task_id)
+    form = CompletionForm()
+    status = 200
+    if form.validate_on_submit():
+        now = clock.now()
+        url = (form.evidence_url.data or "").strip()
+        upload = form.evidence_file.data
+        try:
+            errors = _collect(
+                lambda: submit_completion_service(current_user, task,
+                                                  result=form.result.data, now=now),
+                lambda: url and attach_link(current_user, task, url, now=now,
+                                            purpose=Purpose.COMPLETION),
+                lambda: upload and attach_file(current_user, task, upload, now=now,
+                                               purpose=Purpose.COMPLETION),
+            )
+        except Conflict as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("member/complete.html", task=_task(task_id),
+                                   form=form), exc.status
+        if not errors:
+            db.session.commit()
+            flash(_("The completion has been submitted for confirmation."), "success")
+            return redirect(url_for("tasks.task_detail", task_id=task.id))
+        db.session.rollback()
+        task = _task(task_id)
+        for message in apply_errors(form, errors):
+            flash(message, "error")
+        flash(_("Nothing was submitted; please correct the fields below."), "error")
+        status = 422
+    return render_template("member/complete.html", task=task, form=form), status
+
+
+def parse_day(text: str | None) -> date | None:
+    """A date typed as dd/mm/yyyy, or sent as yyyy-mm-dd by a date picker."""
+    text = (text or "").strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+@bp.route("/tasks/<int:task_id>/extension", methods=["GET", "POST"])
+@member_required
+def request_extension(task_id: int):
+    task = _reporter_task(task_id)
+    form = ExtensionForm()
+    status = 200
+    if form.validate_on_submit():
+        new_deadline = parse_day(form.requested_deadline.data)
+        try:
+            request_extension_service(current_user, task, new_deadline=new_deadline,
+                                      reason=form.reason.data, now=clock.now())
+        except (InvalidInput, Conflict) as exc:
+            db.session.rollback()
+            task = _task(task_id)
+            fields = dict(getattr(exc, "fields", {}))
+            if new_deadline is None and (form.requested_deadline.data or "").strip():
+                fields["requested_deadline"] = [_("Enter the date as dd/mm/yyyy.")]
+            for message in apply_errors(form, fields):
+                flash(message, "error")
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Your extension request has been sent to the supervisors."), "success")
+            return redirect(url_for("tasks.task_detail", task_id=task.id))
+    return render_template("member/extension.html", task=task, form=form), status

@@ -1,5 +1,256 @@
-"""Pages: supervise (filled in by the web UI work)."""
+"""The supervisor's pages (tổ công tác / cơ quan thường trực): the red queue, the actions
+on a task (nudge, acknowledge, confirm or return a completion, decide an extension) and
+the daily supervision report with its downloads.
 
-from flask import Blueprint
+Scope is checked on every request: the role by the decorators, the task or unit by
+`tracker.scope` (outside the subtree: 404), and the action by the service (403).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import case, func, select
+
+from tracker import clock
+from tracker.auth.models import Role
+from tracker.errors import Conflict, InvalidInput
+from tracker.extensions import db
+from tracker.notifications.service import nudge as nudge_service
+from tracker.reports import history
+from tracker.scope import get_task, get_unit, visible_tasks
+from tracker.tasks import lifecycle
+from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
+from tracker.tasks.service import add_comment
+from tracker.tasks.views import MAX_ID, refused
+from tracker.units.models import Unit
+from tracker.units.tree import subtree_ids
+from tracker.web.task_forms import (
+    AcknowledgeForm,
+    ConfirmForm,
+    DecisionForm,
+    NudgeForm,
+    ReturnForm,
+)
 
 bp = Blueprint("supervise", __name__)
+
+PER_PAGE = 50
+RED_REASONS = ("overdue", "missed_updates")
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
+DOWNLOADS = {
+    "csv": ("report_csv", "text/csv; charset=utf-8"),
+    "xlsx": ("report_xlsx",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": ("report_pdf", "application/pdf"),
+}
+
+
+def roles_required(*roles: Role):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _task(task_id: int) -> Task:
+    if task_id > MAX_ID:
+        abort(404)
+    return get_task(current_user, task_id)
+
+
+def _unit_arg() -> Unit | None:
+    unit_id = request.args.get("unit", type=int)
+    if unit_id is None or unit_id > MAX_ID:
+        return None
+    return get_unit(current_user, unit_id)
+
+
+# --- the red queue ------------------------------------------------------------------------
+
+
+@bp.route("/supervise/red")
+@roles_required(*SUPERVISORS)
+def red_queue():
+    """Every red task whose lead unit is in scope, worst first: overdue longest, then the
+    longest run of missed updates."""
+    in_scope = visible_tasks(current_user).where(
+        Task.lead_unit_id.in_(subtree_ids(current_user.unit)), Task.colour == "red")
+    unit = _unit_arg()
+    reason = request.args.get("reason", "")
+    query = in_scope
+    if unit is not None:
+        query = query.where(Task.lead_unit_id.in_(subtree_ids(unit)))
+    if reason in RED_REASONS:
+        query = query.where(Task.colour_reason == reason)
+    else:
+        reason = ""
+    query = query.order_by(case((Task.colour_reason == "overdue", 0), else_=1),
+                           Task.colour_days.desc(), Task.deadline, Task.id)
+    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+
+    ids = in_scope.with_only_columns(Task.id)
+    units = db.session.execute(
+        select(Unit.id, Unit.name, func.count()).join(Task, Task.lead_unit_id == Unit.id)
+        .where(Task.id.in_(ids)).group_by(Unit.id, Unit.name).order_by(Unit.name)
+    ).all()
+    reasons = dict(db.session.execute(
+        select(Task.colour_reason, func.count()).where(Task.id.in_(ids))
+        .group_by(Task.colour_reason)
+    ).all())
+    page_ids = [t.id for t in page.items]
+    acks: dict[int, Comment] = {}
+    for comment in db.session.scalars(
+        select(Comment).where(Comment.task_id.in_(page_ids), Comment.kind == "acknowledge")
+        .order_by(Comment.at)
+    ):
+        acks[comment.task_id] = comment  # the latest wins
+    pending = set(db.session.scalars(
+        select(ExtensionRequest.task_id).where(
+            ExtensionRequest.task_id.in_(page_ids),
+            ExtensionRequest.status == ExtensionStatus.PENDING)))
+    return render_template(
+        "supervise/red_queue.html", page=page, units=units, reasons=reasons,
+        total=sum(reasons.values()), unit=unit, reason=reason, acks=acks, pending=pending,
+    )
+
+
+# --- actions on a task --------------------------------------------------------------------
+
+
+def _act(task_id: int, name: str, form, action, done_message: str):
+    """Run one supervisor action from the task page: commit once, or show the errors."""
+    task = _task(task_id)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(task, form, clock.now())
+    except (InvalidInput, Conflict) as exc:
+        return refused(task, name, form, exc)
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("tasks.task_detail", task_id=task.id))
+
+
+@bp.route("/supervise/tasks/<int:task_id>/nudge", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def nudge(task_id: int):
+    return _act(task_id, "nudge", NudgeForm(prefix="nudge"),
+                lambda task, form, now: nudge_service(current_user, task, form.message.data,
+                                                      now=now),
+                _("The unit has been nudged."))
+
+
+@bp.route("/supervise/tasks/<int:task_id>/acknowledge", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def acknowledge(task_id: int):
+    return _act(task_id, "acknowledge", AcknowledgeForm(prefix="ack"),
+                lambda task, form, now: add_comment(current_user, task, form.body.data,
+                                                    now=now, kind="acknowledge"),
+                _("Acknowledged, with your note."))
+
+
+@bp.route("/supervise/tasks/<int:task_id>/confirm", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def confirm(task_id: int):
+    return _act(task_id, "confirm", ConfirmForm(prefix="confirm"),
+                lambda task, form, now: lifecycle.confirm_completion(
+                    current_user, task, now=now, note=(form.note.data or "").strip() or None),
+                _("The completion has been confirmed."))
+
+
+@bp.route("/supervise/tasks/<int:task_id>/return", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def return_completion(task_id: int):
+    return _act(task_id, "return", ReturnForm(prefix="return"),
+                lambda task, form, now: lifecycle.return_completion(
+                    current_user, task, note=form.note.data, now=now),
+                _("The completion has been returned to the unit."))
+
+
+@bp.route("/supervise/tasks/<int:task_id>/extensions/<int:request_id>", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def decide_extension(task_id: int, request_id: int):
+    task = _task(task_id)
+    extension = db.session.get(ExtensionRequest, request_id) if request_id <= MAX_ID else None
+    if extension is None or extension.task_id != task.id:
+        abort(404)
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        abort(400)
+    approve = decision == "approve"
+    return _act(task_id, "decision", DecisionForm(prefix="decision"),
+                lambda task, form, now: lifecycle.decide_extension(
+                    current_user, extension, approve=approve, note=form.note.data, now=now),
+                _("The extension has been approved.") if approve
+                else _("The extension has been rejected."))
+
+
+# --- the daily supervision report ---------------------------------------------------------
+
+
+def _report_day(days: list[date]) -> date | None:
+    text = request.args.get("date")
+    if not text:
+        return days[0] if days else None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+@bp.route("/reports/daily")
+@roles_required(*REPORT_READERS)
+def daily_report():
+    """The báo cáo giám sát hằng ngày of any processed cutoff (the latest by default),
+    for the user's unit or a unit below it."""
+    days = history.processed_days(limit=366)
+    unit = _unit_arg() or current_user.unit
+    day = _report_day(days)
+    report = history.daily_report(unit, day) if day else None
+    status = 404 if day is not None and report is None else 200
+    older = [d for d in days if day and d < day]
+    newer = [d for d in days if day and d > day]
+    return render_template(
+        "supervise/daily_report.html", report=report, days=days, day=day, unit=unit,
+        previous_day=older[0] if older else None, next_day=newer[-1] if newer else None,
+        downloads=DOWNLOADS,
+    ), status
+
+
+@bp.route("/reports/daily.<any(csv, xlsx, pdf):fmt>")
+@roles_required(*REPORT_READERS)
+def daily_report_download(fmt: str):
+    from tracker.reports import export  # the export formats load their libraries lazily
+
+    unit = _unit_arg() or current_user.unit
+    day = _report_day(history.processed_days(limit=1))
+    report = history.daily_report(unit, day) if day else None
+    if report is None:
+        abort(404)
+    function, mimetype = DOWNLOADS[fmt]
+    data = getattr(export, function)(report)
+    filename = f"bao-cao-giam-sat-{day.isoformat()}.{fmt}"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    })

@@ -17,7 +17,9 @@ bp = Blueprint("web", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("tasks.task_list"))
+    # Each role starts where its daily work is.
+    start = {"member": "member.today", "supervisor": "supervise.red_queue"}
+    return redirect(url_for(start.get(current_user.role, "dashboard.overview")))
 
 
 @bp.route("/lang/<code>")

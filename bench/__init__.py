@@ -1,0 +1,1 @@
+"""The 16:00-rush benchmark (`make bench`)."""

@@ -1,0 +1,369 @@
+"""`make bench [SCALE=tiny|province|national]`: the 16:00 rush, measured side by side.
+
+Creates its own PostgreSQL database (DATABASE_URL's server, default 127.0.0.1:5432),
+migrates, seeds, then measures in one run: single updates through gunicorn (16 and 64
+clients, wrk), the same load against the floor app, pgbench with the same SQL (the
+ceiling), batch updates, the cutoff over every open task, page reads at size, and memory.
+Writes bench/results/<scale>.json and .md, then drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import requests
+from sqlalchemy import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+ICT = ZoneInfo("Asia/Ho_Chi_Minh")
+# The rush hour of a Wednesday; the cutoff is judged at 16:00:30 the same day.
+RUSH = datetime(2026, 11, 18, 14, 30, tzinfo=ICT)
+AFTER_CUTOFF = datetime(2026, 11, 18, 16, 0, 30, tzinfo=ICT)
+DURATION = {"tiny": 3, "province": 15, "national": 20}
+WORKERS = 2 * (os.cpu_count() or 1) + 1
+THREADS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(url: str, now: datetime, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env.update(DATABASE_URL=url, TRACKER_NOW=now.isoformat(), SECRET_KEY="bench",
+               TRACKER_INSTANCE_PATH=tempfile.mkdtemp(prefix="tracker-bench-"), **extra)
+    return env
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+class Server:
+    """gunicorn as the README recommends: 2×cores+1 workers, 4 threads each."""
+
+    def __init__(self, app: str, env: dict):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads",
+             str(THREADS), "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", app],
+            cwd=ROOT, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+                return
+            except requests.RequestException:
+                time.sleep(0.3)
+        raise RuntimeError(f"{app} did not start")
+
+    def worker_rss(self) -> float:
+        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        return max((rss_mb(int(pid)) for pid in children), default=0.0)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str) -> dict:
+    """Run wrk; also report how much CPU it used, to show the load generator kept up."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "post_update.lua"), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, env={**os.environ, "TARGETS": str(targets),
+                                             "PATH_PREFIX": prefix}, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(re.search(r"RESULT (\{.*\})", out).group(1))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["rps"] = result["ok"] / result["seconds"]
+    result["client_cpu_share"] = cpu / result["seconds"]  # cores used by wrk itself
+    return result
+
+
+def count_updates(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM progress_updates").fetchone()[0]
+
+
+def pgbench(url: str, clients: int, seconds: int, seeded) -> float:
+    """The ceiling: the same statements straight from pgbench, no HTTP, no Python."""
+    pairs = [(u, t) for u, ts in seeded.tasks.items() for t in ts[:50]]
+    script = Path(tempfile.mkdtemp()) / "update.sql"
+    script.write_text(
+        f"\\set n random(0, {len(pairs) - 1})\n"
+        "BEGIN;\n"
+        "SELECT u.id, un.path FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "JOIN units un ON un.id = u.unit_id WHERE t.id = (:n % "
+        f"{len(seeded.units)}) + 2 AND t.revoked_at IS NULL AND u.active;\n"
+        "SELECT t.id, t.progress FROM tasks t JOIN units un ON un.id = t.lead_unit_id "
+        "WHERE t.id = (SELECT min(id) FROM tasks) + :n FOR UPDATE OF t;\n"
+        "INSERT INTO progress_updates (task_id, author_id, created_at, reporting_day, "
+        "progress, work_done) VALUES ((SELECT min(id) FROM tasks) + :n, 1, now(), "
+        "current_date, 50, 'pgbench');\n"
+        "UPDATE tasks SET progress = 50, last_update_at = now(), version = version + 1 "
+        "WHERE id = (SELECT min(id) FROM tasks) + :n;\n"
+        "INSERT INTO audit_entries (task_id, actor_id, at, action, field, old_value, "
+        "new_value) VALUES ((SELECT min(id) FROM tasks) + :n, 1, now(), "
+        "'progress_update', 'progress', '40', '50');\n"
+        "COMMIT;\n")
+    parsed = make_url(url)
+    out = subprocess.run(
+        ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f",
+         str(script), "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
+         "-U", parsed.username or "postgres", parsed.database],
+        capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def batch(port: int, seeded, clients: int = 8) -> float:
+    """Each unit posts its whole day in one request; updates per second over all units."""
+    units = [u for u in seeded.units if seeded.tasks[u]]
+    lock, done, errors = threading.Lock(), [0], []
+
+    def worker(chunk):
+        session = requests.Session()
+        for unit in chunk:
+            items = [{"task_id": t, "progress": 60, "work_done": "Báo cáo cả ngày"}
+                     for t in seeded.tasks[unit][:1000]]
+            r = session.post(f"http://127.0.0.1:{port}/api/v1/units/{unit}/updates",
+                             json={"items": items}, timeout=300,
+                             headers={"Authorization": f"Bearer {seeded.tokens[unit]}"})
+            with lock:
+                if r.status_code == 201:
+                    done[0] += len(items)
+                else:
+                    errors.append(r.status_code)
+
+    chunks = [units[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    return {"updates_per_s": done[0] / seconds, "updates": done[0], "errors": len(errors),
+            "seconds": seconds}
+
+
+def run_measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall time and peak RSS (MB) of a command, measured by a fresh helper process."""
+    helper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+              "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+              "print(p.stdout); print(p.stderr, file=sys.stderr); "
+              "print('MEASURE', time.perf_counter() - t, "
+              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode)")
+    out = subprocess.run([sys.executable, "-c", helper, *cmd], capture_output=True,
+                         text=True, cwd=ROOT, env=env)
+    match = re.search(r"MEASURE ([\d.]+) ([\d.]+) (-?\d+)", out.stdout)
+    if not match or match.group(3) != "0":
+        raise RuntimeError(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")
+    return float(match.group(1)), float(match.group(2)), out.stdout
+
+
+def reads(port: int, seeded, repeats: int) -> dict:
+    """p50/p95 of the big read pages for an admin of the whole nation."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {seeded.admin_token}"
+    page = session.get(f"http://127.0.0.1:{port}/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    session.post(f"http://127.0.0.1:{port}/login", data={
+        "username": "bench_admin", "password": "benchmark password", "csrf_token": token})
+    pages = {
+        "dashboard": "/dashboard",
+        "red_queue": "/supervise/red",
+        "daily_report": f"/reports/daily?date={RUSH.date().isoformat()}",
+        "api_daily_report": f"/api/v1/reports/daily?date={RUSH.date().isoformat()}",
+    }
+    results = {}
+    for name, path in pages.items():
+        times, status = [], None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = session.get(f"http://127.0.0.1:{port}{path}", timeout=120)
+            times.append((time.perf_counter() - started) * 1000)
+            status = response.status_code
+        times.sort()
+        results[name] = {"status": status, "p50_ms": statistics.median(times),
+                         "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))]}
+    return results
+
+
+def targets_file(seeded) -> Path:
+    path = Path(tempfile.mkdtemp()) / "targets.txt"
+    with path.open("w") as f:
+        for unit in seeded.units:
+            for task in seeded.tasks[unit][:20]:
+                f.write(f"{seeded.tokens[unit]} {task}\n")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default=os.environ.get("SCALE", "province"),
+                        choices=["tiny", "province", "national"])
+    args = parser.parse_args()
+    scale = args.scale
+    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin_url = make_url(base).set(drivername="postgresql", database="postgres")
+    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    admin = admin_url.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    results: dict = {"scale": scale, "machine": f"{os.cpu_count()} cores",
+                     "workers": WORKERS, "threads": THREADS,
+                     "started": datetime.now(ICT).isoformat(timespec="seconds")}
+    server = None
+    try:
+        rush_env = env_for(url, RUSH)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                       cwd=ROOT, env=rush_env, check=True, capture_output=True)
+        os.environ.update(DATABASE_URL=url)
+        from bench.seed import seed
+        from tracker import create_app
+        from tracker.clock import FixedClock
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://",
+                                                                 "postgresql+psycopg://"),
+                          "CLOCK": FixedClock(RUSH), "SECRET_KEY": "bench"})
+        seeded = seed(app, url, scale, RUSH.date(), RUSH)
+        seconds, _rss, _ = run_measured(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "colours", "refresh"],
+            rush_env)
+        results.update(seed_s=round(seeded.seconds + seconds, 1), tasks=seeded.task_count,
+                       units=len(seeded.units), seeded_updates=seeded.update_count,
+                       open_tasks=sum(len(v) for v in seeded.tasks.values()))
+        print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
+
+        targets = targets_file(seeded)
+        duration = DURATION[scale]
+        server = Server("wsgi:app", rush_env)
+        before = count_updates(url)
+        single16 = wrk(server.port, 16, duration, targets, "/api/v1/tasks/")
+        single64 = wrk(server.port, 64, duration, targets, "/api/v1/tasks/")
+        stored = count_updates(url) - before
+        results["single_16"], results["single_64"] = single16, single64
+        results["single_rps"] = round(single64["rps"], 1)
+        results["single_p95_ms"] = round(single16["p95_ms"], 1)
+        results["single_p99_ms"] = round(single64["p99_ms"], 1)
+        results["single_errors"] = single64["non2xx"] + single64["socket_errors"] + \
+            single16["non2xx"] + single16["socket_errors"]
+        # Requests still in flight when wrk stops may commit without wrk counting them; at
+        # most one per connection. Every 2xx must be stored, and nothing beyond those.
+        acknowledged = single16["ok"] + single64["ok"]
+        results["single_stored"], results["single_acknowledged"] = stored, acknowledged
+        results["single_2xx_all_stored"] = acknowledged <= stored <= acknowledged + 16 + 64
+        print("single", single16, single64, flush=True)
+
+        floor = Server("bench.floor_app:app", {**rush_env, "FLOOR_DATABASE_URL": url})
+        try:
+            floor64 = wrk(floor.port, 64, duration, targets, "/api/v1/tasks/")
+        finally:
+            floor.stop()
+        results["floor_64"] = floor64
+        results["floor_rps"] = round(floor64["rps"], 1)
+        results["ratio_single_to_floor"] = round(single64["rps"] / floor64["rps"], 2)
+        results["ceiling_tps"] = round(pgbench(url, 64, duration, seeded), 1)
+        results["ratio_single_to_ceiling"] = round(single64["rps"] / results["ceiling_tps"], 2)
+        print("floor", floor64, "ceiling", results["ceiling_tps"], flush=True)
+
+        results["batch"] = batch(server.port, seeded)
+        results["batch_updates_per_s"] = round(results["batch"]["updates_per_s"], 1)
+        print("batch", results["batch"], flush=True)
+        results["worker_rss_mb"] = round(server.worker_rss(), 1)
+
+        cutoff_env = env_for(url, AFTER_CUTOFF)
+        seconds, peak, out = run_measured(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
+             "--date", RUSH.date().isoformat()], cutoff_env)
+        results["cutoff_s"], results["cutoff_peak_rss_mb"] = round(seconds, 2), round(peak, 1)
+        results["cutoff_summary"] = json.loads(
+            [line for line in out.splitlines() if line.startswith("{")][-1])
+        print("cutoff", seconds, peak, flush=True)
+        server.stop()
+        server = Server("wsgi:app", cutoff_env)
+        results["read"] = reads(server.port, seeded, 5 if scale == "tiny" else 20)
+        results["read_p95_ms"] = {k: round(v["p95_ms"], 1) for k, v in results["read"].items()}
+        results["worker_rss_mb"] = max(results["worker_rss_mb"], round(server.worker_rss(), 1))
+
+        sched = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker",
+                                  "scheduler"], cwd=ROOT, env=cutoff_env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(8)
+        results["scheduler_rss_mb"] = round(rss_mb(sched.pid), 1)
+        sched.terminate()
+        sched.wait(timeout=30)
+
+        check = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "tracker",
+                                "colours", "check"], cwd=ROOT, env=cutoff_env,
+                               capture_output=True, text=True)
+        results["colours_check_ok"] = check.returncode == 0
+    finally:
+        if server:
+            server.stop()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{scale}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    (RESULTS / f"{scale}.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0 if results["colours_check_ok"] and results["single_2xx_all_stored"] else 1
+
+
+def markdown(r: dict) -> str:
+    rows = [
+        ("single-update throughput, 64 clients", f"{r['single_rps']} req/s"),
+        ("floor (minimal WSGI app), 64 clients", f"{r['floor_rps']} req/s"),
+        ("ratio to the floor (goal ≥ 0.6)", r["ratio_single_to_floor"]),
+        ("ceiling (pgbench, same SQL), 64 clients", f"{r['ceiling_tps']} tps"),
+        ("single update p95, 16 clients (goal ≤ 50 ms)", f"{r['single_p95_ms']} ms"),
+        ("single update p99, 64 clients (goal ≤ 250 ms)", f"{r['single_p99_ms']} ms"),
+        ("errors (goal: none)", r["single_errors"]),
+        ("every 2xx stored, nothing else", r["single_2xx_all_stored"]),
+        ("batch updates (goal ≥ 10,000/s)", f"{r['batch_updates_per_s']} /s"),
+        ("cutoff (goal ≤ 60 s at ~1M)", f"{r['cutoff_s']} s"),
+        ("cutoff peak RSS (goal ≤ 500 MB)", f"{r['cutoff_peak_rss_mb']} MB"),
+        *((f"read p95 {k} (goal ≤ 300 ms)", f"{v} ms") for k, v in r["read_p95_ms"].items()),
+        ("web worker RSS (goal ≤ 200 MB)", f"{r['worker_rss_mb']} MB"),
+        ("scheduler RSS", f"{r['scheduler_rss_mb']} MB"),
+        ("colours check after the run", r["colours_check_ok"]),
+    ]
+    head = (f"Scale {r['scale']}: {r['tasks']} tasks ({r['open_tasks']} open), {r['units']} "
+            f"units, seeded in {r['seed_s']} s; {r['machine']}, gunicorn {r['workers']}×"
+            f"{r['threads']} gthread\n\n| figure | value |\n|---|---|\n")
+    return head + "".join(f"| {a} | {b} |\n" for a, b in rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Progress updates over the API: one task, a whole unit's batch (all or nothing), the list."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tracker.audit.models import AuditEntry
+from tracker.extensions import db
+from tracker.tasks.models import Task
+from tracker.updates.models import ProgressUpdate
+
+
+def updates_count() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(ProgressUpdate))
+
+
+def test_a_member_posts_an_update_stamped_by_the_server(api, world, clock):
+    response = api("ha_long").post(f"/tasks/{world.silent.id}/updates", json={
+        "progress": 20, "work_done": "Đã họp thôn", "obstacles": "",
+        "evidence_url": "https://example.vn/bien-ban.pdf", "created_at": "2020-01-01"})
+    assert response.status_code == 422  # the server's time only: no such field
+    response = api("ha_long").post(f"/tasks/{world.silent.id}/updates", json={
+        "progress": 20, "work_done": "Đã họp thôn", "evidence_url": "https://example.vn/a"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["created_at"].startswith("2026-11-18T03:00:00")  # 10:00 ICT
+    assert body["reporting_day"] == "2026-11-18" and body["author"] == "ha_long"
+    task = api("ha_long").get(f"/tasks/{world.silent.id}").get_json()
+    assert task["colour"] == "green" and task["progress"] == 20
+
+
+def test_only_a_member_of_the_lead_unit_posts_updates(api, world):
+    data = {"progress": 20, "work_done": "x"}
+    assert api("supervisor").post(f"/tasks/{world.silent.id}/updates", json=data).status_code == 403
+    assert api("co_to").post(f"/tasks/{world.silent.id}/updates", json=data).status_code == 404
+    assert updates_count() == 1  # the world's own
+
+
+def test_an_invalid_update_names_its_fields(api, world):
+    response = api("ha_long").post(f"/tasks/{world.silent.id}/updates",
+                                   json={"progress": 101, "evidence_url": "ftp://x"})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"progress", "work_done", "evidence_url"}
+
+
+def test_the_updates_of_a_task_are_listed_newest_first(api, world, clock):
+    api("ha_long").post(f"/tasks/{world.fresh.id}/updates",
+                        json={"progress": 50, "work_done": "Thêm 200 hồ sơ"})
+    listed = api("viewer").get(f"/tasks/{world.fresh.id}/updates").get_json()
+    assert [u["progress"] for u in listed] == [50, 30]
+
+
+def test_a_batch_records_every_update_of_a_unit(api, world, units):
+    items = [{"task_id": t.id, "progress": 10 + i, "work_done": f"Việc {i}"}
+             for i, t in enumerate((world.overdue, world.silent, world.fresh))]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["count"] == 3
+    assert updates_count() == 4
+
+
+def test_a_batch_with_one_bad_item_records_nothing_and_names_the_item(api, world, units):
+    db.session.rollback()
+    versions = {t.id: t.version for t in db.session.scalars(select(Task))}
+    audit = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    items = [
+        {"task_id": world.overdue.id, "progress": 10, "work_done": "Xong bước 1"},
+        {"task_id": world.silent.id, "progress": 10, "work_done": "   "},
+        {"task_id": world.fresh.id, "progress": 40, "work_done": "Thêm hồ sơ"},
+    ]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert set(body["fields"]) == {"items.1.work_done"}
+    assert updates_count() == 1
+    assert {t.id: t.version for t in db.session.scalars(select(Task))} == versions
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audit
+
+
+def test_a_batch_refuses_types_before_anything_and_names_the_index(api, world, units):
+    items = [{"task_id": world.fresh.id, "progress": 10, "work_done": "ok"},
+             {"task_id": world.silent.id, "progress": "lots", "work_done": "x"},
+             {"task_id": 2**40, "progress": 5, "work_done": "x"}]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"items.1.progress", "items.2.task_id"}
+    assert updates_count() == 1
+
+
+def test_a_batch_refuses_tasks_of_another_unit_or_out_of_scope(api, world, units, users):
+    items = [{"task_id": world.fresh.id, "progress": 10, "work_done": "ok"},
+             {"task_id": world.co_to.id, "progress": 10, "work_done": "x"}]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"items.1.task_id"}
+    assert api("ha_long").post(f"/units/{units['co_to'].id}/updates",
+                               json={"items": items}).status_code == 404
+    assert api("supervisor").post(f"/units/{units['ha_long'].id}/updates",
+                                  json={"items": items}).status_code == 403
+    assert api("ha_long").post(f"/units/{units['ha_long'].id}/updates",
+                               json={"items": []}).status_code == 422
+    assert updates_count() == 1
+
+
+def test_a_batch_refuses_a_closed_task_naming_it(api, world, units):
+    api("ha_long").post(f"/tasks/{world.fresh.id}/submit", json={"result": "Kho hồ sơ"})
+    items = [{"task_id": world.silent.id, "progress": 10, "work_done": "ok"},
+             {"task_id": world.fresh.id, "progress": 10, "work_done": "x"}]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"items.1"}
+    assert updates_count() == 1

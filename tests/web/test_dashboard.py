@@ -1,0 +1,163 @@
+"""The dashboard: counts by colour and by the four categories as the colour rules give them,
+the 30-day green-rate trend drawn on the server, units ranked by green rate, and the
+drill-down province → commune → tasks — each user within their subtree."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import ict, make_task
+from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.job import run_cutoff
+from tracker.cutoff.recolour import colour_of, refresh_colour
+from tracker.extensions import db
+from tracker.reports.live import rollup
+from tracker.tasks.lifecycle import cancel_task, confirm_completion, submit_completion
+from tracker.tasks.models import Task
+
+
+def _done(task, member, supervisor, submitted):
+    submit_completion(member, task, result="Đã xong", now=submitted)
+    confirm_completion(supervisor, task, now=submitted.replace(hour=23))
+    db.session.commit()
+
+
+@pytest.fixture
+def scene(users, units, clock):
+    """Wednesday 18/11/2026 10:00 ICT. Hạ Long: green, yellow, red, done on time, done late,
+    cancelled. Cô Tô: one green."""
+    admin, member, supervisor = users["admin"], users["ha_long"], users["supervisor"]
+    ha_long, co_to = units["ha_long"], units["co_to"]
+    assigned = ict(2026, 11, 2, 9, 0)
+    tasks = {
+        "green": make_task(admin, ha_long, at=clock()),
+        "yellow": make_task(admin, ha_long, at=clock(), deadline="2026-11-19"),
+        "red": make_task(admin, ha_long, at=assigned, deadline="2026-11-16",
+                         start_date="2026-11-02"),
+        "on_time": make_task(admin, ha_long, at=assigned, deadline="2026-11-12",
+                             start_date="2026-11-02"),
+        "late": make_task(admin, ha_long, at=assigned, deadline="2026-11-12",
+                          start_date="2026-11-02"),
+        "cancelled": make_task(admin, ha_long, at=assigned),
+        "co_to": make_task(admin, co_to, at=clock()),
+    }
+    # Submitted 23:30 on the deadline (16:30 UTC, same date): on time. Submitted 00:30 the
+    # next day (17:30 UTC on the deadline's date): late, though the UTC date is the same.
+    _done(tasks["on_time"], member, supervisor, ict(2026, 11, 12, 23, 30))
+    _done(tasks["late"], member, supervisor, ict(2026, 11, 13, 0, 30))
+    cancel_task(admin, tasks["cancelled"], note="Trùng lặp", now=clock())
+    db.session.commit()
+    for task in tasks.values():  # the stored colours as of now
+        refresh_colour(task, clock())
+    db.session.commit()
+    return tasks
+
+
+def _numbers(page: str, testid: str) -> str:
+    return re.search(rf'data-testid="{testid}">([^<]*)<', page).group(1).strip()
+
+
+@pytest.mark.parametrize("username", ["admin", "supervisor", "viewer"])
+def test_the_dashboard_opens_for_supervisors_admins_and_viewers(login_as, username):
+    assert login_as(username).get("/dashboard").status_code == 200
+
+
+def test_members_are_sent_to_their_tasks(login_as):
+    response = login_as("ha_long").get("/dashboard")
+    assert response.status_code == 302 and "/dashboard" not in response.headers["Location"]
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_dashboard_link_shows_for_viewers_not_members(login_as):
+    assert 'href="/dashboard"' in login_as("viewer").get("/tasks").get_data(as_text=True)
+
+
+def test_counts_by_colour_and_category(login_as, scene):
+    page = login_as("viewer").get("/dashboard").get_data(as_text=True)
+    # Cancelled tasks leave the counts; done (on time or late) is green.
+    assert [_numbers(page, f"count-{c}") for c in ("green", "yellow", "red")] == ["4", "1", "1"]
+    assert _numbers(page, "green-rate") == "67%"
+    categories = {c: _numbers(page, f"cat-{c}") for c in
+                  ("done_on_time", "done_late", "open_within_deadline", "open_overdue")}
+    assert categories == {"done_on_time": "1", "done_late": "1",
+                          "open_within_deadline": "3", "open_overdue": "1"}
+    assert _numbers(page, "communes-green") == "53/54"
+
+
+def test_the_live_counts_equal_the_colour_rules_task_by_task(units, scene, clock):
+    calendar, policy = load_calendar(), load_policy()
+    expected = Counter()
+    for task in db.session.scalars(select(Task)):
+        result = colour_of(task, clock(), calendar, policy)
+        if result.colour is not None:
+            expected.update([result.colour.value, result.category.value, "total"])
+    counts = rollup(units["province"], clock())[units["province"].id]
+    assert {k: counts[k] for k in expected} == dict(expected)
+
+
+def test_units_are_ranked_by_green_rate(login_as, units, scene):
+    client = login_as("supervisor")
+    client.get("/lang/en")
+    page = client.get("/dashboard").get_data(as_text=True)
+    ranking = re.search(r'data-testid="ranking">(.*?)</table>', page, re.S).group(1)
+    names = re.findall(r'<th scope="row"><a href="/dashboard/units/\d+">([^<]+)</a>', ranking)
+    assert names == [units["co_to"].name, units["ha_long"].name]
+    assert "<summary>52 unit(s) with no tasks</summary>" in page
+
+
+def test_drill_down_from_province_to_commune_to_task(login_as, units, scene):
+    client = login_as("admin")
+    province = client.get("/dashboard").get_data(as_text=True)
+    commune_url = f"/dashboard/units/{units['ha_long'].id}"
+    assert f'href="{commune_url}"' in province
+    commune = client.get(commune_url).get_data(as_text=True)
+    assert f'href="/tasks/{scene["red"].id}"' in commune
+    assert f'href="/tasks/{scene["co_to"].id}"' not in commune
+    assert client.get(f"/tasks/{scene['red'].id}").status_code == 200
+
+
+def test_the_tasks_of_a_unit_can_be_filtered_by_colour(login_as, units, scene):
+    page = login_as("admin").get(
+        f"/dashboard/units/{units['province'].id}/tasks?colour=red").get_data(as_text=True)
+    assert f'href="/tasks/{scene["red"].id}"' in page
+    assert f'href="/tasks/{scene["green"].id}"' not in page
+
+
+def test_a_commune_viewer_sees_only_their_commune(login_as, units, scene):
+    client = login_as("co_to_viewer")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert [_numbers(page, f"count-{c}") for c in ("green", "yellow", "red")] == ["1", "0", "0"]
+    assert f'href="/tasks/{scene["co_to"].id}"' in page
+    for unit in ("province", "ha_long"):
+        assert client.get(f"/dashboard/units/{units[unit].id}").status_code == 404
+        assert client.get(f"/dashboard/units/{units[unit].id}/tasks").status_code == 404
+
+
+def test_an_id_out_of_range_is_not_found(login_as):
+    assert login_as("admin").get("/dashboard/units/99999999999999").status_code == 404
+
+
+def test_the_trend_is_an_inline_svg_of_the_processed_cutoffs(login_as, units, scene, clock):
+    for day in (date(2026, 11, 13), date(2026, 11, 16), date(2026, 11, 17)):
+        run_cutoff(day, now=clock())
+    db.session.commit()
+    page = login_as("supervisor").get("/dashboard").get_data(as_text=True)
+    svg = re.search(r'<svg[^>]*role="img".*?</svg>', page, re.S).group(0)
+    assert svg.count("<circle") == 3 and "<polyline" in svg
+    assert "13/11/2026" in svg and "17/11/2026" in svg
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page.split("</main>")[0].split("<main>")[1]
+
+
+def test_without_cutoffs_the_trend_says_so(login_as):
+    page = login_as("supervisor").get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="trend"' in page and "<svg" not in page

@@ -1,0 +1,46 @@
+"""The REST API under /api/v1 (flask-smorest): marshmallow schemas, an OpenAPI 3 document
+at /api/v1/openapi.json, personal Bearer tokens, the same roles and scope as the web UI.
+
+Every view calls the same service functions as the web UI and commits once; a service
+error becomes a JSON 4xx (`tracker.web.errors`) and rolls the transaction back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from tracker.api.schemas import ErrorSchema
+
+
+class TrackerApi(Api):
+    """flask-smorest, documenting Tracker's error body; the app's own error handlers
+    (`tracker.web.errors`) answer every error, on the API as on the pages."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+    def register_blueprint(self, blp, **options):
+        """As flask-smorest's, but the OpenAPI tag is the blueprint's `tag`."""
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+        self.spec.tag({"name": blp.tag, "description": blp.description})
+
+
+def init_app(app: Flask) -> TrackerApi:
+    from tracker.api import account, reports, tasks, units, updates, users, workflow
+    from tracker.api.base import config_defaults
+    from tracker.extensions import csrf
+
+    config_defaults(app)
+    api = TrackerApi(app)
+    for module in (units, users, tasks, updates, workflow, reports):
+        api.register_blueprint(module.bp)
+        # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
+        csrf.exempt(module.bp)
+    app.register_blueprint(account.bp)
+    app.extensions["tracker-api"] = api
+    return api

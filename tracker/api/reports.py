@@ -1,0 +1,137 @@
+"""The daily supervision report (báo cáo giám sát hằng ngày) of any processed cutoff, as
+JSON or as the same XLSX, CSV and PDF downloads as the web UI."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
+
+from tracker.api.base import REPORT_READERS, ApiBlueprint, actor, unit_in_scope
+from tracker.api.schemas import COLOURS
+from tracker.errors import NotFound
+from tracker.reports import history
+from tracker.scope import require_role
+
+bp = ApiBlueprint("reports", __name__,
+                  description="Daily supervision reports, as of each 16:00 cutoff.")
+
+DOWNLOADS = {
+    "csv": ("report_csv", "text/csv"),
+    "xlsx": ("report_xlsx",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": ("report_pdf", "application/pdf"),
+}
+
+
+class ReportQuerySchema(Schema):
+    date = fields.Date(metadata={"description": "The reporting day; the latest by default."})
+    unit_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "Your own unit by default."})
+    format = fields.String(load_default="json",
+                           validate=validate.OneOf(("json", *DOWNLOADS)))
+
+
+class ReportUnitSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ReportTotalsSchema(Schema):
+    total = fields.Integer()
+    green = fields.Integer()
+    yellow = fields.Integer()
+    red = fields.Integer()
+    missed = fields.Integer(metadata={"description": "Updates missed that day."})
+    done_on_time = fields.Integer()
+    done_late = fields.Integer()
+    open_within_deadline = fields.Integer()
+    open_overdue = fields.Integer()
+    green_rate = fields.Float()
+    colour = fields.String(validate=validate.OneOf(COLOURS))
+    communes = fields.Integer()
+    communes_green = fields.Integer()
+
+
+class RankedUnitSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    colour = fields.String(validate=validate.OneOf(COLOURS))
+    green_rate = fields.Float()
+    total = fields.Integer()
+    green = fields.Integer()
+    yellow = fields.Integer()
+    red = fields.Integer()
+    missed = fields.Integer()
+
+
+class MissedUnitSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    missed = fields.Integer()
+
+
+class RedTaskSchema(Schema):
+    task_id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    unit = fields.String()
+    owner = fields.String()
+    reason = fields.String()
+    days = fields.Integer()
+
+
+class ColourChangeSchema(Schema):
+    task_id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    unit = fields.String()
+    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
+    to = fields.String()
+    reason = fields.String()
+    days = fields.Integer()
+
+
+class DailyReportSchema(Schema):
+    date = fields.String(metadata={"format": "date"})
+    unit = fields.Nested(ReportUnitSchema)
+    totals = fields.Nested(ReportTotalsSchema)
+    units = fields.List(fields.Nested(RankedUnitSchema),
+                        metadata={"description": "Units directly below, best green rate first."})
+    missed_units = fields.List(fields.Nested(MissedUnitSchema))
+    red_tasks = fields.List(fields.Nested(RedTaskSchema),
+                            metadata={"description": "Worst first (at most 500)."})
+    red_total = fields.Integer()
+    changes = fields.List(fields.Nested(ColourChangeSchema),
+                          metadata={"description": "Colour changes since the day before."})
+
+
+@bp.route("/reports/daily")
+@bp.arguments(ReportQuerySchema, location="query")
+@bp.response(200, DailyReportSchema)
+@bp.doc(responses={200: {"content": {
+    mimetype: {"schema": {"type": "string", "format": "binary"}}
+    for _function, mimetype in DOWNLOADS.values()}}})
+def daily_report(args):
+    """The report of a processed cutoff for a unit's subtree (supervisor, admin, viewer);
+    404 if that day's cutoff has not run. ?format=xlsx|csv|pdf downloads it."""
+    user = actor()
+    require_role(user, *REPORT_READERS)
+    unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else user.unit
+    day = args.get("date")
+    if day is None:
+        latest = history.processed_days(limit=1)
+        day = latest[0] if latest else None
+    report = history.daily_report(unit, day) if day else None
+    if report is None:
+        raise NotFound(_("No cutoff has been processed for this day."))
+    if args["format"] == "json":
+        return report
+    from tracker.reports import export  # the formats load their libraries lazily
+
+    function, mimetype = DOWNLOADS[args["format"]]
+    filename = f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}.{args['format']}"
+    return Response(getattr(export, function)(report), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    })

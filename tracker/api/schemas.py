@@ -1,0 +1,325 @@
+"""The API's resources as marshmallow schemas: the one definition that validates input,
+shapes output and generates the OpenAPI document.
+
+Input that a service validates itself (a task's "6 rõ", a progress update) is described by
+the service's own schema (`TaskInputSchema`, `UpdateInputSchema`), extended here only with
+the bounds a database needs (32-bit ids, dates the calendar can handle).
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
+from tracker.auth.models import Role
+from tracker.tasks.models import ExtensionStatus, Priority, Status
+from tracker.tasks.schemas import TaskInputSchema
+from tracker.units.models import UnitKind
+from tracker.updates.service import UpdateInputSchema
+
+COLOURS = ("green", "yellow", "red")
+STATUSES = tuple(s.value for s in Status)
+
+
+def _in_date_window(value) -> None:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValidationError(f"Must be between {FIRST_DATE} and {LAST_DATE}.")
+
+
+def _id(**kw) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(1, MAX_ID), **kw)
+
+
+def _date(**kw) -> fields.Date:
+    meta = {"description": f"YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}"}
+    return fields.Date(validate=_in_date_window, metadata=meta, **kw)
+
+
+def _one_of(values, **kw) -> fields.String:
+    return fields.String(validate=validate.OneOf(list(values)), **kw)
+
+
+def _text(**kw) -> fields.String:
+    return fields.String(allow_none=True, **kw)
+
+
+class ErrorSchema(Schema):
+    """Every 4xx and 5xx answer."""
+
+    code = fields.String(required=True, metadata={"description": "e.g. invalid, not_found"})
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields", required=True, keys=fields.String(),
+                          values=fields.List(fields.String()),
+                          metadata={"description": "The offending fields, e.g. "
+                                                   '{"items.2.progress": ["…"]}'})
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item)),
+        "page": fields.Integer(), "per_page": fields.Integer(),
+        "total": fields.Integer(), "pages": fields.Integer(),
+    }, name=name)
+
+
+# --- units and users ------------------------------------------------------------------
+
+
+class UnitBriefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class UnitSchema(UnitBriefSchema):
+    kind = _one_of(k.value for k in UnitKind)
+    division_type = _text()
+    short_name = _text()
+    parent_id = fields.Integer(allow_none=True)
+    depth = fields.Integer()
+    active = fields.Boolean()
+
+
+class UnitDetailSchema(UnitSchema):
+    children = fields.List(fields.Nested(UnitSchema))
+
+
+class UnitQuerySchema(Schema):
+    parent_id = _id(metadata={"description": "Only the children of this unit."})
+    kind = _one_of(k.value for k in UnitKind)
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    email = _text()
+    role = _one_of(r.value for r in Role)
+    unit_id = fields.Integer()
+    unit = fields.Nested(UnitBriefSchema)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(max=64))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(max=1000))
+    role = _one_of((r.value for r in Role), required=True)
+    unit_id = _id(required=True)
+    full_name = fields.String(load_default="", validate=validate.Length(max=200))
+    email = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=254))  # checked by create_user
+
+
+class UserQuerySchema(PageArgsSchema):
+    unit_id = _id(metadata={"description": "Users of this unit's subtree."})
+    role = _one_of(r.value for r in Role)
+    active = fields.Boolean()
+
+
+UserPageSchema = _page_schema("UserPage", UserSchema)
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    description = fields.String()
+    lead_unit_id = fields.Integer()
+    lead_unit = fields.Nested(UnitBriefSchema)
+    coordinating_unit_ids = fields.Pluck(UnitBriefSchema, "id", many=True,
+                                         attribute="coordinating_units")
+    owner_name = fields.String()
+    start_date = fields.Date()
+    deadline = fields.Date()
+    original_deadline = fields.Date()
+    leader_in_charge = fields.String()
+    expected_output = fields.String()
+    assigning_authority = fields.String()
+    source_doc_number = fields.String()
+    source_doc_date = fields.Date()
+    field = _text()
+    priority = _one_of(p.value for p in Priority)
+    progress = fields.Integer()
+    result = _text()
+    status = _one_of(STATUSES)
+    colour = _one_of(COLOURS, allow_none=True)
+    colour_reason = _text()
+    colour_days = fields.Integer()
+    last_update_at = fields.DateTime(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
+
+
+class TaskBodySchema(TaskInputSchema):
+    """A task as an admin assigns it ("6 rõ": every rõ's fields are needed; the answer to
+    an incomplete task names each missing one)."""
+
+    lead_unit_id = _id(load_default=None, allow_none=True, strict=False)
+    coordinating_unit_ids = fields.List(_id(), load_default=list,
+                                        validate=validate.Length(max=500))
+    start_date = _date(load_default=None, allow_none=True)
+    deadline = _date(load_default=None, allow_none=True)
+    source_doc_date = _date(load_default=None, allow_none=True)
+
+
+class BulkAssignSchema(TaskBodySchema):
+    """One directive for many units: one task per unit, all or nothing."""
+
+    class Meta:
+        exclude = ("lead_unit_id", "code")
+        unknown = EXCLUDE
+
+    unit_ids = fields.List(_id(), required=True, validate=validate.Length(1, 5000))
+
+
+class TaskPatchSchema(TaskBodySchema):
+    """The fields an admin may change; send only those that change, with If-Match."""
+
+    class Meta:
+        exclude = ("code", "lead_unit_id", "coordinating_unit_ids")
+        unknown = EXCLUDE
+
+
+class TaskQuerySchema(PageArgsSchema):
+    unit_id = _id(metadata={"description": "Tasks led by this unit or any unit below it."})
+    colour = _one_of(COLOURS)
+    status = _one_of((*STATUSES, "open"), metadata={
+        "description": "open = not started, in progress or returned."})
+    overdue = fields.Boolean(metadata={"description": "Past the deadline and not done."})
+    deadline_from = fields.Date()
+    deadline_to = fields.Date()
+    q = fields.String(validate=validate.Length(max=200),
+                      metadata={"description": "Text in the title or the code."})
+
+
+TaskPageSchema = _page_schema("TaskPage", TaskSchema)
+
+
+class BulkResultSchema(Schema):
+    count = fields.Integer()
+    items = fields.List(fields.Nested(TaskSchema))
+
+
+class NoteSchema(Schema):
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=5000))
+
+
+class RequiredNoteSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(max=5000),
+                         metadata={"description": "Why (required)."})
+
+
+class SubmitSchema(Schema):
+    result = fields.String(required=True, validate=validate.Length(max=20000),
+                           metadata={"description": "The product of the task."})
+
+
+# --- updates, extensions, comments, audit ----------------------------------------------
+
+
+class ProgressUpdateSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    author_id = fields.Integer()
+    author = fields.Pluck(UserSchema, "username")
+    created_at = fields.DateTime()
+    reporting_day = fields.Date(allow_none=True, metadata={
+        "description": "The working day whose 16:00 cutoff this update counts for."})
+    progress = fields.Integer()
+    work_done = fields.String()
+    obstacles = _text()
+    next_steps = _text()
+    evidence_url = _text()
+
+
+class BatchItemSchema(UpdateInputSchema):
+    task_id = _id(required=True)
+
+
+class BatchSchema(Schema):
+    items = fields.List(fields.Nested(BatchItemSchema), required=True,
+                        validate=validate.Length(1, 1000))
+
+
+class BatchResultSchema(Schema):
+    count = fields.Integer()
+    items = fields.List(fields.Nested(ProgressUpdateSchema))
+
+
+class ExtensionSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    requested_by_id = fields.Integer()
+    requested_at = fields.DateTime()
+    current_deadline = fields.Date()
+    requested_deadline = fields.Date()
+    reason = fields.String()
+    status = _one_of(s.value for s in ExtensionStatus)
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = _text()
+
+
+class ExtensionInputSchema(Schema):
+    requested_deadline = _date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(max=5000))
+
+
+class ExtensionQuerySchema(PageArgsSchema):
+    status = _one_of(s.value for s in ExtensionStatus)
+    unit_id = _id(metadata={"description": "Requests on tasks led in this unit's subtree."})
+
+
+ExtensionPageSchema = _page_schema("ExtensionPage", ExtensionSchema)
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    author_id = fields.Integer()
+    at = fields.DateTime()
+    kind = _one_of(("comment", "acknowledge"))
+    body = fields.String()
+
+
+class CommentInputSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(max=5000))
+    kind = _one_of(("comment", "acknowledge"), load_default="comment", metadata={
+        "description": "acknowledge: a supervisor's note on a red item (ghi nhận)."})
+
+
+class NudgeSchema(Schema):
+    message = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class NudgeResultSchema(Schema):
+    notified = fields.Integer(metadata={"description": "Members of the unit notified."})
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    actor = fields.Pluck(UserSchema, "username", allow_none=True)
+    at = fields.DateTime()
+    action = fields.String()
+    field = _text()
+    old_value = _text()
+    new_value = _text()
+    note = _text()

@@ -1,0 +1,168 @@
+"""Tasks: list with filters, read, assign (one or in bulk), edit with If-Match, audit trail."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import selectinload
+
+from tracker import clock
+from tracker.api.base import (
+    MAX_ID,
+    ApiBlueprint,
+    actor,
+    check_bounds,
+    commit,
+    etag,
+    json_object,
+    load_task,
+    lock_task,
+    page_of,
+    unit_in_scope,
+)
+from tracker.api.schemas import (
+    AuditEntrySchema,
+    BulkAssignSchema,
+    BulkResultSchema,
+    TaskBodySchema,
+    TaskPageSchema,
+    TaskPatchSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
+from tracker.audit.models import AuditEntry
+from tracker.auth.models import Role
+from tracker.cutoff.context import load_calendar
+from tracker.errors import Forbidden, InvalidInput
+from tracker.extensions import db
+from tracker.scope import can_manage_task, can_see_unit, require_role, visible_tasks
+from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.service import bulk_assign, create_task, parse_task_input, update_task
+from tracker.units.models import Unit
+from tracker.units.tree import subtree_ids
+
+bp = ApiBlueprint("tasks", __name__,
+                  description="Tasks (nhiệm vụ): assign, list, read, edit.")
+
+TASK = f"/tasks/<int(max={MAX_ID}):task_id>"
+ETAG_HEADER = {"ETag": {"description": "The task's version; send it back as If-Match.",
+                        "schema": {"type": "string"}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+            "description": "The ETag of the task as you last read it."}
+
+
+def body(schema) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def overdue_condition(today):
+    """Past the deadline and not done: open after the deadline's day, or submitted late."""
+    return or_(and_(Task.status.in_(OPEN_STATUSES), Task.deadline < today),
+               and_(Task.status == Status.SUBMITTED,
+                    func.coalesce(Task.colour_reason, "") == "overdue"))
+
+
+@bp.route("/tasks")
+@bp.arguments(TaskQuerySchema, location="query")
+@bp.response(200, TaskPageSchema)
+def task_list(args):
+    """Tasks in your scope, ordered by id, one page at a time."""
+    query = visible_tasks(actor())
+    if "unit_id" in args:
+        unit = unit_in_scope(args["unit_id"], "unit_id")
+        query = query.where(Task.lead_unit_id.in_(subtree_ids(unit)))
+    if "colour" in args:
+        query = query.where(Task.colour == args["colour"])
+    if args.get("status") == "open":
+        query = query.where(Task.status.in_(OPEN_STATUSES))
+    elif "status" in args:
+        query = query.where(Task.status == args["status"])
+    if "overdue" in args:
+        condition = overdue_condition(load_calendar().local_date(clock.now()))
+        query = query.where(condition if args["overdue"] else not_(condition))
+    if "deadline_from" in args:
+        query = query.where(Task.deadline >= args["deadline_from"])
+    if "deadline_to" in args:
+        query = query.where(Task.deadline <= args["deadline_to"])
+    if args.get("q", "").strip():
+        q = args["q"].strip()
+        query = query.where(or_(Task.title.icontains(q, autoescape=True),
+                                Task.code.icontains(q, autoescape=True)))
+    query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
+    return page_of(query, args)
+
+
+@bp.route("/tasks", methods=["POST"])
+@bp.doc(requestBody=body(TaskBodySchema))
+@bp.response(201, TaskSchema, headers=ETAG_HEADER)
+def task_create():
+    """Assign a task (admin). It must meet the "6 rõ"; the answer names every missing one."""
+    require_role(actor(), Role.ADMIN)
+    raw = json_object()
+    parse_task_input(raw)  # types and the "6 rõ" first: every field at fault at once
+    check_bounds(TaskBodySchema, raw)
+    task = create_task(actor(), raw, now=clock.now())
+    commit()
+    return task, etag(task)
+
+
+@bp.route("/tasks/bulk", methods=["POST"])
+@bp.doc(requestBody=body(BulkAssignSchema))
+@bp.response(201, BulkResultSchema)
+def task_bulk_assign():
+    """One directive, one task per unit (e.g. every commune of a province); all or nothing."""
+    require_role(actor(), Role.ADMIN)
+    raw = json_object()
+    check_bounds(BulkAssignSchema, {k: v for k, v in raw.items() if k == "unit_ids"},
+                 only=("unit_ids",))
+    unit_ids = list(dict.fromkeys(raw.pop("unit_ids")))
+    raw.pop("lead_unit_id", None)
+    errors = {}
+    for index, unit_id in enumerate(unit_ids):
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or not can_see_unit(actor(), unit):
+            errors[f"unit_ids.{index}"] = [_("Unknown unit or outside your scope.")]
+    if errors:
+        raise InvalidInput(_("Some units are unknown or outside your scope."), errors)
+    parse_task_input({**raw, "lead_unit_id": unit_ids[0]})
+    check_bounds(TaskBodySchema, raw)
+    tasks = bulk_assign(actor(), raw, unit_ids, now=clock.now())
+    commit()
+    return {"count": len(tasks), "items": tasks}
+
+
+@bp.route(TASK)
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+def task_detail(task_id: int):
+    task = load_task(task_id)
+    return task, etag(task)
+
+
+@bp.route(TASK, methods=["PATCH"])
+@bp.doc(requestBody=body(TaskPatchSchema), parameters=[IF_MATCH])
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+@bp.alt_response(412, response="PRECONDITION_FAILED",
+                 description="If-Match is not the task's current ETag.")
+@bp.alt_response(428, response="PRECONDITION_REQUIRED", description="If-Match is missing.")
+def task_patch(task_id: int):
+    """Change fields (admin of the lead unit). The original deadline and every change stay
+    in the audit trail; use extensions for deadline requests."""
+    task = load_task(task_id)
+    if not can_manage_task(actor(), task):
+        raise Forbidden(_("Only an admin of this unit can change the task."))
+    raw = json_object()
+    check_bounds(TaskPatchSchema, raw, partial=True)
+    task = lock_task(task_id, if_match="required")
+    update_task(actor(), task, raw, now=clock.now(), expected_version=task.version)
+    commit()
+    return task, etag(task)
+
+
+@bp.route(f"{TASK}/audit")
+@bp.response(200, AuditEntrySchema(many=True))
+def task_audit(task_id: int):
+    """Every change to the task: who, when, what, old → new (oldest first)."""
+    task = load_task(task_id)
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.task_id == task.id)
+        .order_by(AuditEntry.at, AuditEntry.id)).all()

@@ -1,0 +1,100 @@
+"""Units: the tree in your scope, and the colour summary (xanh hoá) of a unit's subtree."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from tracker.api.base import MAX_ID, REPORT_READERS, ApiBlueprint, actor
+from tracker.api.schemas import (
+    COLOURS,
+    UnitBriefSchema,
+    UnitDetailSchema,
+    UnitQuerySchema,
+    UnitSchema,
+)
+from tracker.extensions import db
+from tracker.scope import get_unit, require_role, visible_units
+from tracker.tasks.models import Status, Task
+from tracker.units.models import Unit
+
+bp = ApiBlueprint("units", __name__,
+                  description="The unit tree (nation → province → commune, departments).")
+
+UNIT = f"/units/<int(max={MAX_ID}):unit_id>"
+
+
+class ColourCountsSchema(Schema):
+    total = fields.Integer(metadata={"description": "Tasks not cancelled."})
+    green = fields.Integer()
+    yellow = fields.Integer()
+    red = fields.Integer()
+    green_rate = fields.Float(metadata={"description": "green / total; 1.0 with no tasks."})
+    colour = fields.String(validate=validate.OneOf(COLOURS), metadata={
+        "description": "red if any task is red, else yellow if any is yellow, else green."})
+
+
+class ChildSummarySchema(ColourCountsSchema):
+    unit = fields.Nested(UnitBriefSchema)
+
+
+class UnitSummarySchema(ColourCountsSchema):
+    unit = fields.Nested(UnitBriefSchema)
+    children = fields.List(fields.Nested(ChildSummarySchema), metadata={
+        "description": "The same for each unit directly below, with its subtree."})
+
+
+def _counts(by_colour: dict[str, int]) -> dict:
+    total = sum(by_colour.values())
+    green = by_colour.get("green", 0)
+    colour = "red" if by_colour.get("red") else "yellow" if by_colour.get("yellow") else "green"
+    return {"total": total, "green": green, "yellow": by_colour.get("yellow", 0),
+            "red": by_colour.get("red", 0), "green_rate": green / total if total else 1.0,
+            "colour": colour}
+
+
+@bp.route("/units")
+@bp.arguments(UnitQuerySchema, location="query")
+@bp.response(200, UnitSchema(many=True))
+def unit_list(args):
+    """Every unit in your scope (your unit and all below it), parents before children."""
+    query = visible_units(actor())
+    if "parent_id" in args:
+        query = query.where(Unit.parent_id == args["parent_id"])
+    if "kind" in args:
+        query = query.where(Unit.kind == args["kind"])
+    return db.session.scalars(query.order_by(Unit.depth, Unit.name, Unit.id)).all()
+
+
+@bp.route(UNIT)
+@bp.response(200, UnitDetailSchema)
+def unit_detail(unit_id: int):
+    return get_unit(actor(), unit_id)
+
+
+@bp.route(f"{UNIT}/summary")
+@bp.response(200, UnitSummarySchema)
+def unit_summary(unit_id: int):
+    """Counts by colour of the tasks led in the unit's subtree, from their stored colours,
+    and the same for each unit directly below (supervisor, admin, viewer)."""
+    user = actor()
+    require_role(user, *REPORT_READERS)
+    unit = get_unit(user, unit_id)
+    rows = db.session.execute(
+        select(Unit.path, Task.colour, func.count())
+        .join(Unit, Unit.id == Task.lead_unit_id)
+        .where(Unit.path.startswith(unit.path, autoescape=True),
+               Task.status != Status.CANCELLED)
+        .group_by(Unit.path, Task.colour)
+    ).all()
+    overall: dict[str, int] = {}
+    per_child: dict[str, dict[str, int]] = {}
+    for path, colour, count in rows:
+        key = colour or "none"
+        overall[key] = overall.get(key, 0) + count
+        child = path[len(unit.path):].split("/", 1)[0]
+        if child:
+            per_child.setdefault(child, {})
+            per_child[child][key] = per_child[child].get(key, 0) + count
+    children = [{"unit": c, **_counts(per_child.get(str(c.id), {}))} for c in unit.children]
+    return {"unit": unit, **_counts(overall), "children": children}

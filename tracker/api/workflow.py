@@ -1,0 +1,195 @@
+"""The work on a task after it is assigned: completion (submit → confirm or return),
+cancellation, deadline extensions, comments and nudges (đôn đốc)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.api.base import (
+    MAX_ID,
+    ApiBlueprint,
+    actor,
+    commit,
+    etag,
+    load_task,
+    lock_task,
+    page_of,
+    unit_in_scope,
+)
+from tracker.api.schemas import (
+    CommentInputSchema,
+    CommentSchema,
+    ExtensionInputSchema,
+    ExtensionPageSchema,
+    ExtensionQuerySchema,
+    ExtensionSchema,
+    NoteSchema,
+    NudgeResultSchema,
+    NudgeSchema,
+    RequiredNoteSchema,
+    SubmitSchema,
+    TaskSchema,
+)
+from tracker.api.tasks import ETAG_HEADER, TASK
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.notifications.service import nudge
+from tracker.scope import visible_tasks
+from tracker.tasks import lifecycle
+from tracker.tasks.models import Comment, ExtensionRequest, Task
+from tracker.tasks.service import add_comment
+from tracker.units.tree import subtree_ids
+
+bp = ApiBlueprint("workflow", __name__,
+                  description="Completion, cancellation, extensions, comments and nudges.")
+
+EXTENSION = f"/extensions/<int(max={MAX_ID}):extension_id>"
+
+
+# --- completion and cancellation --------------------------------------------------------
+
+
+@bp.route(f"{TASK}/submit", methods=["POST"])
+@bp.arguments(SubmitSchema)
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+def task_submit(args, task_id: int):
+    """The lead unit reports the task complete with its product (member)."""
+    task = lock_task(task_id)
+    lifecycle.submit_completion(actor(), task, result=args["result"], now=clock.now())
+    commit()
+    return task, etag(task)
+
+
+@bp.route(f"{TASK}/confirm", methods=["POST"])
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+def task_confirm(args, task_id: int):
+    """Confirm a submitted completion: the task is done (supervisor)."""
+    task = lock_task(task_id)
+    lifecycle.confirm_completion(actor(), task, now=clock.now(), note=args.get("note"))
+    commit()
+    return task, etag(task)
+
+
+@bp.route(f"{TASK}/return", methods=["POST"])
+@bp.arguments(RequiredNoteSchema)
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+def task_return(args, task_id: int):
+    """Send a submitted task back to work, saying why (supervisor)."""
+    task = lock_task(task_id)
+    lifecycle.return_completion(actor(), task, note=args["note"], now=clock.now())
+    commit()
+    return task, etag(task)
+
+
+@bp.route(f"{TASK}/cancel", methods=["POST"])
+@bp.arguments(RequiredNoteSchema)
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+def task_cancel(args, task_id: int):
+    """Cancel a task, saying why (admin of the lead unit)."""
+    task = lock_task(task_id)
+    lifecycle.cancel_task(actor(), task, note=args["note"], now=clock.now())
+    commit()
+    return task, etag(task)
+
+
+# --- extensions -------------------------------------------------------------------------
+
+
+@bp.route(f"{TASK}/extensions")
+@bp.response(200, ExtensionSchema(many=True))
+def task_extensions(task_id: int):
+    task = load_task(task_id)
+    return db.session.scalars(select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id).order_by(ExtensionRequest.id)).all()
+
+
+@bp.route(f"{TASK}/extensions", methods=["POST"])
+@bp.arguments(ExtensionInputSchema)
+@bp.response(201, ExtensionSchema)
+def task_request_extension(args, task_id: int):
+    """Ask for a later deadline, with a reason (member of the lead unit)."""
+    task = lock_task(task_id)
+    request = lifecycle.request_extension(actor(), task,
+                                          new_deadline=args["requested_deadline"],
+                                          reason=args["reason"], now=clock.now())
+    commit()
+    return request
+
+
+@bp.route("/extensions")
+@bp.arguments(ExtensionQuerySchema, location="query")
+@bp.response(200, ExtensionPageSchema)
+def extension_list(args):
+    """Extension requests on tasks in your scope (e.g. ?status=pending), by id."""
+    task_ids = visible_tasks(actor()).with_only_columns(Task.id)
+    if "unit_id" in args:
+        unit = unit_in_scope(args["unit_id"], "unit_id")
+        task_ids = task_ids.where(Task.lead_unit_id.in_(subtree_ids(unit)))
+    query = select(ExtensionRequest).where(ExtensionRequest.task_id.in_(task_ids))
+    if "status" in args:
+        query = query.where(ExtensionRequest.status == args["status"])
+    return page_of(query.order_by(ExtensionRequest.id), args)
+
+
+def _decide(extension_id: int, *, approve: bool, note: str | None) -> ExtensionRequest:
+    request = db.session.get(ExtensionRequest, extension_id)
+    if request is None:
+        raise NotFound(_("extension request not found"))
+    lock_task(request.task_id, if_match="ignore")  # in scope (else 404), one decision at once
+    db.session.refresh(request)
+    lifecycle.decide_extension(actor(), request, approve=approve, note=note, now=clock.now())
+    commit()
+    return request
+
+
+@bp.route(f"{EXTENSION}/approve", methods=["POST"])
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, ExtensionSchema)
+def extension_approve(args, extension_id: int):
+    """Approve: the task's deadline moves; the original stays in its history (supervisor)."""
+    return _decide(extension_id, approve=True, note=args.get("note"))
+
+
+@bp.route(f"{EXTENSION}/reject", methods=["POST"])
+@bp.arguments(RequiredNoteSchema)
+@bp.response(200, ExtensionSchema)
+def extension_reject(args, extension_id: int):
+    """Reject, saying why (supervisor)."""
+    return _decide(extension_id, approve=False, note=args["note"])
+
+
+# --- comments and nudges ----------------------------------------------------------------
+
+
+@bp.route(f"{TASK}/comments")
+@bp.response(200, CommentSchema(many=True))
+def task_comments(task_id: int):
+    task = load_task(task_id)
+    return db.session.scalars(select(Comment).where(Comment.task_id == task.id)
+                              .order_by(Comment.at, Comment.id)).all()
+
+
+@bp.route(f"{TASK}/comments", methods=["POST"])
+@bp.arguments(CommentInputSchema)
+@bp.response(201, CommentSchema)
+def task_comment(args, task_id: int):
+    """Comment (anyone who works on the task), or acknowledge a red item with a note
+    (kind=acknowledge, supervisor)."""
+    task = load_task(task_id)
+    comment = add_comment(actor(), task, args["body"], now=clock.now(), kind=args["kind"])
+    commit()
+    return comment
+
+
+@bp.route(f"{TASK}/nudge", methods=["POST"])
+@bp.arguments(NudgeSchema)
+@bp.response(200, NudgeResultSchema)
+def task_nudge(args, task_id: int):
+    """Urge the lead unit (đôn đốc): its members are notified (supervisor)."""
+    task = load_task(task_id)
+    notified = nudge(actor(), task, args["message"], now=clock.now())
+    commit()
+    return {"notified": notified}

@@ -1,0 +1,114 @@
+"""Personal API tokens: how scripts and other systems act as a user over the REST API.
+
+A token is shown once, when it is created; only its SHA-256 is kept. Every token expires
+(90 days unless chosen otherwise), can be revoked by its owner, and stops working the
+moment its user is deactivated. The token carries exactly its user's role and scope.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.auth.sessions import token_hash
+from tracker.clock import system_now
+from tracker.errors import Forbidden, InvalidInput, NotFound
+from tracker.extensions import db
+from tracker.types import UTCDateTime
+
+PREFIX = "trk_"  # lets secret scanners (and people) recognise a leaked Tracker token
+DEFAULT_DAYS = 90
+MAX_DAYS = 366
+NAME_MAX = 100
+# last_used_at is written at most this often, so that a busy script does not turn every
+# read into a write.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at and self.user.active
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} of user {self.user_id}>"
+
+
+def create_token(actor: User | None, user: User, *, name: str | None = None,
+                 days: int = DEFAULT_DAYS, now: datetime) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the raw token, which is never stored.
+
+    Users create their own tokens; `actor` None means the operator at the command line.
+    """
+    if actor is not None and actor.id != user.id:
+        raise Forbidden(_("You can only create tokens for yourself."))
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip() or _("API token of %(day)s", day=now.strftime("%d/%m/%Y"))
+    if len(name) > NAME_MAX:
+        errors["name"] = [_("At most %(n)s characters.", n=NAME_MAX)]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        errors["days"] = [_("Between 1 and %(n)s days.", n=MAX_DAYS)]
+    if not user.active:
+        errors["user"] = [_("The account is deactivated.")]
+    if errors:
+        raise InvalidInput(_("The token could not be created."), errors)
+    raw = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(raw), created_at=now,
+                     expires_at=now + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return token, raw
+
+
+def revoke_token(actor: User | None, token: ApiToken, *, now: datetime) -> None:
+    """Revoke a token at once. Only its owner (or the operator) may; revoking twice is a
+    no-op, and the first revocation time is kept."""
+    if actor is not None and actor.id != token.user_id:
+        raise NotFound(_("token not found"))
+    if token.revoked_at is None:
+        token.revoked_at = now
+
+
+def own_token(user: User, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("token not found"))
+    return token
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
+
+
+def user_for_token(raw: str, *, now: datetime) -> User | None:
+    """The active user whose usable token this is, or None. Records the use (at most once
+    per TOUCH_INTERVAL; the caller commits)."""
+    if not raw.startswith(PREFIX) or len(raw) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,85 @@
+"""Admin pages: import tasks from XLSX or CSV — all or nothing, with a row-by-row report of
+every fault — and the template files. (Nested under `admin`, which checks the role.)"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.tasks.importer import (
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    REQUIRED,
+    ImportRejected,
+    RowError,
+    example_unit,
+    import_tasks,
+    template_csv,
+    template_xlsx,
+)
+from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
+from tracker.web.helpers import local_today
+
+bp = Blueprint("importer", __name__, url_prefix="/import")
+
+# Multipart overhead on top of the file itself.
+REQUEST_SLACK = 64 * 1024
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "csv": "text/csv; charset=utf-8"}
+
+
+def _ro_of(column: str) -> str | None:
+    field = COLUMNS[column][0]
+    return next((ro for ro, names in SIX_RO.items() if field in names), None)
+
+
+def _page(status: int = 200, report: ImportRejected | None = None, filename: str = ""):
+    columns = [(column, FIELD_LABELS[field], help_text, _ro_of(column))
+               for column, (field, help_text) in COLUMNS.items()]
+    return render_template("admin/import.html", columns=columns, required=REQUIRED,
+                           RO_LABELS=RO_LABELS, report=report, filename=filename,
+                           max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS), status
+
+
+def _refuse(message: str, status: int = 422):
+    return _page(status, ImportRejected(message, [RowError(0, "", message)]))
+
+
+@bp.route("", methods=["GET"])
+def import_form():
+    return _page()
+
+
+@bp.route("", methods=["POST"])
+def import_upload():
+    too_large = _("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024))
+    if (request.content_length or 0) > MAX_BYTES + REQUEST_SLACK:
+        return _refuse(too_large, 413)
+    request.max_content_length = MAX_BYTES + REQUEST_SLACK  # also for chunked uploads
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _refuse(_("Choose a file to import."))
+    data = upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return _refuse(too_large, 413)
+    try:
+        tasks = import_tasks(current_user, upload.filename, data, now=clock.now())
+    except ImportRejected as exc:
+        db.session.rollback()
+        return _page(422, exc, upload.filename)
+    db.session.commit()
+    flash(_("%(n)s task(s) imported from %(file)s.", n=len(tasks), file=upload.filename),
+          "success")
+    return redirect(url_for("tasks.task_list"))
+
+
+@bp.route("/template.<any(xlsx, csv):extension>")
+def import_template(extension: str):
+    unit, today = example_unit(current_user), local_today()
+    body = template_xlsx(unit, today) if extension == "xlsx" else template_csv(unit, today)
+    return Response(body, mimetype=MIME[extension], headers={
+        "Content-Disposition": f"attachment; filename=tracker-tasks-template.{extension}"})

@@ -1,0 +1,150 @@
+"""Admin pages: the users of the admin's subtree — list, create, deactivate and
+reactivate, reset a password. (Nested under the `admin` blueprint, which checks the role.)"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from tracker.auth.models import User
+from tracker.auth.service import create_user, set_active, set_password
+from tracker.errors import InvalidInput
+from tracker.extensions import db
+from tracker.scope import can_see_unit, get_unit
+from tracker.units.models import Unit
+from tracker.units.tree import subtree_ids
+from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _user(user_id: int) -> User:
+    """A user in the admin's subtree; 404 otherwise, so that ids do not leak."""
+    user = db.session.get(User, user_id) if user_id <= MAX_ID else None
+    if user is None or not can_see_unit(current_user, user.unit):
+        abort(404)
+    return user
+
+
+@bp.route("")
+def user_list():
+    unit = current_user.unit
+    unit_id = form_id(request.args.get("unit"))
+    if unit_id is not None:
+        if not isinstance(unit_id, int) or not unit_id:
+            abort(404)
+        unit = get_unit(current_user, unit_id)
+    query = select(User).join(Unit, Unit.id == User.unit_id) \
+        .where(User.unit_id.in_(subtree_ids(unit)))
+    q = request.args.get("q", "").strip()[:100]
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(User.username.ilike(like), User.full_name.ilike(like),
+                                Unit.name.ilike(like)))
+    role = request.args.get("role", "")
+    if role in ROLE_LABELS:
+        query = query.where(User.role == role)
+    state = request.args.get("state", "")
+    if state in ("active", "inactive"):
+        query = query.where(User.active.is_(state == "active"))
+    page = db.paginate(query.order_by(Unit.path, User.username), per_page=50,
+                       max_per_page=200, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, role=role, state=state,
+                           unit=unit, ROLE_LABELS=ROLE_LABELS)
+
+
+def _form_problems(form) -> dict[str, list[str]]:
+    """What the service does not check: lengths the database would refuse, the e-mail's
+    shape, the two passwords being the same."""
+    problems: dict[str, list[str]] = {}
+    if len(form.get("full_name", "")) > 200:
+        problems["full_name"] = [_("At most %(n)s characters.", n=200)]
+    email = form.get("email", "").strip()
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        problems["email"] = [_("Enter a valid e-mail address.")]
+    if form.get("password", "") != form.get("password2", ""):
+        problems["password2"] = [_("The two passwords differ.")]
+    return problems
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def user_new():
+    values = {"role": "member", "unit_id": request.args.get("unit", "")}
+    errors: dict[str, list[str]] = {}
+    message = None
+    if request.method == "POST":
+        values = request.form.to_dict()
+        unit_id = form_id(values.get("unit_id"))
+        unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) and unit_id else None
+        errors = _form_problems(values)
+        try:
+            user = create_user(current_user, username=values.get("username", ""),
+                               password=values.get("password", ""),
+                               role=values.get("role", ""), unit=unit,
+                               full_name=values.get("full_name", ""),
+                               email=values.get("email", "").strip() or None)
+        except InvalidInput as exc:
+            errors = {**errors, **exc.fields}
+        if errors:
+            db.session.rollback()
+            message = _("The user could not be created.")
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users.user_detail", user_id=user.id))
+    status = 422 if message else 200
+    return render_template("admin/user_new.html", values=values, errors=errors,
+                           message=message, units=unit_options(current_user),
+                           ROLE_LABELS=ROLE_LABELS), status
+
+
+@bp.route("/<int:user_id>")
+def user_detail(user_id: int):
+    return render_template("admin/user_detail.html", user=_user(user_id), errors={},
+                           ROLE_LABELS=ROLE_LABELS)
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+def user_set_active(user_id: int):
+    user = _user(user_id)
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id and not active:
+        flash(_("You cannot deactivate your own account."), "error")
+        return redirect(url_for("admin.users.user_detail", user_id=user.id))
+    set_active(current_user, user, active)
+    db.session.commit()
+    flash(_("%(name)s can log in again.", name=user.username) if active else
+          _("%(name)s is deactivated and logged out.", name=user.username), "success")
+    if request.form.get("back") == "list":
+        return redirect(url_for("admin.users.user_list"))
+    return redirect(url_for("admin.users.user_detail", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/password", methods=["POST"])
+def user_reset_password(user_id: int):
+    user = _user(user_id)
+    password = request.form.get("password", "")
+    errors: dict[str, list[str]] = {}
+    if password != request.form.get("password2", ""):
+        errors["password2"] = [_("The two passwords differ.")]
+    else:
+        try:
+            set_password(current_user, user, password)
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = {"password": [exc.message]}
+    if errors:
+        user = _user(user_id)
+        return render_template("admin/user_detail.html", user=user, errors=errors,
+                               ROLE_LABELS=ROLE_LABELS), 422
+    db.session.commit()
+    flash(_("The password of %(name)s was reset; their sessions were ended.",
+            name=user.username), "success")
+    return redirect(url_for("admin.users.user_detail", user_id=user.id))
+

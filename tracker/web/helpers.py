@@ -1,0 +1,89 @@
+"""Small pieces the admin and dashboard pages share: ids from forms, unit choices, labels,
+today's date in the zone."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.scope import visible_units
+from tracker.units.models import Unit
+
+MAX_ID = 2**31 - 1
+
+ROLE_LABELS = {
+    "admin": _l("Admin"),
+    "supervisor": _l("Supervisor"),
+    "member": _l("Member"),
+    "viewer": _l("Viewer"),
+}
+KIND_LABELS = {
+    "nation": _l("Nation"),
+    "province": _l("Province"),
+    "commune": _l("Commune"),
+    "department": _l("Department"),
+}
+DAY_KIND_LABELS = {"day_off": _l("Day off"), "makeup_day": _l("Make-up working day")}
+
+
+def form_id(value: str | None) -> int | str | None:
+    """A submitted id for a service: None if blank, an int if it could be a row id, 0 (an
+    id no row has) for a number out of range, the text itself otherwise (for the service to
+    name as "not a valid integer")."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= MAX_ID else 0
+    return text
+
+
+def form_ids(values: list[str]) -> list[int]:
+    """The valid ids among submitted ones; others become 0 so the service refuses them."""
+    ids = []
+    for value in values:
+        parsed = form_id(value)
+        if parsed is not None:
+            ids.append(parsed if isinstance(parsed, int) else 0)
+    return ids
+
+
+def unit_options(user) -> list[tuple[int, str, int]]:
+    """(id, name, depth below the user's unit) for every unit in scope, as a tree: each
+    unit followed by its children by name."""
+    units = list(db.session.scalars(visible_units(user)))
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    out: list[tuple[int, str, int]] = []
+
+    def walk(unit: Unit, depth: int) -> None:
+        out.append((unit.id, unit.name, depth))
+        for child in sorted(children.get(unit.id, []), key=lambda u: u.name):
+            walk(child, depth + 1)
+
+    walk(user.unit, 0)
+    return out
+
+
+def local_today() -> date:
+    """Today's date in the deployment's zone (ICT), by the app's clock."""
+    return clock.now().astimezone(ZoneInfo(current_app.config["TRACKER_TIMEZONE"])).date()
+
+
+def breadcrumb(user, unit: Unit) -> list[Unit]:
+    """The chain from the user's home unit down to `unit` (both included)."""
+    chain = []
+    current: Unit | None = unit
+    while current is not None:
+        chain.append(current)
+        if current.id == user.unit_id:
+            break
+        current = current.parent
+    return list(reversed(chain))
