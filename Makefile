@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint install translations compile-translations clean
+.PHONY: run serve test lint install translations compile-translations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
@@ -34,6 +34,14 @@ run: install
 ## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make bench [SCALE=tiny|province|national]: the 16:00 rush on PostgreSQL (DATABASE_URL's
+## server, default 127.0.0.1:5432); writes bench/results/$(SCALE).json and .md.
+SCALE ?= province
+bench: install
+	@command -v wrk >/dev/null && command -v pgbench >/dev/null || \
+		{ echo "make bench needs wrk and pgbench: apt-get install wrk postgresql-client"; exit 2; }
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 lint: install
 	$(BIN)/ruff check .

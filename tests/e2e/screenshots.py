@@ -135,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
                 shoot(page, extra / "daily-report.png")
             desktop.close()
 
+            leaders = browser.new_context(viewport=DESKTOP, **options)
+            page = leaders.new_page()
+            log_in(page, live, "viewer", PASSWORD)
+            page.goto(live.url("/dashboard"))
+            shoot(page, args.out / "dashboard.png")
+            leaders.close()
+
             if args.extra:
                 small = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                             **options)

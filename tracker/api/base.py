@@ -24,7 +24,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.tokens import user_for_token
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
-from tracker.scope import can_see_unit, get_task
+from tracker.scope import can_see_unit, get_task, visible_tasks
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 
@@ -245,9 +245,14 @@ def lock_task(task_id: int, *, if_match: str = "optional") -> Task:
     clients cannot both act on the same version. `if_match`: "required" → 428 without
     the header; "optional" → a given If-Match must equal the task's ETag (else 412);
     "ignore" → the header is about something else."""
-    task = load_task(task_id)
-    lock_tasks([task.id])
-    db.session.refresh(task)
+    if not 0 < task_id <= MAX_ID:
+        raise NotFound(_("task not found"))
+    # One statement: the scope check, the row lock and a fresh read.
+    task = db.session.scalar(
+        visible_tasks(actor()).where(Task.id == task_id).with_for_update(of=Task)
+        .execution_options(populate_existing=True))
+    if task is None:
+        raise NotFound(_("task not found"))
     if if_match == "ignore":
         return task
     if request.headers.get("If-Match") is None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.context import POLICY_DEFAULTS, load_policy
+from tracker.cutoff.context import POLICY_DEFAULTS, bump_calendar_version, forget, load_policy
 from tracker.cutoff.models import CalendarDay, DayKind, Setting
 from tracker.cutoff.recolour import recolour_all
 from tracker.errors import Forbidden, InvalidInput
@@ -40,6 +40,7 @@ def set_day(actor: User | None, day: date, kind: str, note: str, *, now: datetim
     row.created_by_id = actor.id if actor else None
     row.created_at = now
     db.session.add(row)
+    bump_calendar_version()
     db.session.flush()
     recolour_all(now)  # the warning window counts working days
 
@@ -51,6 +52,7 @@ def clear_day(actor: User | None, day: date, *, now: datetime) -> None:
     row = db.session.get(CalendarDay, day)
     if row is not None:
         db.session.delete(row)
+        bump_calendar_version()
         db.session.flush()
         recolour_all(now)
 
@@ -115,6 +117,7 @@ def set_policy(actor: User | None, values: dict, *, now: datetime) -> dict[str, 
         record(None, actor, "policy", at=now, field=key, old=old, new=number)
         changed = True
     if changed:
+        forget()
         db.session.flush()
         recolour_all(now)
     policy = load_policy()

@@ -1,10 +1,17 @@
-"""Build the pure rules' inputs (calendar, policy) from settings and the database."""
+"""Build the pure rules' inputs (calendar, policy) from settings and the database.
+
+Both are read on every update, so they are cheap: one small query of `settings` per
+request (kept in `g`), and the calendar's days are re-read only when the
+`calendar_version` setting — a fresh random value written with every change to the
+calendar — differs from the one this process last saw.
+"""
 
 from __future__ import annotations
 
+import uuid
 from datetime import time
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select
 
 from tracker.cutoff.calendar import WorkCalendar
@@ -13,20 +20,49 @@ from tracker.cutoff.models import CalendarDay, DayKind, Setting
 from tracker.extensions import db
 
 POLICY_DEFAULTS = {"warning_working_days": 3, "missed_days_to_red": 2}
+VERSION_KEY = "calendar_version"
+_calendars: dict[tuple, WorkCalendar] = {}
+
+
+def _settings() -> dict[str, str]:
+    if "tracker_settings" not in g:
+        g.tracker_settings = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return g.tracker_settings
+
+
+def forget() -> None:
+    """Drop what this request has read: called by every change to settings or calendar."""
+    g.pop("tracker_settings", None)
+
+
+def bump_calendar_version() -> None:
+    row = db.session.get(Setting, VERSION_KEY) or Setting(key=VERSION_KEY)
+    row.value = uuid.uuid4().hex
+    db.session.add(row)
+    forget()
 
 
 def load_calendar() -> WorkCalendar:
-    rows = db.session.scalars(select(CalendarDay)).all()
-    hours, minutes = (int(x) for x in current_app.config["TRACKER_CUTOFF_TIME"].split(":"))
-    return WorkCalendar(
-        days_off=frozenset(r.day for r in rows if r.kind == DayKind.DAY_OFF),
-        makeup_days=frozenset(r.day for r in rows if r.kind == DayKind.MAKEUP_DAY),
-        cutoff_time=time(hours, minutes),
-        zone=current_app.config["TRACKER_TIMEZONE"],
-    )
+    config = current_app.config
+    key = (str(db.engine.url), _settings().get(VERSION_KEY), config["TRACKER_CUTOFF_TIME"],
+           config["TRACKER_TIMEZONE"])
+    calendar = _calendars.get(key)
+    if calendar is None:
+        rows = db.session.scalars(select(CalendarDay)).all()
+        hours, minutes = (int(x) for x in config["TRACKER_CUTOFF_TIME"].split(":"))
+        calendar = WorkCalendar(
+            days_off=frozenset(r.day for r in rows if r.kind == DayKind.DAY_OFF),
+            makeup_days=frozenset(r.day for r in rows if r.kind == DayKind.MAKEUP_DAY),
+            cutoff_time=time(hours, minutes),
+            zone=config["TRACKER_TIMEZONE"],
+        )
+        if len(_calendars) > 64:
+            _calendars.clear()
+        _calendars[key] = calendar
+    return calendar
 
 
 def load_policy() -> Policy:
-    stored = {s.key: s.value for s in db.session.scalars(select(Setting))}
+    stored = _settings()
     values = {key: int(stored.get(key, default)) for key, default in POLICY_DEFAULTS.items()}
     return Policy(**values)

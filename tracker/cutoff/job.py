@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEntry
@@ -24,7 +24,7 @@ from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.models import CutoffRun, MissedUpdate, TaskColourChange, UnitDayStat
-from tracker.cutoff.recolour import recolour_all
+from tracker.cutoff.recolour import colour_of, recolour_all, stored_values
 from tracker.extensions import db
 from tracker.tasks.models import Task
 from tracker.units.models import Unit, UnitKind
@@ -94,7 +94,8 @@ def _batches(moment: datetime):
     while True:
         rows = db.session.execute(
             select(Task.id, Task.lead_unit_id, Task.status, Task.start_date, Task.deadline,
-                   Task.duty_since, Task.submitted_at, Task.last_update_at)
+                   Task.duty_since, Task.submitted_at, Task.last_update_at, Task.colour,
+                   Task.colour_reason, Task.colour_days)
             .where(Task.id > last_id, Task.created_at <= moment)
             .order_by(Task.id).limit(BATCH)
         ).all()
@@ -137,18 +138,29 @@ def _previous_colours(lo: int, hi: int, day: date) -> dict[int, tuple[str, str]]
     return {task_id: (colour, reason) for task_id, colour, reason in rows}
 
 
+def _same_epoch(calendar: WorkCalendar, moment: datetime, now: datetime) -> bool:
+    """Whether no cutoff and no midnight lies between `moment` and `now`: then a task that
+    has not changed since the moment has the same colour now, and one pass serves both
+    the day's record and the stored colours."""
+    return (now >= moment and calendar.local_date(now) == calendar.local_date(moment)
+            and calendar.last_cutoff_day(now) == calendar.last_cutoff_day(moment))
+
+
 def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
-               own: dict[int, Counter]) -> None:
+               own: dict[int, Counter], now: datetime) -> bool:
+    """Judge every task as of the day's cutoff; when `now` is in the same epoch, also
+    refresh the stored colours in the same pass. Returns whether it did."""
     moment = calendar.cutoff_moment(day)
     start, end = calendar.window(day)
     undo = _changes_after(moment)
+    same_epoch = _same_epoch(calendar, moment, now)
     for rows in _batches(moment):
         lo, hi = rows[0].id, rows[-1].id
         stale = {r.id for r in rows if r.last_update_at and r.last_update_at > moment}
         earlier = _last_updates_before(sorted(stale), moment)
         reported = _reported_in_window(lo, hi, start, end)
         previous = _previous_colours(lo, hi, day)
-        missed_rows, history_rows = [], []
+        missed_rows, history_rows, recoloured = [], [], []
         for row in rows:
             values = {"status": row.status, "deadline": row.deadline,
                       "duty_since": row.duty_since, "submitted_at": row.submitted_at}
@@ -157,6 +169,12 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
             facts = TaskFacts(start_date=row.start_date, **values)
             last = earlier.get(row.id) if row.id in stale else row.last_update_at
             result = task_colour(facts, [last] if last else [], calendar, policy, moment)
+            if same_epoch:
+                current = stored_values(result) if row.id not in undo and row.id not in stale \
+                    else stored_values(colour_of(row, now, calendar, policy))
+                if current != (row.colour, row.colour_reason, row.colour_days):
+                    recoloured.append({"id": row.id, "colour": current[0],
+                                       "colour_reason": current[1], "colour_days": current[2]})
             if result.colour is None:
                 continue  # cancelled: out of the colours and the counts
             counts = own[row.lead_unit_id]
@@ -180,7 +198,10 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
             db.session.execute(insert(MissedUpdate), missed_rows)
         if history_rows:
             db.session.execute(insert(TaskColourChange), history_rows)
+        if recoloured:
+            db.session.execute(update(Task), recoloured)
         summary.changed += len(history_rows)
+    return same_epoch
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
@@ -248,9 +269,12 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False) -> CutoffSummar
 
     summary = CutoffSummary(date=day.isoformat())
     own: dict[int, Counter] = defaultdict(Counter)
-    _judge_day(day, calendar, policy, summary, own)
+    if _judge_day(day, calendar, policy, summary, own, now):
+        # Tasks assigned after the cutoff were not in the pass.
+        recolour_all(now, calendar, policy, created_after=calendar.cutoff_moment(day))
+    else:
+        recolour_all(now, calendar, policy)
     _store_unit_stats(day, own, summary)
-    recolour_all(now, calendar, policy)
     run.finished_at = now
     run.summary = json.dumps(summary.public())
     if not force:

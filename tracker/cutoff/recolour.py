@@ -49,12 +49,13 @@ def refresh_colour(task, moment: datetime, calendar: WorkCalendar | None = None,
     return result
 
 
-def _rows():
+def _rows(created_after: datetime | None = None):
     last_id = 0
     while True:
-        rows = db.session.execute(
-            select(*_COLUMNS).where(Task.id > last_id).order_by(Task.id).limit(BATCH)
-        ).all()
+        query = select(*_COLUMNS).where(Task.id > last_id)
+        if created_after is not None:
+            query = query.where(Task.created_at > created_after)
+        rows = db.session.execute(query.order_by(Task.id).limit(BATCH)).all()
         if not rows:
             return
         last_id = rows[-1].id
@@ -62,10 +63,10 @@ def _rows():
 
 
 def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
-               policy: Policy | None = None):
+               policy: Policy | None = None, created_after: datetime | None = None):
     """(task id, stored, computed) for every task whose stored colour is not the rules'."""
     calendar, policy = calendar or load_calendar(), policy or load_policy()
-    for rows in _rows():
+    for rows in _rows(created_after):
         for row in rows:
             computed = stored_values(colour_of(row, moment, calendar, policy))
             stored = (row.colour, row.colour_reason, row.colour_days)
@@ -74,11 +75,13 @@ def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
 
 
 def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
-                 policy: Policy | None = None) -> int:
-    """Bring every stored colour up to date at `moment`; returns how many changed."""
+                 policy: Policy | None = None, created_after: datetime | None = None) -> int:
+    """Bring every stored colour (of tasks created after `created_after`, if given) up to
+    date at `moment`; returns how many changed."""
     changes = [
         {"id": task_id, "colour": colour, "colour_reason": reason, "colour_days": days}
-        for task_id, _stored, (colour, reason, days) in list(mismatches(moment, calendar, policy))
+        for task_id, _stored, (colour, reason, days)
+        in list(mismatches(moment, calendar, policy, created_after))
     ]
     for start in range(0, len(changes), BATCH):
         db.session.execute(update(Task), changes[start:start + BATCH])
