@@ -122,7 +122,8 @@ def daily_report(args):
     if day is None:
         latest = history.processed_days(limit=1)
         day = latest[0] if latest else None
-    report = history.daily_report(unit, day) if day else None
+    report = history.daily_report(
+        unit, day, red_limit=500 if args["format"] == "json" else None) if day else None
     if report is None:
         raise NotFound(_("No cutoff has been processed for this day."))
     if args["format"] == "json":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from tracker.cutoff.models import CutoffRun, MissedUpdate, TaskColourChange, UnitDayStat
 from tracker.extensions import db
@@ -47,8 +47,9 @@ def processed_days(limit: int = 60) -> list[date]:
         select(CutoffRun.day).order_by(CutoffRun.day.desc()).limit(limit)))
 
 
-def _colours_on(day: date, unit: Unit):
-    """(task id, colour, reason, days, previous colour, row day) as of `day`, in the subtree."""
+def _red_or_changed(day: date, unit: Unit):
+    """Tasks of the subtree that were red as of `day`, or whose colour row is dated `day`:
+    only those rows, and only the columns the report shows (never every task's object)."""
     latest = (
         select(TaskColourChange.task_id, func.max(TaskColourChange.day).label("day"))
         .where(TaskColourChange.day <= day,
@@ -56,11 +57,14 @@ def _colours_on(day: date, unit: Unit):
         .group_by(TaskColourChange.task_id).subquery()
     )
     return (
-        select(TaskColourChange, Task, Unit)
+        select(TaskColourChange.colour, TaskColourChange.reason, TaskColourChange.days,
+               TaskColourChange.previous_colour, TaskColourChange.day, Task.id, Task.code,
+               Task.title, Task.owner_name, Unit.name.label("unit"))
         .join(latest, and_(TaskColourChange.task_id == latest.c.task_id,
                            TaskColourChange.day == latest.c.day))
         .join(Task, Task.id == TaskColourChange.task_id)
         .join(Unit, Unit.id == TaskColourChange.unit_id)
+        .where(or_(TaskColourChange.colour == "red", TaskColourChange.day == day))
     )
 
 
@@ -92,17 +96,17 @@ def daily_report(unit: Unit, day: date, *, red_limit: int = 500) -> dict | None:
         .where(MissedUpdate.day == day, Unit.id.in_(subtree_ids(unit)))
         .group_by(Unit.id, Unit.name).order_by(func.count().desc(), Unit.name)
     ).all()
-    rows = db.session.execute(_colours_on(day, unit)).all()
+    rows = db.session.execute(_red_or_changed(day, unit)).all()
     red = sorted(
-        ({"task_id": t.id, "code": t.code, "title": t.title, "unit": u.name,
-          "owner": t.owner_name, "reason": h.reason, "days": h.days}
-         for h, t, u in rows if h.colour == "red"),
+        ({"task_id": r.id, "code": r.code, "title": r.title, "unit": r.unit,
+          "owner": r.owner_name, "reason": r.reason, "days": r.days}
+         for r in rows if r.colour == "red"),
         key=lambda r: (r["reason"] != "overdue", -r["days"], r["code"]),
     )
     changes = [
-        {"task_id": t.id, "code": t.code, "title": t.title, "unit": u.name,
-         "from": h.previous_colour, "to": h.colour, "reason": h.reason, "days": h.days}
-        for h, t, u in rows if h.day == day and h.previous_colour != h.colour
+        {"task_id": r.id, "code": r.code, "title": r.title, "unit": r.unit,
+         "from": r.previous_colour, "to": r.colour, "reason": r.reason, "days": r.days}
+        for r in rows if r.day == day and r.previous_colour != r.colour
     ]
     return {
         "date": day.isoformat(),
@@ -112,5 +116,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int = 500) -> dict | None:
         "missed_units": [{"unit_id": i, "unit": n, "missed": c} for i, n, c in missed],
         "red_tasks": red[:red_limit],
         "red_total": len(red),
-        "changes": sorted(changes, key=lambda c: (c["to"] != "red", c["code"])),
+        "changes": sorted(changes, key=lambda c: (c["to"] != "red", c["from"] is None,
+                                                  c["code"]))[:red_limit],
+        "changes_total": len(changes),
     }

@@ -244,7 +244,7 @@ def daily_report_download(fmt: str):
 
     unit = _unit_arg() or current_user.unit
     day = _report_day(history.processed_days(limit=1))
-    report = history.daily_report(unit, day) if day else None
+    report = history.daily_report(unit, day, red_limit=None) if day else None
     if report is None:
         abort(404)
     function, mimetype = DOWNLOADS[fmt]
