@@ -82,6 +82,7 @@ class Server:
                 return
             except requests.RequestException:
                 time.sleep(0.3)
+        self.proc.kill()
         raise RuntimeError(f"{app} did not start")
 
     def worker_rss(self) -> float:
@@ -295,6 +296,7 @@ def main() -> int:
         print("single", single16, single64, flush=True)
 
         floor = Server("bench.floor_app:app", {**rush_env, "FLOOR_DATABASE_URL": url})
+        # (stopped below whatever happens)
         try:
             floor64 = wrk(floor.port, 64, duration, targets, "/api/v1/tasks/")
         finally:

@@ -392,3 +392,36 @@ def test_a_commune_admin_cannot_change_what_holds_for_every_unit(login_as, commu
     assert _form(client, "/admin/policy", warning_working_days="5",
                  missed_days_to_red="2").status_code == 403
     assert _count(CalendarDay) == 0 and _count(Setting) == 0
+
+
+def test_an_admin_changes_a_users_role_and_unit_and_their_sessions_end(app, login_as, users,
+                                                                       units):
+    from tests.conftest import csrf_token, login
+    from tracker.extensions import db as _db
+
+    member = users["co_to"]
+    member_client = app.test_client()
+    assert login(member_client, "co_to").status_code == 302
+    client = login_as("admin")
+    token = csrf_token(client, f"/admin/users/{member.id}")
+    response = client.post(f"/admin/users/{member.id}/role", data={
+        "role": "supervisor", "unit_id": str(units["ha_long"].id), "csrf_token": token})
+    assert response.status_code == 302
+    _db.session.expire_all()
+    assert member.role == "supervisor" and member.unit_id == units["ha_long"].id
+    assert member_client.get("/tasks").status_code == 302  # logged out: the new scope applies
+
+
+def test_a_role_change_outside_scope_or_to_an_unknown_role_is_refused(login_as, users, units):
+    from tests.conftest import csrf_token
+    from tests.factories import make_user
+    from tracker.extensions import db as _db
+
+    commune_admin = make_user("co_to_admin", "admin", units["co_to"])
+    _db.session.commit()
+    client = login_as("admin")
+    token = csrf_token(client, f"/admin/users/{users['co_to'].id}")
+    bad = client.post(f"/admin/users/{users['co_to'].id}/role", data={
+        "role": "emperor", "unit_id": str(units["co_to"].id), "csrf_token": token})
+    assert bad.status_code == 422
+    assert commune_admin.role == "admin"

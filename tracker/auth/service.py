@@ -72,3 +72,25 @@ def set_password(actor: User | None, user: User, password: str) -> None:
                            {"password": [problem]})
     user.password_hash = hash_password(password)
     end_all_sessions(user)
+
+
+def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit | None) -> None:
+    """Change what a user does and where: their role and home unit (so their scope). Their
+    sessions end, so the new scope applies at once."""
+    errors: dict[str, list[str]] = {}
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+        if not can_see_unit(actor, user.unit):
+            raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
+        if actor.id == user.id:
+            errors["role"] = [_("You cannot change your own role or unit.")]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [_("Unknown role.")]
+    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
+        errors["unit_id"] = [_("Unknown unit or outside your scope.")]
+    if errors:
+        raise InvalidInput(_("The user was not changed."), errors)
+    if user.role != role or user.unit_id != unit.id:
+        user.role = Role(role)
+        user.unit = unit
+        end_all_sessions(user)

@@ -25,6 +25,8 @@ from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.models import OPEN_STATUSES, Task
 
+CHUNK = 5000
+
 
 def _members_of(unit_ids) -> dict[int, list[int]]:
     rows = db.session.execute(
@@ -83,17 +85,21 @@ def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
 def notify_cutoff(day, summary, *, now: datetime) -> int:
     """After a cutoff: members hear of their tasks that turned red, supervisors get the
     day's report in their scope."""
-    rows = []
-    if summary.new_red:
+    count = 0
+    # In chunks, so that a day that turns 100,000 tasks red never holds them all in memory.
+    for start in range(0, len(summary.new_red), CHUNK):
         tasks = db.session.execute(
             select(Task.id, Task.code, Task.title, Task.lead_unit_id)
-            .where(Task.id.in_(summary.new_red))
+            .where(Task.id.in_(summary.new_red[start:start + CHUNK]))
         ).all()
         members = _members_of({t.lead_unit_id for t in tasks})
+        chunk = []
         for task in tasks:
             message = _("Task %(code)s turned red: %(title)s", code=task.code, title=task.title)
-            rows += [{"user_id": u, "kind": "red", "task_id": task.id, "message": message,
-                      "created_at": now} for u in members.get(task.lead_unit_id, [])]
+            chunk += [{"user_id": u, "kind": "red", "task_id": task.id, "message": message,
+                       "created_at": now} for u in members.get(task.lead_unit_id, [])]
+        count += _add(chunk)
+    rows = []
     supervisors = db.session.execute(
         select(User.id, User.unit_id).where(User.role == Role.SUPERVISOR, User.active)
     ).all()
@@ -110,7 +116,7 @@ def notify_cutoff(day, summary, *, now: datetime) -> int:
                     green=stat.green, missed=stat.missed)
         rows.append({"user_id": user_id, "kind": "report", "message": message,
                      "created_at": now})
-    return _add(rows)
+    return count + _add(rows)
 
 
 def unread(user: User, limit: int = 50) -> list[Notification]:

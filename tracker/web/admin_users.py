@@ -104,10 +104,36 @@ def user_new():
                            ROLE_LABELS=ROLE_LABELS), status
 
 
+def _detail(user, errors=None, status=200):
+    values = {"role": user.role, "unit_id": user.unit_id}
+    return render_template("admin/user_detail.html", user=user, errors=errors or {},
+                           values=values, units=unit_options(current_user),
+                           ROLE_LABELS=ROLE_LABELS), status
+
+
 @bp.route("/<int:user_id>")
 def user_detail(user_id: int):
-    return render_template("admin/user_detail.html", user=_user(user_id), errors={},
-                           ROLE_LABELS=ROLE_LABELS)
+    return _detail(_user(user_id))
+
+
+@bp.route("/<int:user_id>/role", methods=["POST"])
+def user_set_role(user_id: int):
+    """Change the role and the home unit (hence the scope); the user's sessions end."""
+    from tracker.auth.service import set_role_and_unit
+    from tracker.units.models import Unit
+
+    user = _user(user_id)
+    unit_id = form_id(request.form.get("unit_id"))
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) and unit_id else None
+    try:
+        set_role_and_unit(current_user, user, role=request.form.get("role", ""), unit=unit)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _detail(_user(user_id), exc.fields, 422)
+    db.session.commit()
+    flash(_("The role and unit of %(name)s were changed; their sessions were ended.",
+            name=user.username), "success")
+    return redirect(url_for("admin.users.user_detail", user_id=user.id))
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])
@@ -140,9 +166,7 @@ def user_reset_password(user_id: int):
             db.session.rollback()
             errors = {"password": [exc.message]}
     if errors:
-        user = _user(user_id)
-        return render_template("admin/user_detail.html", user=user, errors=errors,
-                               ROLE_LABELS=ROLE_LABELS), 422
+        return _detail(_user(user_id), errors, 422)
     db.session.commit()
     flash(_("The password of %(name)s was reset; their sessions were ended.",
             name=user.username), "success")
