@@ -12,6 +12,7 @@ from tracker.auth.models import Role, User
 from tracker.errors import Forbidden, NotFound
 from tracker.extensions import db
 from tracker.tasks.models import Task, task_coordinating_units
+from tracker.types import MAX_ID
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 
@@ -41,6 +42,8 @@ def visible_tasks(user: User) -> Select:
 
 def get_task(user: User, task_id: int) -> Task:
     """The task if the user may see it; NotFound otherwise, so that ids do not leak."""
+    if not 0 < task_id <= MAX_ID:
+        raise NotFound("task not found")
     task = db.session.scalar(visible_tasks(user).where(Task.id == task_id))
     if task is None:
         raise NotFound("task not found")

@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# Ids are 32-bit integers on every backend: a larger id in a URL or a form names no row
+# (and would overflow PostgreSQL's integer), so it is answered as "not found".
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every backend.

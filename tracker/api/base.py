@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import date
 
 from flask import g, jsonify, request
 from flask_babel import gettext as _
@@ -26,11 +25,12 @@ from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
 from tracker.scope import can_see_unit, get_task, visible_tasks
 from tracker.tasks.models import Task
+from tracker.tasks.schemas import EARLIEST, LATEST
+from tracker.types import MAX_ID
 from tracker.units.models import Unit
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every backend
-# Dates the colour rules and the calendar handle; anything outside is a typing mistake.
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+# The dates the services accept (anything outside is a typing mistake).
+FIRST_DATE, LAST_DATE = EARLIEST, LATEST
 # Who reads reports and colour summaries (as on the web dashboard): not members.
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
 
@@ -228,8 +228,6 @@ def unit_in_scope(unit_id: int, field: str) -> Unit:
 
 
 def load_task(task_id: int) -> Task:
-    if not 0 < task_id <= MAX_ID:
-        raise NotFound(_("task not found"))
     return get_task(actor(), task_id)
 
 

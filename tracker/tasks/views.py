@@ -38,13 +38,13 @@ from tracker.tasks.models import (
     Task,
 )
 from tracker.tasks.service import add_comment
+from tracker.types import MAX_ID
 from tracker.updates.models import ProgressUpdate
 from tracker.updates.service import post_update
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm, action_forms, apply_errors
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-MAX_ID = 2**31 - 1
 COLOUR_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
 
 
@@ -70,8 +70,6 @@ def task_list():
 
 
 def _load(task_id: int) -> Task:
-    if task_id > MAX_ID:
-        abort(404)
     return get_task(current_user, task_id)
 
 

@@ -12,9 +12,8 @@ from flask_babel import lazy_gettext as _l
 from tracker import clock
 from tracker.extensions import db
 from tracker.scope import visible_units
+from tracker.types import MAX_ID
 from tracker.units.models import Unit
-
-MAX_ID = 2**31 - 1
 
 ROLE_LABELS = {
     "admin": _l("Admin"),
