@@ -241,11 +241,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default=os.environ.get("SCALE", "province"),
                         choices=["tiny", "province", "national"])
+    parser.add_argument("--seed-only", metavar="NAME",
+                        help="create database NAME, migrate and seed it, keep it, and stop "
+                             "(to time one part by hand; copy it with CREATE DATABASE … "
+                             "TEMPLATE NAME)")
     args = parser.parse_args()
     scale = args.scale
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     admin_url = make_url(base).set(drivername="postgresql", database="postgres")
-    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    name = args.seed_only or f"tracker_bench_{uuid.uuid4().hex[:8]}"
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     admin = admin_url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -274,6 +278,9 @@ def main() -> int:
                        units=len(seeded.units), seeded_updates=seeded.update_count,
                        open_tasks=sum(len(v) for v in seeded.tasks.values()))
         print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
+        if args.seed_only:
+            print(f"kept database {name}; admin token {seeded.admin_token}")
+            return 0
 
         targets = targets_file(seeded)
         duration = DURATION[scale]
@@ -342,8 +349,9 @@ def main() -> int:
     finally:
         if server:
             server.stop()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.seed_only:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{scale}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     (RESULTS / f"{scale}.md").write_text(markdown(results))
