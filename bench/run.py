@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,9 @@ ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 # The rush hour of a Wednesday; the cutoff is judged at 16:00:30 the same day.
 RUSH = datetime(2026, 11, 18, 14, 30, tzinfo=ICT)
 AFTER_CUTOFF = datetime(2026, 11, 18, 16, 0, 30, tzinfo=ICT)
+PREVIOUS_DAY = date(2026, 11, 17)
 DURATION = {"tiny": 3, "province": 15, "national": 20}
+READ_REPEATS = {"tiny": 5, "province": 20, "national": 20}
 WORKERS = 2 * (os.cpu_count() or 1) + 1
 THREADS = 4
 
@@ -109,6 +111,15 @@ def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str) -> di
     result["rps"] = result["ok"] / result["seconds"]
     result["client_cpu_share"] = cpu / result["seconds"]  # cores used by wrk itself
     return result
+
+
+HISTORY_TABLES = ("task_colour_history", "missed_updates", "unit_day_stats")
+
+
+def history_bytes(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {table: conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()[0]
+                for table in HISTORY_TABLES}
 
 
 def count_updates(url: str) -> int:
@@ -278,6 +289,14 @@ def main() -> int:
                        units=len(seeded.units), seeded_updates=seeded.update_count,
                        open_tasks=sum(len(v) for v in seeded.tasks.values()))
         print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
+        # The previous working day's cutoff: the first one ever, which records every task's
+        # colour. The rush day's cutoff below is then an ordinary day's.
+        seconds, peak, _ = run_measured(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
+             "--date", PREVIOUS_DAY.isoformat()], rush_env)
+        results["first_cutoff_s"] = round(seconds, 2)
+        results["first_cutoff_peak_rss_mb"] = round(peak, 1)
+        print("first cutoff", seconds, peak, flush=True)
         if args.seed_only:
             print(f"kept database {name}; admin token {seeded.admin_token}")
             return 0
@@ -321,16 +340,21 @@ def main() -> int:
         results["worker_rss_mb"] = round(server.worker_rss(), 1)
 
         cutoff_env = env_for(url, AFTER_CUTOFF)
+        sizes = history_bytes(url)
         seconds, peak, out = run_measured(
             [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
              "--date", RUSH.date().isoformat()], cutoff_env)
         results["cutoff_s"], results["cutoff_peak_rss_mb"] = round(seconds, 2), round(peak, 1)
+        # What one ordinary day adds to the history tables (rows, indexes and TOAST).
+        results["cutoff_storage_mb"] = {
+            table: round((after - sizes[table]) / 2**20, 2)
+            for table, after in history_bytes(url).items()}
         results["cutoff_summary"] = json.loads(
             [line for line in out.splitlines() if line.startswith("{")][-1])
         print("cutoff", seconds, peak, flush=True)
         server.stop()
         server = Server("wsgi:app", cutoff_env)
-        results["read"] = reads(server.port, seeded, 5 if scale == "tiny" else 20)
+        results["read"] = reads(server.port, seeded, READ_REPEATS[scale])
         results["read_p95_ms"] = {k: round(v["p95_ms"], 1) for k, v in results["read"].items()}
         results["worker_rss_mb"] = max(results["worker_rss_mb"], round(server.worker_rss(), 1))
 
@@ -372,6 +396,10 @@ def markdown(r: dict) -> str:
         ("batch updates (goal ≥ 10,000/s)", f"{r['batch_updates_per_s']} /s"),
         ("cutoff (goal ≤ 60 s at ~1M)", f"{r['cutoff_s']} s"),
         ("cutoff peak RSS (goal ≤ 500 MB)", f"{r['cutoff_peak_rss_mb']} MB"),
+        ("storage the day's cutoff added", ", ".join(
+            f"{k} {v} MB" for k, v in r["cutoff_storage_mb"].items())),
+        ("first cutoff ever (the day before: every task's colour recorded)",
+         f"{r['first_cutoff_s']} s, {r['first_cutoff_peak_rss_mb']} MB"),
         *((f"read p95 {k} (goal ≤ 300 ms)", f"{v} ms") for k, v in r["read_p95_ms"].items()),
         ("web worker RSS (goal ≤ 200 MB)", f"{r['worker_rss_mb']} MB"),
         ("scheduler RSS", f"{r['scheduler_rss_mb']} MB"),

@@ -18,7 +18,8 @@ SCALES = {
     "province": (["Quảng Ninh"], None, 1000),
     "national": (None, None, 300),
 }
-HISTORY_DAYS = 5  # working days of update history per open task
+HISTORY_DAYS = 5  # closed working days of update history per open task (plus the rush
+# day's morning)
 
 
 @dataclass
@@ -65,12 +66,15 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
             communes = kept
         nation = db.session.scalar(select(Unit.id).where(Unit.kind == UnitKind.NATION))
         calendar = load_calendar()
-        history_days = []
+        # The rush day so far (updates posted this morning, up to `now`) and the five
+        # closed working days before it.
+        history_days = [calendar.reporting_day(now)]
         day = calendar.last_cutoff_day(now)
-        while len(history_days) < HISTORY_DAYS:
+        while len(history_days) < HISTORY_DAYS + 1:
             history_days.append(day)
             day = calendar.previous_working_day(day)
-        windows = {d: calendar.window(d) for d in history_days}
+        windows = {d: (start, min(end, now))
+                   for d in history_days for start, end in [calendar.window(d)]}
         password = hash_password("benchmark password")
 
     unit_ids = [u for u, _ in communes]
