@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from tracker.audit.service import append_rows, change_rows, record, record_changes
 from tracker.auth.models import Role, User
@@ -70,6 +70,36 @@ class UpdateInputSchema(Schema):
 
 
 _schema = UpdateInputSchema()
+_OPTIONAL_TEXT = ("obstacles", "next_steps")
+_FIELDS = frozenset(("progress", "work_done", *_OPTIONAL_TEXT, "evidence_url"))
+
+
+def quick_load(raw, extra: frozenset[str] = frozenset()) -> dict | None:
+    """What `UpdateInputSchema` loads from `raw` (unknown fields refused, besides `extra`),
+    for the plain case only — a whole-number progress from 0 to 100, short text, no
+    evidence link; None for anything else, which the schema itself must then judge.
+    A batch of a thousand updates is thus not validated field object by field object."""
+    if type(raw) is not dict or not raw.keys() <= _FIELDS | extra:
+        return None
+    progress, work_done = raw.get("progress"), raw.get("work_done")
+    if type(progress) is not int or not 0 <= progress <= 100 or type(work_done) is not str:
+        return None
+    work_done = work_done.strip()
+    evidence_url = raw.get("evidence_url")
+    if not work_done or len(work_done) > 5000 or not (
+            evidence_url is None or (type(evidence_url) is str and not evidence_url.strip())):
+        return None
+    data = {"progress": progress, "work_done": work_done, "evidence_url": None}
+    for name in _OPTIONAL_TEXT:
+        value = raw.get(name)
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and len(value) > 5000:
+                return None
+        elif value is not None:
+            return None
+        data[name] = value
+    return data
 
 
 def parse_update_input(raw: dict) -> dict:
@@ -218,39 +248,88 @@ def post_updates(reporter: Identity, items: Sequence[tuple[int, dict]], *, now: 
     return _write(reporter, rows, accepted, now)
 
 
+# PostgreSQL: each write is one statement over arrays (unnest), whatever the number of
+# items; the ids of the new updates follow the ORDER BY (a sequence), as SQLAlchemy's own
+# insertmanyvalues relies on.
+_PG_INSERT = text(
+    "INSERT INTO progress_updates (task_id, author_id, created_at, reporting_day, progress, "
+    "work_done, obstacles, next_steps, evidence_url) "
+    "SELECT v.task_id, :author_id, :at, :day, v.progress, v.work_done, v.obstacles, "
+    "v.next_steps, v.evidence_url FROM unnest(CAST(:task_id AS integer[]), "
+    "CAST(:progress AS integer[]), CAST(:work_done AS text[]), CAST(:obstacles AS text[]), "
+    "CAST(:next_steps AS text[]), CAST(:evidence_url AS text[])) WITH ORDINALITY "
+    "AS v(task_id, progress, work_done, obstacles, next_steps, evidence_url, n) "
+    "ORDER BY v.n RETURNING id")
+_PG_UPDATE_TASKS = text(
+    "UPDATE tasks SET progress = v.progress, status = v.status, last_update_at = :at, "
+    "updated_at = :at, version = v.version, colour = v.colour, colour_reason = v.reason, "
+    "colour_days = v.days FROM unnest(CAST(:id AS integer[]), CAST(:progress AS integer[]), "
+    "CAST(:status AS text[]), CAST(:version AS integer[]), CAST(:colour AS text[]), "
+    "CAST(:reason AS text[]), CAST(:days AS integer[])) "
+    "AS v(id, progress, status, version, colour, reason, days) WHERE tasks.id = v.id")
+_PG_AUDIT = text(
+    "INSERT INTO audit_entries (task_id, actor_id, at, action, field, old_value, new_value, "
+    "note) SELECT v.task_id, :actor_id, :at, :action, v.field, v.old_value, v.new_value, "
+    "v.note FROM unnest(CAST(:task_id AS integer[]), CAST(:field AS text[]), "
+    "CAST(:old_value AS text[]), CAST(:new_value AS text[]), CAST(:note AS text[])) "
+    "AS v(task_id, field, old_value, new_value, note)")
+
+
+def _columns(rows: list[dict], names) -> dict[str, list]:
+    return {name: [row[name] for row in rows] for name in names}
+
+
 def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
            now: datetime) -> list[dict]:
     calendar, policy = load_calendar(), load_policy()
     day: date = calendar.reporting_day(now)
-    inserted = db.session.execute(_INSERT, [
-        {"task_id": task_id, "author_id": reporter.user_id, "created_at": now,
-         "reporting_day": day, "progress": data["progress"], "work_done": data["work_done"],
-         "obstacles": data.get("obstacles"), "next_steps": data.get("next_steps"),
-         "evidence_url": data.get("evidence_url")}
-        for task_id, data in accepted]).scalars().all()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    new = [{"task_id": task_id, "author_id": reporter.user_id, "created_at": now,
+            "reporting_day": day, "progress": data["progress"], "work_done": data["work_done"],
+            "obstacles": data.get("obstacles"), "next_steps": data.get("next_steps"),
+            "evidence_url": data.get("evidence_url")} for task_id, data in accepted]
+    if postgres:
+        inserted = sorted(db.session.execute(_PG_INSERT, {
+            "author_id": reporter.user_id, "at": now, "day": day,
+            **_columns(new, ("task_id", "progress", "work_done", "obstacles", "next_steps",
+                             "evidence_url"))}).scalars())
+    else:
+        inserted = db.session.execute(_INSERT, new).scalars().all()
     states: dict[int, SimpleNamespace] = {}
     audit: list[dict] = []
-    answers: list[dict] = []
-    for update_id, (task_id, data) in zip(inserted, accepted, strict=True):
+    for update_id, item in zip(inserted, new, strict=True):
+        task_id = item["task_id"]
         state = states.get(task_id)
         if state is None:
             state = states[task_id] = SimpleNamespace(**rows[task_id]._asdict())
-        changes = _apply(state, data["progress"], now)
+        changes = _apply(state, item["progress"], now)
         audit += change_rows(task_id, reporter.user_id, "progress_update", changes, at=now,
                              note=f"update #{update_id}")
-        answers.append({"id": update_id, "task_id": task_id, "author_id": reporter.user_id,
-                        "author": reporter.username, "created_at": now, "reporting_day": day,
-                        "progress": data["progress"], "work_done": data["work_done"],
-                        "obstacles": data.get("obstacles"),
-                        "next_steps": data.get("next_steps"),
-                        "evidence_url": data.get("evidence_url")})
-    task_rows = []
+        item["id"], item["author"] = update_id, reporter.username
+    tasks = []
+    verdicts: dict[tuple, tuple] = {}  # the rules are a pure function of these facts
     for state in states.values():
-        colour, reason, days = stored_values(colour_of(state, now, calendar, policy))
-        task_rows.append({"b_id": state.id, "b_progress": state.progress,
-                          "b_status": str(state.status), "b_at": now, "b_updated_at": now,
-                          "b_version": state.version, "b_colour": colour, "b_reason": reason,
-                          "b_days": days})
-    db.session.execute(_UPDATE_TASK, task_rows)
-    append_rows(audit)
-    return answers
+        facts = (str(state.status), state.start_date, state.deadline, state.duty_since,
+                 state.submitted_at)
+        verdict = verdicts.get(facts)
+        if verdict is None:
+            verdict = verdicts[facts] = stored_values(colour_of(state, now, calendar, policy))
+        colour, reason, days = verdict
+        tasks.append({"id": state.id, "progress": state.progress, "status": str(state.status),
+                      "version": state.version, "colour": colour, "reason": reason,
+                      "days": days})
+    if postgres:
+        db.session.execute(_PG_UPDATE_TASKS, {"at": now, **_columns(tasks, (
+            "id", "progress", "status", "version", "colour", "reason", "days"))})
+        db.session.execute(_PG_AUDIT, {"actor_id": reporter.user_id, "at": now,
+                                       "action": "progress_update", **_columns(audit, (
+                                           "task_id", "field", "old_value", "new_value",
+                                           "note"))})
+    else:
+        db.session.execute(_UPDATE_TASK, [
+            {"b_id": t["id"], "b_progress": t["progress"], "b_status": t["status"],
+             "b_at": now, "b_updated_at": now, "b_version": t["version"],
+             "b_colour": t["colour"], "b_reason": t["reason"], "b_days": t["days"]}
+            for t in tasks])
+        append_rows(audit)
+    return new
