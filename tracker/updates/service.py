@@ -248,64 +248,68 @@ def post_updates(reporter: Identity, items: Sequence[tuple[int, dict]], *, now: 
     return _write(reporter, rows, accepted, now)
 
 
-# PostgreSQL: each write is one statement over arrays (unnest), whatever the number of
-# items; the ids of the new updates follow the ORDER BY (a sequence), as SQLAlchemy's own
-# insertmanyvalues relies on.
-_PG_INSERT = text(
-    "INSERT INTO progress_updates (task_id, author_id, created_at, reporting_day, progress, "
-    "work_done, obstacles, next_steps, evidence_url) "
-    "SELECT v.task_id, :author_id, :at, :day, v.progress, v.work_done, v.obstacles, "
-    "v.next_steps, v.evidence_url FROM unnest(CAST(:task_id AS integer[]), "
-    "CAST(:progress AS integer[]), CAST(:work_done AS text[]), CAST(:obstacles AS text[]), "
-    "CAST(:next_steps AS text[]), CAST(:evidence_url AS text[])) WITH ORDINALITY "
-    "AS v(task_id, progress, work_done, obstacles, next_steps, evidence_url, n) "
-    "ORDER BY v.n RETURNING id")
-_PG_UPDATE_TASKS = text(
-    "UPDATE tasks SET progress = v.progress, status = v.status, last_update_at = :at, "
-    "updated_at = :at, version = v.version, colour = v.colour, colour_reason = v.reason, "
-    "colour_days = v.days FROM unnest(CAST(:id AS integer[]), CAST(:progress AS integer[]), "
-    "CAST(:status AS text[]), CAST(:version AS integer[]), CAST(:colour AS text[]), "
-    "CAST(:reason AS text[]), CAST(:days AS integer[])) "
-    "AS v(id, progress, status, version, colour, reason, days) WHERE tasks.id = v.id")
-_PG_AUDIT = text(
-    "INSERT INTO audit_entries (task_id, actor_id, at, action, field, old_value, new_value, "
-    "note) SELECT v.task_id, :actor_id, :at, :action, v.field, v.old_value, v.new_value, "
-    "v.note FROM unnest(CAST(:task_id AS integer[]), CAST(:field AS text[]), "
-    "CAST(:old_value AS text[]), CAST(:new_value AS text[]), CAST(:note AS text[])) "
-    "AS v(task_id, field, old_value, new_value, note)")
-
-
-def _columns(rows: list[dict], names) -> dict[str, list]:
-    return {name: [row[name] for row in rows] for name in names}
+# PostgreSQL: the whole write is one statement over arrays, whatever the number of items —
+# the updates (their ids drawn from the sequence up front, so that the audit rows can name
+# them), the tasks and the audit rows. `n` numbers the items from 1.
+_PG_WRITE = text("""
+WITH new AS MATERIALIZED (
+    SELECT u.*, nextval(pg_get_serial_sequence('progress_updates', 'id')) AS id
+    FROM unnest(CAST(:task_id AS integer[]), CAST(:progress AS integer[]),
+                CAST(:work_done AS text[]), CAST(:obstacles AS text[]),
+                CAST(:next_steps AS text[]), CAST(:evidence_url AS text[]))
+         WITH ORDINALITY AS u(task_id, progress, work_done, obstacles, next_steps,
+                              evidence_url, n)
+), inserted AS (
+    INSERT INTO progress_updates (id, task_id, author_id, created_at, reporting_day,
+                                  progress, work_done, obstacles, next_steps, evidence_url)
+    SELECT id, task_id, :author_id, :at, :day, progress, work_done, obstacles, next_steps,
+           evidence_url FROM new ORDER BY n
+), changed AS (
+    UPDATE tasks SET progress = t.progress, status = t.status, last_update_at = :at,
+                     updated_at = :at, version = t.version, colour = t.colour,
+                     colour_reason = t.reason, colour_days = t.days
+    FROM unnest(CAST(:t_id AS integer[]), CAST(:t_progress AS integer[]),
+                CAST(:t_status AS text[]), CAST(:t_version AS integer[]),
+                CAST(:t_colour AS text[]), CAST(:t_reason AS text[]),
+                CAST(:t_days AS integer[])) AS t(id, progress, status, version, colour,
+                                                 reason, days)
+    WHERE tasks.id = t.id
+), audited AS (
+    INSERT INTO audit_entries (task_id, actor_id, at, action, field, old_value, new_value,
+                               note)
+    SELECT new.task_id, :author_id, :at, 'progress_update', a.field, a.old_value,
+           a.new_value, 'update #' || new.id
+    FROM unnest(CAST(:a_n AS integer[]), CAST(:a_field AS text[]),
+                CAST(:a_old AS text[]), CAST(:a_new AS text[])) AS a(n, field, old_value,
+                                                                     new_value)
+    JOIN new ON new.n = a.n
+)
+SELECT n, id FROM new
+""")
 
 
 def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
            now: datetime) -> list[dict]:
+    """Write the accepted (task id, data) items: every value, the audit rows included, is
+    computed first; the database then only stores them."""
     calendar, policy = load_calendar(), load_policy()
     day: date = calendar.reporting_day(now)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    new = [{"task_id": task_id, "author_id": reporter.user_id, "created_at": now,
-            "reporting_day": day, "progress": data["progress"], "work_done": data["work_done"],
-            "obstacles": data.get("obstacles"), "next_steps": data.get("next_steps"),
-            "evidence_url": data.get("evidence_url")} for task_id, data in accepted]
-    if postgres:
-        inserted = sorted(db.session.execute(_PG_INSERT, {
-            "author_id": reporter.user_id, "at": now, "day": day,
-            **_columns(new, ("task_id", "progress", "work_done", "obstacles", "next_steps",
-                             "evidence_url"))}).scalars())
-    else:
-        inserted = db.session.execute(_INSERT, new).scalars().all()
+    new = [{"task_id": task_id, "author_id": reporter.user_id, "author": reporter.username,
+            "created_at": now, "reporting_day": day, "progress": data["progress"],
+            "work_done": data["work_done"], "obstacles": data.get("obstacles"),
+            "next_steps": data.get("next_steps"), "evidence_url": data.get("evidence_url")}
+           for task_id, data in accepted]
     states: dict[int, SimpleNamespace] = {}
-    audit: list[dict] = []
-    for update_id, item in zip(inserted, new, strict=True):
+    audit: list[dict] = []  # with "n", the item's number from 1; the note comes later
+    for n, item in enumerate(new, start=1):
         task_id = item["task_id"]
         state = states.get(task_id)
         if state is None:
             state = states[task_id] = SimpleNamespace(**rows[task_id]._asdict())
-        changes = _apply(state, item["progress"], now)
-        audit += change_rows(task_id, reporter.user_id, "progress_update", changes, at=now,
-                             note=f"update #{update_id}")
-        item["id"], item["author"] = update_id, reporter.username
+        for row in change_rows(task_id, reporter.user_id, "progress_update",
+                               _apply(state, item["progress"], now), at=now):
+            row["n"] = n
+            audit.append(row)
     tasks = []
     verdicts: dict[tuple, tuple] = {}  # the rules are a pure function of these facts
     for state in states.values():
@@ -314,22 +318,39 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
         verdict = verdicts.get(facts)
         if verdict is None:
             verdict = verdicts[facts] = stored_values(colour_of(state, now, calendar, policy))
-        colour, reason, days = verdict
-        tasks.append({"id": state.id, "progress": state.progress, "status": str(state.status),
-                      "version": state.version, "colour": colour, "reason": reason,
-                      "days": days})
-    if postgres:
-        db.session.execute(_PG_UPDATE_TASKS, {"at": now, **_columns(tasks, (
-            "id", "progress", "status", "version", "colour", "reason", "days"))})
-        db.session.execute(_PG_AUDIT, {"actor_id": reporter.user_id, "at": now,
-                                       "action": "progress_update", **_columns(audit, (
-                                           "task_id", "field", "old_value", "new_value",
-                                           "note"))})
-    else:
-        db.session.execute(_UPDATE_TASK, [
-            {"b_id": t["id"], "b_progress": t["progress"], "b_status": t["status"],
-             "b_at": now, "b_updated_at": now, "b_version": t["version"],
-             "b_colour": t["colour"], "b_reason": t["reason"], "b_days": t["days"]}
-            for t in tasks])
-        append_rows(audit)
+        tasks.append((state, verdict))
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = dict(db.session.execute(_PG_WRITE, {
+            "author_id": reporter.user_id, "at": now, "day": day,
+            **{name: [item[name] for item in new] for name in (
+                "task_id", "progress", "work_done", "obstacles", "next_steps",
+                "evidence_url")},
+            "t_id": [state.id for state, _v in tasks],
+            "t_progress": [state.progress for state, _v in tasks],
+            "t_status": [str(state.status) for state, _v in tasks],
+            "t_version": [state.version for state, _v in tasks],
+            "t_colour": [verdict[0] for _s, verdict in tasks],
+            "t_reason": [verdict[1] for _s, verdict in tasks],
+            "t_days": [verdict[2] for _s, verdict in tasks],
+            "a_n": [row["n"] for row in audit], "a_field": [row["field"] for row in audit],
+            "a_old": [row["old_value"] for row in audit],
+            "a_new": [row["new_value"] for row in audit],
+        }).all())
+        for n, item in enumerate(new, start=1):
+            item["id"] = ids[n]
+        return new
+
+    # Elsewhere (SQLite): a few executemany, in the same transaction.
+    ids = db.session.execute(_INSERT, [
+        {k: v for k, v in item.items() if k != "author"} for item in new]).scalars().all()
+    for item, update_id in zip(new, ids, strict=True):
+        item["id"] = update_id
+    for row in audit:
+        row["note"] = f"update #{new[row.pop('n') - 1]['id']}"
+    db.session.execute(_UPDATE_TASK, [
+        {"b_id": state.id, "b_progress": state.progress, "b_status": str(state.status),
+         "b_at": now, "b_updated_at": now, "b_version": state.version, "b_colour": colour,
+         "b_reason": reason, "b_days": days} for state, (colour, reason, days) in tasks])
+    append_rows(audit)
     return new
