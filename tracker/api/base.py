@@ -220,6 +220,12 @@ class ApiBlueprint(Blueprint):
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, but a schema class is instantiated once, here, rather than
+        by webargs on every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args,
+                                 **kwargs)
+
 
 # --- objects in scope: units, and tasks loaded for a change with their ETag ------------
 

@@ -287,6 +287,30 @@ WITH new AS MATERIALIZED (
 SELECT n, id FROM new
 """)
 
+# The same for one update, with scalars: cheaper for PostgreSQL to plan than arrays.
+_PG_WRITE_ONE = text("""
+WITH new AS (
+    INSERT INTO progress_updates (task_id, author_id, created_at, reporting_day, progress,
+                                  work_done, obstacles, next_steps, evidence_url)
+    VALUES (:task_id, :author_id, :at, :day, :progress, :work_done, :obstacles, :next_steps,
+            :evidence_url)
+    RETURNING id
+), changed AS (
+    UPDATE tasks SET progress = :progress, status = :t_status, last_update_at = :at,
+                     updated_at = :at, version = :t_version, colour = :t_colour,
+                     colour_reason = :t_reason, colour_days = :t_days
+    WHERE id = :task_id
+), audited AS (
+    INSERT INTO audit_entries (task_id, actor_id, at, action, field, old_value, new_value,
+                               note)
+    SELECT :task_id, :author_id, :at, 'progress_update', a.field, a.old_value, a.new_value,
+           'update #' || new.id
+    FROM new, unnest(CAST(:a_field AS text[]), CAST(:a_old AS text[]),
+                     CAST(:a_new AS text[])) AS a(field, old_value, new_value)
+)
+SELECT id FROM new
+""")
+
 
 def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
            now: datetime) -> list[dict]:
@@ -320,7 +344,19 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
             verdict = verdicts[facts] = stored_values(colour_of(state, now, calendar, policy))
         tasks.append((state, verdict))
 
-    if db.session.get_bind().dialect.name == "postgresql":
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres and len(new) == 1:
+        [item], [(state, (colour, reason, days))] = new, tasks
+        item["id"] = db.session.execute(_PG_WRITE_ONE, {
+            **{k: v for k, v in item.items() if k not in ("author", "created_at")},
+            "at": now, "day": day, "t_status": str(state.status), "t_version": state.version,
+            "t_colour": colour, "t_reason": reason, "t_days": days,
+            "a_field": [row["field"] for row in audit],
+            "a_old": [row["old_value"] for row in audit],
+            "a_new": [row["new_value"] for row in audit],
+        }).scalar_one()
+        return new
+    if postgres:
         ids = dict(db.session.execute(_PG_WRITE, {
             "author_id": reporter.user_id, "at": now, "day": day,
             **{name: [item[name] for item in new] for name in (
