@@ -106,7 +106,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 @dataclass(frozen=True)
 class Identity:
     """Who is acting, as plain values: enough for the scope rule and the audit trail
-    without loading the ORM user (see `user_for_token` for that)."""
+    without loading the ORM user."""
 
     user_id: int
     username: str
@@ -114,11 +114,6 @@ class Identity:
     active: bool
     unit_id: int
     unit_path: str
-
-    @classmethod
-    def of(cls, user: User) -> Identity:
-        return cls(user.id, user.username, str(user.role), user.active, user.unit_id,
-                   user.unit.path)
 
 
 # One Core statement (no ORM objects), compiled once: the token, its user, the user's unit.
@@ -152,9 +147,3 @@ def identity_for_token(raw: str, *, now: datetime) -> tuple[Identity | None, boo
     return Identity(row.user_id, row.username, row.role, row.active, row.unit_id,
                     row.path), touched
 
-
-def user_for_token(raw: str, *, now: datetime) -> User | None:
-    """The active user whose usable token this is, or None. Records the use (at most once
-    per TOUCH_INTERVAL; the caller commits)."""
-    identity, _touched = identity_for_token(raw, now=now)
-    return db.session.get(User, identity.user_id) if identity else None

@@ -29,6 +29,7 @@ from tracker.extensions import db
 from tracker.scope import can_report_on, visible_tasks
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.schemas import INT_MESSAGES, MESSAGES
+from tracker.types import MAX_ID
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
 
@@ -203,7 +204,7 @@ def _refusal(reporter: Identity, task_id: int, unit_id: int | None) -> TrackerEr
     """Why a task outside the reporter's reach is refused, without telling anything about
     tasks they may not see."""
     user = db.session.get(User, reporter.user_id)
-    visible = user is not None and 0 < task_id <= 2**31 - 1 and db.session.scalar(
+    visible = user is not None and 0 < task_id <= MAX_ID and db.session.scalar(
         visible_tasks(user).where(Task.id == task_id).with_only_columns(Task.id)) is not None
     if not visible:
         return NotFound(_("task not found"))
