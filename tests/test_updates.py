@@ -103,3 +103,35 @@ def test_an_update_is_audited(login_as, task):
         select(AuditEntry).where(AuditEntry.action == "progress_update"))}
     assert ("progress", "0", "30") in changes
     assert ("status", "not_started", "in_progress") in changes
+
+
+@pytest.mark.parametrize("raw", [
+    {"progress": 40, "work_done": "Đã làm"},
+    {"progress": 40, "work_done": "  Đã làm  ", "obstacles": " ", "next_steps": " Tiếp "},
+    {"progress": 0, "work_done": "x", "obstacles": None, "evidence_url": ""},
+    {"progress": 100, "work_done": "x", "evidence_url": "https://example.vn/a"},
+    {"progress": "40", "work_done": "x"},
+    {"progress": 40.0, "work_done": "x"},
+    {"progress": True, "work_done": "x"},
+    {"progress": 101, "work_done": "x"},
+    {"progress": 40, "work_done": "   "},
+    {"progress": 40, "work_done": "x" * 5001},
+    {"progress": 40, "work_done": "x", "obstacles": 5},
+    {"progress": 40, "work_done": "x", "evidence_url": "  "},
+    {"progress": 40, "work_done": "x", "evidence_url": 0},
+    {"progress": 40, "work_done": "x", "created_at": "2020-01-01"},
+    {"work_done": "x"},
+    ["not", "an", "object"],
+])
+def test_the_quick_loader_agrees_with_the_schema_or_leaves_it_the_case(app, raw):
+    from marshmallow import ValidationError
+
+    from tracker.updates.service import UpdateInputSchema, quick_load
+
+    quick = quick_load(raw)
+    try:
+        expected = UpdateInputSchema().load(raw)
+    except ValidationError:
+        assert quick is None
+    else:
+        assert quick is None or quick == expected

@@ -111,3 +111,103 @@ def test_a_batch_refuses_a_closed_task_naming_it(api, world, units):
     assert response.status_code == 422
     assert set(response.get_json()["fields"]) == {"items.1"}
     assert updates_count() == 1
+
+
+def test_a_batch_naming_a_task_twice_records_both_in_their_order(api, world, units):
+    version = world.fresh.version
+    items = [{"task_id": world.fresh.id, "progress": 40, "work_done": "Buổi sáng"},
+             {"task_id": world.fresh.id, "progress": 60, "work_done": "Buổi chiều"}]
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": items})
+    assert response.status_code == 201, response.get_json()
+    first, second = response.get_json()["items"]
+    assert (first["progress"], second["progress"]) == (40, 60) and first["id"] < second["id"]
+    db.session.rollback()
+    task = db.session.get(Task, world.fresh.id)
+    assert task.progress == 60 and task.version == version + 2
+    audit = db.session.execute(
+        select(AuditEntry.note, AuditEntry.field, AuditEntry.old_value, AuditEntry.new_value)
+        .where(AuditEntry.task_id == task.id, AuditEntry.action == "progress_update")
+        .order_by(AuditEntry.id)).all()
+    assert audit[-2:] == [(f"update #{first['id']}", "progress", "30", "40"),
+                          (f"update #{second['id']}", "progress", "40", "60")]
+
+
+def test_every_update_of_a_batch_is_audited_under_its_own_id(api, world, units):
+    items = [{"task_id": t.id, "progress": 30, "work_done": "Tiếp tục"}
+             for t in (world.overdue, world.silent, world.fresh)]
+    body = api("ha_long").post(f"/units/{units['ha_long'].id}/updates",
+                               json={"items": items}).get_json()
+    db.session.rollback()
+    for item in body["items"]:
+        changes = set(db.session.execute(
+            select(AuditEntry.field, AuditEntry.old_value, AuditEntry.new_value,
+                   AuditEntry.actor_id)
+            .where(AuditEntry.note == f"update #{item['id']}",
+                   AuditEntry.task_id == item["task_id"])).all())
+        if item["task_id"] == world.fresh.id:  # 30 already, in progress: nothing changed
+            assert changes == {(None, None, None, item["author_id"])}
+        else:
+            assert changes == {("progress", "0", "30", item["author_id"]),
+                               ("status", "not_started", "in_progress", item["author_id"])}
+
+
+def test_the_answers_to_updates_are_what_the_list_shows(api, world, units):
+    single = api("ha_long").post(f"/tasks/{world.silent.id}/updates", json={
+        "progress": 5, "work_done": " Họp thôn ", "obstacles": "", "next_steps": "Tiếp",
+        "evidence_url": "https://example.vn/a"}).get_json()
+    batch = api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": [
+        {"task_id": world.silent.id, "progress": 7, "work_done": "Lần hai",
+         "obstacles": "  "}]}).get_json()["items"]
+    listed = api("ha_long").get(f"/tasks/{world.silent.id}/updates").get_json()
+    assert listed[:2] == [*batch, single]
+    assert single["work_done"] == "Họp thôn" and single["obstacles"] is None
+
+
+def test_after_updates_every_stored_colour_is_the_rules_verdict(api, world, units, clock):
+    from tracker.cutoff.recolour import mismatches
+
+    api("ha_long").post(f"/tasks/{world.overdue.id}/updates",
+                        json={"progress": 90, "work_done": "Gần xong"})
+    api("ha_long").post(f"/units/{units['ha_long'].id}/updates", json={"items": [
+        {"task_id": world.silent.id, "progress": 10, "work_done": "Bắt đầu"},
+        {"task_id": world.fresh.id, "progress": 35, "work_done": "Thêm"}]})
+    db.session.rollback()
+    assert db.session.get(Task, world.silent.id).colour == "green"
+    assert list(mismatches(clock())) == []
+
+
+def test_an_update_with_a_stale_if_match_is_refused_and_nothing_written(api, world):
+    path = f"/tasks/{world.fresh.id}/updates"
+    data = {"progress": 50, "work_done": "x"}
+    stale = api("ha_long").post(path, json=data, headers={"If-Match": '"999"'})
+    assert stale.status_code == 412 and "If-Match" in stale.get_json()["fields"]
+    assert updates_count() == 1
+    current = api("ha_long").post(path, json=data,
+                                  headers={"If-Match": f'"{world.fresh.version}"'})
+    assert current.status_code == 201
+
+
+def test_a_member_of_a_coordinating_unit_sees_but_cannot_report(api, world, users, units):
+    from tests.factories import make_task
+
+    task = make_task(users["admin"], units["co_to"], coordinating_unit_ids=[units["ha_long"].id])
+    data = {"progress": 20, "work_done": "x"}
+    assert api("ha_long").post(f"/tasks/{task.id}/updates", json=data).status_code == 403
+    response = api("ha_long").post(f"/units/{units['ha_long'].id}/updates",
+                                   json={"items": [{"task_id": task.id, **data}]})
+    assert set(response.get_json()["fields"]) == {"items.0.task_id"}
+    assert api("ha_long").post("/tasks/2147483647/updates", json=data).status_code == 404
+    assert updates_count() == 1
+
+
+def test_a_revoked_token_cannot_post_updates(api, world, users, tokens):
+    from tracker import clock as app_clock
+    from tracker.auth.tokens import revoke_token, tokens_of
+
+    for token in tokens_of(users["ha_long"]):
+        revoke_token(None, token, now=app_clock.now())
+    db.session.commit()
+    response = api("ha_long").post(f"/tasks/{world.fresh.id}/updates",
+                                   json={"progress": 50, "work_done": "x"})
+    assert response.status_code == 401
+    assert updates_count() == 1

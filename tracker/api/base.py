@@ -20,7 +20,7 @@ from webargs.flaskparser import FlaskParser
 
 from tracker import clock
 from tracker.auth.models import Role, User
-from tracker.auth.tokens import user_for_token
+from tracker.auth.tokens import Identity, identity_for_token
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
 from tracker.scope import can_see_unit, get_task, visible_tasks
@@ -155,22 +155,30 @@ def check_bounds(schema_cls, raw: dict, *, partial: bool = False,
         raise InvalidInput(_("Some fields are not valid."), flatten(errors))
 
 
+def identity() -> Identity:
+    """Who the request acts for, as plain values (no ORM object)."""
+    return g.api_identity
+
+
 def actor() -> User:
+    """The request's user as an ORM object, loaded on first use."""
+    if "api_user" not in g:
+        g.api_user = db.session.get(User, g.api_identity.user_id)
     return g.api_user
 
 
 def authenticate() -> None:
     """Every API request carries `Authorization: Bearer <token>`; cookies are ignored."""
     scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
-    user = None
+    found, touched = None, False
     if scheme.lower() == "bearer" and raw.strip():
-        user = user_for_token(raw.strip(), now=clock.now())
-    if user is None:
+        found, touched = identity_for_token(raw.strip(), now=clock.now())
+    if found is None:
         db.session.rollback()
         raise Unauthorized(_("A valid API token is needed: Authorization: Bearer <token>."))
-    if db.session.dirty:  # the token's last use was recorded
+    if touched:  # the token's last use was recorded
         db.session.commit()
-    g.api_user = user
+    g.api_identity = found
     refuse_unstorable_text()
 
 
@@ -212,6 +220,12 @@ class ApiBlueprint(Blueprint):
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, but a schema class is instantiated once, here, rather than
+        by webargs on every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args,
+                                 **kwargs)
+
 
 # --- objects in scope: units, and tasks loaded for a change with their ETag ------------
 
@@ -231,13 +245,6 @@ def load_task(task_id: int) -> Task:
     return get_task(actor(), task_id)
 
 
-def lock_tasks(task_ids) -> None:
-    """Row locks (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), taken
-    in id order so that two requests locking overlapping tasks cannot deadlock."""
-    db.session.execute(select(Task.id).where(Task.id.in_(sorted(set(task_ids))))
-                       .order_by(Task.id).with_for_update())
-
-
 def lock_task(task_id: int, *, if_match: str = "optional") -> Task:
     """The task in scope, locked for this transaction and freshly read, so that two
     clients cannot both act on the same version. `if_match`: "required" → 428 without
@@ -251,19 +258,24 @@ def lock_task(task_id: int, *, if_match: str = "optional") -> Task:
         .execution_options(populate_existing=True))
     if task is None:
         raise NotFound(_("task not found"))
-    if if_match == "ignore":
-        return task
+    if if_match != "ignore":
+        check_if_match(task.version, required=if_match == "required")
+    return task
+
+
+def check_if_match(version: int, *, required: bool = False) -> None:
+    """A given If-Match must name the task's current `version` (else 412); `required`:
+    428 without the header."""
     if request.headers.get("If-Match") is None:
-        if if_match == "required":
+        if required:
             raise PreconditionRequired(
                 _("Send If-Match with the task's ETag (its version) to change it."),
                 {"If-Match": [_("Required.")]})
-        return task
-    if not request.if_match.contains(str(task.version)):
+        return
+    if not request.if_match.contains(str(version)):
         raise PreconditionFailed(
             _("The task was changed by someone else; reload it and try again."),
-            {"If-Match": [_("The current version is %(v)s.", v=task.version)]})
-    return task
+            {"If-Match": [_("The current version is %(v)s.", v=version)]})
 
 
 def etag(task: Task) -> dict[str, str]:

@@ -15,7 +15,7 @@ from tracker.auth.models import Role
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
 from tracker.units.models import UnitKind
-from tracker.updates.service import UpdateInputSchema
+from tracker.updates.service import UpdateInputSchema, quick_load
 
 COLOURS = ("green", "yellow", "red")
 STATUSES = tuple(s.value for s in Status)
@@ -252,9 +252,37 @@ class BatchItemSchema(UpdateInputSchema):
     task_id = _id(required=True)
 
 
+class BatchItems(fields.List):
+    """The batch's items: the plain ones loaded by `quick_load` (as the schema would),
+    the others by `BatchItemSchema` (which names their errors)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list):
+            return super()._deserialize(value, attr, data, **kwargs)
+        result, errors = [], {}
+        for index, raw in enumerate(value):
+            task_id = raw.get("task_id") if type(raw) is dict else None
+            loaded = quick_load(raw, _TASK_ID) if type(task_id) is int \
+                and 1 <= task_id <= MAX_ID else None
+            if loaded is not None:
+                loaded["task_id"] = task_id
+                result.append(loaded)
+                continue
+            try:
+                result.append(self.inner.deserialize(raw, **kwargs))
+            except ValidationError as error:
+                errors[index] = error.messages
+        if errors:
+            raise ValidationError(errors)
+        return result
+
+
+_TASK_ID = frozenset({"task_id"})
+
+
 class BatchSchema(Schema):
-    items = fields.List(fields.Nested(BatchItemSchema), required=True,
-                        validate=validate.Length(1, 1000))
+    items = BatchItems(fields.Nested(BatchItemSchema), required=True,
+                       validate=validate.Length(1, 1000))
 
 
 class BatchResultSchema(Schema):

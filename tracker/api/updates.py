@@ -3,6 +3,7 @@ unit's tasks in one all-or-nothing request."""
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -11,19 +12,19 @@ from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
     actor,
+    check_if_match,
     commit,
+    identity,
     load_task,
-    lock_task,
-    lock_tasks,
 )
 from tracker.api.schemas import BatchResultSchema, BatchSchema, ProgressUpdateSchema
 from tracker.api.tasks import TASK
 from tracker.auth.models import Role
-from tracker.errors import InvalidInput, NotFound, TrackerError
+from tracker.errors import InvalidInput, NotFound
 from tracker.extensions import db
-from tracker.scope import get_task, get_unit, require_role
+from tracker.scope import get_unit, require_role
 from tracker.updates.models import ProgressUpdate
-from tracker.updates.service import UpdateInputSchema, post_update
+from tracker.updates.service import Refused, UpdateInputSchema, post_updates
 
 bp = ApiBlueprint("updates", __name__,
                   description="Progress updates (báo cáo tiến độ), due before each cutoff.")
@@ -39,16 +40,29 @@ def update_list(task_id: int):
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
 
 
+def _json(update: dict) -> dict:
+    """An update as ProgressUpdateSchema dumps it, built directly (the hot path)."""
+    return {**update, "created_at": update["created_at"].isoformat(),
+            "reporting_day": update["reporting_day"].isoformat()}
+
+
 @bp.route(f"{TASK}/updates", methods=["POST"])
 @bp.arguments(UpdateInputSchema)
 @bp.response(201, ProgressUpdateSchema)
 def update_post(args, task_id: int):
     """Post an update (member of the lead unit). It is stamped with the server's time; after
     the cutoff it counts for the next reporting day."""
-    task = lock_task(task_id)
-    update = post_update(actor(), task, args, now=clock.now())
+    if not 0 < task_id <= MAX_ID:
+        raise NotFound(_("task not found"))
+    try:
+        [update] = post_updates(identity(), [(task_id, args)], now=clock.now(),
+                                data_loaded=True, check_version=check_if_match)
+    except Refused as exc:
+        raise exc.errors[0] from None
     commit()
-    return update
+    response = jsonify(_json(update))
+    response.status_code = 201
+    return response
 
 
 @bp.route(f"/units/<int(max={MAX_ID}):unit_id>/updates", methods=["POST"])
@@ -60,28 +74,22 @@ def update_batch(args, unit_id: int):
     user = actor()
     require_role(user, Role.MEMBER)
     unit = get_unit(user, unit_id)
-    now = clock.now()
-    errors: dict[str, list[str]] = {}
-    updates = []
-    lock_tasks(item["task_id"] for item in args["items"])
-    for index, item in enumerate(args["items"]):
-        raw = {k: v for k, v in item.items() if k != "task_id"}
-        try:
-            try:
-                task = get_task(user, item["task_id"])
-            except NotFound as exc:
-                raise InvalidInput(exc.message, {"task_id": [exc.message]}) from exc
-            if task.lead_unit_id != unit.id:
-                raise InvalidInput(_("Not a task of this unit."),
-                                   {"task_id": [_("Not a task of this unit.")]})
-            updates.append(post_update(user, task, raw, now=now))
-        except TrackerError as exc:
-            for field, messages in (exc.fields or {"": [exc.message]}).items():
-                errors[f"items.{index}.{field}" if field else f"items.{index}"] = messages
-    if errors:
+    items = [(item.pop("task_id"), item) for item in args["items"]]
+    try:
+        updates = post_updates(identity(), items, now=clock.now(), unit_id=unit.id,
+                               data_loaded=True)
+    except Refused as exc:
         db.session.rollback()
+        errors: dict[str, list[str]] = {}
+        for index, error in exc.errors.items():
+            fields = error.fields or {"": [error.message]}
+            if isinstance(error, NotFound):
+                fields = {"task_id": [error.message]}
+            for field, messages in fields.items():
+                errors[f"items.{index}.{field}" if field else f"items.{index}"] = messages
         raise InvalidInput(_("%(n)s of %(total)s updates were refused; none was recorded.",
-                             n=len({k.split(".")[1] for k in errors}),
-                             total=len(args["items"])), errors)
+                             n=len(exc.errors), total=len(items)), errors) from None
     commit()
-    return {"count": len(updates), "items": updates}
+    response = jsonify({"count": len(updates), "items": [_json(u) for u in updates]})
+    response.status_code = 201
+    return response

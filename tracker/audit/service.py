@@ -6,8 +6,12 @@ import json
 from datetime import date, datetime
 from enum import Enum
 
+from sqlalchemy import insert
+
 from tracker.audit.models import AuditEntry
 from tracker.extensions import db
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def _text(value) -> str | None:
@@ -41,6 +45,24 @@ def record_changes(task, actor, action: str, changes: dict[str, tuple], *, at: d
     """One entry per changed field: `changes` maps field → (old, new)."""
     for field, (old, new) in changes.items():
         record(task, actor, action, at=at, field=field, old=old, new=new, note=note)
+
+
+def change_rows(task_id: int, actor_id: int | None, action: str, changes: dict[str, tuple], *,
+                at: datetime, note: str | None = None) -> list[dict]:
+    """The entries `record_changes` would add (or `record`'s one entry when nothing
+    changed), as rows for `append_rows`."""
+    if not changes:
+        return [{"task_id": task_id, "actor_id": actor_id, "at": at, "action": action,
+                 "field": None, "old_value": None, "new_value": None, "note": note}]
+    return [{"task_id": task_id, "actor_id": actor_id, "at": at, "action": action,
+             "field": field, "old_value": _text(old), "new_value": _text(new), "note": note}
+            for field, (old, new) in changes.items()]
+
+
+def append_rows(rows: list[dict]) -> None:
+    """Write many entries in one executemany, without ORM objects (the set-based paths)."""
+    if rows:
+        db.session.execute(_INSERT, rows)
 
 
 def snapshot(values: dict) -> str:

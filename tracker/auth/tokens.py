@@ -8,10 +8,11 @@ moment its user is deactivated. The token carries exactly its user's role and sc
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -20,6 +21,7 @@ from tracker.clock import system_now
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.types import UTCDateTime
+from tracker.units.models import Unit
 
 PREFIX = "trk_"  # lets secret scanners (and people) recognise a leaked Tracker token
 DEFAULT_DAYS = 90
@@ -101,14 +103,47 @@ def tokens_of(user: User) -> list[ApiToken]:
     ))
 
 
-def user_for_token(raw: str, *, now: datetime) -> User | None:
-    """The active user whose usable token this is, or None. Records the use (at most once
-    per TOUCH_INTERVAL; the caller commits)."""
+@dataclass(frozen=True)
+class Identity:
+    """Who is acting, as plain values: enough for the scope rule and the audit trail
+    without loading the ORM user."""
+
+    user_id: int
+    username: str
+    role: str
+    active: bool
+    unit_id: int
+    unit_path: str
+
+
+# One Core statement (no ORM objects), compiled once: the token, its user, the user's unit.
+_token, _user, _unit = ApiToken.__table__, User.__table__, Unit.__table__
+_LOOKUP = (
+    select(_token.c.id, _token.c.expires_at, _token.c.revoked_at, _token.c.last_used_at,
+           _user.c.id.label("user_id"), _user.c.username, _user.c.role, _user.c.active,
+           _user.c.unit_id, _unit.c.path)
+    .join(_user, _user.c.id == _token.c.user_id)
+    .join(_unit, _unit.c.id == _user.c.unit_id)
+    .where(_token.c.token_hash == bindparam("hash"))
+)
+_TOUCH = update(_token).where(_token.c.id == bindparam("token_id")) \
+    .values(last_used_at=bindparam("at"))
+
+
+def identity_for_token(raw: str, *, now: datetime) -> tuple[Identity | None, bool]:
+    """The identity of the active user whose usable token this is (None otherwise), read
+    from the database on every call so that a revocation or a deactivation takes effect at
+    once; and whether the token's last use was recorded (at most once per TOUCH_INTERVAL,
+    the caller commits)."""
     if not raw.startswith(PREFIX) or len(raw) > 200:
-        return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
-    if token is None or not token.is_usable(now):
-        return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        token.last_used_at = now
-    return token.user
+        return None, False
+    row = db.session.execute(_LOOKUP, {"hash": token_hash(raw)}).first()
+    if row is None or row.revoked_at is not None or not now < row.expires_at \
+            or not row.active:
+        return None, False
+    touched = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
+    if touched:
+        db.session.execute(_TOUCH, {"token_id": row.id, "at": now})
+    return Identity(row.user_id, row.username, row.role, row.active, row.unit_id,
+                    row.path), touched
+
