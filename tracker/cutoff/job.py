@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEntry
+from tracker.cutoff.bulk import BulkUpdate, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
-from tracker.cutoff.bulk import BulkUpdate, insert_rows
 from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.models import (
     CutoffRun,
@@ -68,12 +68,9 @@ class CutoffSummary:
     open_overdue: int = 0
     changed: int = 0
     already_processed: bool = False
-    new_red: list[int] = field(default_factory=list)
 
     def public(self) -> dict:
-        data = asdict(self)
-        data.pop("new_red")
-        return data
+        return asdict(self)
 
 
 def _parse(name: str, text: str | None):
@@ -214,8 +211,6 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
                                      was, row.code, change_rank(colour, was)))
                 if was != colour:
                     counts["changes"] += 1
-                if colour == "red" and was != "red":
-                    summary.new_red.append(row.id)
         insert_rows(MissedUpdate.__table__, MISSED_COLUMNS, missed_rows)
         insert_rows(TaskColourChange.__table__, HISTORY_COLUMNS, history_rows)
         insert_rows(RedTaskDay.__table__, RED_COLUMNS, red_rows)
