@@ -45,53 +45,55 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
 
 
 class BulkUpdate:
-    """Collect (primary key, values…) for one table and apply them in one statement at
-    the end: on PostgreSQL through a temporary table and one UPDATE … FROM, elsewhere by
-    executemany. Holds no rows in Python on PostgreSQL (they stream to the server)."""
+    """Set (primary key, values…) rows of one table, a batch at a time: on PostgreSQL one
+    UPDATE … FROM unnest(arrays) per batch, sent at once (nothing held in Python);
+    elsewhere collected and applied by one executemany in `apply`."""
 
     def __init__(self, table: Table, key: str, columns: Sequence[str]):
         self.table, self.key, self.columns = table, key, tuple(columns)
         self.count = 0
         self._pending: list[tuple] = []
-        self._copy = _copy_cursor()
-        self._temp = f"bulk_{table.name}"
-        if self._copy is not None:
-            types = ", ".join(f"{_quote(c)} {self._type(c)}" for c in (key, *columns))
-            self._copy.execute(f"CREATE TEMPORARY TABLE {self._temp} ({types})")
-
-    def _type(self, name: str) -> str:
-        return self.table.c[name].type.compile(dialect=db.session.connection().dialect)
+        self._postgres = _copy_cursor() is not None
+        if self._postgres:
+            names = (key, *self.columns)
+            dialect = db.session.connection().dialect
+            arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]"
+                               for c in names)
+            assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in self.columns)
+            self._sql = (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
+                         f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
+                         f"WHERE t.{_quote(key)} = b.{_quote(key)}")
 
     def add(self, rows: Sequence[tuple]) -> None:
         if not rows:
             return
         self.count += len(rows)
-        if self._copy is None:
+        if not self._postgres:
             self._pending.extend(rows)
             return
-        names = ", ".join(map(_quote, (self.key, *self.columns)))
-        with self._copy.copy(f"COPY {self._temp} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with _copy_cursor() as cursor:
+            cursor.execute(self._sql, [list(column) for column in zip(*rows, strict=True)])
 
     def apply(self) -> int:
-        if self._copy is None:
-            if self._pending:
-                key = self.table.c[self.key]
-                statement = update(self.table).where(key == bindparam("_key")).values(
-                    {c: bindparam(f"_{c}") for c in self.columns})
-                db.session.connection().execute(statement, [
-                    {"_key": row[0], **{f"_{c}": v for c, v in zip(self.columns, row[1:],
-                                                                   strict=True)}}
-                    for row in self._pending])
-                self._pending = []
-            return self.count
-        with self._copy as cursor:
-            if self.count:
-                cursor.execute(f"ANALYZE {self._temp}")
-                assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in self.columns)
-                cursor.execute(
-                    f"UPDATE {_quote(self.table.name)} AS t SET {assignments} "
-                    f"FROM {self._temp} AS b WHERE t.{_quote(self.key)} = b.{_quote(self.key)}")
-            cursor.execute(f"DROP TABLE {self._temp}")
+        if self._pending:
+            key = self.table.c[self.key]
+            statement = update(self.table).where(key == bindparam("_key")).values(
+                {c: bindparam(f"_{c}") for c in self.columns})
+            db.session.connection().execute(statement, [
+                {"_key": row[0], **{f"_{c}": v for c, v in zip(self.columns, row[1:],
+                                                               strict=True)}}
+                for row in self._pending])
+            self._pending = []
         return self.count
+
+
+def analyze(*tables: Table) -> None:
+    """Refresh PostgreSQL's statistics of tables just filled in bulk, so that the first
+    reports after a cutoff are planned for the rows it wrote (autovacuum would come a
+    minute later). Nothing to do elsewhere."""
+    cursor = _copy_cursor()
+    if cursor is None:
+        return
+    with cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {_quote(table.name)}")

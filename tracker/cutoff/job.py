@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
@@ -20,7 +21,7 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEntry
-from tracker.cutoff.bulk import BulkUpdate, insert_rows
+from tracker.cutoff.bulk import BulkUpdate, analyze, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
@@ -157,67 +158,105 @@ def _same_epoch(calendar: WorkCalendar, moment: datetime, now: datetime) -> bool
             and calendar.last_cutoff_day(now) == calendar.last_cutoff_day(moment))
 
 
+@dataclass
+class _Day:
+    """What judging one day needs besides a batch's rows (read once per day)."""
+
+    day: date
+    moment: datetime
+    now: datetime
+    calendar: WorkCalendar
+    policy: Policy
+    undo: dict[int, list[tuple[str, str | None]]]
+    same_epoch: bool
+
+
+def _inputs(the: _Day):
+    """Each batch of tasks with what judging it needs from the database."""
+    start, end = the.calendar.window(the.day)
+    for rows in _batches(the.moment):
+        lo, hi = rows[0].id, rows[-1].id
+        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > the.moment}
+        yield (rows, stale, _last_updates_before(sorted(stale), the.moment),
+               _reported_in_window(lo, hi, start, end), _previous_colours(lo, hi, the.day))
+
+
+def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
+    """Judge one batch (pure: no database); returns the rows to write."""
+    rows, stale, earlier, reported, previous = inputs
+    calendar, policy, day, undo = the.calendar, the.policy, the.day, the.undo
+    missed_rows, history_rows, red_rows, recoloured = [], [], [], []
+    for row in rows:
+        values = {"status": row.status, "deadline": row.deadline,
+                  "duty_since": row.duty_since, "submitted_at": row.submitted_at}
+        for name, old in undo.get(row.id, ()):
+            values[name] = _parse(name, old)
+        facts = TaskFacts(start_date=row.start_date, **values)
+        last = earlier.get(row.id) if row.id in stale else row.last_update_at
+        result = task_colour(facts, [last] if last else [], calendar, policy, the.moment)
+        if the.same_epoch:
+            current = stored_values(result) if row.id not in undo and row.id not in stale \
+                else stored_values(colour_of(row, the.now, calendar, policy))
+            if current != (row.colour, row.colour_reason, row.colour_days):
+                recoloured.append((row.id, *current))
+        if result.colour is None:
+            continue  # cancelled: out of the colours and the counts
+        colour = result.colour.value
+        counts = own[row.lead_unit_id]
+        counts[colour] += 1
+        counts[result.category.value] += 1
+        counts["total"] += 1
+        if is_required(facts, calendar, day) and row.id not in reported:
+            counts["missed"] += 1
+            missed_rows.append((day, row.id, row.lead_unit_id))
+        reason = result.reasons[0]
+        code = str(reason.code)
+        if colour == "red":
+            red_rows.append((day, row.id, row.lead_unit_id, row.code, code, reason.days,
+                             red_rank(code, reason.days)))
+        before = previous.get(row.id)
+        if before != (colour, code):
+            was = before[0] if before else None
+            history_rows.append((row.id, day, row.lead_unit_id, colour, code, reason.days,
+                                 was, row.code, change_rank(colour, was)))
+            if was != colour:
+                counts["changes"] += 1
+    return missed_rows, history_rows, red_rows, recoloured
+
+
 def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
                own: dict[int, Counter], now: datetime) -> bool:
     """Judge every task as of the day's cutoff; when `now` is in the same epoch, also
     refresh the stored colours in the same pass. Returns whether it did.
 
-    Each batch's rows stream to the database as they are judged (COPY on PostgreSQL); the
-    stored colours are set by one UPDATE at the end."""
+    A batch at a time, and overlapped: while one thread judges a batch (pure Python), this
+    one writes the previous batch's rows (COPY on PostgreSQL, which waits on the server
+    with the interpreter lock released) and reads the next. Every statement still runs on
+    the session's connection, in its one transaction."""
     moment = calendar.cutoff_moment(day)
-    start, end = calendar.window(day)
-    undo = _changes_after(moment)
-    same_epoch = _same_epoch(calendar, moment, now)
+    the = _Day(day, moment, now, calendar, policy, _changes_after(moment),
+               _same_epoch(calendar, moment, now))
     recolour = BulkUpdate(Task.__table__, "id", ("colour", "colour_reason", "colour_days"))
-    for rows in _batches(moment):
-        lo, hi = rows[0].id, rows[-1].id
-        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > moment}
-        earlier = _last_updates_before(sorted(stale), moment)
-        reported = _reported_in_window(lo, hi, start, end)
-        previous = _previous_colours(lo, hi, day)
-        missed_rows, history_rows, red_rows, recoloured = [], [], [], []
-        for row in rows:
-            values = {"status": row.status, "deadline": row.deadline,
-                      "duty_since": row.duty_since, "submitted_at": row.submitted_at}
-            for name, old in undo.get(row.id, ()):
-                values[name] = _parse(name, old)
-            facts = TaskFacts(start_date=row.start_date, **values)
-            last = earlier.get(row.id) if row.id in stale else row.last_update_at
-            result = task_colour(facts, [last] if last else [], calendar, policy, moment)
-            if same_epoch:
-                current = stored_values(result) if row.id not in undo and row.id not in stale \
-                    else stored_values(colour_of(row, now, calendar, policy))
-                if current != (row.colour, row.colour_reason, row.colour_days):
-                    recoloured.append((row.id, *current))
-            if result.colour is None:
-                continue  # cancelled: out of the colours and the counts
-            colour = result.colour.value
-            counts = own[row.lead_unit_id]
-            counts[colour] += 1
-            counts[result.category.value] += 1
-            counts["total"] += 1
-            if is_required(facts, calendar, day) and row.id not in reported:
-                counts["missed"] += 1
-                missed_rows.append((day, row.id, row.lead_unit_id))
-            reason = result.reasons[0]
-            code = str(reason.code)
-            if colour == "red":
-                red_rows.append((day, row.id, row.lead_unit_id, row.code, code, reason.days,
-                                 red_rank(code, reason.days)))
-            before = previous.get(row.id)
-            if before != (colour, code):
-                was = before[0] if before else None
-                history_rows.append((row.id, day, row.lead_unit_id, colour, code, reason.days,
-                                     was, row.code, change_rank(colour, was)))
-                if was != colour:
-                    counts["changes"] += 1
+
+    def write(judged) -> None:
+        missed_rows, history_rows, red_rows, recoloured = judged
         insert_rows(MissedUpdate.__table__, MISSED_COLUMNS, missed_rows)
         insert_rows(TaskColourChange.__table__, HISTORY_COLUMNS, history_rows)
         insert_rows(RedTaskDay.__table__, RED_COLUMNS, red_rows)
         recolour.add(recoloured)
         summary.changed += len(history_rows)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutoff-judge") as judge:
+        pending = None
+        for inputs in _inputs(the):
+            judging = judge.submit(_judge_batch, the, inputs, own)
+            if pending is not None:
+                write(pending.result())
+            pending = judging
+        if pending is not None:
+            write(pending.result())
     recolour.apply()
-    return same_epoch
+    return the.same_epoch
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
@@ -293,6 +332,8 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False) -> CutoffSummar
     else:
         recolour_all(now, calendar, policy)
     _store_unit_stats(day, own, summary)
+    analyze(MissedUpdate.__table__, TaskColourChange.__table__, RedTaskDay.__table__,
+            UnitDayStat.__table__)
     run.finished_at = now
     run.summary = json.dumps(summary.public())
     if not force:
