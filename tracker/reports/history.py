@@ -19,6 +19,7 @@ from tracker.tasks.models import Task
 from tracker.units.models import Unit
 
 SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+STREAM = 1000  # rows fetched at a time when a download reads a whole national day
 CATEGORIES = ("done_on_time", "done_late", "open_within_deadline", "open_overdue")
 
 
@@ -62,6 +63,7 @@ def red_tasks(unit: Unit, day: date, limit: int | None):
         .join(Task, Task.id == RedTaskDay.task_id)
         .where(RedTaskDay.day == day, _within(unit))
         .order_by(RedTaskDay.rank, RedTaskDay.code).limit(limit)
+        .execution_options(yield_per=STREAM)
     )
 
 
@@ -78,6 +80,7 @@ def colour_changes(unit: Unit, day: date, limit: int | None):
                or_(TaskColourChange.previous_colour.is_(None),
                    TaskColourChange.previous_colour != TaskColourChange.colour))
         .order_by(TaskColourChange.rank, TaskColourChange.code).limit(limit)
+        .execution_options(yield_per=STREAM)
     )
 
 
@@ -87,6 +90,8 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
     Every part is read from what the cutoff stored for the day: the totals and counts from
     `unit_day_stats`, the red tasks and the changes (at most `red_limit` of each, None for
     all) in their order from an index, so a national report costs the same as a commune's.
+    With `red_limit=None` (the downloads) those two are iterators that read the rows a
+    thousand at a time as they are consumed, once, inside the request.
     """
     if db.session.get(CutoffRun, day) is None:
         return None
@@ -114,13 +119,15 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         .where(UnitDayStat.day == day, UnitDayStat.missed_own > 0, _within(unit))
         .order_by(UnitDayStat.missed_own.desc(), Unit.name)
     ).all()
-    red = [{"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
+    red = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
             "owner": r.owner_name, "reason": r.reason, "days": r.days}
-           for r in red_tasks(unit, day, red_limit)]
-    changes = [{"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
+           for r in red_tasks(unit, day, red_limit))
+    changes = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
                 "from": r.previous_colour, "to": r.colour, "reason": r.reason,
                 "days": r.days}
-               for r in colour_changes(unit, day, red_limit)]
+               for r in colour_changes(unit, day, red_limit))
+    if red_limit is not None:
+        red, changes = list(red), list(changes)
     return {
         "date": day.isoformat(),
         "unit": {"id": unit.id, "name": unit.name},
