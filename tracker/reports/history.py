@@ -117,7 +117,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         select(Unit.id, Unit.name, UnitDayStat.missed_own)
         .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)
         .where(UnitDayStat.day == day, UnitDayStat.missed_own > 0, _within(unit))
-        .order_by(UnitDayStat.missed_own.desc(), Unit.name)
+        .order_by(UnitDayStat.missed_own.desc(), Unit.name, Unit.id)
     ).all()
     red = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
             "owner": r.owner_name, "reason": r.reason, "days": r.days}
