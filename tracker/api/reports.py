@@ -17,7 +17,7 @@ bp = ApiBlueprint("reports", __name__,
                   description="Daily supervision reports, as of each 16:00 cutoff.")
 
 DOWNLOADS = {
-    "csv": ("report_csv", "text/csv"),
+    "csv": ("csv_chunks", "text/csv"),  # sent from a spooled file
     "xlsx": ("report_xlsx",
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "pdf": ("report_pdf", "application/pdf"),
@@ -132,7 +132,10 @@ def daily_report(args):
 
     function, mimetype = DOWNLOADS[args["format"]]
     filename = f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}.{args['format']}"
-    return Response(getattr(export, function)(report), mimetype=mimetype, headers={
+    data = getattr(export, function)(report)
+    if args["format"] == "csv":
+        data = export.spooled(data)
+    return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store",
     })

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEntry
+from tracker.cutoff.bulk import BulkUpdate, analyze, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
-from tracker.cutoff.models import CutoffRun, MissedUpdate, TaskColourChange, UnitDayStat
+from tracker.cutoff.models import (
+    CutoffRun,
+    MissedUpdate,
+    RedTaskDay,
+    TaskColourChange,
+    UnitDayStat,
+    change_rank,
+    red_rank,
+)
 from tracker.cutoff.recolour import colour_of, recolour_all, stored_values
 from tracker.extensions import db
 from tracker.tasks.models import Task
@@ -35,6 +45,10 @@ BATCH = 5000
 TRACKED_FIELDS = ("status", "deadline", "duty_since", "submitted_at")
 COUNTED = ("green", "yellow", "red", "done_on_time", "done_late", "open_within_deadline",
            "open_overdue", "missed")
+MISSED_COLUMNS = ("day", "task_id", "unit_id")
+HISTORY_COLUMNS = ("task_id", "day", "unit_id", "colour", "reason", "days", "previous_colour",
+                   "code", "rank")
+RED_COLUMNS = ("day", "task_id", "unit_id", "code", "reason", "days", "rank")
 
 
 class CutoffRefused(Exception):
@@ -55,12 +69,9 @@ class CutoffSummary:
     open_overdue: int = 0
     changed: int = 0
     already_processed: bool = False
-    new_red: list[int] = field(default_factory=list)
 
     def public(self) -> dict:
-        data = asdict(self)
-        data.pop("new_red")
-        return data
+        return asdict(self)
 
 
 def _parse(name: str, text: str | None):
@@ -92,10 +103,11 @@ def _batches(moment: datetime):
     """Tasks that existed at `moment`, in id order, a batch at a time (bounded memory)."""
     last_id = 0
     while True:
-        rows = db.session.execute(
-            select(Task.id, Task.lead_unit_id, Task.status, Task.start_date, Task.deadline,
-                   Task.duty_since, Task.submitted_at, Task.last_update_at, Task.colour,
-                   Task.colour_reason, Task.colour_days)
+        # Core rows on the session's connection: no ORM bookkeeping for a million rows.
+        rows = db.session.connection().execute(
+            select(Task.id, Task.code, Task.lead_unit_id, Task.status, Task.start_date,
+                   Task.deadline, Task.duty_since, Task.submitted_at, Task.last_update_at,
+                   Task.colour, Task.colour_reason, Task.colour_days)
             .where(Task.id > last_id, Task.created_at <= moment)
             .order_by(Task.id).limit(BATCH)
         ).all()
@@ -146,62 +158,105 @@ def _same_epoch(calendar: WorkCalendar, moment: datetime, now: datetime) -> bool
             and calendar.last_cutoff_day(now) == calendar.last_cutoff_day(moment))
 
 
+@dataclass
+class _Day:
+    """What judging one day needs besides a batch's rows (read once per day)."""
+
+    day: date
+    moment: datetime
+    now: datetime
+    calendar: WorkCalendar
+    policy: Policy
+    undo: dict[int, list[tuple[str, str | None]]]
+    same_epoch: bool
+
+
+def _inputs(the: _Day):
+    """Each batch of tasks with what judging it needs from the database."""
+    start, end = the.calendar.window(the.day)
+    for rows in _batches(the.moment):
+        lo, hi = rows[0].id, rows[-1].id
+        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > the.moment}
+        yield (rows, stale, _last_updates_before(sorted(stale), the.moment),
+               _reported_in_window(lo, hi, start, end), _previous_colours(lo, hi, the.day))
+
+
+def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
+    """Judge one batch (pure: no database); returns the rows to write."""
+    rows, stale, earlier, reported, previous = inputs
+    calendar, policy, day, undo = the.calendar, the.policy, the.day, the.undo
+    missed_rows, history_rows, red_rows, recoloured = [], [], [], []
+    for row in rows:
+        values = {"status": row.status, "deadline": row.deadline,
+                  "duty_since": row.duty_since, "submitted_at": row.submitted_at}
+        for name, old in undo.get(row.id, ()):
+            values[name] = _parse(name, old)
+        facts = TaskFacts(start_date=row.start_date, **values)
+        last = earlier.get(row.id) if row.id in stale else row.last_update_at
+        result = task_colour(facts, [last] if last else [], calendar, policy, the.moment)
+        if the.same_epoch:
+            current = stored_values(result) if row.id not in undo and row.id not in stale \
+                else stored_values(colour_of(row, the.now, calendar, policy))
+            if current != (row.colour, row.colour_reason, row.colour_days):
+                recoloured.append((row.id, *current))
+        if result.colour is None:
+            continue  # cancelled: out of the colours and the counts
+        colour = result.colour.value
+        counts = own[row.lead_unit_id]
+        counts[colour] += 1
+        counts[result.category.value] += 1
+        counts["total"] += 1
+        if is_required(facts, calendar, day) and row.id not in reported:
+            counts["missed"] += 1
+            missed_rows.append((day, row.id, row.lead_unit_id))
+        reason = result.reasons[0]
+        code = str(reason.code)
+        if colour == "red":
+            red_rows.append((day, row.id, row.lead_unit_id, row.code, code, reason.days,
+                             red_rank(code, reason.days)))
+        before = previous.get(row.id)
+        if before != (colour, code):
+            was = before[0] if before else None
+            history_rows.append((row.id, day, row.lead_unit_id, colour, code, reason.days,
+                                 was, row.code, change_rank(colour, was)))
+            if was != colour:
+                counts["changes"] += 1
+    return missed_rows, history_rows, red_rows, recoloured
+
+
 def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
                own: dict[int, Counter], now: datetime) -> bool:
     """Judge every task as of the day's cutoff; when `now` is in the same epoch, also
-    refresh the stored colours in the same pass. Returns whether it did."""
+    refresh the stored colours in the same pass. Returns whether it did.
+
+    A batch at a time, and overlapped: while one thread judges a batch (pure Python), this
+    one writes the previous batch's rows (COPY on PostgreSQL, which waits on the server
+    with the interpreter lock released) and reads the next. Every statement still runs on
+    the session's connection, in its one transaction."""
     moment = calendar.cutoff_moment(day)
-    start, end = calendar.window(day)
-    undo = _changes_after(moment)
-    same_epoch = _same_epoch(calendar, moment, now)
-    for rows in _batches(moment):
-        lo, hi = rows[0].id, rows[-1].id
-        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > moment}
-        earlier = _last_updates_before(sorted(stale), moment)
-        reported = _reported_in_window(lo, hi, start, end)
-        previous = _previous_colours(lo, hi, day)
-        missed_rows, history_rows, recoloured = [], [], []
-        for row in rows:
-            values = {"status": row.status, "deadline": row.deadline,
-                      "duty_since": row.duty_since, "submitted_at": row.submitted_at}
-            for name, old in undo.get(row.id, ()):
-                values[name] = _parse(name, old)
-            facts = TaskFacts(start_date=row.start_date, **values)
-            last = earlier.get(row.id) if row.id in stale else row.last_update_at
-            result = task_colour(facts, [last] if last else [], calendar, policy, moment)
-            if same_epoch:
-                current = stored_values(result) if row.id not in undo and row.id not in stale \
-                    else stored_values(colour_of(row, now, calendar, policy))
-                if current != (row.colour, row.colour_reason, row.colour_days):
-                    recoloured.append({"id": row.id, "colour": current[0],
-                                       "colour_reason": current[1], "colour_days": current[2]})
-            if result.colour is None:
-                continue  # cancelled: out of the colours and the counts
-            counts = own[row.lead_unit_id]
-            counts[result.colour.value] += 1
-            counts[result.category.value] += 1
-            counts["total"] += 1
-            if is_required(facts, calendar, day) and row.id not in reported:
-                counts["missed"] += 1
-                missed_rows.append({"day": day, "task_id": row.id, "unit_id": row.lead_unit_id})
-            reason = result.reasons[0]
-            before = previous.get(row.id)
-            if before != (result.colour.value, str(reason.code)):
-                history_rows.append({
-                    "task_id": row.id, "day": day, "unit_id": row.lead_unit_id,
-                    "colour": result.colour.value, "reason": str(reason.code),
-                    "days": reason.days, "previous_colour": before[0] if before else None,
-                })
-                if result.colour.value == "red" and (before is None or before[0] != "red"):
-                    summary.new_red.append(row.id)
-        if missed_rows:
-            db.session.execute(insert(MissedUpdate), missed_rows)
-        if history_rows:
-            db.session.execute(insert(TaskColourChange), history_rows)
-        if recoloured:
-            db.session.execute(update(Task), recoloured)
+    the = _Day(day, moment, now, calendar, policy, _changes_after(moment),
+               _same_epoch(calendar, moment, now))
+    recolour = BulkUpdate(Task.__table__, "id", ("colour", "colour_reason", "colour_days"))
+
+    def write(judged) -> None:
+        missed_rows, history_rows, red_rows, recoloured = judged
+        insert_rows(MissedUpdate.__table__, MISSED_COLUMNS, missed_rows)
+        insert_rows(TaskColourChange.__table__, HISTORY_COLUMNS, history_rows)
+        insert_rows(RedTaskDay.__table__, RED_COLUMNS, red_rows)
+        recolour.add(recoloured)
         summary.changed += len(history_rows)
-    return same_epoch
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutoff-judge") as judge:
+        pending = None
+        for inputs in _inputs(the):
+            judging = judge.submit(_judge_batch, the, inputs, own)
+            if pending is not None:
+                write(pending.result())
+            pending = judging
+        if pending is not None:
+            write(pending.result())
+    recolour.apply()
+    return the.same_epoch
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
@@ -226,6 +281,8 @@ def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary
         rows.append({"unit_id": unit_id, "day": day, "colour": colour,
                      "total": counts["total"], "communes": counts["communes"],
                      "communes_green": counts["communes_green"],
+                     "changes": counts["changes"],
+                     "missed_own": own[unit_id]["missed"] if unit_id in own else 0,
                      **{name: counts[name] for name in COUNTED}})
     if rows:
         db.session.execute(insert(UnitDayStat), rows)
@@ -238,7 +295,7 @@ def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary
 
 
 def _clear_day(day: date) -> None:
-    for model in (MissedUpdate, TaskColourChange, UnitDayStat):
+    for model in (MissedUpdate, TaskColourChange, RedTaskDay, UnitDayStat):
         db.session.execute(delete(model).where(model.day == day))
 
 
@@ -275,6 +332,8 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False) -> CutoffSummar
     else:
         recolour_all(now, calendar, policy)
     _store_unit_stats(day, own, summary)
+    analyze(MissedUpdate.__table__, TaskColourChange.__table__, RedTaskDay.__table__,
+            UnitDayStat.__table__)
     run.finished_at = now
     run.summary = json.dumps(summary.public())
     if not force:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.clock import system_now
@@ -67,18 +67,67 @@ class MissedUpdate(db.Model):
 class TaskColourChange(db.Model):
     """A task's colour at a cutoff, stored only when it differs from the previous cutoff's:
     the colour on day D is the latest row on or before D. A national day costs rows only for
-    the tasks that changed, not for 3.3 million."""
+    the tasks that changed, not for 3.3 million.
+
+    `code` and `rank` are the daily report's order for the colour changes of a day (red
+    first, then those that had a colour before, then by code), so that the report reads the
+    first few hundred of a national day from an index instead of sorting them all."""
 
     __tablename__ = "task_colour_history"
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
                                          primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     colour: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32))
     days: Mapped[int] = mapped_column(default=0)
     previous_colour: Mapped[str | None] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(String(64), default="")
+    rank: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+    __table_args__ = (
+        Index("ix_task_colour_history_day_rank", "day", "rank", "code"),
+        Index("ix_task_colour_history_day_unit", "day", "unit_id"),
+    )
+
+
+def change_rank(colour: str, previous_colour: str | None) -> int:
+    """The report's order of a colour change: to red first, then changes from a colour
+    before new ones."""
+    return (0 if colour == "red" else 2) + (previous_colour is None)
+
+
+class RedTaskDay(db.Model):
+    """A task that was red at a day's cutoff, with its reason and days as of that cutoff:
+    the daily report's red list, written by the cutoff in the report's order (`rank`, then
+    `code`) so that the report reads a national day's first few hundred from an index."""
+
+    __tablename__ = "red_task_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    days: Mapped[int] = mapped_column(default=0)
+    rank: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_red_task_days_day_rank", "day", "rank", "code"),
+        Index("ix_red_task_days_day_unit", "day", "unit_id"),
+    )
+
+
+RANK_DAYS = 1_000_000
+
+
+def red_rank(reason: str, days: int) -> int:
+    """The report's order of red tasks as one ascending number: overdue before missed
+    updates, then the most days first (days beyond a million years' worth are ties)."""
+    return (0 if reason == "overdue" else RANK_DAYS) + RANK_DAYS - 1 - min(max(days, 0),
+                                                                         RANK_DAYS - 1)
 
 
 class UnitDayStat(db.Model):
@@ -98,6 +147,10 @@ class UnitDayStat(db.Model):
     open_within_deadline: Mapped[int] = mapped_column(default=0)
     open_overdue: Mapped[int] = mapped_column(default=0)
     missed: Mapped[int] = mapped_column(default=0)
+    # The unit's own tasks' missed updates (not its subtree's), and the subtree's colour
+    # changes since the previous cutoff: what the report counts without reading the rows.
+    missed_own: Mapped[int] = mapped_column(default=0)
+    changes: Mapped[int] = mapped_column(default=0)
     colour: Mapped[str] = mapped_column(String(8), default="green")
     communes: Mapped[int] = mapped_column(default=0)
     communes_green: Mapped[int] = mapped_column(default=0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from tracker.cutoff.bulk import BulkUpdate
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import ColourResult, Policy, TaskFacts, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
@@ -77,12 +78,14 @@ def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
 def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
                  policy: Policy | None = None, created_after: datetime | None = None) -> int:
     """Bring every stored colour (of tasks created after `created_after`, if given) up to
-    date at `moment`; returns how many changed."""
-    changes = [
-        {"id": task_id, "colour": colour, "colour_reason": reason, "colour_days": days}
-        for task_id, _stored, (colour, reason, days)
-        in list(mismatches(moment, calendar, policy, created_after))
-    ]
-    for start in range(0, len(changes), BATCH):
-        db.session.execute(update(Task), changes[start:start + BATCH])
-    return len(changes)
+    date at `moment`; returns how many changed. The changes stream to the database a batch
+    at a time and are applied by one statement at the end."""
+    bulk = BulkUpdate(Task.__table__, "id", ("colour", "colour_reason", "colour_days"))
+    batch: list[tuple] = []
+    for task_id, _stored, computed in mismatches(moment, calendar, policy, created_after):
+        batch.append((task_id, *computed))
+        if len(batch) >= BATCH:
+            bulk.add(batch)
+            batch = []
+    bulk.add(batch)
+    return bulk.apply()

@@ -12,20 +12,19 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import String, and_, insert, literal, or_, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
 from tracker.cutoff.colours import is_required
 from tracker.cutoff.context import load_calendar
-from tracker.cutoff.models import UnitDayStat
+from tracker.cutoff.models import RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.cutoff.recolour import facts_of
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.models import OPEN_STATUSES, Task
-
-CHUNK = 5000
+from tracker.types import UTCDateTime
 
 
 def _members_of(unit_ids) -> dict[int, list[int]]:
@@ -82,23 +81,40 @@ def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
                   "message": f"{task.code}: {message}"} for u in user_ids])
 
 
+def _red_message():
+    """The translated "Task … turned red: …" as one SQL expression over the task's columns,
+    so that the database writes a national day's notifications without a round trip each."""
+    marker = "\x00"
+    text = _("Task %(code)s turned red: %(title)s", code=f"{marker}code{marker}",
+             title=f"{marker}title{marker}")
+    columns = {"code": Task.code, "title": Task.title}
+    parts = text.split(marker)  # text, name, text, name, text
+    message = literal(parts[0], String)
+    for index, part in enumerate(parts[1:], start=1):
+        message = message + (columns[part] if index % 2 else literal(part, String))
+    return message
+
+
 def notify_cutoff(day, summary, *, now: datetime) -> int:
     """After a cutoff: members hear of their tasks that turned red, supervisors get the
     day's report in their scope."""
-    count = 0
-    # In chunks, so that a day that turns 100,000 tasks red never holds them all in memory.
-    for start in range(0, len(summary.new_red), CHUNK):
-        tasks = db.session.execute(
-            select(Task.id, Task.code, Task.title, Task.lead_unit_id)
-            .where(Task.id.in_(summary.new_red[start:start + CHUNK]))
-        ).all()
-        members = _members_of({t.lead_unit_id for t in tasks})
-        chunk = []
-        for task in tasks:
-            message = _("Task %(code)s turned red: %(title)s", code=task.code, title=task.title)
-            chunk += [{"user_id": u, "kind": "red", "task_id": task.id, "message": message,
-                       "created_at": now} for u in members.get(task.lead_unit_id, [])]
-        count += _add(chunk)
+    # Turned red: red at this cutoff (the day's red list) with a history row that day
+    # saying it was not red before. One INSERT … SELECT, however many tasks.
+    turned_red = (
+        select(User.id, literal("red", String), Task.id, _red_message(),
+               literal(now, UTCDateTime()))
+        .select_from(RedTaskDay)
+        .join(TaskColourChange, and_(TaskColourChange.task_id == RedTaskDay.task_id,
+                                     TaskColourChange.day == RedTaskDay.day))
+        .join(Task, Task.id == RedTaskDay.task_id)
+        .join(User, and_(User.unit_id == Task.lead_unit_id, User.role == Role.MEMBER,
+                         User.active))
+        .where(RedTaskDay.day == day,
+               or_(TaskColourChange.previous_colour.is_(None),
+                   TaskColourChange.previous_colour != "red"))
+    )
+    count = db.session.execute(insert(Notification).from_select(
+        ["user_id", "kind", "task_id", "message", "created_at"], turned_red)).rowcount
     rows = []
     supervisors = db.session.execute(
         select(User.id, User.unit_id).where(User.role == Role.SUPERVISOR, User.active)

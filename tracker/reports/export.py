@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -38,7 +42,8 @@ def _dmy(iso: str) -> str:
 
 
 def sections(report: dict) -> list[tuple[str, list[str], list[list]]]:
-    """The report as titled tables: (title, header, rows). Every format renders these."""
+    """The report as titled tables: (title, header, rows). Every format renders these; the
+    rows of the two task lists are iterators (a national download has a million)."""
     t = report["totals"]
     summary = [
         [_("Unit"), report["unit"]["name"]],
@@ -63,12 +68,12 @@ def sections(report: dict) -> list[tuple[str, list[str], list[list]]]:
         (_("Units that missed updates"), [_("Unit"), _("Missed updates")],
          [[m["unit"], m["missed"]] for m in report["missed_units"]]),
         (_("Red tasks"), [_("Code"), _("Task"), _("Unit"), _("Owner"), _("Reason")],
-         [[r["code"], r["title"], r["unit"], r["owner"], _reason(r["reason"], r["days"])]
-          for r in report["red_tasks"]]),
+         ([r["code"], r["title"], r["unit"], r["owner"], _reason(r["reason"], r["days"])]
+          for r in report["red_tasks"])),
         (_("Changes since the previous report"),
          [_("Code"), _("Task"), _("Unit"), _("From"), _("To"), _("Reason")],
-         [[c["code"], c["title"], c["unit"], _colour(c["from"]) or _("New"), _colour(c["to"]),
-           _reason(c["reason"], c["days"])] for c in report["changes"]]),
+         ([c["code"], c["title"], c["unit"], _colour(c["from"]) or _("New"),
+           _colour(c["to"]), _reason(c["reason"], c["days"])] for c in report["changes"])),
     ]
 
 
@@ -77,36 +82,79 @@ def title(report: dict) -> str:
              unit=report["unit"]["name"])
 
 
-def report_csv(report: dict) -> bytes:
+def csv_chunks(report: dict, rows_per_chunk: int = 1000) -> Iterator[bytes]:
+    """The report as CSV, a chunk at a time (a download streams it)."""
     out = io.StringIO()
     writer = csv.writer(out)
+
+    def flush() -> bytes:
+        data = out.getvalue().encode("utf-8")
+        out.seek(0)
+        out.truncate()
+        return data
+
+    # A byte-order mark so that spreadsheet programs read the Vietnamese as UTF-8.
+    yield "\ufeff".encode()
     writer.writerow([title(report)])
     for heading, header, rows in sections(report):
         writer.writerow([])
         writer.writerow([heading])
         writer.writerow(header)
-        writer.writerows(rows)
-    # A byte-order mark so that spreadsheet programs read the Vietnamese as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        for count, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if count % rows_per_chunk == 0:
+                yield flush()
+    yield flush()
+
+
+def report_csv(report: dict) -> bytes:
+    return b"".join(csv_chunks(report))
+
+
+def spooled(chunks: Iterator[bytes], in_memory: int = 8 << 20) -> Iterator[bytes]:
+    """Write the chunks now (inside the request) to a file kept in memory up to
+    `in_memory` bytes and on disk beyond, and send it from there: a national download
+    never sits whole in a web worker's memory. The file is closed once sent."""
+    out = tempfile.SpooledTemporaryFile(max_size=in_memory)  # noqa: SIM115 (closed by _send)
+    for chunk in chunks:
+        out.write(chunk)
+    out.seek(0)
+    return _send(out)
+
+
+def _send(out: IO[bytes]) -> Iterator[bytes]:
+    with out:
+        while chunk := out.read(1 << 16):
+            yield chunk
 
 
 def report_xlsx(report: dict) -> bytes:
+    """The report as a workbook, a sheet per section; written row by row (openpyxl's
+    write-only mode) so that a national day's rows are never all held at once. Column
+    widths follow the first rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     for heading, header, rows in sections(report):
         sheet = book.create_sheet(heading[:31])
+        rows = iter(rows)
+        first = list(itertools.islice(rows, 200))
+        for index, values in enumerate(zip(header, *first, strict=True), start=1):
+            width = max(len(str(v if v is not None else "")) for v in values)
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10,
+                                                                                 width + 2))
         sheet.append([title(report)])
-        sheet.append(header)
-        for cell in sheet[2]:
+        bold = []
+        for value in header:
+            cell = WriteOnlyCell(sheet, value=value)
             cell.font = Font(bold=True)
-        for row in rows:
+            bold.append(cell)
+        sheet.append(bold)
+        for row in itertools.chain(first, rows):
             sheet.append(row)
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column[1:]) if len(column) > 1 else 10
-            sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

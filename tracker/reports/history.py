@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 
-from tracker.cutoff.models import CutoffRun, MissedUpdate, TaskColourChange, UnitDayStat
+from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
-from tracker.units.tree import subtree_ids
 
 SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+STREAM = 1000  # rows fetched at a time when a download reads a whole national day
 CATEGORIES = ("done_on_time", "done_late", "open_within_deadline", "open_overdue")
 
 
@@ -47,29 +47,52 @@ def processed_days(limit: int = 60) -> list[date]:
         select(CutoffRun.day).order_by(CutoffRun.day.desc()).limit(limit)))
 
 
-def _red_or_changed(day: date, unit: Unit):
-    """Tasks of the subtree that were red as of `day`, or whose colour row is dated `day`:
-    only those rows, and only the columns the report shows (never every task's object)."""
-    latest = (
-        select(TaskColourChange.task_id, func.max(TaskColourChange.day).label("day"))
-        .where(TaskColourChange.day <= day,
-               TaskColourChange.unit_id.in_(subtree_ids(unit)))
-        .group_by(TaskColourChange.task_id).subquery()
+def _within(unit: Unit):
+    """The report's rows whose unit lies in `unit`'s subtree: a path prefix on the joined
+    unit (an index range), never a list of thousands of ids."""
+    return Unit.path.startswith(unit.path, autoescape=True)
+
+
+def red_tasks(unit: Unit, day: date, limit: int | None):
+    """The subtree's tasks red at `day`'s cutoff, worst first (overdue longest, then the
+    longest run of missed updates), as the cutoff wrote them: read in order from an index."""
+    return db.session.execute(
+        select(RedTaskDay.task_id, RedTaskDay.code, Task.title, Unit.name.label("unit"),
+               Task.owner_name, RedTaskDay.reason, RedTaskDay.days)
+        .join(Unit, Unit.id == RedTaskDay.unit_id)
+        .join(Task, Task.id == RedTaskDay.task_id)
+        .where(RedTaskDay.day == day, _within(unit))
+        .order_by(RedTaskDay.rank, RedTaskDay.code).limit(limit)
+        .execution_options(yield_per=STREAM)
     )
-    return (
-        select(TaskColourChange.colour, TaskColourChange.reason, TaskColourChange.days,
-               TaskColourChange.previous_colour, TaskColourChange.day, Task.id, Task.code,
-               Task.title, Task.owner_name, Unit.name.label("unit"))
-        .join(latest, and_(TaskColourChange.task_id == latest.c.task_id,
-                           TaskColourChange.day == latest.c.day))
-        .join(Task, Task.id == TaskColourChange.task_id)
+
+
+def colour_changes(unit: Unit, day: date, limit: int | None):
+    """The subtree's colour changes at `day`'s cutoff (new tasks included): to red first,
+    then the ones that had a colour before, then by code."""
+    return db.session.execute(
+        select(TaskColourChange.task_id, TaskColourChange.code, Task.title,
+               Unit.name.label("unit"), TaskColourChange.previous_colour,
+               TaskColourChange.colour, TaskColourChange.reason, TaskColourChange.days)
         .join(Unit, Unit.id == TaskColourChange.unit_id)
-        .where(or_(TaskColourChange.colour == "red", TaskColourChange.day == day))
+        .join(Task, Task.id == TaskColourChange.task_id)
+        .where(TaskColourChange.day == day, _within(unit),
+               or_(TaskColourChange.previous_colour.is_(None),
+                   TaskColourChange.previous_colour != TaskColourChange.colour))
+        .order_by(TaskColourChange.rank, TaskColourChange.code).limit(limit)
+        .execution_options(yield_per=STREAM)
     )
 
 
-def daily_report(unit: Unit, day: date, *, red_limit: int = 500) -> dict | None:
-    """The supervision report of `day`'s cutoff for `unit`'s subtree; None if not run."""
+def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict | None:
+    """The supervision report of `day`'s cutoff for `unit`'s subtree; None if not run.
+
+    Every part is read from what the cutoff stored for the day: the totals and counts from
+    `unit_day_stats`, the red tasks and the changes (at most `red_limit` of each, None for
+    all) in their order from an index, so a national report costs the same as a commune's.
+    With `red_limit=None` (the downloads) those two are iterators that read the rows a
+    thousand at a time as they are consumed, once, inside the request.
+    """
     if db.session.get(CutoffRun, day) is None:
         return None
     stat = db.session.get(UnitDayStat, (unit.id, day))
@@ -91,32 +114,28 @@ def daily_report(unit: Unit, day: date, *, red_limit: int = 500) -> dict | None:
         key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], r["unit"]),
     )
     missed = db.session.execute(
-        select(Unit.id, Unit.name, func.count())
-        .join(MissedUpdate, MissedUpdate.unit_id == Unit.id)
-        .where(MissedUpdate.day == day, Unit.id.in_(subtree_ids(unit)))
-        .group_by(Unit.id, Unit.name).order_by(func.count().desc(), Unit.name)
+        select(Unit.id, Unit.name, UnitDayStat.missed_own)
+        .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)
+        .where(UnitDayStat.day == day, UnitDayStat.missed_own > 0, _within(unit))
+        .order_by(UnitDayStat.missed_own.desc(), Unit.name, Unit.id)
     ).all()
-    rows = db.session.execute(_red_or_changed(day, unit)).all()
-    red = sorted(
-        ({"task_id": r.id, "code": r.code, "title": r.title, "unit": r.unit,
-          "owner": r.owner_name, "reason": r.reason, "days": r.days}
-         for r in rows if r.colour == "red"),
-        key=lambda r: (r["reason"] != "overdue", -r["days"], r["code"]),
-    )
-    changes = [
-        {"task_id": r.id, "code": r.code, "title": r.title, "unit": r.unit,
-         "from": r.previous_colour, "to": r.colour, "reason": r.reason, "days": r.days}
-        for r in rows if r.day == day and r.previous_colour != r.colour
-    ]
+    red = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
+            "owner": r.owner_name, "reason": r.reason, "days": r.days}
+           for r in red_tasks(unit, day, red_limit))
+    changes = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
+                "from": r.previous_colour, "to": r.colour, "reason": r.reason,
+                "days": r.days}
+               for r in colour_changes(unit, day, red_limit))
+    if red_limit is not None:
+        red, changes = list(red), list(changes)
     return {
         "date": day.isoformat(),
         "unit": {"id": unit.id, "name": unit.name},
         "totals": totals,
         "units": ranked,
         "missed_units": [{"unit_id": i, "unit": n, "missed": c} for i, n, c in missed],
-        "red_tasks": red[:red_limit],
-        "red_total": len(red),
-        "changes": sorted(changes, key=lambda c: (c["to"] != "red", c["from"] is None,
-                                                  c["code"]))[:red_limit],
-        "changes_total": len(changes),
+        "red_tasks": red,
+        "red_total": stat.red if stat else 0,
+        "changes": changes,
+        "changes_total": stat.changes if stat else 0,
     }

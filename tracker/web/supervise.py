@@ -53,7 +53,7 @@ RED_REASONS = ("overdue", "missed_updates")
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
 DOWNLOADS = {
-    "csv": ("report_csv", "text/csv; charset=utf-8"),
+    "csv": ("csv_chunks", "text/csv; charset=utf-8"),  # sent from a spooled file
     "xlsx": ("report_xlsx",
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "pdf": ("report_pdf", "application/pdf"),
@@ -249,6 +249,8 @@ def daily_report_download(fmt: str):
         abort(404)
     function, mimetype = DOWNLOADS[fmt]
     data = getattr(export, function)(report)
+    if fmt == "csv":
+        data = export.spooled(data)
     filename = f"bao-cao-giam-sat-{day.isoformat()}.{fmt}"
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
