@@ -110,6 +110,12 @@ class Task(db.Model):
         return f"<Task {self.code}>"
 
 
+# The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a
+# page of ids, the per-unit counts and the scope filter are all read from the index alone.
+Index("ix_tasks_red_queue", Task.colour, Task.colour_reason.desc(), Task.colour_days.desc(),
+      Task.deadline, Task.id, Task.lead_unit_id)
+
+
 class ExtensionStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
