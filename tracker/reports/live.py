@@ -18,7 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Date, and_, case, cast, func, select
+from sqlalchemy import Date, case, cast, func, select
 
 from tracker.auth.models import User
 from tracker.extensions import db
@@ -45,36 +45,39 @@ def _submitted_by_deadline(moment: datetime):
 
 def _own_counts(root: Unit, moment: datetime) -> dict[int, Counter]:
     """Each unit's own counts (the tasks it leads), from one pass over the index
-    ix_tasks_live_counts: grouped by its leading columns, so PostgreSQL streams the groups
-    from the index alone; a done task's punctuality is counted, not grouped on."""
-    on_time = func.count(case(
-        (and_(Task.status == Status.DONE, _submitted_by_deadline(moment)), 1)))
-    query = (
-        select(Task.lead_unit_id, Task.status, Task.colour, Task.colour_reason,
-               func.count(), on_time)
-        .group_by(Task.lead_unit_id, Task.status, Task.colour, Task.colour_reason)
-    )
+    ix_tasks_live_counts, which holds every column read here: grouped on its first two
+    columns, so PostgreSQL streams the groups from the index alone, with few comparisons
+    per task (a million of them at national scale)."""
+
+    def count(condition):
+        return func.count(case((condition, 1)))
+
+    query = select(
+        Task.lead_unit_id, Task.status, func.count(),
+        *(count(Task.colour == colour) for colour in COLOURS),
+        count(_submitted_by_deadline(moment)),  # read for done tasks only
+        count(Task.colour_reason == "overdue"),
+    ).group_by(Task.lead_unit_id, Task.status)
     if root.parent_id is not None:
         query = query.where(Task.lead_unit_id.in_(subtree_ids(root)))
     # else: a root's subtree is (nearly) every unit; the caller keeps only its units' rows,
     # which spares the semi-join over every task.
     own: dict[int, Counter] = defaultdict(Counter)
-    # A Core result: plain tuples, without the ORM's per-row work (some 20,000 rows).
-    for unit_id, status, colour, reason, n, n_on_time in db.session.connection().execute(
-            query):
+    for unit_id, status, n, green, yellow, red, on_time, overdue in db.session.execute(
+            query).all():
         if status == Status.CANCELLED:
             continue  # cancelled tasks leave the counts
         counts = own[unit_id]
         counts["total"] += n
-        if colour in COLOURS:
-            counts[colour] += n
+        counts["green"] += green
+        counts["yellow"] += yellow
+        counts["red"] += red
         if status == Status.DONE:
-            counts["done_on_time"] += n_on_time
-            counts["done_late"] += n - n_on_time
-        elif reason == "overdue":
-            counts["open_overdue"] += n
+            counts["done_on_time"] += on_time
+            counts["done_late"] += n - on_time
         else:
-            counts["open_within_deadline"] += n
+            counts["open_overdue"] += overdue
+            counts["open_within_deadline"] += n - overdue
     return own
 
 
