@@ -98,8 +98,7 @@ class Task(db.Model):
 
     __table_args__ = (
         # A unit's tasks by status, and the live counts (tracker.reports.live): grouped on
-        # the first four columns, the punctuality of done tasks from the last two, all from
-        # the index alone.
+        # the first two columns and counted from the others, all from the index alone.
         Index("ix_tasks_live_counts", "lead_unit_id", "status", "colour", "colour_reason",
               "deadline", "submitted_at"),
         Index("ix_tasks_deadline", "deadline"),
