@@ -19,6 +19,7 @@ from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.tasks.lifecycle import cancel_task, confirm_completion, submit_completion
 from tracker.tasks.models import Task
+from tracker.updates.service import post_update
 
 
 def _done(task, member, supervisor, submitted):
@@ -161,3 +162,32 @@ def test_the_trend_is_an_inline_svg_of_the_processed_cutoffs(login_as, units, sc
 def test_without_cutoffs_the_trend_says_so(login_as):
     page = login_as("supervisor").get("/dashboard").get_data(as_text=True)
     assert 'data-testid="trend"' in page and "<svg" not in page
+
+
+def test_the_counts_are_live_right_after_an_update(login_as, users, units, scene, clock):
+    silent = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 2, 9, 0),
+                       start_date="2026-11-02")
+    refresh_colour(silent, clock())
+    db.session.commit()
+    assert silent.colour == "red"  # no update since its assignment
+    client = login_as("viewer")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert [_numbers(page, f"count-{c}") for c in ("green", "yellow", "red")] == ["4", "1", "2"]
+    post_update(users["ha_long"], silent, {"progress": 10, "work_done": "Đã khảo sát"},
+                now=clock())
+    db.session.commit()
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert [_numbers(page, f"count-{c}") for c in ("green", "yellow", "red")] == ["5", "1", "1"]
+
+
+def test_the_nation_rolls_up_every_level_as_each_subtree_does(units, users, scene, clock):
+    """The root's counts come from every task at once; each unit's totals must still be
+    exactly its own subtree's."""
+    province, ha_long = units["province"], units["ha_long"]
+    nation = rollup(units["nation"], clock())
+    for unit in (province, ha_long, units["co_to"]):
+        assert nation[unit.id] == rollup(unit, clock())[unit.id]
+    assert nation[units["nation"].id] == nation[province.id] + Counter(units=1)
+    assert nation[province.id]["units"] == 54 and nation[province.id]["communes"] == 54
+    assert nation[ha_long.id]["communes_green"] == 0 and nation[province.id][
+        "communes_green"] == 53

@@ -11,11 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from tests.factories import make_task
+from tests.web.conftest import ASSIGNED
 from tracker.audit.models import AuditEntry
+from tracker.cutoff.colours import _SEVERITY, Colour
+from tracker.cutoff.recolour import refresh_colour
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.lifecycle import request_extension, submit_completion
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Status, Task
+from tracker.web.supervise import RED_REASONS
 
 
 def _count(model, *where) -> int:
@@ -58,6 +63,64 @@ def test_a_commune_supervisor_sees_only_the_communes_red_tasks(login_as, world, 
     page = client.get("/supervise/red").get_data(as_text=True)
     assert re.findall(r'<span class="code">([^<]+)</span>', page) == [world.co_to.code]
     assert client.get(f"/supervise/red?unit={units['ha_long'].id}").status_code == 404
+
+
+def _red_codes(page: str) -> list[str]:
+    return re.findall(r'<span class="code">([^<]+)</span>', page)
+
+
+def test_the_red_queue_pages_fifty_at_a_time_worst_first_with_exact_counts(
+        login_as, world, users, units, clock):
+    for i in range(50):  # silent since their assignment: red for missed updates
+        task = make_task(users["admin"], units["co_to"], at=ASSIGNED, title=f"Việc {i}")
+        refresh_colour(task, clock())
+    db.session.commit()
+    red = db.session.scalars(select(Task).where(Task.colour == "red")).all()
+    assert len(red) == 53
+    worst_first = sorted(red, key=lambda t: (t.colour_reason != "overdue", -t.colour_days,
+                                             t.deadline, t.id))
+    client = login_as("supervisor")
+    client.get("/lang/en")
+    first = client.get("/supervise/red").get_data(as_text=True)
+    second = client.get("/supervise/red?page=2").get_data(as_text=True)
+    assert _red_codes(first) + _red_codes(second) == [t.code for t in worst_first]
+    assert len(_red_codes(first)) == 50
+    assert "53 red task(s)" in first and "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert "?page=2" in first and "page=3" not in second
+    # The counts follow the filters; the unit and reason lists count the whole scope.
+    page = client.get(f"/supervise/red?unit={units['co_to'].id}").get_data(as_text=True)
+    assert "51 red task(s)" in page and "Page 1 of 2" in page
+    assert f"{units['co_to'].name} (51)" in page and f"{units['ha_long'].name} (2)" in page
+    assert "All units (53)" in page and "Overdue (1)" in page
+    page = client.get(f"/supervise/red?unit={units['ha_long'].id}&reason=missed_updates")
+    assert _red_codes(page.get_data(as_text=True)) == [world.silent.code]
+    assert "1 red task(s)" in page.get_data(as_text=True)
+    # Past the last page, or a page that is no number: an empty page, or the first.
+    page = client.get("/supervise/red?page=99999999999999999999")
+    assert page.status_code == 200 and _red_codes(page.get_data(as_text=True)) == []
+    page = client.get("/supervise/red?page=abc").get_data(as_text=True)
+    assert _red_codes(page) == _red_codes(first)
+
+
+def test_the_red_queue_lists_tasks_led_in_scope_not_those_only_coordinated(
+        login_as, world, users, units, clock):
+    coordinated = make_task(users["admin"], units["ha_long"], at=ASSIGNED,
+                            coordinating_unit_ids=[units["co_to"].id])
+    refresh_colour(coordinated, clock())
+    db.session.commit()
+    assert coordinated.colour == "red"
+    client = login_as("co_to_supervisor")
+    assert _red_codes(client.get("/supervise/red").get_data(as_text=True)) == [
+        world.co_to.code]
+    assert client.get(f"/tasks/{coordinated.id}").status_code == 200  # still theirs to read
+
+
+def test_the_red_queue_order_puts_overdue_first_by_reason_descending():
+    # RED_ORDER (and its index) sorts the reason descending: right only while a red task's
+    # first reason is one of these two, overdue sorting after missed_updates.
+    red = {code for code, colour in _SEVERITY.items() if colour == Colour.RED}
+    assert red == set(RED_REASONS) == {"overdue", "missed_updates"}
+    assert sorted(red, reverse=True)[0] == "overdue"
 
 
 @pytest.mark.parametrize("url", ["/supervise/red", "/reports/daily", "/reports/daily.csv"])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.api.base import MAX_ID, REPORT_READERS, ApiBlueprint, actor
 from tracker.api.schemas import (
     COLOURS,
@@ -14,8 +14,8 @@ from tracker.api.schemas import (
     UnitSchema,
 )
 from tracker.extensions import db
+from tracker.reports.live import colour_of_counts, green_rate, rollup
 from tracker.scope import get_unit, require_role, visible_units
-from tracker.tasks.models import Status, Task
 from tracker.units.models import Unit
 
 bp = ApiBlueprint("units", __name__,
@@ -44,13 +44,10 @@ class UnitSummarySchema(ColourCountsSchema):
         "description": "The same for each unit directly below, with its subtree."})
 
 
-def _counts(by_colour: dict[str, int]) -> dict:
-    total = sum(by_colour.values())
-    green = by_colour.get("green", 0)
-    colour = "red" if by_colour.get("red") else "yellow" if by_colour.get("yellow") else "green"
-    return {"total": total, "green": green, "yellow": by_colour.get("yellow", 0),
-            "red": by_colour.get("red", 0), "green_rate": green / total if total else 1.0,
-            "colour": colour}
+def _counts(counts) -> dict:
+    return {"total": counts["total"], "green": counts["green"], "yellow": counts["yellow"],
+            "red": counts["red"], "green_rate": green_rate(counts),
+            "colour": colour_of_counts(counts)}
 
 
 @bp.route("/units")
@@ -80,21 +77,6 @@ def unit_summary(unit_id: int):
     user = actor()
     require_role(user, *REPORT_READERS)
     unit = get_unit(user, unit_id)
-    rows = db.session.execute(
-        select(Unit.path, Task.colour, func.count())
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .where(Unit.path.startswith(unit.path, autoescape=True),
-               Task.status != Status.CANCELLED)
-        .group_by(Unit.path, Task.colour)
-    ).all()
-    overall: dict[str, int] = {}
-    per_child: dict[str, dict[str, int]] = {}
-    for path, colour, count in rows:
-        key = colour or "none"
-        overall[key] = overall.get(key, 0) + count
-        child = path[len(unit.path):].split("/", 1)[0]
-        if child:
-            per_child.setdefault(child, {})
-            per_child[child][key] = per_child[child].get(key, 0) + count
-    children = [{"unit": c, **_counts(per_child.get(str(c.id), {}))} for c in unit.children]
-    return {"unit": unit, **_counts(overall), "children": children}
+    totals = rollup(unit, clock.now())  # the dashboard's live counts, one pass per subtree
+    children = [{"unit": c, **_counts(totals[c.id])} for c in unit.children]
+    return {"unit": unit, **_counts(totals[unit.id]), "children": children}

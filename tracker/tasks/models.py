@@ -97,9 +97,11 @@ class Task(db.Model):
     )
 
     __table_args__ = (
-        Index("ix_tasks_lead_unit_id_status", "lead_unit_id", "status"),
+        # A unit's tasks by status, and the live counts (tracker.reports.live): grouped on
+        # the first two columns and counted from the others, all from the index alone.
+        Index("ix_tasks_live_counts", "lead_unit_id", "status", "colour", "colour_reason",
+              "deadline", "submitted_at"),
         Index("ix_tasks_deadline", "deadline"),
-        Index("ix_tasks_colour", "colour"),
     )
 
     @property
@@ -108,6 +110,13 @@ class Task(db.Model):
 
     def __repr__(self) -> str:
         return f"<Task {self.code}>"
+
+
+# The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a
+# page of ids, the per-unit counts and the scope filter are all read from the index alone;
+# it also serves every filter on the colour alone.
+Index("ix_tasks_red_queue", Task.colour, Task.colour_reason.desc(), Task.colour_days.desc(),
+      Task.deadline, Task.id, Task.lead_unit_id)
 
 
 class ExtensionStatus(StrEnum):

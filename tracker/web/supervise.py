@@ -8,6 +8,7 @@ Scope is checked on every request: the role by the decorators, the task or unit 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from functools import wraps
 
@@ -23,7 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.auth.models import Role
@@ -31,7 +32,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.service import nudge as nudge_service
 from tracker.reports import history
-from tracker.scope import get_task, get_unit, visible_tasks
+from tracker.scope import get_task, get_unit
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
@@ -88,35 +89,92 @@ def _unit_arg() -> Unit | None:
 # --- the red queue ------------------------------------------------------------------------
 
 
+# A red task's first reason is "overdue" or "missed_updates" (tracker.cutoff.colours), so
+# the reason descending puts the overdue ones first; this is the order of the index
+# ix_tasks_red_queue, which also holds the lead unit, so a page of ids is read from the
+# index alone however deep it is.
+RED_ORDER = (Task.colour_reason.desc(), Task.colour_days.desc(), Task.deadline, Task.id)
+
+
+@dataclass
+class RedPage:
+    """One page of the red queue; the total is known before the page is read."""
+
+    page: int
+    per_page: int
+    total: int
+    items: list = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
+    """(unit id, name, path, reason, red tasks) for every unit leading red tasks in the
+    scope's subtree, by unit name: one grouped read of the index, no task rows."""
+    counts = (
+        select(Task.lead_unit_id, Task.colour_reason, func.count().label("n"))
+        .where(Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(scope)))
+        .group_by(Task.lead_unit_id, Task.colour_reason).subquery()
+    )
+    return db.session.execute(
+        select(Unit.id, Unit.name, Unit.path, counts.c.colour_reason, counts.c.n)
+        .join(counts, counts.c.lead_unit_id == Unit.id).order_by(Unit.name, Unit.id)
+    ).all()
+
+
 @bp.route("/supervise/red")
 @roles_required(*SUPERVISORS)
 def red_queue():
     """Every red task whose lead unit is in scope, worst first: overdue longest, then the
     longest run of missed updates."""
-    in_scope = visible_tasks(current_user).where(
-        Task.lead_unit_id.in_(subtree_ids(current_user.unit)), Task.colour == "red")
     unit = _unit_arg()
     reason = request.args.get("reason", "")
-    query = in_scope
-    if unit is not None:
-        query = query.where(Task.lead_unit_id.in_(subtree_ids(unit)))
-    if reason in RED_REASONS:
-        query = query.where(Task.colour_reason == reason)
-    else:
+    if reason not in RED_REASONS:
         reason = ""
-    query = query.order_by(case((Task.colour_reason == "overdue", 0), else_=1),
-                           Task.colour_days.desc(), Task.deadline, Task.id)
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    rows = _red_counts(current_user.unit)
+    per_unit: dict[int, tuple[str, int]] = {}
+    reasons: dict[str | None, int] = {}
+    total = 0  # the red tasks matching the filters
+    for unit_id, name, path, row_reason, n in rows:
+        per_unit[unit_id] = (name, per_unit.get(unit_id, (name, 0))[1] + n)
+        reasons[row_reason] = reasons.get(row_reason, 0) + n
+        if (unit is None or path.startswith(unit.path)) and reason in ("", row_reason):
+            total += n
+    units = [(unit_id, name, n) for unit_id, (name, n) in per_unit.items()]
 
-    ids = in_scope.with_only_columns(Task.id)
-    units = db.session.execute(
-        select(Unit.id, Unit.name, func.count()).join(Task, Task.lead_unit_id == Unit.id)
-        .where(Task.id.in_(ids)).group_by(Unit.id, Unit.name).order_by(Unit.name)
-    ).all()
-    reasons = dict(db.session.execute(
-        select(Task.colour_reason, func.count()).where(Task.id.in_(ids))
-        .group_by(Task.colour_reason)
-    ).all())
+    page = RedPage(page=max(request.args.get("page", 1, type=int), 1), per_page=PER_PAGE,
+                   total=total)
+    if page.offset < total:
+        ids = select(Task.id).where(
+            Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(unit or current_user.unit)))
+        if reason:
+            ids = ids.where(Task.colour_reason == reason)
+        page_ids = list(db.session.scalars(
+            ids.order_by(*RED_ORDER).limit(page.per_page).offset(page.offset)))
+        tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(page_ids)))}
+        page.items = [tasks[i] for i in page_ids if i in tasks]
     page_ids = [t.id for t in page.items]
     acks: dict[int, Comment] = {}
     for comment in db.session.scalars(
