@@ -8,7 +8,7 @@ unit's tasks by status, so ix_tasks_lead_unit_id_status goes. On PostgreSQL, aut
 visits the tasks after 1 % of them changed, to keep those index-only reads index-only.
 
 Revision ID: 116d52016ceb
-Revises: 7c76ae91064f
+Revises: 633c32bc976d
 Create Date: 2026-11-22 09:36:02.124699
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '116d52016ceb'
-down_revision = '7c76ae91064f'
+down_revision = '633c32bc976d'
 branch_labels = None
 depends_on = None
 
