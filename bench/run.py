@@ -113,7 +113,7 @@ def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str) -> di
     return result
 
 
-HISTORY_TABLES = ("task_colour_history", "missed_updates", "unit_day_stats")
+HISTORY_TABLES = ("task_colour_history", "red_task_days", "missed_updates", "unit_day_stats")
 
 
 def history_bytes(url: str) -> dict[str, int]:
@@ -167,15 +167,15 @@ def pgbench(url: str, clients: int, seconds: int, seeded) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-BATCH_SAMPLE = 6000  # updates: enough units for a steady rate, bounded in time
+BATCH_SAMPLE = {"tiny": 100, "province": 30_000, "national": 30_000}  # updates per run
 
 
-def batch(port: int, seeded, clients: int = 8) -> dict:
+def batch(port: int, seeded, sample: int, clients: int = 8) -> dict:
     """Each unit posts its whole day in one request; updates per second. A sample of units
-    (about BATCH_SAMPLE updates in all) is enough for the rate and keeps the run short."""
+    (about `sample` updates in all) is enough for the rate and keeps the run short."""
     units, total = [], 0
     for unit in seeded.units:
-        if seeded.tasks[unit] and total < BATCH_SAMPLE:
+        if seeded.tasks[unit] and total < sample:
             units.append(unit)
             total += min(1000, len(seeded.tasks[unit]))
     lock, done, errors = threading.Lock(), [0], []
@@ -345,7 +345,7 @@ def main() -> int:
         results["ratio_single_to_ceiling"] = round(single64["rps"] / results["ceiling_tps"], 2)
         print("floor", floor64, "ceiling", results["ceiling_tps"], flush=True)
 
-        results["batch"] = batch(server.port, seeded)
+        results["batch"] = batch(server.port, seeded, BATCH_SAMPLE[scale])
         results["batch_updates_per_s"] = round(results["batch"]["updates_per_s"], 1)
         print("batch", results["batch"], flush=True)
         results["worker_rss_mb"] = round(server.worker_rss(), 1)
