@@ -47,7 +47,12 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
 class BulkUpdate:
     """Set (primary key, values…) rows of one table, a batch at a time: on PostgreSQL one
     UPDATE … FROM unnest(arrays) per batch, sent at once (nothing held in Python);
-    elsewhere collected and applied by one executemany in `apply`."""
+    elsewhere collected and applied by one executemany in `apply`.
+
+    On PostgreSQL the batch's rows are first locked in key order, as every other writer
+    of many tasks locks them (the batch updates): the UPDATE alone would lock them in
+    whatever order its plan meets them, and a writer holding one row while waiting for
+    another could then deadlock with the cutoff and have it rolled back."""
 
     def __init__(self, table: Table, key: str, columns: Sequence[str]):
         self.table, self.key, self.columns = table, key, tuple(columns)
@@ -60,6 +65,8 @@ class BulkUpdate:
             arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]"
                                for c in names)
             assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in self.columns)
+            self._lock_sql = (f"SELECT 1 FROM {_quote(table.name)} WHERE {_quote(key)} = "
+                              f"ANY(%s) ORDER BY {_quote(key)} FOR NO KEY UPDATE")
             self._sql = (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
                          f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
                          f"WHERE t.{_quote(key)} = b.{_quote(key)}")
@@ -71,8 +78,10 @@ class BulkUpdate:
         if not self._postgres:
             self._pending.extend(rows)
             return
+        columns = [list(column) for column in zip(*rows, strict=True)]
         with _copy_cursor() as cursor:
-            cursor.execute(self._sql, [list(column) for column in zip(*rows, strict=True)])
+            cursor.execute(self._lock_sql, [columns[0]])
+            cursor.execute(self._sql, columns)
 
     def apply(self) -> int:
         if self._pending:
