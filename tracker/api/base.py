@@ -252,9 +252,11 @@ def lock_task(task_id: int, *, if_match: str = "optional") -> Task:
     "ignore" → the header is about something else."""
     if not 0 < task_id <= MAX_ID:
         raise NotFound(_("task not found"))
-    # One statement: the scope check, the row lock and a fresh read.
+    # One statement: the scope check, the row lock (FOR NO KEY UPDATE, as the update
+    # path's: rows referring to the task are not held up) and a fresh read.
     task = db.session.scalar(
-        visible_tasks(actor()).where(Task.id == task_id).with_for_update(of=Task)
+        visible_tasks(actor()).where(Task.id == task_id)
+        .with_for_update(of=Task, key_share=True)
         .execution_options(populate_existing=True))
     if task is None:
         raise NotFound(_("task not found"))

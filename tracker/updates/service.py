@@ -168,15 +168,18 @@ _STATE = (_tasks.c.id, _tasks.c.lead_unit_id, _tasks.c.status, _tasks.c.progress
           _tasks.c.version, _tasks.c.start_date, _tasks.c.deadline, _tasks.c.duty_since,
           _tasks.c.submitted_at)
 # The scope check (the lead unit lies in the reporter's subtree), the row locks (in id
-# order, so that two requests on overlapping tasks cannot deadlock; SQLite's BEGIN
-# IMMEDIATE already serialises writers) and a fresh read, in one statement.
+# order, as the cutoff's bulk update takes them, so that two writers of overlapping tasks
+# cannot deadlock; SQLite's BEGIN IMMEDIATE already serialises writers) and a fresh read,
+# in one statement. FOR NO KEY UPDATE, since no key changes: it still excludes every other
+# writer of the task but not the key-share locks of rows that merely refer to it (the
+# cutoff's missed updates and history), which would otherwise wait on us, and we on them.
 _LOCK = (
     select(*_STATE)
     .join(_units, _units.c.id == _tasks.c.lead_unit_id)
     .where(_tasks.c.id.in_(bindparam("ids", expanding=True)),
            _units.c.path.startswith(bindparam("within")))
     .order_by(_tasks.c.id)
-    .with_for_update(of=_tasks)
+    .with_for_update(of=_tasks, key_share=True)
 )
 _INSERT = insert(_updates).returning(_updates.c.id, sort_by_parameter_order=True)
 _UPDATE_TASK = (
