@@ -8,7 +8,6 @@ Scope is checked on every request: the role by the decorators, the task or unit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from functools import wraps
 
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from tracker import clock
@@ -96,38 +96,23 @@ def _unit_arg() -> Unit | None:
 RED_ORDER = (Task.colour_reason.desc(), Task.colour_days.desc(), Task.deadline, Task.id)
 
 
-@dataclass
-class RedPage:
-    """One page of the red queue; the total is known before the page is read."""
+class RedPagination(Pagination):
+    """A page of the red queue (Flask-SQLAlchemy's paging, request arguments included):
+    the total comes from the grouped counts the page already read, and a page's task ids
+    from the index in queue order — no query at all past the end."""
 
-    page: int
-    per_page: int
-    total: int
-    items: list = field(default_factory=list)
+    def _query_items(self) -> list[Task]:
+        ids_query, total = self._query_args["ids"], self._query_args["total"]
+        offset = (self.page - 1) * self.per_page
+        if offset >= total:
+            return []
+        ids = list(db.session.scalars(
+            ids_query.order_by(*RED_ORDER).limit(self.per_page).offset(offset)))
+        tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
+        return [tasks[i] for i in ids if i in tasks]
 
-    @property
-    def pages(self) -> int:
-        return -(-self.total // self.per_page)
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
+    def _query_count(self) -> int:
+        return self._query_args["total"]
 
 
 def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
@@ -164,17 +149,12 @@ def red_queue():
             total += n
     units = [(unit_id, name, n) for unit_id, (name, n) in per_unit.items()]
 
-    page = RedPage(page=max(request.args.get("page", 1, type=int), 1), per_page=PER_PAGE,
-                   total=total)
-    if page.offset < total:
-        ids = select(Task.id).where(
-            Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(unit or current_user.unit)))
-        if reason:
-            ids = ids.where(Task.colour_reason == reason)
-        page_ids = list(db.session.scalars(
-            ids.order_by(*RED_ORDER).limit(page.per_page).offset(page.offset)))
-        tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(page_ids)))}
-        page.items = [tasks[i] for i in page_ids if i in tasks]
+    ids = select(Task.id).where(
+        Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(unit or current_user.unit)))
+    if reason:
+        ids = ids.where(Task.colour_reason == reason)
+    page = RedPagination(per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False, ids=ids,
+                         total=total)
     page_ids = [t.id for t in page.items]
     acks: dict[int, Comment] = {}
     for comment in db.session.scalars(
