@@ -51,3 +51,15 @@ def make_task(admin, lead_unit, *, at=None, **overrides):
     task = create_task(admin, task_input(lead_unit, **overrides), now=at or now())
     db.session.commit()
     return task
+
+
+def cutoff_through(day: date, now: datetime, *, force: bool = False):
+    """Judge reporting day `day` as at `now`, after every earlier day still due (days are
+    judged in date order, as the scheduler does); returns `day`'s summary."""
+    from tracker.cutoff.backlog import process_due
+    from tracker.cutoff.job import run_cutoff
+
+    done = {s.date: s for s in process_due(through=day, now=lambda: now)}
+    if day.isoformat() in done:  # processed just now
+        return done[day.isoformat()]
+    return run_cutoff(day, now=now, force=force)

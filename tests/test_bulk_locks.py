@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import ict, make_task
-from tracker.cutoff.bulk import BulkUpdate
+from tracker.bulk import BulkUpdate
 from tracker.extensions import db
 from tracker.tasks.models import Task
 

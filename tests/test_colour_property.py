@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from tests.factories import ict, make_task
+from tests.factories import cutoff_through, ict, make_task
 from tracker.cutoff.colours import task_colour
 from tracker.cutoff.context import load_calendar, load_policy
-from tracker.cutoff.job import CutoffRefused, run_cutoff
+from tracker.cutoff.job import CutoffRefused
 from tracker.cutoff.recolour import facts_of, mismatches, stored_values
 from tracker.errors import TrackerError
 from tracker.extensions import db
@@ -21,6 +21,7 @@ from tracker.models import (
     MissedUpdate,
     Notification,
     ProgressUpdate,
+    Setting,
     Task,
     TaskColourChange,
     UnitDayStat,
@@ -45,8 +46,9 @@ ACTIONS = st.lists(
 
 
 def _clean():
+    """A fresh timeline for the next example (time starts again on 16/11)."""
     for model in (Notification, MissedUpdate, TaskColourChange, UnitDayStat, CutoffRun,
-                  ProgressUpdate, ExtensionRequest, AuditEntry, Task):
+                  ProgressUpdate, ExtensionRequest, AuditEntry, Task, Setting):
         db.session.execute(delete(model))
     db.session.commit()
 
@@ -67,7 +69,7 @@ def _act(kind, task, users, now):
                                     reason="Cần thêm thời gian", now=now)
         decide_extension(supervisor, request, approve=True, note=None, now=now)
     elif kind == "cutoff":
-        run_cutoff(calendar.last_cutoff_day(now), now=now, force=True)
+        cutoff_through(calendar.last_cutoff_day(now), now, force=True)
 
 
 @settings(max_examples=40, deadline=None,

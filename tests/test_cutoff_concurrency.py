@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNED = ict(2026, 11, 13, 9, 0)
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def _start_cutoff(env: dict) -> subprocess.Popen:
@@ -63,9 +64,9 @@ def test_two_processes_running_the_same_cutoff_process_it_exactly_once(
     post_update(users["ha_long"], silent[0], {"progress": 5, "work_done": "muộn"},
                 now=ict(2026, 11, 18, 16, 0, 1))
     province_id = units["province"].id
-    # Red at the 18th (a first cutoff announces every red task): the silent tasks of the
-    # two communes that have a member, three each.
-    red_for_members = 6
+    # Turned red at the 17th (updates missed on the 16th and the 17th): every task of the
+    # two communes that have a member, six each — announced once, to that member.
+    red_for_members = 12
     supervisor_ids = sorted([users["supervisor"].id, users["co_to_supervisor"].id])
     db.session.commit()
     db.session.close()  # hold no transaction (on SQLite: no write lock) while they run
@@ -87,15 +88,19 @@ def test_two_processes_running_the_same_cutoff_process_it_exactly_once(
     # Van Don has no member in the fixtures, so its "reported" tasks got no update either.
     assert summary["missed"] == 18 - 6 > 0
 
-    runs = db.session.scalars(select(CutoffRun)).all()
-    assert [(run.day.isoformat(), run.runs) for run in runs] == [("2026-11-18", 1)]
-    assert _count(MissedUpdate) == summary["missed"]
-    assert _count(TaskColourChange) == summary["changed"]
+    # Both processed the days still due before the 18th first, in order: each once.
+    runs = db.session.scalars(select(CutoffRun).order_by(CutoffRun.day)).all()
+    days = ["2026-11-13", "2026-11-16", "2026-11-17", "2026-11-18"]
+    assert [(run.day.isoformat(), run.runs) for run in runs] == [(d, 1) for d in days]
+    the_18th = date(2026, 11, 18)
+    assert _count(MissedUpdate, MissedUpdate.day == the_18th) == summary["missed"]
+    assert _count(TaskColourChange, TaskColourChange.day == the_18th) == summary["changed"]
     assert db.session.scalar(select(UnitDayStat.total).where(
         UnitDayStat.unit_id == province_id)) == summary["tasks"]
     # Notifications sent once: one report per supervisor, one "red" per member and task.
     notifications = db.session.execute(
         select(Notification.kind, Notification.user_id, Notification.task_id)).all()
-    assert sorted(u for kind, u, _t in notifications if kind == "report") == supervisor_ids
+    assert sorted(u for kind, u, _t in notifications if kind == "report") == sorted(
+        supervisor_ids * len(days))
     red = [(u, t) for kind, u, t in notifications if kind == "red"]
     assert len(red) == len(set(red)) == red_for_members

@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import ict, make_task
-from tracker.cutoff.job import run_cutoff
+from tests.factories import cutoff_through, ict, make_task
 from tracker.cutoff.models import RedTaskDay, UnitDayStat, red_rank
 from tracker.extensions import db
 from tracker.reports.history import daily_report
@@ -18,7 +17,7 @@ ASSIGNED = ict(2026, 11, 13, 9, 0)  # a Friday: Monday 16 November is the first 
 
 
 def cutoff(day, at=None, **kw):
-    summary = run_cutoff(day, now=at or ict(day.year, day.month, day.day, 17, 0), **kw)
+    summary = cutoff_through(day, at or ict(day.year, day.month, day.day, 17, 0), **kw)
     db.session.commit()
     return summary
 
@@ -73,9 +72,13 @@ def test_the_lists_stop_at_the_limit_but_the_totals_count_every_task(units, reds
     assert [r["code"] for r in report["red_tasks"]] == [reds["overdue_8"].code,
                                                         reds["overdue_3"].code]
     assert report["red_total"] == 4
-    assert len(report["changes"]) == 2 and report["changes_total"] == 5
     everything = daily_report(units["province"], date(2026, 11, 18), red_limit=None)
-    assert len(list(everything["red_tasks"])) == 4 and len(list(everything["changes"])) == 5
+    assert len(list(everything["red_tasks"])) == 4 and list(everything["changes"]) == []
+    # The first cutoff (Friday 13th, the day they were assigned) records every task.
+    first = daily_report(units["province"], date(2026, 11, 13), red_limit=2)
+    assert len(first["changes"]) == 2 and first["changes_total"] == 5
+    whole = daily_report(units["province"], date(2026, 11, 13), red_limit=None)
+    assert len(list(whole["red_tasks"])) == 1 and len(list(whole["changes"])) == 5
 
 
 def test_a_commune_report_has_only_the_communes_rows(units, reds):
@@ -84,11 +87,12 @@ def test_a_commune_report_has_only_the_communes_rows(units, reds):
     assert {r["code"] for r in report["red_tasks"]} == {reds["overdue_8"].code,
                                                         reds["silent_a"].code}
     assert report["red_total"] == 2
-    assert {c["code"] for c in report["changes"]} == {reds["overdue_8"].code,
-                                                      reds["silent_a"].code}
-    assert report["changes_total"] == 2
     assert report["missed_units"] == [{"unit_id": units["co_to"].id,
                                        "unit": units["co_to"].name, "missed": 2}]
+    first = daily_report(units["co_to"], date(2026, 11, 13))
+    assert {c["code"] for c in first["changes"]} == {reds["overdue_8"].code,
+                                                     reds["silent_a"].code}
+    assert first["changes_total"] == 2
 
 
 def test_missed_units_count_their_own_tasks_most_first(units, reds):
@@ -104,11 +108,11 @@ def test_missed_units_count_their_own_tasks_most_first(units, reds):
 def test_changes_list_red_first_then_those_with_a_colour_before(users, units, reds):
     cutoff(date(2026, 11, 16))
     post_update(users["ha_long"], reds["silent_b"], {"progress": 10, "work_done": "x"},
-                now=ict(2026, 11, 18, 10, 0))
+                now=ict(2026, 11, 17, 10, 0))
     db.session.commit()
-    cutoff(date(2026, 11, 18))
-    report = daily_report(units["province"], date(2026, 11, 18))
-    # The 16th: the silent tasks were yellow (one day missed); at the 18th silent_a is red
+    cutoff(date(2026, 11, 17))
+    report = daily_report(units["province"], date(2026, 11, 17))
+    # The 16th: the silent tasks were yellow (one day missed); at the 17th silent_a is red
     # and silent_b, updated that day, green. The overdue ones stay red: no change.
     assert [(c["code"], c["from"], c["to"]) for c in report["changes"]] == [
         (reds["silent_a"].code, "yellow", "red"), (reds["silent_b"].code, "yellow", "green")]
@@ -134,7 +138,8 @@ def test_a_forced_run_rewrites_the_days_rows_once(units, reds):
     before = daily_report(units["province"], date(2026, 11, 18))
     cutoff(date(2026, 11, 18), force=True)
     assert daily_report(units["province"], date(2026, 11, 18)) == before
-    assert db.session.scalar(select(func.count()).select_from(RedTaskDay)) == 4
+    assert db.session.scalar(select(func.count()).select_from(RedTaskDay).where(
+        RedTaskDay.day == date(2026, 11, 18))) == 4
 
 
 def test_red_rank_orders_overdue_first_then_by_days():

@@ -13,9 +13,8 @@ import pytest
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from tests.factories import ict, make_task, make_user
+from tests.factories import cutoff_through, ict, make_task, make_user
 from tracker.audit.models import AuditEntry
-from tracker.cutoff.job import run_cutoff
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.notifications.models import Notification
@@ -39,7 +38,7 @@ def _notifications(kind: str | None = None) -> list[Notification]:
 
 
 def _cutoff(day: date, **kw):
-    summary = run_cutoff(day, now=ict(day.year, day.month, day.day, 16, 0, 1), **kw)
+    summary = cutoff_through(day, ict(day.year, day.month, day.day, 16, 0, 1), **kw)
     db.session.commit()
     return summary
 

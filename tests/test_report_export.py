@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.factories import ict, make_task
-from tracker.cutoff.job import run_cutoff
+from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.reports.export import report_csv, report_pdf, report_xlsx
 from tracker.reports.history import daily_report
@@ -19,7 +18,7 @@ from tracker.reports.history import daily_report
 def report(users, units):
     make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0),
               title="Rà soát tài sản công dôi dư")
-    run_cutoff(date(2026, 11, 17), now=ict(2026, 11, 17, 17, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     db.session.commit()
     return daily_report(units["province"], date(2026, 11, 17))
 

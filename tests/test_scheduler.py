@@ -1,19 +1,27 @@
-"""The scheduler: when each job fires, and catching up the cutoffs missed while it was
-down — in order, each exactly once."""
+"""The scheduler: every due cutoff is processed as soon as it is due — after downtime, a
+start at any moment, a database outage — in date order, each exactly once; the reminders
+fire at their times."""
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import make_app
 from tests.factories import ict, make_task
+from tests.faults import DatabaseOutage
+from tracker.clock import FixedClock
+from tracker.cutoff.backlog import cutoff_status, process_due
 from tracker.cutoff.job import run_cutoff
-from tracker.cutoff.models import CutoffRun, MissedUpdate
-from tracker.cutoff.scheduler import build_scheduler, catch_up, recolour, remind
+from tracker.cutoff.models import CutoffRun, MissedUpdate, SchedulerHeartbeat
+from tracker.cutoff.recolour import colours_epoch, mismatches
+from tracker.cutoff.scheduler import MAX_BACKOFF, KeepUp, build_scheduler, remind
 from tracker.extensions import db
 from tracker.notifications.models import Notification
+from tracker.tasks.models import Task
 from tracker.updates.service import post_update
 
 ASSIGNED = ict(2026, 11, 13, 9, 0)  # the Friday before the downtime
@@ -30,24 +38,6 @@ def _next_fire(scheduler, job_id, after):
     return job.trigger.get_next_fire_time(None, after)
 
 
-def test_the_cutoff_job_fires_one_second_after_16_00_ict(app, scheduler):
-    job = scheduler.get_job("cutoff")
-    assert job.func is catch_up and job.args == (app,)
-    assert _next_fire(scheduler, "cutoff", ict(2026, 11, 18, 15, 0)) == \
-        ict(2026, 11, 18, 16, 0, 1)
-
-
-def test_the_cutoff_job_after_todays_cutoff_fires_tomorrow(scheduler):
-    assert _next_fire(scheduler, "cutoff", ict(2026, 11, 18, 16, 0, 2)) == \
-        ict(2026, 11, 19, 16, 0, 1)
-
-
-def test_the_cutoff_time_is_read_from_the_settings(app):
-    app.config["TRACKER_CUTOFF_TIME"] = "17:30"
-    assert _next_fire(build_scheduler(app), "cutoff", ict(2026, 11, 18, 15, 0)) == \
-        ict(2026, 11, 18, 17, 30, 1)
-
-
 def test_reminder_jobs_fire_at_14_00_and_15_30_ict(scheduler):
     reminders = [job for job in scheduler.get_jobs() if job.id.startswith("reminder")]
     assert {job.func for job in reminders} == {remind}
@@ -56,18 +46,16 @@ def test_reminder_jobs_fire_at_14_00_and_15_30_ict(scheduler):
         ict(2026, 11, 18, 14, 0), ict(2026, 11, 18, 15, 30)]
 
 
-def test_a_midnight_job_recolours_the_tasks(scheduler):
-    job = scheduler.get_job("midnight-recolour")
-    assert job.func is recolour
-    fire = job.trigger.get_next_fire_time(None, ict(2026, 11, 18, 15, 0))
-    assert fire.date() == date(2026, 11, 19)
-    assert (fire.hour, fire.minute) == (0, 0)
-    assert fire.utcoffset().total_seconds() == 7 * 3600
+def test_the_reminder_times_are_read_from_the_settings(app):
+    app.config["TRACKER_REMINDER_TIMES"] = "13:15"
+    assert _next_fire(build_scheduler(app), "reminder-0", ict(2026, 11, 18, 8, 0)) == \
+        ict(2026, 11, 18, 13, 15)
 
 
-def test_the_scheduler_has_no_other_jobs(scheduler):
-    assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "cutoff", "midnight-recolour", "reminder-0", "reminder-1"]
+def test_no_cutoff_waits_for_a_time_of_day_only_the_reminders_do(scheduler):
+    # The cutoff is not a job at 16:00:01 that a late start or a failure skips until
+    # tomorrow: the keep-up loop processes whatever is due, every second.
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["reminder-0", "reminder-1"]
 
 
 # --- catching up -------------------------------------------------------------------------
@@ -81,15 +69,12 @@ def down_since_friday(app, clock, users, units):
     silent = make_task(users["admin"], units["ha_long"], at=ASSIGNED)
     diligent = make_task(users["admin"], units["co_to"], at=ASSIGNED)
     run_cutoff(date(2026, 11, 13), now=ict(2026, 11, 13, 16, 0, 1))
-    db.session.commit()
     for day in (16, 17, 18, 19):
         post_update(users["co_to"], diligent, {"progress": 10 * day - 150, "work_done": "x"},
                     now=ict(2026, 11, day, 10, 0))
         db.session.commit()
     ids = silent.id, diligent.id
     clock.set(ict(2026, 11, 19, 17, 0))
-    # catch_up works in its own app context and session: hold no transaction (and so, on
-    # SQLite, no write lock) here.
     db.session.commit()
     db.session.close()
     return ids
@@ -100,23 +85,26 @@ def _runs() -> dict[str, int]:
             for run in db.session.scalars(select(CutoffRun).order_by(CutoffRun.day))}
 
 
-def test_catch_up_processes_every_missed_cutoff_in_order_once(app, down_since_friday):
-    results = catch_up(app)
+def _dates(summaries) -> list[str]:
+    return [s.date for s in summaries]
 
-    assert [r["date"] for r in results] == ["2026-11-16", "2026-11-17", "2026-11-18",
-                                            "2026-11-19"]
-    assert not any(r["already_processed"] for r in results)
+
+def test_every_missed_cutoff_is_processed_in_order_once(app, down_since_friday):
+    summaries = process_due()
+
+    assert _dates(summaries) == ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19"]
+    assert not any(s.already_processed for s in summaries)
     assert _runs() == {"2026-11-13": 1, "2026-11-16": 1, "2026-11-17": 1, "2026-11-18": 1,
                        "2026-11-19": 1}
 
 
-def test_catch_up_judges_each_day_as_of_its_own_cutoff(app, down_since_friday):
+def test_each_caught_up_day_is_judged_as_of_its_own_cutoff(app, down_since_friday):
     silent, _diligent = down_since_friday
 
-    results = catch_up(app)
+    summaries = process_due()
 
     # The silent task: yellow after one missed day, red from the second.
-    assert [(r["green"], r["yellow"], r["red"], r["missed"]) for r in results] == [
+    assert [(s.green, s.yellow, s.red, s.missed) for s in summaries] == [
         (1, 1, 0, 1), (1, 0, 1, 1), (1, 0, 1, 1), (1, 0, 1, 1)]
     missed = db.session.execute(
         select(MissedUpdate.day, MissedUpdate.task_id).order_by(MissedUpdate.day)).all()
@@ -125,41 +113,183 @@ def test_catch_up_judges_each_day_as_of_its_own_cutoff(app, down_since_friday):
         ("2026-11-19", silent)]
 
 
-def test_a_second_catch_up_processes_nothing(app, down_since_friday):
-    catch_up(app)
+def test_a_second_pass_processes_nothing(app, down_since_friday):
+    process_due()
     notifications = db.session.scalar(select(func.count()).select_from(Notification))
     db.session.close()
 
-    assert catch_up(app) == []
+    assert process_due() == []
 
     assert set(_runs().values()) == {1}
     assert db.session.scalar(select(func.count()).select_from(Notification)) == notifications
 
 
-def test_catch_up_before_todays_cutoff_stops_at_the_last_working_day(
-        app, clock, down_since_friday):
+def test_before_todays_cutoff_the_last_day_processed_is_yesterday(app, clock,
+                                                                  down_since_friday):
     clock.set(ict(2026, 11, 19, 15, 59, 59))
 
-    assert [r["date"] for r in catch_up(app)] == ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert _dates(process_due()) == ["2026-11-16", "2026-11-17", "2026-11-18"]
 
 
-def test_catch_up_with_no_run_yet_starts_at_the_first_tasks_reporting_day(
+def test_at_the_very_cutoff_moment_the_day_is_not_yet_due(app, clock, down_since_friday):
+    clock.set(ict(2026, 11, 19, 16, 0, 0))
+    assert _dates(process_due())[-1] == "2026-11-18"
+
+    clock.set(ict(2026, 11, 19, 16, 0, 0, 1000))  # a millisecond later
+    assert _dates(process_due()) == ["2026-11-19"]
+
+
+def test_with_no_run_yet_the_first_day_is_the_first_tasks_reporting_day(
         app, clock, users, units):
     make_task(users["admin"], units["ha_long"], at=ASSIGNED)
     clock.set(ict(2026, 11, 17, 17, 0))
     db.session.commit()
     db.session.close()
 
-    assert [r["date"] for r in catch_up(app)] == ["2026-11-13", "2026-11-16", "2026-11-17"]
+    assert _dates(process_due()) == ["2026-11-13", "2026-11-16", "2026-11-17"]
 
 
-def test_catch_up_with_no_task_processes_nothing(app, clock):
+def test_with_no_task_nothing_is_due(app, clock):
     clock.set(ict(2026, 11, 19, 17, 0))
-    assert catch_up(app) == []
+    assert process_due() == []
     assert _runs() == {}
 
 
-# --- the other jobs ----------------------------------------------------------------------
+def test_a_later_day_run_by_hand_leaves_no_gap_before_it(app, clock, down_since_friday):
+    clock.set(ict(2026, 11, 19, 17, 0))
+    result = app.test_cli_runner().invoke(args=["tracker", "cutoff", "run", "--date",
+                                                "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    # The days before the 18th were processed first, in order; then the 18th.
+    assert list(_runs()) == ["2026-11-13", "2026-11-16", "2026-11-17", "2026-11-18"]
+    assert '"date": "2026-11-18"' in result.output.strip().splitlines()[-1]
+
+    assert _dates(process_due()) == ["2026-11-19"]
+
+
+def test_running_a_later_day_alone_is_refused_naming_the_days_before_it(
+        app, clock, down_since_friday):
+    from tracker.cutoff.job import CutoffRefused
+
+    with pytest.raises(CutoffRefused, match="2026-11-16, 2026-11-17"):
+        run_cutoff(date(2026, 11, 18), now=ict(2026, 11, 19, 17, 0))
+    assert _runs() == {"2026-11-13": 1}
+
+
+# --- the keep-up loop ---------------------------------------------------------------------
+
+
+def test_a_tick_processes_what_is_due_and_says_it_is_alive(app, down_since_friday, caplog):
+    keep_up = KeepUp(app, name="host-a:1")
+    caplog.set_level(logging.INFO, logger="tracker.scheduler")
+
+    assert keep_up.tick()
+
+    assert list(_runs())[-1] == "2026-11-19"
+    beat = db.session.get(SchedulerHeartbeat, "host-a:1")
+    assert (beat.state, beat.failures, beat.last_error) == ("running", 0, None)
+    # Each processed day's summary is in the log.
+    assert [r for r in caplog.messages if r.startswith("cutoff 2026-11-19 processed")]
+
+
+def test_a_start_at_15_59_57_with_a_backlog_also_processes_todays_cutoff(
+        app, users, units, clock):
+    """The backlog takes a few seconds (here: two per day); today's cutoff falls while it
+    is processed, and is processed in the same pass — not tomorrow."""
+    make_task(users["admin"], units["ha_long"], at=ASSIGNED)
+    db.session.commit()
+    db.session.close()
+    moving = FixedClock(ict(2026, 11, 19, 15, 59, 57))
+    app.config["CLOCK"] = moving
+    processed = []
+
+    def two_seconds_each(summary):
+        processed.append(summary.date)
+        moving.advance(seconds=2)
+
+    process_due(on_day=two_seconds_each)
+
+    assert processed == ["2026-11-13", "2026-11-16", "2026-11-17", "2026-11-18",
+                         "2026-11-19"]
+
+
+def test_a_database_outage_is_retried_with_backoff_and_the_day_processed_when_it_ends(
+        migrated, down_since_friday, tmp_path, caplog):
+    outage = DatabaseOutage(migrated)
+    app = make_app(outage.url, CLOCK=FixedClock(ict(2026, 11, 19, 17, 0)),
+                   TRACKER_SQLITE_BUSY_TIMEOUT_MS=200)
+    keep_up = KeepUp(app, name="host-b:2")
+    caplog.set_level(logging.INFO, logger="tracker.scheduler")
+    try:
+        outage.down()
+        delays = []
+        for _attempt in range(4):
+            keep_up.retry_at = 0.0  # no real waiting in the test
+            assert not keep_up.tick()
+            delays.append(keep_up.retry_at)
+        # Logged every time, backing off 1, 2, 4, 8 … seconds up to MAX_BACKOFF.
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert len(errors) == 4
+        assert [f"attempt {n} failed; next in {min(2 ** (n - 1), MAX_BACKOFF):.0f} s" in
+                r.getMessage() for n, r in enumerate(errors, start=1)] == [True] * 4
+        assert keep_up.failures == 4 and keep_up.last_error
+
+        outage.up()
+        keep_up.retry_at = 0.0
+        assert keep_up.tick()
+    finally:
+        outage.close()
+        with app.app_context():
+            db.engine.dispose()
+    assert list(_runs())[-1] == "2026-11-19"
+    beat = db.session.get(SchedulerHeartbeat, "host-b:2")
+    assert beat.state == "running" and beat.failures == 0
+    assert any("recovered after 4 failed attempt(s)" in m for m in caplog.messages)
+
+
+def test_while_failing_the_status_shows_the_error_and_how_late_the_day_is(
+        app, down_since_friday):
+    keep_up = KeepUp(app, name="host-c:3")
+    keep_up.failures, keep_up.last_error = 2, "OperationalError: connection refused"
+    keep_up.last_error_at = ict(2026, 11, 19, 16, 0, 5)
+    keep_up._heartbeat()
+
+    status = cutoff_status(ict(2026, 11, 19, 17, 0))
+
+    assert status.last_day == date(2026, 11, 13)
+    assert [d.isoformat() for d, _m in status.due] == ["2026-11-16", "2026-11-17",
+                                                      "2026-11-18", "2026-11-19"]
+    assert status.late_by.total_seconds() == (ict(2026, 11, 19, 17, 0)
+                                              - ict(2026, 11, 16, 16, 0)).total_seconds()
+    public = status.public(timedelta(minutes=5))
+    assert public["problems"] == ["late", "scheduler_failing"]
+    assert public["schedulers"][0]["last_error"] == "OperationalError: connection refused"
+
+
+def test_after_midnight_the_stored_colours_are_refreshed_once(app, clock, users, units):
+    """A task due today is yellow (deadline soon) until midnight, then overdue: no write
+    happens, so the scheduler's first tick after midnight refreshes the stored colours."""
+    task = make_task(users["admin"], units["ha_long"], at=ASSIGNED, deadline="2026-11-19")
+    task_id = task.id
+    for day in (16, 17, 18, 19):
+        post_update(users["ha_long"], task, {"progress": 50, "work_done": "x"},
+                    now=ict(2026, 11, day, 10, 0))
+    clock.set(ict(2026, 11, 19, 23, 59, 0))
+    db.session.commit()
+    db.session.close()
+    keep_up = KeepUp(app, name="host-d:4")
+    keep_up.tick()
+    assert db.session.get(Task, task_id).colour == "yellow"
+    db.session.close()
+
+    clock.set(ict(2026, 11, 20, 0, 0, 1))
+    assert [t for t, *_rest in mismatches(clock())] == [task_id]  # stale until refreshed
+    db.session.close()
+    keep_up.tick()
+
+    assert db.session.get(Task, task_id).colour == "red"
+    assert list(mismatches(clock())) == []
+    assert colours_epoch() == 2 * date(2026, 11, 20).toordinal()
 
 
 def test_the_reminder_job_commits_reminders_in_its_own_transaction(app, clock, users, units):

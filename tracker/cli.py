@@ -129,38 +129,108 @@ cutoff_cli = AppGroup("cutoff", help="The daily 16:00 cutoff.")
 tracker_cli.add_command(cutoff_cli)
 
 
+def _wait_seconds() -> float:
+    from flask import current_app
+
+    return current_app.config["TRACKER_CUTOFF_WAIT_SECONDS"]
+
+
+def _print_summary(summary) -> None:
+    import json
+
+    click.echo(json.dumps(summary.public(), ensure_ascii=False))
+
+
 @cutoff_cli.command("run")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
               help="The reporting day, YYYY-MM-DD.")
 @click.option("--force", is_flag=True, help="Recompute a day already processed.")
 def cutoff_run(day, force: bool) -> None:
-    """Process one reporting day; the last line printed is a JSON summary."""
-    import json
-
-    from tracker.cutoff.job import CutoffRefused, run_cutoff
+    """Process one reporting day, after every earlier day still due (in date order); the
+    last line printed is the day's JSON summary."""
+    from tracker.cutoff.backlog import process_due
+    from tracker.cutoff.job import CutoffRefused, refuse_unless_passed, run_cutoff
     from tracker.notifications.service import deliver_emails
 
+    day = day.date()
     try:
-        summary = run_cutoff(day.date(), now=clock.now(), force=force)
+        refuse_unless_passed(day, clock.now())
+        summaries = process_due(through=day, wait_seconds=_wait_seconds())
+        for summary in summaries:
+            if summary.date != day.isoformat():
+                click.echo(f"(an earlier day still due) {summary.date}: "
+                           f"processed first", err=True)
+                _print_summary(summary)
+        done = {summary.date: summary for summary in summaries}
+        if force and day.isoformat() in done:
+            force = False  # just processed: nothing to recompute
+        summary = done.get(day.isoformat()) or run_cutoff(
+            day, now=clock.now(), force=force, wait_seconds=_wait_seconds())
     except CutoffRefused as exc:
         db.session.rollback()
         _fail(str(exc))
-    db.session.commit()
     deliver_emails(clock.now())
-    click.echo(json.dumps(summary.public(), ensure_ascii=False))
+    _print_summary(summary)
 
 
 @cutoff_cli.command("catch-up")
 def cutoff_catch_up() -> None:
-    """Process every due cutoff that has not run, oldest first."""
+    """Process every due cutoff that has not run, oldest first (one JSON line each)."""
+    from tracker.cutoff.backlog import process_due
+    from tracker.notifications.service import deliver_emails
+
+    for summary in process_due(wait_seconds=_wait_seconds()):
+        _print_summary(summary)
+    deliver_emails(clock.now())
+
+
+@cutoff_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="As the health endpoint answers.")
+def cutoff_status_command(as_json: bool) -> None:
+    """The last processed day, the days due and not yet processed (and how late), and
+    each scheduler's state. Exits 1 when something needs an operator."""
     import json
+    from datetime import timedelta
 
     from flask import current_app
 
-    from tracker.cutoff.scheduler import catch_up
+    from tracker.cutoff.backlog import cutoff_status
 
-    for summary in catch_up(current_app._get_current_object()):
-        click.echo(json.dumps(summary, ensure_ascii=False))
+    status = cutoff_status(clock.now())
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
+    public = status.public(grace)
+    if as_json:
+        click.echo(json.dumps(public, ensure_ascii=False, indent=2))
+    else:
+        for line in _status_lines(public):
+            click.echo(line)
+    sys.exit(1 if public["problems"] else 0)
+
+
+def _status_lines(public: dict) -> list[str]:
+    lines = [f"now: {public['now']}",
+             f"last processed day: {public['last_processed_day'] or 'none yet'}"
+             + (f" (ran {public['last_started_at']} → {public['last_finished_at']})"
+                if public["last_processed_day"] else "")]
+    if public["due"]:
+        for due in public["due"]:
+            lines.append(f"DUE, not processed: {due['day']} (cutoff {due['cutoff']}, "
+                         f"{due['late_seconds']:.0f} s ago)")
+    else:
+        lines.append("due and not processed: none")
+    if not public["schedulers"]:
+        lines.append("schedulers: none has reported")
+    for s in public["schedulers"]:
+        state = s["state"] if s["alive"] else f"silent since {s['seen_at']}"
+        line = f"scheduler {s['name']}: {state}"
+        if s["last_error"]:
+            line += f"; last error at {s['last_error_at']}: {s['last_error']}"
+        lines.append(line)
+    lines.append("stored colours: " + ("fresh" if public["colours_fresh"] else
+                                       "to be refreshed (the scheduler does it)"))
+    lines.append("status: " + (public["status"] if not public["problems"] else
+                               "needs attention: " + ", ".join(public["problems"])))
+    return lines
 
 
 colours_cli = AppGroup("colours", help="Stored colours.")
@@ -173,7 +243,7 @@ def colours_check() -> None:
     from tracker.cutoff.recolour import mismatches
 
     found = 0
-    for task_id, stored, computed in mismatches(clock.now()):
+    for task_id, _version, stored, computed in mismatches(clock.now()):
         found += 1
         click.echo(f"task {task_id}: stored {stored} != computed {computed}")
     if found:
@@ -187,7 +257,7 @@ def colours_refresh() -> None:
     """Bring every stored colour up to date now."""
     from tracker.cutoff.recolour import recolour_all
 
-    changed = recolour_all(clock.now())
+    changed = recolour_all(clock.now(), separately=True)
     db.session.commit()
     click.echo(f"{changed} task(s) recoloured.")
 
@@ -204,7 +274,8 @@ def remind_now() -> None:
 
 @tracker_cli.command("scheduler")
 def scheduler() -> None:
-    """Run the scheduler (cutoffs, reminders, midnight recolour) until stopped."""
+    """Run the scheduler until stopped: every due cutoff as soon as it is due, the
+    colours after midnight, the reminders."""
     import logging
 
     from flask import current_app
@@ -213,6 +284,53 @@ def scheduler() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     run_scheduler(current_app._get_current_object())
+
+
+# --- progress updates --------------------------------------------------------------------
+
+updates_cli = AppGroup("updates", help="Progress updates.")
+tracker_cli.add_command(updates_cli)
+
+
+@updates_cli.command("post")
+@click.argument("task_ref")
+@click.option("--user", "username", required=True, help="The member who reports.")
+@click.option("--progress", required=True, help="Progress, 0–100 %.")
+@click.option("--work-done", required=True, help="What was done.")
+@click.option("--obstacles", default="", help="Obstacles met, if any.")
+@click.option("--next-steps", default="", help="What comes next.")
+@click.option("--evidence-url", default="", help="A link to the evidence, if any.")
+def updates_post(task_ref: str, username: str, progress: str, work_done: str,
+                 obstacles: str, next_steps: str, evidence_url: str) -> None:
+    """Post a progress update on TASK_REF (its code, or its id) as a member — the same
+    service as the web form and the API; stamped by the server's clock. Prints the update
+    as JSON."""
+    import json
+
+    from tracker.auth.models import User
+    from tracker.tasks.models import Task
+    from tracker.updates.service import post_update
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        _fail(f"no user {username!r}")
+    task = db.session.scalar(select(Task).where(Task.code == task_ref))
+    if task is None and task_ref.isdigit() and int(task_ref) <= 2**31 - 1:
+        task = db.session.get(Task, int(task_ref))
+    if task is None:
+        _fail(f"no task {task_ref!r}")
+    try:
+        update = post_update(user, task, {
+            "progress": progress, "work_done": work_done, "obstacles": obstacles,
+            "next_steps": next_steps, "evidence_url": evidence_url})
+    except TrackerError as exc:
+        db.session.rollback()
+        _fail(f"{exc.message} {exc.fields}")
+    db.session.commit()
+    click.echo(json.dumps({
+        "id": update["id"], "task_id": update["task_id"], "progress": update["progress"],
+        "created_at": update["created_at"].isoformat(),
+        "reporting_day": update["reporting_day"].isoformat()}, ensure_ascii=False))
 
 
 # --- calendar ----------------------------------------------------------------------------
@@ -229,7 +347,11 @@ def calendar_set(day, kind: str, note: str) -> None:
     """Record DAY as a day off or a make-up working day."""
     from tracker.cutoff.calendar_service import set_day
 
-    set_day(None, day.date(), kind, note, now=clock.now())
+    try:
+        set_day(None, day.date(), kind, note)
+    except TrackerError as exc:
+        db.session.rollback()
+        _fail(f"{exc.message} {exc.fields}")
     db.session.commit()
     click.echo(f"{day.date().isoformat()}: {kind}")
 
@@ -240,7 +362,11 @@ def calendar_clear(day) -> None:
     """Remove what was recorded for DAY."""
     from tracker.cutoff.calendar_service import clear_day
 
-    clear_day(None, day.date(), now=clock.now())
+    try:
+        clear_day(None, day.date())
+    except TrackerError as exc:
+        db.session.rollback()
+        _fail(f"{exc.message} {exc.fields}")
     db.session.commit()
     click.echo(f"{day.date().isoformat()}: cleared")
 

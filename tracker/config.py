@@ -29,6 +29,16 @@ def database_url(value: str | None, instance_path: str) -> str:
     return value
 
 
+def engine_options(url: str | None) -> dict:
+    """Connections are checked before use (a restarted database is reconnected to), and a
+    PostgreSQL server that does not answer is given up on after 10 s rather than waited
+    for without end — the scheduler then retries."""
+    options: dict = {"pool_pre_ping": True}
+    if url and url.startswith(("postgres://", "postgresql")):
+        options["connect_args"] = {"connect_timeout": 10}
+    return options
+
+
 def _secret_key(instance_path: str) -> str:
     """`SECRET_KEY` from the environment, else one generated once and kept in instance/."""
     if os.environ.get("SECRET_KEY"):
@@ -61,7 +71,7 @@ def _settings(instance_path: str) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(os.environ.get("DATABASE_URL")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
@@ -88,7 +98,13 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SMTP_FROM": os.environ.get("TRACKER_SMTP_FROM", "tracker@localhost"),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
-        "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),
+        # How long the cutoff waits for writes stamped before it to commit before it
+        # ends them (tracker.cutoff.fence), and how long a due day may wait before the
+        # health endpoint calls it late.
+        "TRACKER_CUTOFF_WAIT_SECONDS": float(os.environ.get("TRACKER_CUTOFF_WAIT_SECONDS",
+                                                            "30")),
+        "TRACKER_CUTOFF_LATE_SECONDS": float(os.environ.get("TRACKER_CUTOFF_LATE_SECONDS",
+                                                            "300")),
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
             os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
         ),

@@ -7,10 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.factories import ict, make_task
+from tests.factories import cutoff_through, ict, make_task
 from tracker import clock
 from tracker.auth.tokens import create_token
-from tracker.cutoff.job import run_cutoff
 from tracker.extensions import db
 from tracker.updates.service import post_update
 
@@ -72,6 +71,6 @@ def world(users, units):
     co_to = make_task(admin, units["co_to"], at=ASSIGNED, title="Chuyển giao hồ sơ đất đai")
     post_update(users["ha_long"], fresh, {"progress": 30, "work_done": "Đã số hoá 300 hồ sơ"},
                 now=ict(2026, 11, 17, 10, 0))
-    run_cutoff(date(2026, 11, 17), now=ict(2026, 11, 17, 17, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     db.session.commit()
     return SimpleNamespace(overdue=overdue, silent=silent, fresh=fresh, co_to=co_to)

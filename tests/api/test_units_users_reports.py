@@ -105,7 +105,7 @@ def test_the_daily_report_as_json(api, world, units):
 
 
 def test_the_daily_report_is_404_for_a_day_without_a_cutoff(api, world):
-    response = api("supervisor").get("/reports/daily?date=2026-11-16")
+    response = api("supervisor").get("/reports/daily?date=2026-11-18")  # still ahead
     assert response.status_code == 404 and response.get_json()["code"] == "not_found"
 
 

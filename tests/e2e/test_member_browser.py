@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.factories import ict, make_task
-from tracker.cutoff.job import run_cutoff
+from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.updates.models import ProgressUpdate
 
@@ -19,7 +18,7 @@ def red_task(users, units):
     """A Hạ Long task silent since it was assigned: red at Tuesday 17/11's cutoff."""
     task = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0),
                      title="Sắp xếp, tổ chức lại thôn, tổ dân phố")
-    run_cutoff(date(2026, 11, 17), now=ict(2026, 11, 17, 17, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     db.session.commit()
     return {"id": task.id, "code": task.code}
 

@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.factories import ict, make_task
-from tracker.cutoff.job import run_cutoff
+from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.models import Comment
@@ -17,7 +16,7 @@ from tracker.tasks.models import Comment
 def red_task(users, units):
     task = make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0),
                      title="Rà soát, xử lý tài sản công dôi dư")
-    run_cutoff(date(2026, 11, 17), now=ict(2026, 11, 17, 17, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     db.session.commit()
     return {"id": task.id, "code": task.code}
 

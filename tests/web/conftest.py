@@ -10,8 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.factories import ict, make_task
-from tracker.cutoff.job import run_cutoff
+from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.updates.service import post_update
 
@@ -30,7 +29,7 @@ def world(users, units):
                       owner_name="Chủ tịch UBND đặc khu Cô Tô")
     post_update(users["ha_long"], fresh, {"progress": 30, "work_done": "Đã số hoá 300 hồ sơ"},
                 now=ict(2026, 11, 17, 10, 0))
-    run_cutoff(date(2026, 11, 17), now=ict(2026, 11, 17, 17, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     db.session.commit()
     return SimpleNamespace(overdue=overdue, silent=silent, fresh=fresh, co_to=co_to)
 

@@ -289,9 +289,10 @@ def test_the_daily_report_defaults_to_the_latest_cutoff(login_as, world):
 
 def test_a_date_without_a_processed_cutoff_has_no_report(login_as, world):
     client = login_as("supervisor")
-    assert client.get("/reports/daily?date=2026-11-16").status_code == 404
-    assert client.get("/reports/daily?date=16/11/2026").status_code == 404
-    assert client.get("/reports/daily.csv?date=2026-11-16").status_code == 404
+    # Wednesday 18/11: its cutoff (16:00) is still ahead of the clock (10:00).
+    assert client.get("/reports/daily?date=2026-11-18").status_code == 404
+    assert client.get("/reports/daily?date=18/11/2026").status_code == 404
+    assert client.get("/reports/daily.csv?date=2026-11-18").status_code == 404
 
 
 def test_a_commune_supervisor_reads_only_the_communes_report(login_as, world, units):

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
 from tracker.auth.models import Role
+from tracker.cutoff.context import load_calendar
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
 from tracker.units.models import UnitKind
@@ -239,13 +240,20 @@ class ProgressUpdateSchema(Schema):
     author_id = fields.Integer()
     author = fields.Pluck(UserSchema, "username")
     created_at = fields.DateTime()
-    reporting_day = fields.Date(allow_none=True, metadata={
-        "description": "The working day whose 16:00 cutoff this update counts for."})
+    reporting_day = fields.Method("_reporting_day", metadata={
+        "type": "string", "format": "date",
+        "description": "The working day whose 16:00 cutoff this update counts for, by "
+                       "today's calendar (it follows a day off or make-up day added "
+                       "later, as the cutoff does)."})
     progress = fields.Integer()
     work_done = fields.String()
     obstacles = _text()
     next_steps = _text()
     evidence_url = _text()
+
+    def _reporting_day(self, update) -> str:
+        created_at = update["created_at"] if isinstance(update, dict) else update.created_at
+        return load_calendar().reporting_day(created_at).isoformat()
 
 
 class BatchItemSchema(UpdateInputSchema):

@@ -101,7 +101,7 @@ def task_create():
     raw = json_object()
     parse_task_input(raw)  # types and the "6 rõ" first: every field at fault at once
     check_bounds(TaskBodySchema, raw)
-    task = create_task(actor(), raw, now=clock.now())
+    task = create_task(actor(), raw)
     commit()
     return task, etag(task)
 
@@ -126,7 +126,7 @@ def task_bulk_assign():
         raise InvalidInput(_("Some units are unknown or outside your scope."), errors)
     parse_task_input({**raw, "lead_unit_id": unit_ids[0]})
     check_bounds(TaskBodySchema, raw)
-    tasks = bulk_assign(actor(), raw, unit_ids, now=clock.now())
+    tasks = bulk_assign(actor(), raw, unit_ids)
     commit()
     return {"count": len(tasks), "items": tasks}
 
@@ -153,7 +153,7 @@ def task_patch(task_id: int):
     raw = json_object()
     check_bounds(TaskPatchSchema, raw, partial=True)
     task = lock_task(task_id, if_match="required")
-    update_task(actor(), task, raw, now=clock.now(), expected_version=task.version)
+    update_task(actor(), task, raw, expected_version=task.version)
     commit()
     return task, etag(task)
 

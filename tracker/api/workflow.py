@@ -57,7 +57,7 @@ EXTENSION = f"/extensions/<int(max={MAX_ID}):extension_id>"
 def task_submit(args, task_id: int):
     """The lead unit reports the task complete with its product (member)."""
     task = lock_task(task_id)
-    lifecycle.submit_completion(actor(), task, result=args["result"], now=clock.now())
+    lifecycle.submit_completion(actor(), task, result=args["result"])
     commit()
     return task, etag(task)
 
@@ -68,7 +68,7 @@ def task_submit(args, task_id: int):
 def task_confirm(args, task_id: int):
     """Confirm a submitted completion: the task is done (supervisor)."""
     task = lock_task(task_id)
-    lifecycle.confirm_completion(actor(), task, now=clock.now(), note=args.get("note"))
+    lifecycle.confirm_completion(actor(), task, note=args.get("note"))
     commit()
     return task, etag(task)
 
@@ -79,7 +79,7 @@ def task_confirm(args, task_id: int):
 def task_return(args, task_id: int):
     """Send a submitted task back to work, saying why (supervisor)."""
     task = lock_task(task_id)
-    lifecycle.return_completion(actor(), task, note=args["note"], now=clock.now())
+    lifecycle.return_completion(actor(), task, note=args["note"])
     commit()
     return task, etag(task)
 
@@ -90,7 +90,7 @@ def task_return(args, task_id: int):
 def task_cancel(args, task_id: int):
     """Cancel a task, saying why (admin of the lead unit)."""
     task = lock_task(task_id)
-    lifecycle.cancel_task(actor(), task, note=args["note"], now=clock.now())
+    lifecycle.cancel_task(actor(), task, note=args["note"])
     commit()
     return task, etag(task)
 
@@ -114,7 +114,7 @@ def task_request_extension(args, task_id: int):
     task = lock_task(task_id)
     request = lifecycle.request_extension(actor(), task,
                                           new_deadline=args["requested_deadline"],
-                                          reason=args["reason"], now=clock.now())
+                                          reason=args["reason"])
     commit()
     return request
 
@@ -140,7 +140,7 @@ def _decide(extension_id: int, *, approve: bool, note: str | None) -> ExtensionR
         raise NotFound(_("extension request not found"))
     lock_task(request.task_id, if_match="ignore")  # in scope (else 404), one decision at once
     db.session.refresh(request)
-    lifecycle.decide_extension(actor(), request, approve=approve, note=note, now=clock.now())
+    lifecycle.decide_extension(actor(), request, approve=approve, note=note)
     commit()
     return request
 
@@ -179,7 +179,7 @@ def task_comment(args, task_id: int):
     """Comment (anyone who works on the task), or acknowledge a red item with a note
     (kind=acknowledge, supervisor)."""
     task = load_task(task_id)
-    comment = add_comment(actor(), task, args["body"], now=clock.now(), kind=args["kind"])
+    comment = add_comment(actor(), task, args["body"], kind=args["kind"])
     commit()
     return comment
 

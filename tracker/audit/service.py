@@ -6,12 +6,11 @@ import json
 from datetime import date, datetime
 from enum import Enum
 
-from sqlalchemy import insert
-
 from tracker.audit.models import AuditEntry
+from tracker.bulk import insert_rows
 from tracker.extensions import db
 
-_INSERT = insert(AuditEntry.__table__)
+_COLUMNS = ("task_id", "actor_id", "at", "action", "field", "old_value", "new_value", "note")
 
 
 def _text(value) -> str | None:
@@ -60,9 +59,10 @@ def change_rows(task_id: int, actor_id: int | None, action: str, changes: dict[s
 
 
 def append_rows(rows: list[dict]) -> None:
-    """Write many entries in one executemany, without ORM objects (the set-based paths)."""
-    if rows:
-        db.session.execute(_INSERT, rows)
+    """Write many entries at once, without ORM objects (the set-based paths), through the
+    `tracker.bulk` seam (COPY on PostgreSQL when there are many)."""
+    insert_rows(AuditEntry.__table__, _COLUMNS, (tuple(row[c] for c in _COLUMNS)
+                                                 for row in rows))
 
 
 def snapshot(values: dict) -> str:

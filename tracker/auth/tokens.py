@@ -115,6 +115,12 @@ class Identity:
     unit_id: int
     unit_path: str
 
+    @classmethod
+    def of(cls, user: User) -> Identity:
+        """The identity of a user already loaded (the web's current user, the CLI's)."""
+        return cls(user.id, user.username, str(user.role), user.active, user.unit_id,
+                   user.unit.path)
+
 
 # One Core statement (no ORM objects), compiled once: the token, its user, the user's unit.
 _token, _user, _unit = ApiToken.__table__, User.__table__, Unit.__table__

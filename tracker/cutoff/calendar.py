@@ -151,6 +151,18 @@ class WorkCalendar:
         """
         return _last_cutoff_day(self, ts)
 
+    def epoch(self, ts: datetime) -> int:
+        """The half-day `ts` (aware) lies in, as a number that grows with time: twice the
+        ordinal of its local date, plus one after that date's cutoff time.
+
+        Midnights and cutoffs are the only moments at which a colour can change with no
+        write, so writes stamped in one epoch are judged alike; a write stamped exactly at
+        a cutoff belongs to the epoch that cutoff closes, as its update counts for that
+        day. The cutoff waits for the writers of the epochs before its own
+        (`tracker.cutoff.fence`)."""
+        d = self.local_date(ts)
+        return 2 * d.toordinal() + (ts > _cutoff_moment(self, d))
+
     def deadline_end(self, deadline: date) -> datetime:
         """When a deadline (hạn chót) has passed: 00:00 in the zone on the next day, as UTC.
 

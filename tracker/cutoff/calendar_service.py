@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.context import POLICY_DEFAULTS, bump_calendar_version, forget, load_policy
+from tracker.cutoff.context import (
+    POLICY_DEFAULTS,
+    bump_calendar_version,
+    forget,
+    load_calendar,
+    load_policy,
+)
+from tracker.cutoff.fence import stamp
 from tracker.cutoff.models import CalendarDay, DayKind, Setting
 from tracker.cutoff.recolour import recolour_all
 from tracker.errors import Forbidden, InvalidInput
@@ -22,11 +29,25 @@ from tracker.units.models import Unit
 NOTE_MAX = 300
 
 
-def set_day(actor: User | None, day: date, kind: str, note: str, *, now: datetime) -> None:
-    """Record `day` as a day off or a make-up working day (the whole deployment's)."""
+def _refuse_past(day: date, now: datetime) -> None:
+    """A day whose cutoff has passed has been (or is being) judged as a working day or
+    not; changing it now would give that day, or the next, a second answer."""
+    calendar = load_calendar()
+    if now >= calendar.cutoff_moment(day):
+        message = _("%(day)s is past its cutoff: its calendar can no longer change.",
+                    day=day.strftime("%d/%m/%Y"))
+        raise InvalidInput(message, {"day": [message]})
+
+
+def set_day(actor: User | None, day: date, kind: str, note: str, *,
+            now: datetime | None = None) -> None:
+    """Record `day` as a day off or a make-up working day (the whole deployment's).
+    Only days whose cutoff is still ahead can change."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     require_deployment_admin(actor)
+    now = stamp(now)
+    _refuse_past(day, now)
     errors: dict[str, list[str]] = {}
     if kind not in {k.value for k in DayKind}:
         errors["kind"] = [_("Choose a day off or a make-up working day.")]
@@ -45,10 +66,12 @@ def set_day(actor: User | None, day: date, kind: str, note: str, *, now: datetim
     recolour_all(now)  # the warning window counts working days
 
 
-def clear_day(actor: User | None, day: date, *, now: datetime) -> None:
+def clear_day(actor: User | None, day: date, *, now: datetime | None = None) -> None:
     if actor is not None:
         require_role(actor, Role.ADMIN)
     require_deployment_admin(actor)
+    now = stamp(now)
+    _refuse_past(day, now)
     row = db.session.get(CalendarDay, day)
     if row is not None:
         db.session.delete(row)
@@ -77,7 +100,8 @@ def require_deployment_admin(actor: User | None) -> None:
         raise Forbidden(_("Only an admin of the whole deployment can change this."))
 
 
-def set_policy(actor: User | None, values: dict, *, now: datetime) -> dict[str, int]:
+def set_policy(actor: User | None, values: dict, *,
+               now: datetime | None = None) -> dict[str, int]:
     """Change the colour thresholds (warning window, missed days to red) and recolour every
     task at once, so that stored colours keep equal to the rules. Unknown keys are refused;
     keys left out keep their value. Each change is written to the audit trail."""
@@ -103,6 +127,7 @@ def set_policy(actor: User | None, values: dict, *, now: datetime) -> dict[str, 
         parsed[key] = number
     if errors:
         raise InvalidInput(_("The settings were not saved."), errors)
+    now = stamp(now)
     changed = False
     for key, number in parsed.items():
         row = db.session.get(Setting, key)

@@ -2,11 +2,16 @@
 missed update, store the day's colour history and unit totals, refresh the stored colours
 and notify.
 
-Exactly once: the row in `cutoff_runs` is inserted first, in the same transaction as all
-the rest, so a second process or host trying the same day waits on the primary key and
-then finds the day done. Deterministic: the day is judged as of its cutoff moment — the
-updates' server timestamps and the task facts rebuilt from the audit trail — so a late,
-caught-up or forced run gives the same result.
+Fair: it first waits behind the fence (`tracker.cutoff.fence`) until every write stamped at
+or before the cutoff moment has committed or failed; only then does it read.
+Exactly once: the row in `cutoff_runs` is inserted first, in the same transaction as the
+day's record, so a second process or host trying the same day waits on the primary key and
+then finds the day done. Deterministic: the day is judged as of its cutoff moment, from one
+snapshot (REPEATABLE READ on PostgreSQL) — the updates' server stamps and the task facts
+rebuilt from the audit trail — so a late, caught-up or forced run gives the same result.
+Never in the writers' way: the day's record takes no lock a writer needs, and the stored
+colours are refreshed beside it in short transactions of their own (`colour_writer`),
+leaving alone every task a writer changed meanwhile.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from datetime import date, datetime
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import clock
 from tracker.audit.models import AuditEntry
-from tracker.cutoff.bulk import BulkUpdate, analyze, insert_rows
+from tracker.bulk import BulkUpdate, analyze, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import (
     CutoffRun,
     MissedUpdate,
@@ -34,7 +41,7 @@ from tracker.cutoff.models import (
     change_rank,
     red_rank,
 )
-from tracker.cutoff.recolour import colour_of, recolour_all, stored_values
+from tracker.cutoff.recolour import colour_of, colour_writer, mark_colours, stored_values
 from tracker.extensions import db
 from tracker.tasks.models import Task
 from tracker.units.models import Unit, UnitKind
@@ -52,7 +59,8 @@ RED_COLUMNS = ("day", "task_id", "unit_id", "code", "reason", "days", "rank")
 
 
 class CutoffRefused(Exception):
-    """The day cannot be processed (not a working day, or its cutoff is still ahead)."""
+    """The day cannot be processed: not a working day, its cutoff has not passed, or an
+    earlier day is still unprocessed (days are judged in date order)."""
 
 
 @dataclass
@@ -105,9 +113,9 @@ def _batches(moment: datetime):
     while True:
         # Core rows on the session's connection: no ORM bookkeeping for a million rows.
         rows = db.session.connection().execute(
-            select(Task.id, Task.code, Task.lead_unit_id, Task.status, Task.start_date,
-                   Task.deadline, Task.duty_since, Task.submitted_at, Task.last_update_at,
-                   Task.colour, Task.colour_reason, Task.colour_days)
+            select(Task.id, Task.version, Task.code, Task.lead_unit_id, Task.status,
+                   Task.start_date, Task.deadline, Task.duty_since, Task.submitted_at,
+                   Task.last_update_at, Task.colour, Task.colour_reason, Task.colour_days)
             .where(Task.id > last_id, Task.created_at <= moment)
             .order_by(Task.id).limit(BATCH)
         ).all()
@@ -151,11 +159,10 @@ def _previous_colours(lo: int, hi: int, day: date) -> dict[int, tuple[str, str]]
 
 
 def _same_epoch(calendar: WorkCalendar, moment: datetime, now: datetime) -> bool:
-    """Whether no cutoff and no midnight lies between `moment` and `now`: then a task that
-    has not changed since the moment has the same colour now, and one pass serves both
-    the day's record and the stored colours."""
-    return (now >= moment and calendar.local_date(now) == calendar.local_date(moment)
-            and calendar.last_cutoff_day(now) == calendar.last_cutoff_day(moment))
+    """Whether `now` lies in the epoch the cutoff at `moment` opened (no midnight or later
+    cutoff between them): then a task that has not changed since the moment has the same
+    colour now, and one pass serves both the day's record and the stored colours."""
+    return now > moment and calendar.epoch(now) == calendar.epoch(moment) + 1
 
 
 @dataclass
@@ -198,7 +205,7 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
             current = stored_values(result) if row.id not in undo and row.id not in stale \
                 else stored_values(colour_of(row, the.now, calendar, policy))
             if current != (row.colour, row.colour_reason, row.colour_days):
-                recoloured.append((row.id, *current))
+                recoloured.append((row.id, row.version, *current))
         if result.colour is None:
             continue  # cancelled: out of the colours and the counts
         colour = result.colour.value
@@ -225,25 +232,25 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
 
 
 def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
-               own: dict[int, Counter], now: datetime) -> bool:
-    """Judge every task as of the day's cutoff; when `now` is in the same epoch, also
-    refresh the stored colours in the same pass. Returns whether it did.
+               own: dict[int, Counter], now: datetime, recolour: BulkUpdate | None) -> None:
+    """Judge every task as of the day's cutoff; with `recolour` (when `now` is in the same
+    epoch), also refresh the stored colours in the same pass.
 
     A batch at a time, and overlapped: while one thread judges a batch (pure Python), this
     one writes the previous batch's rows (COPY on PostgreSQL, which waits on the server
-    with the interpreter lock released) and reads the next. Every statement still runs on
-    the session's connection, in its one transaction."""
+    with the interpreter lock released) and reads the next. Every read and every row of the
+    day's record goes through the session's connection, in its one transaction; the colours
+    go through `recolour`, in transactions of their own."""
     moment = calendar.cutoff_moment(day)
-    the = _Day(day, moment, now, calendar, policy, _changes_after(moment),
-               _same_epoch(calendar, moment, now))
-    recolour = BulkUpdate(Task.__table__, "id", ("colour", "colour_reason", "colour_days"))
+    the = _Day(day, moment, now, calendar, policy, _changes_after(moment), recolour is not None)
 
     def write(judged) -> None:
         missed_rows, history_rows, red_rows, recoloured = judged
         insert_rows(MissedUpdate.__table__, MISSED_COLUMNS, missed_rows)
         insert_rows(TaskColourChange.__table__, HISTORY_COLUMNS, history_rows)
         insert_rows(RedTaskDay.__table__, RED_COLUMNS, red_rows)
-        recolour.add(recoloured)
+        if recolour is not None:
+            recolour.add(recoloured)
         summary.changed += len(history_rows)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutoff-judge") as judge:
@@ -255,8 +262,6 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
             pending = judging
         if pending is not None:
             write(pending.result())
-    recolour.apply()
-    return the.same_epoch
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
@@ -299,61 +304,119 @@ def _clear_day(day: date) -> None:
         db.session.execute(delete(model).where(model.day == day))
 
 
-def run_cutoff(day: date, *, now: datetime, force: bool = False) -> CutoffSummary:
-    """Process reporting day `day` once; the caller commits. See the module docstring."""
-    calendar, policy = load_calendar(), load_policy()
+def refuse_unless_passed(day: date, now: datetime) -> None:
+    """Raise `CutoffRefused` unless `day` is a working day whose cutoff moment is past."""
+    calendar = load_calendar()
     if not calendar.is_working_day(day):
         raise CutoffRefused(f"{day.isoformat()} is not a working day")
-    if calendar.cutoff_moment(day) > now:
-        raise CutoffRefused(f"the cutoff of {day.isoformat()} has not come yet")
+    if now <= calendar.cutoff_moment(day):
+        raise CutoffRefused(f"the cutoff of {day.isoformat()} has not passed yet")
 
+
+def _already(day: date) -> CutoffSummary:
+    run = db.session.get(CutoffRun, day)
+    return CutoffSummary(**{**json.loads(run.summary), "already_processed": True})
+
+
+def run_cutoff(day: date, *, now: datetime, force: bool = False,
+               wait_seconds: float = 30.0) -> CutoffSummary:
+    """Process reporting day `day` once (see the module docstring). It runs in
+    transactions of its own; what the caller had pending is committed first.
+
+    Refused (`CutoffRefused`) for a day that is not a working day, whose cutoff moment is
+    not yet past (a run *at* the moment could miss an update stamped at that instant), or
+    before which a due day is still unprocessed. `wait_seconds` bounds the wait for writes
+    stamped before the cutoff (`tracker.cutoff.fence.wait_for_writers`)."""
+    calendar, policy = load_calendar(), load_policy()
+    refuse_unless_passed(day, now)
+    db.session.commit()
+    if db.session.get(CutoffRun, day) is not None and not force:
+        summary = _already(day)
+        db.session.rollback()
+        return summary
+    earlier = [d for d in due_days(now) if d < day]
+    if earlier:
+        db.session.rollback()
+        raise CutoffRefused("earlier days are not processed yet: " +
+                            ", ".join(d.isoformat() for d in earlier))
+    db.session.rollback()
+    wait_for_writers(now, timeout=wait_seconds)
+    return _process(day, calendar, policy, now, force)
+
+
+def _process(day: date, calendar: WorkCalendar, policy: Policy, now: datetime,
+             force: bool) -> CutoffSummary:
+    """The day's record, in one transaction (one snapshot on PostgreSQL), with the stored
+    colours refreshed beside it when `now` is in the epoch the cutoff opened."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    started = clock.now()
     run = db.session.get(CutoffRun, day)
     if run is not None and not force:
-        return CutoffSummary(**{**json.loads(run.summary), "already_processed": True})
+        summary = _already(day)
+        db.session.rollback()
+        return summary
     if run is None:
-        run = CutoffRun(day=day, started_at=now)
+        run = CutoffRun(day=day, started_at=started)
         db.session.add(run)
         try:
             db.session.flush()  # takes the day: a concurrent run waits here, then fails
         except IntegrityError:
             db.session.rollback()
-            run = db.session.get(CutoffRun, day)
-            return CutoffSummary(**{**json.loads(run.summary), "already_processed": True})
+            summary = _already(day)
+            db.session.rollback()
+            return summary
     else:
         _clear_day(day)
         run.runs += 1
-        run.started_at = now
+        run.started_at = started
 
+    moment = calendar.cutoff_moment(day)
+    same_epoch = _same_epoch(calendar, moment, now)
+    recolour = colour_writer(separately=True) if same_epoch else None
     summary = CutoffSummary(date=day.isoformat())
     own: dict[int, Counter] = defaultdict(Counter)
-    if _judge_day(day, calendar, policy, summary, own, now):
-        # Tasks assigned after the cutoff were not in the pass.
-        recolour_all(now, calendar, policy, created_after=calendar.cutoff_moment(day))
-    else:
-        recolour_all(now, calendar, policy)
-    _store_unit_stats(day, own, summary)
-    analyze(MissedUpdate.__table__, TaskColourChange.__table__, RedTaskDay.__table__,
-            UnitDayStat.__table__)
-    run.finished_at = now
-    run.summary = json.dumps(summary.public())
-    if not force:
-        from tracker.notifications.service import notify_cutoff
+    try:
+        _judge_day(day, calendar, policy, summary, own, now, recolour)
+        if recolour is not None:
+            recolour.apply()  # elsewhere than PostgreSQL: in this transaction
+        _store_unit_stats(day, own, summary)
+        analyze(MissedUpdate.__table__, TaskColourChange.__table__, RedTaskDay.__table__,
+                UnitDayStat.__table__)
+        run.finished_at = clock.now()
+        run.summary = json.dumps(summary.public())
+        if not force:
+            from tracker.notifications.service import notify_cutoff
 
-        notify_cutoff(day, summary, now=now)
+            notify_cutoff(day, summary, now=now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if recolour is not None:
+            recolour.close()
+    if same_epoch:
+        mark_colours(calendar.epoch(now))
     return summary
 
 
-def due_days(now: datetime, *, max_days: int = 31) -> list[date]:
-    """Working days whose cutoff has passed and that no run has processed yet, oldest
-    first: what a scheduler that was down must catch up on."""
+def due_days(now: datetime, *, through: date | None = None) -> list[date]:
+    """Working days whose cutoff moment is before `now` and that no run has processed, in
+    date order: from the reporting day of the first task ever assigned, gaps included
+    (a day processed by hand never hides an earlier one). `through` stops at that day."""
     calendar = load_calendar()
-    last = calendar.last_cutoff_day(now)
-    done = db.session.scalar(select(func.max(CutoffRun.day)))
     first_task = db.session.scalar(select(func.min(Task.created_at)))
     if first_task is None:
         return []
+    last = calendar.last_cutoff_day(now)
+    if calendar.cutoff_moment(last) >= now:  # at the very moment: not yet past
+        last = calendar.previous_working_day(last)
+    if through is not None:
+        last = min(last, through)
     start = calendar.reporting_day(first_task)
-    if done is not None:
-        start = max(start, calendar.next_working_day(done))
-    days = calendar.working_days(start, last)
-    return days[-max_days:]
+    if start > last:
+        return []
+    done = set(db.session.scalars(select(CutoffRun.day).where(CutoffRun.day >= start,
+                                                               CutoffRun.day <= last)))
+    return [d for d in calendar.working_days(start, last) if d not in done]

@@ -53,6 +53,21 @@ class CutoffRun(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="{}")
 
 
+class SchedulerHeartbeat(db.Model):
+    """What each scheduler process last said of itself: when it was last alive, and the
+    last error that kept it from processing a due day (`tracker cutoff status`)."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running, failing
+    failures: Mapped[int] = mapped_column(default=0)  # in a row, since the last success
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class MissedUpdate(db.Model):
     """A reporting day on which a task owed an update and got none in the window."""
 

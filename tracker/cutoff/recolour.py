@@ -1,22 +1,32 @@
-"""Keep each task's stored colour equal to the colour rules' verdict."""
+"""Keep each task's stored colour equal to the colour rules' verdict.
+
+Every writer of a task stores the colour at its own stamp. Time alone changes colours only
+at the epoch boundaries (a cutoff, a midnight: `WorkCalendar.epoch`), so after each one
+every task's colour is refreshed once — by the cutoff's own pass, or by
+`refresh_if_stale` — and the `colours_epoch` setting records the epoch they are fresh for.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from tracker.cutoff.bulk import BulkUpdate
+from tracker.bulk import BulkUpdate
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import ColourResult, Policy, TaskFacts, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.fence import wait_for_writers
+from tracker.cutoff.models import Setting
 from tracker.extensions import db
 from tracker.tasks.models import Task
 
 BATCH = 5000
-_COLUMNS = (Task.id, Task.status, Task.start_date, Task.deadline, Task.duty_since,
-            Task.submitted_at, Task.last_update_at, Task.colour, Task.colour_reason,
-            Task.colour_days)
+_COLUMNS = (Task.id, Task.version, Task.status, Task.start_date, Task.deadline,
+            Task.duty_since, Task.submitted_at, Task.last_update_at, Task.colour,
+            Task.colour_reason, Task.colour_days)
+STORED = ("colour", "colour_reason", "colour_days")
 
 
 def facts_of(task) -> TaskFacts:
@@ -50,12 +60,10 @@ def refresh_colour(task, moment: datetime, calendar: WorkCalendar | None = None,
     return result
 
 
-def _rows(created_after: datetime | None = None):
+def _rows():
     last_id = 0
     while True:
         query = select(*_COLUMNS).where(Task.id > last_id)
-        if created_after is not None:
-            query = query.where(Task.created_at > created_after)
         rows = db.session.execute(query.order_by(Task.id).limit(BATCH)).all()
         if not rows:
             return
@@ -64,28 +72,82 @@ def _rows(created_after: datetime | None = None):
 
 
 def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
-               policy: Policy | None = None, created_after: datetime | None = None):
-    """(task id, stored, computed) for every task whose stored colour is not the rules'."""
+               policy: Policy | None = None):
+    """(task id, version, stored, computed) for every task whose stored colour is not the
+    rules' verdict at `moment`."""
     calendar, policy = calendar or load_calendar(), policy or load_policy()
-    for rows in _rows(created_after):
+    for rows in _rows():
         for row in rows:
             computed = stored_values(colour_of(row, moment, calendar, policy))
             stored = (row.colour, row.colour_reason, row.colour_days)
             if stored != computed:
-                yield row.id, stored, computed
+                yield row.id, row.version, stored, computed
+
+
+def colour_writer(*, separately: bool) -> BulkUpdate:
+    """Stores (task id, version, colour, reason, days) rows computed from tasks read
+    earlier, leaving alone every task changed since (its writer stored the colour of its
+    own, later stamp). `separately`: in short transactions of its own on PostgreSQL, so
+    that no writer waits for the caller's transaction."""
+    return BulkUpdate(Task.__table__, "id", STORED, guard="version", separately=separately)
 
 
 def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
-                 policy: Policy | None = None, created_after: datetime | None = None) -> int:
-    """Bring every stored colour (of tasks created after `created_after`, if given) up to
-    date at `moment`; returns how many changed. The changes stream to the database a batch
-    at a time and are applied by one statement at the end."""
-    bulk = BulkUpdate(Task.__table__, "id", ("colour", "colour_reason", "colour_days"))
+                 policy: Policy | None = None, *, separately: bool = False) -> int:
+    """Bring every stored colour up to date at `moment`; returns how many were set. The
+    changes stream to the database a batch at a time (see `colour_writer`)."""
+    writer = colour_writer(separately=separately)
     batch: list[tuple] = []
-    for task_id, _stored, computed in mismatches(moment, calendar, policy, created_after):
-        batch.append((task_id, *computed))
-        if len(batch) >= BATCH:
-            bulk.add(batch)
-            batch = []
-    bulk.add(batch)
-    return bulk.apply()
+    try:
+        for task_id, version, _stored, computed in mismatches(moment, calendar, policy):
+            batch.append((task_id, version, *computed))
+            if len(batch) >= BATCH:
+                writer.add(batch)
+                batch = []
+        writer.add(batch)
+        return writer.apply()
+    finally:
+        writer.close()
+
+
+COLOURS_EPOCH = "colours_epoch"
+
+
+def colours_epoch() -> int | None:
+    """The epoch for which every stored colour was last refreshed (None: never)."""
+    row = db.session.get(Setting, COLOURS_EPOCH)
+    return int(row.value) if row is not None else None
+
+
+def mark_colours(epoch: int) -> None:
+    """Record, in a transaction of its own, that stored colours are fresh for `epoch`."""
+    for _attempt in range(2):
+        row = db.session.get(Setting, COLOURS_EPOCH)
+        if row is not None and int(row.value) == epoch:
+            db.session.rollback()
+            return
+        if row is None:
+            db.session.add(Setting(key=COLOURS_EPOCH, value=str(epoch)))
+        else:
+            row.value = str(epoch)
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # another scheduler recorded it first
+            db.session.rollback()
+
+
+def refresh_if_stale(now: datetime, *, wait_seconds: float = 30.0) -> int | None:
+    """After an epoch boundary (a midnight; a cutoff whose own pass did not refresh them),
+    wait for the writers of the epochs before, then refresh every stored colour in short
+    transactions of their own. Returns how many were set, or None if they were fresh."""
+    epoch = load_calendar().epoch(now)
+    fresh = colours_epoch()
+    db.session.rollback()
+    if fresh == epoch:  # (a clock set back is no reason to trust a later epoch)
+        return None
+    wait_for_writers(now, timeout=wait_seconds)
+    changed = recolour_all(now, separately=True)
+    db.session.commit()
+    mark_colours(epoch)
+    return changed

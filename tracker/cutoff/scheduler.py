@@ -1,77 +1,127 @@
 """The scheduler process: it only decides *when*; the jobs are plain functions.
 
-- at each cutoff moment (16:00 ICT by default): catch up every due working day, in order;
-- at the reminder times (14:00 and 15:30 by default): remind units that still owe updates;
-- just after midnight: refresh stored colours (deadlines pass and warning windows move
-  with the date, not only at cutoffs);
-- on start: catch up every cutoff missed while the scheduler was down.
+- Every second, `KeepUp.tick`: process every due cutoff day, in date order, as soon as it
+  is due (`tracker.cutoff.backlog.process_due`), and refresh the stored colours once after
+  each midnight. Nothing waits for a fixed time of day, so no start, crash, restart or
+  outage can push a day to tomorrow: a day is due from its cutoff moment until it is
+  processed. When a tick cannot make progress (the database is down, a run fails), it logs
+  an error every time, records it for `tracker cutoff status` and the health endpoint, and
+  tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF` — so a due day is processed
+  within half a minute of the database coming back.
+- At the reminder times (14:00 and 15:30 by default), APScheduler reminds the units that
+  still owe updates.
 
-Every job runs in its own app context and transaction, and sends e-mail only after its
-commit. Running two schedulers is safe: each cutoff day is processed exactly once.
+Every job runs in its own app context and transactions, and sends e-mail only after its
+commits. Running two schedulers is safe: each cutoff day is processed exactly once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import timedelta
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from tracker import clock
+from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbeat
 from tracker.extensions import db
+from tracker.notifications.service import deliver_emails, send_reminders
 
 log = logging.getLogger("tracker.scheduler")
 
+TICK = 1.0  # seconds between two looks at the backlog
+MAX_BACKOFF = 30.0  # seconds at most between two attempts while failing
+HEARTBEAT = timedelta(seconds=15)
 
-def catch_up(app) -> list[dict]:
-    """Process every due cutoff, oldest first, each in its own transaction."""
-    from tracker.cutoff.job import CutoffRefused, due_days, run_cutoff
-    from tracker.notifications.service import deliver_emails
 
-    results = []
-    with app.app_context():
-        days = due_days(clock.now(), max_days=app.config["TRACKER_CATCH_UP_DAYS"])
-        db.session.rollback()
-        for day in days:
-            try:
-                summary = run_cutoff(day, now=clock.now())
-                db.session.commit()
-            except CutoffRefused as exc:
-                db.session.rollback()
-                log.warning("cutoff %s refused: %s", day, exc)
-                continue
-            except Exception:
-                db.session.rollback()
-                log.exception("cutoff %s failed; it will be retried", day)
-                break
-            results.append(summary.public())
-            log.info("cutoff %s: %s", day, summary.public())
-        _deliver(deliver_emails)
-    return results
+class KeepUp:
+    """Keeps the cutoff up to date: one `tick` a second, with backoff while failing."""
+
+    def __init__(self, app, name: str | None = None):
+        self.app = app
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.wait_seconds = app.config["TRACKER_CUTOFF_WAIT_SECONDS"]
+        with app.app_context():
+            self.started_at = clock.now()
+        self.failures = 0
+        self.last_error: str | None = None
+        self.last_error_at = None
+        self.retry_at = 0.0  # time.monotonic() before which no attempt is made
+        self.next_heartbeat = None
+
+    def tick(self) -> bool:
+        """One look at the backlog; returns whether it succeeded (or had nothing to try)."""
+        if time.monotonic() < self.retry_at:
+            return True
+        try:
+            with self.app.app_context():
+                process_due(wait_seconds=self.wait_seconds, on_day=self._processed)
+                _deliver()
+                if self.failures:
+                    log.info("cutoff processing recovered after %s failed attempt(s)",
+                             self.failures)
+                    self.failures = 0
+                    self.next_heartbeat = None
+                self._heartbeat()
+            return True
+        except Exception as exc:  # the database is down, a run failed: try again soon
+            self._failed(exc)
+            return False
+
+    def _processed(self, summary) -> None:
+        if summary.already_processed:
+            return
+        log.info("cutoff %s processed: %s", summary.date, summary.public())
+
+    def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        delay = min(2.0 ** (self.failures - 1), MAX_BACKOFF)
+        self.retry_at = time.monotonic() + delay
+        self.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        with self.app.app_context():
+            self.last_error_at = clock.now()
+        log.error("cannot process the cutoff (attempt %s failed; next in %.0f s): %s",
+                  self.failures, delay, self.last_error,
+                  exc_info=self.failures == 1)
+        try:
+            with self.app.app_context():
+                self.next_heartbeat = None
+                self._heartbeat()
+        except Exception:  # the database is still away; the log says it all
+            pass
+
+    def _heartbeat(self) -> None:
+        now = clock.now()
+        if self.next_heartbeat is not None and now < self.next_heartbeat:
+            return
+        record_heartbeat(self.name, started_at=self.started_at, failures=self.failures,
+                         last_error=self.last_error, last_error_at=self.last_error_at)
+        self.next_heartbeat = now + HEARTBEAT
+
+    def stop(self) -> None:
+        try:
+            with self.app.app_context():
+                forget_heartbeat(self.name)
+        except Exception:
+            log.warning("could not remove the heartbeat of %s", self.name)
 
 
 def remind(app) -> int:
-    from tracker.notifications.service import deliver_emails, send_reminders
-
     with app.app_context():
         count = send_reminders(clock.now())
         db.session.commit()
-        _deliver(deliver_emails)
+        _deliver()
         log.info("reminders: %s", count)
         return count
 
 
-def recolour(app) -> int:
-    from tracker.cutoff.recolour import recolour_all
-
-    with app.app_context():
-        changed = recolour_all(clock.now())
-        db.session.commit()
-        log.info("recoloured %s task(s)", changed)
-        return changed
-
-
-def _deliver(deliver_emails) -> None:
+def _deliver() -> None:
     try:
         deliver_emails(clock.now())
     except Exception:  # mail trouble must not stop the schedule; the outbox keeps it
@@ -79,26 +129,34 @@ def _deliver(deliver_emails) -> None:
         log.exception("e-mail delivery failed; will retry")
 
 
-def build_scheduler(app) -> BlockingScheduler:
+def build_scheduler(app) -> BackgroundScheduler:
+    """The jobs at fixed times of day: the reminders."""
     zone = app.config["TRACKER_TIMEZONE"]
-    scheduler = BlockingScheduler(timezone=zone, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
-    hour, minute = app.config["TRACKER_CUTOFF_TIME"].split(":")
-    # A second after the cutoff: updates at exactly 16:00:00 still count for the day.
-    scheduler.add_job(catch_up, CronTrigger(hour=int(hour), minute=int(minute), second=1,
-                                            timezone=zone), args=[app], id="cutoff")
+    scheduler = BackgroundScheduler(timezone=zone, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
     for n, at in enumerate(t for t in app.config["TRACKER_REMINDER_TIMES"].split(",") if t):
         h, m = at.strip().split(":")
-        scheduler.add_job(remind, CronTrigger(hour=int(h),
-                                              minute=int(m), timezone=zone),
+        scheduler.add_job(remind, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
                           args=[app], id=f"reminder-{n}")
-    scheduler.add_job(recolour, CronTrigger(hour=0, minute=0, second=5, timezone=zone),
-                      args=[app], id="midnight-recolour")
     return scheduler
 
 
-def run_scheduler(app) -> None:
-    scheduler = build_scheduler(app)
-    caught = catch_up(app)
-    log.info("started; caught up %s day(s)", len(caught))
-    scheduler.start()
+def run_scheduler(app, stop: threading.Event | None = None) -> None:
+    """Run until `stop` is set (or SIGTERM/SIGINT arrives)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_args: stop.set())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    reminders = build_scheduler(app)
+    reminders.start()
+    keep_up = KeepUp(app)
+    log.info("scheduler %s started", keep_up.name)
+    try:
+        while not stop.is_set():
+            keep_up.tick()
+            stop.wait(TICK)
+    finally:
+        reminders.shutdown(wait=False)
+        keep_up.stop()
+        log.info("scheduler %s stopped", keep_up.name)

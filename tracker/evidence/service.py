@@ -97,7 +97,7 @@ def _check_actor(actor: User, task: Task) -> None:
 
 
 def attach_file(actor: User, task: Task, upload, *, now: datetime,
-                purpose: Purpose = Purpose.UPDATE, update=None,
+                purpose: Purpose = Purpose.UPDATE, update_id: int | None = None,
                 field: str = "evidence_file") -> Evidence:
     """Store an uploaded file (a werkzeug FileStorage) as evidence of the task."""
     _check_actor(actor, task)
@@ -118,7 +118,7 @@ def attach_file(actor: User, task: Task, upload, *, now: datetime,
                            {field: [_("The content is not a valid %(ext)s file.",
                                       ext=extension.upper())]})
     evidence = Evidence(
-        task_id=task.id, update_id=update.id if update is not None else None,
+        task_id=task.id, update_id=update_id,
         purpose=purpose, filename=clean_filename(upload.filename, extension),
         stored_name=secrets.token_hex(16), content_type=content_type, size=len(content),
         sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id,
@@ -135,7 +135,7 @@ def attach_file(actor: User, task: Task, upload, *, now: datetime,
 
 
 def attach_link(actor: User, task: Task, url: str, *, now: datetime,
-                purpose: Purpose = Purpose.COMPLETION, update=None,
+                purpose: Purpose = Purpose.COMPLETION, update_id: int | None = None,
                 field: str = "evidence_url") -> Evidence:
     """A link (http/https) as evidence of the task."""
     _check_actor(actor, task)
@@ -144,8 +144,8 @@ def attach_link(actor: User, task: Task, url: str, *, now: datetime,
     if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 1000:
         raise InvalidInput(_("The link is not valid."),
                            {field: [_("Must be an http:// or https:// link.")]})
-    evidence = Evidence(task_id=task.id, update_id=update.id if update is not None else None,
-                        purpose=purpose, url=url, uploaded_by_id=actor.id, uploaded_at=now)
+    evidence = Evidence(task_id=task.id, update_id=update_id, purpose=purpose, url=url,
+                        uploaded_by_id=actor.id, uploaded_at=now)
     db.session.add(evidence)
     db.session.flush()
     record(task, actor, "evidence", at=now, note=url)

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role, User
+from tracker.cutoff.fence import stamp
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.scope import require_role, visible_units
@@ -198,7 +199,8 @@ def _row_input(cells: dict[str, str], units: UnitFinder) -> tuple[dict, list[tup
 # --- the import ---------------------------------------------------------------------------
 
 
-def import_tasks(actor: User, filename: str, data: bytes, *, now: datetime) -> list[Task]:
+def import_tasks(actor: User, filename: str, data: bytes, *,
+                 now: datetime | None = None) -> list[Task]:
     """Create one task per row, or none: raises ImportRejected listing every fault, after
     which the caller rolls back. The caller commits on success."""
     require_role(actor, Role.ADMIN)
@@ -218,6 +220,7 @@ def import_tasks(actor: User, filename: str, data: bytes, *, now: datetime) -> l
         message = _("At most %(n)s tasks per file.", n=MAX_ROWS)
         raise ImportRejected(message, [RowError(body[MAX_ROWS][0], "", message)])
 
+    now = stamp(now)  # one stamp for the whole file
     units = UnitFinder(actor)
     tasks: list[Task] = []
     for number, row in body:

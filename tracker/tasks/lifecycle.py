@@ -1,7 +1,9 @@
 """Completion and cancellation: submit → confirm (done) or return (back to work).
 
 The completion time of a task is when its unit *submitted* the completion that a
-supervisor then confirmed, so a slow confirmation never makes a unit late.
+supervisor then confirmed, so a slow confirmation never makes a unit late. Every change is
+stamped by the server (`stamp`, unless `now` places it) and made on the task re-read under
+its row lock (`lock_task`), before its state is checked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes
 from tracker.auth.models import Role, User
+from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
@@ -25,6 +28,7 @@ from tracker.tasks.models import (
     Task,
 )
 from tracker.tasks.schemas import LATEST
+from tracker.tasks.service import lock_task
 
 
 def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
@@ -46,8 +50,11 @@ def _supervises(actor: User, task: Task) -> bool:
         and task.lead_unit.is_within(actor.unit)
 
 
-def submit_completion(actor: User, task: Task, *, result: str, now: datetime) -> None:
+def submit_completion(actor: User, task: Task, *, result: str,
+                      now: datetime | None = None) -> None:
     """The lead unit reports the task complete, with its product (result/evidence)."""
+    now = stamp(now)
+    lock_task(task)
     if not can_report_on(actor, task):
         raise Forbidden(_("Only a member of the lead unit can submit this task."))
     if task.status not in OPEN_STATUSES:
@@ -59,7 +66,10 @@ def submit_completion(actor: User, task: Task, *, result: str, now: datetime) ->
             result=result.strip(), progress=100)
 
 
-def confirm_completion(actor: User, task: Task, *, now: datetime, note: str | None = None):
+def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
+                       note: str | None = None):
+    now = stamp(now)
+    lock_task(task)
     if not _supervises(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can confirm the completion."))
     if task.status != Status.SUBMITTED:
@@ -68,8 +78,11 @@ def confirm_completion(actor: User, task: Task, *, now: datetime, note: str | No
             confirmed_by_id=actor.id)
 
 
-def return_completion(actor: User, task: Task, *, note: str, now: datetime) -> None:
+def return_completion(actor: User, task: Task, *, note: str,
+                      now: datetime | None = None) -> None:
     """Send a submitted task back: it resumes with its deadline and its daily duties."""
+    now = stamp(now)
+    lock_task(task)
     if not _supervises(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can return the completion."))
     if task.status != Status.SUBMITTED:
@@ -80,7 +93,9 @@ def return_completion(actor: User, task: Task, *, note: str, now: datetime) -> N
             submitted_at=None, duty_since=now)
 
 
-def cancel_task(actor: User, task: Task, *, note: str, now: datetime) -> None:
+def cancel_task(actor: User, task: Task, *, note: str, now: datetime | None = None) -> None:
+    now = stamp(now)
+    lock_task(task)
     if not can_manage_task(actor, task):
         raise Forbidden(_("Only an admin of this unit can cancel the task."))
     if task.status in (Status.DONE, Status.CANCELLED):
@@ -92,8 +107,10 @@ def cancel_task(actor: User, task: Task, *, note: str, now: datetime) -> None:
 
 
 def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
-                      now: datetime) -> ExtensionRequest:
+                      now: datetime | None = None) -> ExtensionRequest:
     """The lead unit asks for a later deadline, with a reason."""
+    now = stamp(now)
+    lock_task(task)
     if not can_report_on(actor, task):
         raise Forbidden(_("Only a member of the lead unit can request an extension."))
     if task.status in (Status.DONE, Status.CANCELLED):
@@ -122,9 +139,10 @@ def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
 
 
 def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
-                     note: str | None, now: datetime) -> None:
+                     note: str | None, now: datetime | None = None) -> None:
     """A supervisor approves (the deadline moves) or rejects an extension request."""
-    task = db.session.get(Task, request.task_id)
+    now = stamp(now)
+    task = lock_task(db.session.get(Task, request.task_id))
     if not _supervises(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can decide on the extension."))
     if request.status != ExtensionStatus.PENDING:

@@ -102,6 +102,8 @@ class Task(db.Model):
         Index("ix_tasks_live_counts", "lead_unit_id", "status", "colour", "colour_reason",
               "deadline", "submitted_at"),
         Index("ix_tasks_deadline", "deadline"),
+        # The first task ever assigned: where the days due for a cutoff begin.
+        Index("ix_tasks_created_at", "created_at"),
     )
 
     @property

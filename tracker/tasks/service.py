@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes, snapshot
 from tracker.auth.models import Role, User
+from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import InvalidInput
 from tracker.extensions import db
@@ -21,6 +22,16 @@ from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, missing_ro
 from tracker.units.models import Unit
 
 _schema = TaskInputSchema()
+
+
+def lock_task(task: Task) -> Task:
+    """Re-read `task` under its row lock (FOR NO KEY UPDATE, as progress updates lock it),
+    so that a change — its colour above all — starts from the latest committed state and
+    no other writer can slip in before the commit. Call it after `stamp()`."""
+    db.session.execute(
+        select(Task).where(Task.id == task.id).with_for_update(key_share=True, of=Task)
+        .execution_options(populate_existing=True))
+    return task
 
 
 def parse_task_input(raw: dict) -> dict:
@@ -77,9 +88,11 @@ def _units_in_scope(actor: User, data: dict) -> tuple[Unit, list[Unit]]:
     return lead, coordinating
 
 
-def create_task(actor: User, raw: dict, *, now: datetime) -> Task:
-    """Assign a task. Only an admin, only to units in their subtree, only with "6 rõ"."""
+def create_task(actor: User, raw: dict, *, now: datetime | None = None) -> Task:
+    """Assign a task. Only an admin, only to units in their subtree, only with "6 rõ".
+    It is stamped by the server (`stamp`) unless `now` places it (the demo, tests)."""
     require_role(actor, Role.ADMIN)
+    now = stamp(now)
     data = parse_task_input(raw)
     lead, coordinating = _units_in_scope(actor, data)
     code = data.get("code")
@@ -121,10 +134,12 @@ def create_task(actor: User, raw: dict, *, now: datetime) -> Task:
     return task
 
 
-def bulk_assign(actor: User, raw: dict, unit_ids: list[int], *, now: datetime) -> list[Task]:
+def bulk_assign(actor: User, raw: dict, unit_ids: list[int], *,
+                now: datetime | None = None) -> list[Task]:
     """One directive, one task per chosen unit (e.g. all 54 communes of a province), each
     tracked on its own. All or nothing: any refusal leaves no task behind."""
     require_role(actor, Role.ADMIN)
+    now = stamp(now)
     unit_ids = list(dict.fromkeys(unit_ids or []))
     if not unit_ids:
         raise InvalidInput(_("Choose at least one unit."),
@@ -141,7 +156,7 @@ EDITABLE = ("title", "description", "owner_name", "leader_in_charge", "expected_
             "priority", "start_date", "deadline")
 
 
-def update_task(actor: User, task: Task, raw: dict, *, now: datetime,
+def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = None,
                 expected_version: int | None = None) -> Task:
     """Change a task's fields (admin). With `expected_version`, a stale edit is refused
     (409) instead of silently overwriting someone else's change. Every change is audited;
@@ -151,6 +166,8 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime,
 
     if not can_manage_task(actor, task):
         raise Forbidden(_("Only an admin of this unit can change the task."))
+    now = stamp(now)
+    lock_task(task)
     if expected_version is not None and expected_version != task.version:
         raise Conflict(_("The task was changed by someone else; reload it and try again."),
                        {"version": [str(task.version)]})
@@ -174,7 +191,7 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime,
     return task
 
 
-def add_comment(actor: User, task: Task, body: str, *, now: datetime,
+def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = None,
                 kind: str = "comment"):
     """A comment by anyone who works on the task (viewers only read); an acknowledgement
     (ghi nhận) is a supervisor's note on a red item."""
@@ -192,6 +209,7 @@ def add_comment(actor: User, task: Task, body: str, *, now: datetime,
         raise InvalidInput(_("Write the comment."), {"body": [_("Required.")]})
     if len(body) > 5000:
         raise InvalidInput(_("The comment is too long."), {"body": [_("At most 5000 characters.")]})
+    now = stamp(now)
     comment = Comment(task_id=task.id, author_id=actor.id, at=now, kind=kind, body=body)
     db.session.add(comment)
     db.session.flush()

@@ -20,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import case, or_, select
 
-from tracker import clock
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.cutoff.models import TaskColourChange
@@ -173,10 +172,10 @@ def task_post_update(task_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        now = clock.now()
-        update = post_update(current_user, task, form.raw(), now=now)
+        update = post_update(current_user, task, form.raw())
         if form.evidence_file.data:
-            attach_file(current_user, task, form.evidence_file.data, now=now, update=update)
+            attach_file(current_user, task, form.evidence_file.data,
+                        now=update["created_at"], update_id=update["id"])
     except (InvalidInput, Conflict) as exc:
         return refused(task, "update", form, exc)
     db.session.commit()
@@ -192,7 +191,7 @@ def task_comment(task_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        add_comment(current_user, task, form.body.data, now=clock.now())
+        add_comment(current_user, task, form.body.data)
     except InvalidInput as exc:
         return refused(task, "comment", form, exc)
     db.session.commit()

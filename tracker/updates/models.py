@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -19,9 +19,10 @@ class ProgressUpdate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The server's stamp (tracker.cutoff.fence). The reporting day it counts for is not
+    # stored: it follows from the stamp and the calendar as it stands (a make-up day added
+    # later moves it, as it moves what the cutoff judges).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
-    # The working day whose window (previous cutoff, this cutoff] holds created_at.
-    reporting_day: Mapped[date | None] = mapped_column(Date)
     progress: Mapped[int]
     work_done: Mapped[str] = mapped_column(Text)
     obstacles: Mapped[str | None] = mapped_column(Text)
@@ -33,5 +34,4 @@ class ProgressUpdate(db.Model):
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         Index("ix_progress_updates_task_id_created_at", "task_id", "created_at"),
-        Index("ix_progress_updates_reporting_day", "reporting_day"),
     )

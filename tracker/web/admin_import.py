@@ -7,7 +7,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tracker import clock
 from tracker.extensions import db
 from tracker.tasks.importer import (
     COLUMNS,
@@ -67,7 +66,7 @@ def import_upload():
     if len(data) > MAX_BYTES:
         return _refuse(too_large, 413)
     try:
-        tasks = import_tasks(current_user, upload.filename, data, now=clock.now())
+        tasks = import_tasks(current_user, upload.filename, data)
     except ImportRejected as exc:
         db.session.rollback()
         return _page(422, exc, upload.filename)

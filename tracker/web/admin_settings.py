@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker import clock
 from tracker.cutoff.calendar_service import (
     POLICY_LIMITS,
     clear_day,
@@ -75,7 +74,7 @@ def calendar_add():
         errors["note"] = [_("At most %(n)s characters.", n=300)]
     if errors:
         return _calendar_page(422, values, errors)
-    set_day(current_user, day, kind, note, now=clock.now())
+    set_day(current_user, day, kind, note)
     db.session.commit()
     flash(_("%(day)s recorded as: %(kind)s.", day=day.strftime("%d/%m/%Y"),
             kind=DAY_KIND_LABELS[kind]), "success")
@@ -88,7 +87,7 @@ def calendar_remove(day: str):
     parsed = _day(day)
     if parsed is None:
         abort(404)
-    clear_day(current_user, parsed, now=clock.now())
+    clear_day(current_user, parsed)
     db.session.commit()
     flash(_("%(day)s removed from the calendar.", day=parsed.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("admin.settings.calendar", year=parsed.year))
@@ -103,7 +102,7 @@ def policy():
     if request.method == "POST":
         submitted = {key: request.form.get(key, "") for key in POLICY_DEFAULTS}
         try:
-            set_policy(current_user, submitted, now=clock.now())
+            set_policy(current_user, submitted)
         except InvalidInput as exc:
             db.session.rollback()
             values, errors, message = submitted, exc.fields, exc.message

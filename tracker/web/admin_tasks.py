@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tracker import clock
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.reports.live import children_of, descendants
@@ -66,7 +65,7 @@ def task_new():
         return _page("admin/task_new.html", values=values, errors={}, message=None,
                      bad_ro=set())
     try:
-        task = create_task(current_user, _raw(request.form), now=clock.now())
+        task = create_task(current_user, _raw(request.form))
     except InvalidInput as exc:
         db.session.rollback()
         return _page("admin/task_new.html", 422, values=_values(request.form),
@@ -102,7 +101,7 @@ def task_bulk():
     raw.pop("lead_unit_id")
     raw.pop("code")
     try:
-        tasks = bulk_assign(current_user, raw, unit_ids, now=clock.now())
+        tasks = bulk_assign(current_user, raw, unit_ids)
     except InvalidInput as exc:
         db.session.rollback()
         values = {**_values(request.form), "unit_ids": request.form.getlist("unit_ids")}

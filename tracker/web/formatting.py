@@ -9,6 +9,8 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from tracker.cutoff.context import load_calendar
+
 COLOUR_LABELS = {"green": _l("Green"), "yellow": _l("Yellow"), "red": _l("Red")}
 COLOUR_ICONS = {"green": "●", "yellow": "▲", "red": "■"}
 STATUS_LABELS = {
@@ -55,10 +57,16 @@ def reason_text(code: str | None, days: int = 0) -> str:
     return str(label) % {"days": days} if label is not None else code
 
 
+def reporting_day(moment):
+    """The working day whose cutoff a write stamped at `moment` counts for, by today's
+    calendar (so it follows a day off or a make-up day added later, as the cutoff does)."""
+    return load_calendar().reporting_day(moment)
+
+
 def register(app) -> None:
     from tracker.notifications.views import unread_count
 
-    app.jinja_env.filters.update(dmy=dmy, ict=ict)
+    app.jinja_env.filters.update(dmy=dmy, ict=ict, reporting_day=reporting_day)
     app.jinja_env.globals.update(unread_count=unread_count)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,

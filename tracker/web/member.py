@@ -20,10 +20,11 @@ from sqlalchemy import and_, case, func, or_, select
 
 from tracker import clock
 from tracker.auth.models import Role
+from tracker.auth.tokens import Identity
 from tracker.cutoff.colours import is_required
 from tracker.cutoff.context import load_calendar
 from tracker.cutoff.recolour import facts_of
-from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
@@ -33,7 +34,7 @@ from tracker.tasks.lifecycle import submit_completion as submit_completion_servi
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.views import COLOUR_ORDER, MAX_ID
 from tracker.units.tree import subtree_ids
-from tracker.updates.service import post_update
+from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.task_forms import (
     CompletionForm,
     CsrfOnlyForm,
@@ -159,21 +160,22 @@ def post_task_update(task_id: int):
     form = EvidenceUpdateForm(prefix=f"t{task.id}")
     if not form.validate_on_submit():
         abort(400)
-    now = clock.now()
+    code = task.code
     try:
-        update = post_update(current_user, task, form.raw(), now=now)
+        update = post_update(current_user, task, form.raw())
         if form.evidence_file.data:
-            attach_file(current_user, task, form.evidence_file.data, now=now, update=update)
+            attach_file(current_user, task, form.evidence_file.data,
+                        now=update["created_at"], update_id=update["id"])
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
         for message in apply_errors(form, getattr(exc, "fields", {})):
             flash(message, "error")
-        flash(_("%(code)s: %(message)s", code=task.code, message=exc.message), "error")
-        return _render_today(Duty(now), {task.id: form}, exc.status)
+        flash(_("%(code)s: %(message)s", code=code, message=exc.message), "error")
+        return _render_today(Duty(clock.now()), {task_id: form}, exc.status)
     db.session.commit()
-    flash(_("Your update on %(code)s has been recorded.", code=task.code), "success")
+    flash(_("Your update on %(code)s has been recorded.", code=code), "success")
     return redirect(url_for("member.today", page=request.args.get("page", type=int),
-                            _anchor=f"task-{task.id}"))
+                            _anchor=f"task-{task_id}"))
 
 
 @bp.route("/today/all", methods=["GET", "POST"])
@@ -207,16 +209,15 @@ def update_all():
     if not chosen:
         flash(_("Nothing to save: fill in what was done for at least one task."), "error")
         return _render_bulk(form, rows, duty, 422)
-    for row in chosen:
-        try:
-            post_update(current_user, row["task"], row["values"], now=duty.now)
-        except InvalidInput as exc:
-            row["errors"] = exc.fields
-        except (Conflict, Forbidden) as exc:
-            row["errors"] = {"task": [exc.message]}
-    failed = [row for row in chosen if row["errors"]]
-    if failed:
+    try:
+        post_updates(Identity.of(current_user),
+                     [(row["task"].id, row["values"]) for row in chosen])
+    except Refused as refused:
         db.session.rollback()
+        for index, exc in refused.errors.items():
+            chosen[index]["errors"] = exc.fields if isinstance(exc, InvalidInput) \
+                else {"task": [exc.message]}
+        failed = [row for row in chosen if row["errors"]]
         flash(ngettext("Nothing was saved: %(num)s row has errors.",
                        "Nothing was saved: %(num)s rows have errors.", len(failed)), "error")
         return _render_bulk(form, rows, duty, 422)

@@ -1,0 +1,177 @@
+"""Writing many rows: the one seam that knows how each database does it best. Every
+caller — the progress updates, the audit trail, the cutoff, the colour refresh — states
+*what* to write; this module decides *how*.
+
+PostgreSQL: COPY for many new rows (a national cutoff writes millions; one INSERT per row
+costs a round of parsing and binding each), one `UPDATE … FROM unnest(arrays)` for many
+changed rows. Elsewhere (SQLite): SQLAlchemy's executemany, already cheap there.
+
+Rows are tuples in the order of the columns given; the values must already be what the
+columns store (aware UTC datetimes, dates, str), since COPY and the arrays bypass
+SQLAlchemy's type processing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Table, bindparam, insert, update
+
+from tracker.extensions import db
+
+# Fewer new rows than this go in one plain INSERT: COPY's extra round trip costs more.
+COPY_FROM = 64
+
+
+def _postgres(connection=None) -> bool:
+    connection = connection or db.session.connection()
+    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+
+
+def _cursor(connection=None):
+    """A raw psycopg cursor on the session's connection (or the one given)."""
+    connection = connection or db.session.connection()
+    return connection.connection.driver_connection.cursor()
+
+
+def _quote(name: str) -> str:
+    return db.session.connection().dialect.identifier_preparer.quote(name)
+
+
+def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert `rows` into `table` in the session's transaction; returns how many."""
+    if _postgres():
+        rows = iter(rows)
+        first = [row for _n, row in zip(range(COPY_FROM), rows, strict=False)]
+        if len(first) == COPY_FROM:
+            sql = f"COPY {_quote(table.name)} ({', '.join(map(_quote, columns))}) FROM STDIN"
+            count = 0
+            with _cursor() as cursor, cursor.copy(sql) as copy:
+                for batch in (first, rows):
+                    for row in batch:
+                        copy.write_row(row)
+                        count += 1
+            return count
+        rows = first
+    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+    if dicts:
+        db.session.connection().execute(insert(table), dicts)
+    return len(dicts)
+
+
+def insert_returning_ids(table: Table, rows: Sequence[dict]) -> list[int]:
+    """Insert `rows` (dicts of column values) and return their new ids, in the rows' order.
+    SQLAlchemy's "insertmanyvalues" sends them as a few multi-row INSERTs on both
+    databases, and sorts what RETURNING gives back by the rows' order."""
+    if not rows:
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.connection().execute(statement, list(rows)).scalars())
+
+
+class BulkUpdate:
+    """Set (key, [guard,] values…) rows of one table, a batch (`add`) at a time.
+
+    - `guard`: a column whose value, given after the key, the row must still have — a row
+      changed since it was read is left alone (its writer stored its own values).
+    - `lock`: lock each batch's rows in key order first (PostgreSQL), as every writer of
+      several tasks locks them; the UPDATE alone would lock them in whatever order its plan
+      meets them, and a writer holding one row while waiting for another could deadlock.
+    - `separately`: PostgreSQL only — write on a connection of its own, each batch
+      committed at once, so that no lock is held beyond a batch (the cutoff's colour
+      refresh must not hold writers up). Elsewhere the batches join the session's
+      transaction (SQLite has one writer at a time anyway).
+
+    On PostgreSQL each batch is one `UPDATE … FROM unnest(arrays)`, sent at once; elsewhere
+    the rows are collected and `apply` writes them with one executemany.
+    """
+
+    def __init__(self, table: Table, key: str, columns: Sequence[str], *,
+                 guard: str | None = None, lock: bool = True, separately: bool = False):
+        self.table, self.key, self.guard = table, key, guard
+        self.columns = tuple(columns)
+        self.count = 0
+        self._pending: list[tuple] = []
+        self._postgres = _postgres()
+        self._connection = None
+        self._lock_sql = None
+        if not self._postgres:
+            return
+        if separately:
+            self._connection = db.engine.connect()
+        names = (key, *((guard,) if guard else ()), *self.columns)
+        dialect = db.session.connection().dialect
+        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
+        assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in self.columns)
+        where = f"t.{_quote(key)} = b.{_quote(key)}"
+        if guard:
+            where += f" AND t.{_quote(guard)} = b.{_quote(guard)}"
+        if lock:
+            self._lock_sql = (f"SELECT 1 FROM {_quote(table.name)} WHERE {_quote(key)} = "
+                              f"ANY(%s) ORDER BY {_quote(key)} FOR NO KEY UPDATE")
+        self._sql = (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
+                     f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
+                     f"WHERE {where}")
+
+    def add(self, rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        self.count += len(rows)
+        if not self._postgres:
+            self._pending.extend(rows)
+            return
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        if self._connection is None:
+            with _cursor() as cursor:
+                self._send(cursor, columns)
+            return
+        with self._connection.begin(), _cursor(self._connection) as cursor:
+            self._send(cursor, columns)
+
+    def _send(self, cursor, columns) -> None:
+        if self._lock_sql:
+            cursor.execute(self._lock_sql, [columns[0]])
+        cursor.execute(self._sql, columns)
+
+    def apply(self) -> int:
+        """Write what is pending (elsewhere than PostgreSQL); returns the rows given."""
+        try:
+            if self._pending:
+                self._apply_pending()
+        finally:
+            self.close()
+        return self.count
+
+    def _apply_pending(self) -> None:
+        key = self.table.c[self.key]
+        condition = key == bindparam("_key")
+        if self.guard:
+            condition &= self.table.c[self.guard] == bindparam("_guard")
+        statement = update(self.table).where(condition).values(
+            {c: bindparam(f"_{c}") for c in self.columns})
+        offset = 2 if self.guard else 1
+        params = []
+        for row in self._pending:
+            values = {"_key": row[0], **{f"_{c}": v for c, v in zip(
+                self.columns, row[offset:], strict=True)}}
+            if self.guard:
+                values["_guard"] = row[1]
+            params.append(values)
+        db.session.connection().execute(statement, params)
+        self._pending = []
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def analyze(*tables: Table) -> None:
+    """Refresh PostgreSQL's statistics of tables just filled in bulk, so that the first
+    reports after a cutoff are planned for the rows it wrote (autovacuum would come a
+    minute later). Nothing to do elsewhere."""
+    if not _postgres():
+        return
+    with _cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {_quote(table.name)}")
