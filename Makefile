@@ -48,9 +48,9 @@ lint: install
 
 ## make translations: re-extract messages and update the catalogs (then translate vi).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 100 \
 		--project Tracker -o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations \
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations -w 100 \
 		--no-fuzzy-matching
 	$(BIN)/pybabel compile -d tracker/translations > /dev/null
 

@@ -1,7 +1,7 @@
-"""The floor: a minimal WSGI app doing the SQL of posting one update — token lookup, scope
-check, insert the update, update the task, append the audit row — through the same driver
-(psycopg 3) and the same server (gunicorn), with nothing else. Our app's throughput is
-judged against it."""
+"""The floor: a minimal WSGI app doing the SQL of posting one update — token lookup, the
+cutoff's fence (tracker.cutoff.fence), scope check, insert the update, update the task,
+append the audit row — through the same driver (psycopg 3) and the same server (gunicorn),
+with nothing else. Our app's throughput is judged against it."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def app(environ, start_response):
         user = cur.fetchone()
         if user is None:
             return _answer(start_response, "401 Unauthorized", {"code": "unauthorized"})
+        # The fence's key: the half-day of the stamp (the floor ignores the cutoff time).
+        cur.execute("SELECT pg_advisory_xact_lock_shared(5526091, %s)",
+                    (2 * now.date().toordinal(),))
         cur.execute(
             "SELECT t.id, t.progress FROM tasks t JOIN units un ON un.id = t.lead_unit_id "
             "WHERE t.id = %s AND un.path LIKE %s FOR UPDATE OF t", (task_id, user[1] + "%"))
@@ -58,9 +61,9 @@ def app(environ, start_response):
         if task is None:
             return _answer(start_response, "404 Not Found", {"code": "not_found"})
         cur.execute(
-            "INSERT INTO progress_updates (task_id, author_id, created_at, reporting_day, "
-            "progress, work_done) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (task_id, user[0], now, now.date(), progress, body.get("work_done", "")))
+            "INSERT INTO progress_updates (task_id, author_id, created_at, progress, "
+            "work_done) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            (task_id, user[0], now, progress, body.get("work_done", "")))
         update_id = cur.fetchone()[0]
         cur.execute("UPDATE tasks SET progress = %s, last_update_at = %s, updated_at = %s, "
                     "version = version + 1 WHERE id = %s", (progress, now, now, task_id))

@@ -133,8 +133,8 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
 
         last_update: dict[int, datetime] = {}
         author = {u: n for n, u in enumerate(unit_ids, start=2)}
-        with cur.copy("COPY progress_updates (task_id, author_id, created_at, reporting_day, "
-                      "progress, work_done) FROM STDIN") as copy:
+        with cur.copy("COPY progress_updates (task_id, author_id, created_at, progress, "
+                      "work_done) FROM STDIN") as copy:
             for unit_id, ids in open_tasks.items():
                 diligence = rng.random()  # some units report every day, some often miss
                 for tid in ids:
@@ -143,7 +143,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                             continue
                         start, end = windows[d]
                         at = start + (end - start) * rng.uniform(0.3, 0.99)
-                        copy.write_row((tid, author[unit_id], at, d, 40, "Đã thực hiện"))
+                        copy.write_row((tid, author[unit_id], at, 40, "Đã thực hiện"))
                         last_update[tid] = at
                         updates += 1
         cur.execute("CREATE TEMP TABLE lu (id int, at timestamptz) ON COMMIT DROP")

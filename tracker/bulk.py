@@ -14,6 +14,7 @@ SQLAlchemy's type processing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from sqlalchemy import Table, bindparam, insert, update
 
@@ -40,33 +41,64 @@ def _quote(name: str) -> str:
 
 def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
     """Insert `rows` into `table` in the session's transaction; returns how many."""
-    if _postgres():
-        rows = iter(rows)
-        first = [row for _n, row in zip(range(COPY_FROM), rows, strict=False)]
-        if len(first) == COPY_FROM:
-            sql = f"COPY {_quote(table.name)} ({', '.join(map(_quote, columns))}) FROM STDIN"
-            count = 0
-            with _cursor() as cursor, cursor.copy(sql) as copy:
-                for batch in (first, rows):
-                    for row in batch:
-                        copy.write_row(row)
-                        count += 1
-            return count
-        rows = first
-    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
-    if dicts:
-        db.session.connection().execute(insert(table), dicts)
-    return len(dicts)
+    if not _postgres():
+        dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+        if dicts:
+            db.session.connection().execute(insert(table), dicts)
+        return len(dicts)
+    rows = iter(rows)
+    first = [row for _n, row in zip(range(COPY_FROM), rows, strict=False)]
+    if len(first) < COPY_FROM:
+        if first:
+            with _cursor() as cursor:
+                cursor.execute(_insert_sql(table, tuple(columns)),
+                               [list(column) for column in zip(*first, strict=True)])
+        return len(first)
+    sql = f"COPY {_quote(table.name)} ({', '.join(map(_quote, columns))}) FROM STDIN"
+    count = 0
+    with _cursor() as cursor, cursor.copy(sql) as copy:
+        for batch in (first, rows):
+            for row in batch:
+                copy.write_row(row)
+                count += 1
+    return count
 
 
-def insert_returning_ids(table: Table, rows: Sequence[dict]) -> list[int]:
-    """Insert `rows` (dicts of column values) and return their new ids, in the rows' order.
-    SQLAlchemy's "insertmanyvalues" sends them as a few multi-row INSERTs on both
-    databases, and sorts what RETURNING gives back by the rows' order."""
+def insert_returning_ids(table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> list[int]:
+    """Insert `rows` and return their new ids, in the rows' order. PostgreSQL: one
+    statement that draws the ids from the table's sequence first, so that each row's id is
+    known for certain; elsewhere SQLAlchemy's "insertmanyvalues", which sorts what
+    RETURNING gives back by the rows' order."""
     if not rows:
         return []
+    if _postgres():
+        with _cursor() as cursor:
+            cursor.execute(_insert_sql(table, tuple(columns), returning_ids=True),
+                           [list(column) for column in zip(*rows, strict=True)])
+            return [row[0] for row in cursor.fetchall()]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.connection().execute(statement, list(rows)).scalars())
+    return list(db.session.connection().execute(
+        statement, [dict(zip(columns, row, strict=True)) for row in rows]).scalars())
+
+
+def _array_types(table: Table, names: Sequence[str]) -> str:
+    dialect = db.session.connection().dialect
+    return ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(table: Table, columns: tuple[str, ...], returning_ids: bool = False) -> str:
+    """PostgreSQL: insert the rows given as one array per column (built once per shape)."""
+    names = ", ".join(map(_quote, columns))
+    source = f"unnest({_array_types(table, columns)})"
+    if not returning_ids:
+        return f"INSERT INTO {_quote(table.name)} ({names}) SELECT * FROM {source}"
+    return (f"WITH new AS MATERIALIZED (SELECT u.*, "
+            f"nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id "
+            f"FROM {source} WITH ORDINALITY AS u({names}, n)), "
+            f"inserted AS (INSERT INTO {_quote(table.name)} (id, {names}) "
+            f"SELECT id, {names} FROM new ORDER BY n) "
+            f"SELECT id FROM new ORDER BY n")
 
 
 class BulkUpdate:
@@ -99,19 +131,7 @@ class BulkUpdate:
             return
         if separately:
             self._connection = db.engine.connect()
-        names = (key, *((guard,) if guard else ()), *self.columns)
-        dialect = db.session.connection().dialect
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
-        assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in self.columns)
-        where = f"t.{_quote(key)} = b.{_quote(key)}"
-        if guard:
-            where += f" AND t.{_quote(guard)} = b.{_quote(guard)}"
-        if lock:
-            self._lock_sql = (f"SELECT 1 FROM {_quote(table.name)} WHERE {_quote(key)} = "
-                              f"ANY(%s) ORDER BY {_quote(key)} FOR NO KEY UPDATE")
-        self._sql = (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
-                     f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
-                     f"WHERE {where}")
+        self._lock_sql, self._sql = _update_sql(table, key, self.columns, guard, lock)
 
     def add(self, rows: Sequence[tuple]) -> None:
         if not rows:
@@ -164,6 +184,23 @@ class BulkUpdate:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+@lru_cache(maxsize=64)
+def _update_sql(table: Table, key: str, columns: tuple[str, ...], guard: str | None,
+                lock: bool) -> tuple[str | None, str]:
+    """PostgreSQL's lock and UPDATE … FROM unnest statements for a BulkUpdate (built once)."""
+    names = (key, *((guard,) if guard else ()), *columns)
+    arrays = _array_types(table, names)
+    assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in columns)
+    where = f"t.{_quote(key)} = b.{_quote(key)}"
+    if guard:
+        where += f" AND t.{_quote(guard)} = b.{_quote(guard)}"
+    lock_sql = (f"SELECT 1 FROM {_quote(table.name)} WHERE {_quote(key)} = ANY(%s) "
+                f"ORDER BY {_quote(key)} FOR NO KEY UPDATE") if lock else None
+    return lock_sql, (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
+                      f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
+                      f"WHERE {where}")
 
 
 def analyze(*tables: Table) -> None:

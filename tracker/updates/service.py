@@ -268,8 +268,8 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
         task_rows.append((state.id, state.progress, str(state.status), now, now,
                           state.version, *verdict))
 
-    ids = insert_returning_ids(ProgressUpdate.__table__, [
-        {name: item[name] for name in _UPDATE_COLUMNS} for item in new])
+    ids = insert_returning_ids(ProgressUpdate.__table__, _UPDATE_COLUMNS, [
+        tuple(item[name] for name in _UPDATE_COLUMNS) for item in new])
     for item, update_id in zip(new, ids, strict=True):
         item["id"] = update_id
     tasks = BulkUpdate(Task.__table__, "id", _TASK_COLUMNS, lock=False)  # locked above

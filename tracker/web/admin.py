@@ -7,11 +7,14 @@ only the admin's subtree; every write goes through a service, one commit per req
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 
 from tracker import clock
 from tracker.auth.models import Role
+from tracker.cutoff.backlog import cutoff_status
 from tracker.reports.live import children_of, colour_of_counts, rollup
 from tracker.scope import get_unit
 from tracker.web import admin_import, admin_settings, admin_tasks, admin_users
@@ -30,6 +33,14 @@ def _admins_only():
     if current_user.role != Role.ADMIN or not current_user.active:
         abort(403)
     return None
+
+
+@bp.context_processor
+def _cutoff_status():
+    """The line on every admin page that says where the cutoff stands."""
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
+    status = cutoff_status(clock.now())
+    return {"cutoff_status": status, "cutoff_problems": status.problems(grace)}
 
 
 @bp.route("")

@@ -74,7 +74,11 @@ def calendar_add():
         errors["note"] = [_("At most %(n)s characters.", n=300)]
     if errors:
         return _calendar_page(422, values, errors)
-    set_day(current_user, day, kind, note)
+    try:
+        set_day(current_user, day, kind, note)
+    except InvalidInput as exc:  # a day already judged by its cutoff
+        db.session.rollback()
+        return _calendar_page(422, values, exc.fields)
     db.session.commit()
     flash(_("%(day)s recorded as: %(kind)s.", day=day.strftime("%d/%m/%Y"),
             kind=DAY_KIND_LABELS[kind]), "success")
@@ -87,7 +91,12 @@ def calendar_remove(day: str):
     parsed = _day(day)
     if parsed is None:
         abort(404)
-    clear_day(current_user, parsed)
+    try:
+        clear_day(current_user, parsed)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _calendar_page(422, {}, {})
     db.session.commit()
     flash(_("%(day)s removed from the calendar.", day=parsed.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("admin.settings.calendar", year=parsed.year))

@@ -1,12 +1,19 @@
-"""The home page, the language switch and a health check."""
+"""The home page, the language switch and the health checks: `/healthz` (the web and its
+database, for a load balancer) and `/healthz/cutoff` (the cutoff, for monitoring)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from tracker import clock
+from tracker.auth.models import Role
 from tracker.auth.views import _safe_next
+from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
 from tracker.web.i18n import LANGUAGES
 
@@ -29,7 +36,37 @@ def set_language(code: str):
     return redirect(_safe_next(request.args.get("next")))
 
 
+def _unhealthy():
+    db.session.rollback()
+    response = jsonify({"status": "error", "database": "unreachable"})
+    response.status_code = 503
+    response.headers["Retry-After"] = "10"
+    return response
+
+
 @bp.route("/healthz")
 def health():
-    db.session.execute(text("SELECT 1"))
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return _unhealthy()
     return {"status": "ok"}
+
+
+@bp.route("/healthz/cutoff")
+def cutoff_health():
+    """Where the cutoff stands: the last processed day, every due day not yet processed
+    and how late it is, whether a scheduler is alive. 503 when an operator must act (a
+    day late beyond TRACKER_CUTOFF_LATE_SECONDS, no scheduler, the scheduler failing).
+    The schedulers' names and errors are shown to admins only."""
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
+    try:
+        public = cutoff_status(clock.now()).public(grace)
+    except SQLAlchemyError:
+        return _unhealthy()
+    if not (current_user.is_authenticated and current_user.role == Role.ADMIN):
+        public["schedulers"] = [{"state": s["state"], "alive": s["alive"]}
+                                for s in public["schedulers"]]
+    response = jsonify(public)
+    response.status_code = 503 if public["problems"] else 200
+    return response

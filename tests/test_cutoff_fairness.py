@@ -1,0 +1,295 @@
+"""Fair at the second (SPEC §5): an update the server stamped at or before the cutoff counts
+for that day even if its transaction commits after the cutoff started — the cutoff waits
+for it; updates arriving while the cutoff runs are never held up by it and keep their right
+colour at once; a forced re-run gives the same answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from tests.factories import cutoff_through, ict, make_task
+from tests.faults import RunningClock
+from tracker.auth.models import User
+from tracker.cutoff import job as cutoff_job
+from tracker.cutoff.job import run_cutoff
+from tracker.cutoff.models import MissedUpdate
+from tracker.cutoff.recolour import mismatches
+from tracker.cutoff.scheduler import KeepUp
+from tracker.extensions import db
+from tracker.tasks.lifecycle import submit_completion
+from tracker.tasks.models import Task
+from tracker.updates.models import ProgressUpdate
+from tracker.updates.service import post_update
+
+DAY = date(2026, 11, 18)
+CUTOFF = ict(2026, 11, 18, 16, 0)
+TIMEOUT = 30  # seconds any thread of these tests may take at most
+
+
+@pytest.fixture
+def member_id(users) -> int:
+    return users["ha_long"].id
+
+
+@pytest.fixture
+def owing(app, clock, users, units, member_id):
+    """Three Hạ Long tasks that owe Wednesday 18/11's update; every earlier day judged. The
+    test's own session then holds no transaction (on SQLite: no write lock)."""
+    ids = [make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 17, 9, 0)).id
+           for _ in range(3)]
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 16, 0, 1))
+    db.session.commit()
+    db.session.rollback()
+    return ids
+
+
+def _missed(task_id) -> bool:
+    return db.session.get(MissedUpdate, (DAY, task_id)) is not None
+
+
+class Thread(threading.Thread):
+    """A thread with its own app context (its own session), whose error the test sees."""
+
+    def __init__(self, app, target):
+        super().__init__(daemon=True)
+        self.app, self.target, self.error, self.result = app, target, None, None
+
+    def run(self):
+        with self.app.app_context():
+            try:
+                self.result = self.target()
+            except BaseException as exc:  # reported by finish()
+                self.error = exc
+
+    def finish(self):
+        if self.ident is None:
+            self.start()
+        self.join(TIMEOUT)
+        assert not self.is_alive(), "the thread did not finish"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def test_an_update_stamped_before_16_00_and_committed_after_the_cutoff_began_counts(
+        app, clock, member_id, owing):
+    late_commit, other = owing[0], owing[1]
+    stamped, release = threading.Event(), threading.Event()
+
+    def writer():
+        member = db.session.get(User, member_id)
+        post_update(member, db.session.get(Task, late_commit),
+                    {"progress": 40, "work_done": "Gửi lúc 15:59:59"})
+        stamped.set()
+        release.wait(TIMEOUT)  # the transaction stays open across the cutoff's start
+        db.session.commit()
+
+    clock.set(ict(2026, 11, 18, 15, 59, 59, 500000))
+    writing = Thread(app, writer)
+    writing.start()
+    assert stamped.wait(TIMEOUT)
+    clock.set(ict(2026, 11, 18, 16, 0, 1))
+    judging = Thread(app, lambda: run_cutoff(DAY, now=clock(), wait_seconds=20))
+    judging.start()
+    judging.join(1.0)
+    assert judging.is_alive(), "the cutoff must wait for the write stamped before it"
+    release.set()
+    writing.finish()
+    summary = judging.finish()
+
+    assert not _missed(late_commit) and _missed(other)
+    assert summary.missed == 2
+    # One answer for the day, however often it is asked.
+    forced = run_cutoff(DAY, now=ict(2026, 11, 18, 17, 0), force=True)
+    assert forced.public() == summary.public()
+    assert not _missed(late_commit)
+    stamp = db.session.scalar(select(ProgressUpdate.created_at))
+    assert stamp == ict(2026, 11, 18, 15, 59, 59, 500000)
+
+
+def test_a_write_still_open_after_the_wait_is_ended_and_the_day_judged(app, clock, member_id,
+                                                                       owing):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers cannot be ended from outside: its busy timeout bounds "
+                    "the wait, and the scheduler tries again")
+    stamped, release = threading.Event(), threading.Event()
+
+    def straggler():
+        member = db.session.get(User, member_id)
+        post_update(member, db.session.get(Task, owing[0]), {"progress": 5, "work_done": "x"})
+        stamped.set()
+        release.wait(TIMEOUT)
+        db.session.commit()
+
+    clock.set(ict(2026, 11, 18, 15, 59, 59))
+    hanging = Thread(app, straggler)
+    hanging.start()
+    assert stamped.wait(TIMEOUT)
+    clock.set(ict(2026, 11, 18, 16, 0, 1))
+
+    summary = run_cutoff(DAY, now=clock(), wait_seconds=0.5)
+
+    release.set()
+    with pytest.raises(OperationalError):  # its session was ended: it was never stored
+        hanging.finish()
+    assert summary.missed == 3 and _missed(owing[0])
+    assert db.session.scalar(select(func.count()).select_from(ProgressUpdate)) == 0
+
+
+@pytest.fixture
+def paused_cutoff(app, monkeypatch):
+    """Runs the 18th's cutoff in a thread and holds it inside its transaction — after the
+    colours are written, before the day's record commits — until `resume()`."""
+    inside, resume = threading.Event(), threading.Event()
+    store = cutoff_job._store_unit_stats
+
+    def holding(*args, **kwargs):
+        inside.set()
+        resume.wait(TIMEOUT)
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(cutoff_job, "_store_unit_stats", holding)
+
+    def start(now):
+        thread = Thread(app, lambda: run_cutoff(DAY, now=now))
+        thread.start()
+        assert inside.wait(TIMEOUT), "the cutoff did not reach its pause"
+        return thread
+
+    yield start, resume
+    resume.set()
+
+
+def test_writers_are_not_held_up_by_a_running_cutoff(app, clock, member_id, owing,
+                                                     paused_cutoff):
+    """With the cutoff stopped half-way through its transaction, an update, a completion
+    and a new day's work go through — on PostgreSQL with a 1 s lock timeout, which any wait
+    on the cutoff's locks would exceed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there, writers queue for the cutoff")
+    start, resume = paused_cutoff
+    clock.set(ict(2026, 11, 18, 16, 0, 2))
+    judging = start(clock())
+
+    def writes():
+        db.session.execute(text("SET lock_timeout = '1s'"))
+        member = db.session.get(User, member_id)
+        post_update(member, db.session.get(Task, owing[0]), {"progress": 60, "work_done": "x"})
+        submit_completion(member, db.session.get(Task, owing[1]), result="Xong")
+        db.session.commit()
+
+    Thread(app, writes).finish()
+    resume.set()
+    summary = judging.finish()
+    assert summary.missed == 3  # the updates after 16:00 count for the next day
+    assert list(mismatches(clock())) == []
+
+
+def test_an_update_posted_while_the_cutoff_runs_keeps_its_colour(app, clock, member_id,
+                                                                owing, monkeypatch):
+    """The cutoff read the task (no update today: yellow from 16:00), then the member posts;
+    the cutoff's colour refresh must not put back the colour it computed before."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no update can fall in between")
+    from tracker.cutoff import recolour
+
+    between, posted = threading.Event(), threading.Event()
+    make_writer = recolour.colour_writer
+
+    def slow_writer(**kwargs):
+        writer = make_writer(**kwargs)
+        add = writer.add
+
+        def add_after_the_post(rows):
+            if rows and not between.is_set():
+                between.set()
+                posted.wait(TIMEOUT)
+            add(rows)
+
+        writer.add = add_after_the_post
+        return writer
+
+    monkeypatch.setattr(cutoff_job, "colour_writer", slow_writer)
+    clock.set(ict(2026, 11, 18, 16, 0, 1))
+    judging = Thread(app, lambda: run_cutoff(DAY, now=clock()))
+    judging.start()
+    assert between.wait(TIMEOUT)
+
+    def post():
+        member = db.session.get(User, member_id)
+        post_update(member, db.session.get(Task, owing[0]), {"progress": 70, "work_done": "x"})
+        db.session.commit()
+
+    Thread(app, post).finish()
+    posted.set()
+    judging.finish()
+
+    colours = dict(db.session.execute(select(Task.id, Task.colour).where(Task.id.in_(owing))).all())
+    assert colours == {owing[0]: "green", owing[1]: "yellow", owing[2]: "yellow"}
+    assert list(mismatches(clock())) == []
+    assert _missed(owing[0])  # it was posted after 16:00: the 18th stays missed
+
+
+def test_a_burst_of_updates_across_16_00_leaves_every_colour_and_every_day_right(
+        app, users, units, member_id, owing):
+    """Members post as fast as they can from 15:59:59.2 while the scheduler ticks; time
+    runs. Every update stamped by 16:00:00 counts for the 18th, every later one for the
+    19th, and every stored colour is right at the end."""
+    tasks = owing + [make_task(users["admin"], units["ha_long"],
+                               at=ict(2026, 11, 17, 9, 0)).id for _ in range(5)]
+    db.session.commit()
+    db.session.rollback()
+    app.config["CLOCK"] = RunningClock(ict(2026, 11, 18, 15, 59, 59, 200000))
+    stop = threading.Event()
+    keep_up = KeepUp(app, name="burst:1")
+
+    def member(task_ids):
+        def post_until_stopped():
+            member = db.session.get(User, member_id)
+            n = 0
+            while not stop.is_set() and n < 500:
+                task = db.session.get(Task, task_ids[n % len(task_ids)])
+                post_update(member, task, {"progress": n % 100, "work_done": f"#{n}"})
+                db.session.commit()
+                n += 1
+                stop.wait(0.005)  # a breath between two posts, as people take
+        return post_until_stopped
+
+    def scheduler():
+        deadline = time.monotonic() + TIMEOUT / 2
+        while time.monotonic() < deadline:
+            keep_up.tick()
+            done = db.session.scalar(text("SELECT count(*) FROM cutoff_runs WHERE day = :d"),
+                                     {"d": DAY})
+            db.session.rollback()  # hold no transaction (on SQLite: no write lock)
+            if done:
+                return
+            stop.wait(0.02)
+        raise AssertionError(f"the day was not processed; last error: {keep_up.last_error}")
+
+    members = [Thread(app, member(tasks[i::3])) for i in range(3)]
+    for thread in members:
+        thread.start()
+    ticking = Thread(app, scheduler)
+    ticking.start()
+    ticking.finish()
+    stop.set()
+    for thread in members:
+        thread.finish()
+
+    db.session.close()
+    assert list(mismatches(app.config["CLOCK"]())) == []
+    stamps = db.session.execute(select(ProgressUpdate.task_id, ProgressUpdate.created_at)
+                                .where(ProgressUpdate.created_at > ict(2026, 11, 17, 16, 0)))
+    counted = {task for task, at in stamps if at <= CUTOFF}
+    assert {t for t in tasks if not _missed(t)} == counted
+    summary = run_cutoff(DAY, now=ict(2026, 11, 18, 17, 0))
+    assert summary.already_processed
+    forced = run_cutoff(DAY, now=ict(2026, 11, 18, 17, 0), force=True)
+    assert forced.missed == summary.missed == len(tasks) - len(counted)
