@@ -39,8 +39,10 @@ test: install
 ## server, default 127.0.0.1:5432); writes bench/results/$(SCALE).json and .md.
 SCALE ?= province
 bench: install
-	@command -v wrk >/dev/null && command -v pgbench >/dev/null || \
-		{ echo "make bench needs wrk and pgbench: apt-get install wrk postgresql-client"; exit 2; }
+	@command -v wrk >/dev/null && command -v pgbench >/dev/null && \
+		ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
+		{ echo "make bench needs wrk, pgbench and libfaketime:" \
+		       "apt-get install wrk postgresql-client faketime"; exit 2; }
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 lint: install

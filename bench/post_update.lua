@@ -43,11 +43,19 @@ function done(summary, latency, requests)
     bad = bad + thread:get("bad_count")
   end
   local errors = summary.errors
+  -- The latency at every half percentile (and 99.9): runs measured one after the other
+  -- can then be pooled into one distribution (bench/burst.py).
+  local q = {}
+  for i = 1, 199 do
+    table.insert(q, string.format("%.2f", latency:percentile(i / 2) / 1000))
+  end
+  table.insert(q, string.format("%.2f", latency:percentile(99.9) / 1000))
   io.write(string.format(
     'RESULT {"requests": %d, "seconds": %.3f, "ok": %d, "non2xx": %d, ' ..
-    '"socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f}\n',
+    '"socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, ' ..
+    '"q": [%s]}\n',
     summary.requests, summary.duration / 1e6, ok, bad,
     errors.connect + errors.read + errors.write + errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000))
+    latency:percentile(99) / 1000, table.concat(q, ", ")))
 end

@@ -6,6 +6,7 @@ that every rule is judged at a moment they choose. Timestamps are always aware U
 
 from __future__ import annotations
 
+import select
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -39,3 +40,12 @@ def now() -> datetime:
     if has_app_context():
         return current_app.config.get("CLOCK", system_now)()
     return system_now()
+
+
+def pause(seconds: float, wake: int | None = None) -> bool:
+    """Wait `seconds` of real time, or until the file descriptor `wake` is readable (then
+    returns True). Through select(), whose timeout is relative: a clock shifted by
+    libfaketime (in tests and rehearsals) can neither make it wait for ever nor fail, as it
+    can a timed wait on a lock (threading.Event.wait) or time.sleep."""
+    readable, _w, _x = select.select([wake] if wake is not None else [], [], [], seconds)
+    return bool(readable)

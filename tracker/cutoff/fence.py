@@ -27,7 +27,6 @@ can begin.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 
 from sqlalchemy import text
@@ -130,5 +129,5 @@ def _close(epoch: int, timeout: float) -> list[int]:
                         holder.open_for, holder.pid)
             db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.pid})
             ended.append(holder.pid)
-        time.sleep(0.05)
+        clock.pause(0.05)
     raise RuntimeError(f"could not close epoch {epoch}: its writers did not end")

@@ -142,11 +142,17 @@ def build_scheduler(app) -> BackgroundScheduler:
 
 
 def run_scheduler(app, stop: threading.Event | None = None) -> None:
-    """Run until `stop` is set (or SIGTERM/SIGINT arrives)."""
+    """Run until `stop` is set, or SIGTERM/SIGINT arrives."""
     stop = stop or threading.Event()
+    wake_read, wake_write = os.pipe()
+
+    def stop_now(*_args) -> None:
+        stop.set()
+        os.write(wake_write, b"x")
+
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_args: stop.set())
+            signal.signal(sig, stop_now)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     reminders = build_scheduler(app)
     reminders.start()
@@ -155,8 +161,10 @@ def run_scheduler(app, stop: threading.Event | None = None) -> None:
     try:
         while not stop.is_set():
             keep_up.tick()
-            stop.wait(TICK)
+            clock.pause(TICK, wake=wake_read)
     finally:
         reminders.shutdown(wait=False)
         keep_up.stop()
+        os.close(wake_read)
+        os.close(wake_write)
         log.info("scheduler %s stopped", keep_up.name)

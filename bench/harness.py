@@ -1,0 +1,115 @@
+"""What the benchmark's phases share: the servers under test (gunicorn as the README
+recommends), wrk as the load generator, processes' memory, and libfaketime's clock."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 2 * (os.cpu_count() or 1) + 1
+THREADS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(url: str, now: datetime, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
+    env.update(DATABASE_URL=url, TRACKER_NOW=now.isoformat(), SECRET_KEY="bench",
+               TRACKER_INSTANCE_PATH=tempfile.mkdtemp(prefix="tracker-bench-"), **extra)
+    return env
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def hwm_mb(pid: int) -> float:
+    return rss_mb(pid, "VmHWM")
+
+
+class Server:
+    """gunicorn as the README recommends: 2×cores+1 workers, 4 threads each."""
+
+    def __init__(self, app: str, env: dict):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads",
+             str(THREADS), "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", app],
+            cwd=ROOT, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+                return
+            except requests.RequestException:
+                time.sleep(0.3)
+        self.proc.kill()
+        raise RuntimeError(f"{app} did not start")
+
+    def worker_rss(self) -> float:
+        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        return max((rss_mb(int(pid)) for pid in children), default=0.0)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str,
+        quantiles: bool = False) -> dict:
+    """Run wrk; also report how much CPU it used, to show the load generator kept up.
+    `quantiles`: keep the latency at every half percentile (`q`, ms), for pooling."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "post_update.lua"), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, env={**os.environ, "TARGETS": str(targets),
+                                             "PATH_PREFIX": prefix}, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(re.search(r"RESULT (\{.*\})", out).group(1))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["rps"] = result["ok"] / result["seconds"]
+    result["client_cpu_share"] = cpu / result["seconds"]  # cores used by wrk itself
+    if not quantiles:
+        result.pop("q")
+    return result
+
+
+def faketime_env(env: dict, fake_now: datetime) -> tuple[dict, float]:
+    """`env` for processes whose clock (libfaketime, Debian's package `faketime`) reads
+    `fake_now` now and runs on with real time — the same clock in every process started
+    with it. Returns the env and the offset (fake − real, whole seconds)."""
+    libraries = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    if not libraries:
+        raise RuntimeError("libfaketime is missing: apt-get install faketime")
+    offset = round(fake_now.timestamp() - time.time())
+    env = {k: v for k, v in env.items() if k != "TRACKER_NOW"}
+    env.update(LD_PRELOAD=libraries[0], FAKETIME=f"{offset:+d}")
+    return env, float(offset)
