@@ -82,6 +82,10 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     admin_token = f"trk_bench_admin_{rng.getrandbits(64):016x}"
     expires = now + timedelta(days=30)
     assigned = now - timedelta(days=40)
+    # Entered into Tracker on the morning of the last closed day (the 17th): the tasks were
+    # assigned — and owe updates — since `assigned`, but the deployment's first cutoff, and
+    # so the first day due, is that day's; the older history is the updates' only.
+    entered = calendar.window(calendar.last_cutoff_day(now))[1] - timedelta(hours=8)
     open_tasks: dict[int, list[int]] = {u: [] for u in unit_ids}
     updates = 0
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -125,7 +129,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                         status, assigned, submitted,
                         submitted + timedelta(hours=2) if status == "done" else None,
                         now - timedelta(days=3) if status == "cancelled" else None, 0,
-                        None, assigned, assigned, 1,
+                        None, entered, assigned, 1,
                     ))
                     if status in ("in_progress", "not_started"):
                         open_tasks[unit_id].append(task_id)

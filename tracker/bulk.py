@@ -14,14 +14,19 @@ SQLAlchemy's type processing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from tracker.extensions import db
 
 # Fewer new rows than this go in one plain INSERT: COPY's extra round trip costs more.
 COPY_FROM = 64
+# Up to this many rows go as plain parameters (VALUES lists) rather than one array per
+# column: the driver dumps arrays element by element, which costs more for a few rows.
+SCALARS_UP_TO = 16
 
 
 def _postgres(connection=None) -> bool:
@@ -39,6 +44,41 @@ def _quote(name: str) -> str:
     return db.session.connection().dialect.identifier_preparer.quote(name)
 
 
+_trip: ContextVar[bool] = ContextVar("tracker_bulk_trip", default=False)
+
+
+@contextmanager
+def one_trip():
+    """The writes made inside are sent to PostgreSQL together, in one round trip (the
+    driver's pipeline mode), and their results awaited once at the end; elsewhere they run
+    one after the other. Nothing inside may need another's result."""
+    if not _postgres():
+        yield
+        return
+    token = _trip.set(True)
+    try:
+        with db.session.connection().connection.driver_connection.pipeline():
+            yield
+    finally:
+        _trip.reset(token)
+
+
+def reserve_ids(table: Table, count: int) -> list[int]:
+    """`count` new ids for rows of `table` that will be inserted with them, so that rows
+    written in the same trip can name them. PostgreSQL: drawn from the table's sequence.
+    SQLite: those after the largest id — safe, since a SQLite writer holds the database's
+    one write lock from its first statement (BEGIN IMMEDIATE, tracker.database)."""
+    if count <= 0:
+        return []
+    if _postgres():
+        with _cursor() as cursor:
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                           "FROM generate_series(1, %s)", (count,))
+            return [row[0] for row in cursor.fetchall()]
+    last = db.session.connection().execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(last + 1, last + 1 + count))
+
+
 def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
     """Insert `rows` into `table` in the session's transaction; returns how many."""
     if not _postgres():
@@ -48,11 +88,16 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
         return len(dicts)
     rows = iter(rows)
     first = [row for _n, row in zip(range(COPY_FROM), rows, strict=False)]
-    if len(first) < COPY_FROM:
+    if len(first) < COPY_FROM or _trip.get():  # COPY cannot join a pipeline
+        first += list(rows)
         if first:
             with _cursor() as cursor:
-                cursor.execute(_insert_sql(table, tuple(columns)),
-                               [list(column) for column in zip(*first, strict=True)])
+                if len(first) <= SCALARS_UP_TO:
+                    cursor.execute(_insert_values_sql(table, tuple(columns), len(first)),
+                                   [value for row in first for value in row])
+                else:
+                    cursor.execute(_insert_sql(table, tuple(columns)),
+                                   [list(column) for column in zip(*first, strict=True)])
         return len(first)
     sql = f"COPY {_quote(table.name)} ({', '.join(map(_quote, columns))}) FROM STDIN"
     count = 0
@@ -64,41 +109,24 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
     return count
 
 
-def insert_returning_ids(table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> list[int]:
-    """Insert `rows` and return their new ids, in the rows' order. PostgreSQL: one
-    statement that draws the ids from the table's sequence first, so that each row's id is
-    known for certain; elsewhere SQLAlchemy's "insertmanyvalues", which sorts what
-    RETURNING gives back by the rows' order."""
-    if not rows:
-        return []
-    if _postgres():
-        with _cursor() as cursor:
-            cursor.execute(_insert_sql(table, tuple(columns), returning_ids=True),
-                           [list(column) for column in zip(*rows, strict=True)])
-            return [row[0] for row in cursor.fetchall()]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.connection().execute(
-        statement, [dict(zip(columns, row, strict=True)) for row in rows]).scalars())
-
-
 def _array_types(table: Table, names: Sequence[str]) -> str:
     dialect = db.session.connection().dialect
     return ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in names)
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(table: Table, columns: tuple[str, ...], returning_ids: bool = False) -> str:
+def _insert_sql(table: Table, columns: tuple[str, ...]) -> str:
     """PostgreSQL: insert the rows given as one array per column (built once per shape)."""
     names = ", ".join(map(_quote, columns))
-    source = f"unnest({_array_types(table, columns)})"
-    if not returning_ids:
-        return f"INSERT INTO {_quote(table.name)} ({names}) SELECT * FROM {source}"
-    return (f"WITH new AS MATERIALIZED (SELECT u.*, "
-            f"nextval(pg_get_serial_sequence('{table.name}', 'id')) AS id "
-            f"FROM {source} WITH ORDINALITY AS u({names}, n)), "
-            f"inserted AS (INSERT INTO {_quote(table.name)} (id, {names}) "
-            f"SELECT id, {names} FROM new ORDER BY n) "
-            f"SELECT id FROM new ORDER BY n")
+    return (f"INSERT INTO {_quote(table.name)} ({names}) "
+            f"SELECT * FROM unnest({_array_types(table, columns)})")
+
+
+@lru_cache(maxsize=256)
+def _insert_values_sql(table: Table, columns: tuple[str, ...], count: int) -> str:
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return (f"INSERT INTO {_quote(table.name)} ({', '.join(map(_quote, columns))}) "
+            f"VALUES {', '.join([row] * count)}")
 
 
 class BulkUpdate:
@@ -151,7 +179,13 @@ class BulkUpdate:
     def _send(self, cursor, columns) -> None:
         if self._lock_sql:
             cursor.execute(self._lock_sql, [columns[0]])
-        cursor.execute(self._sql, columns)
+        count = len(columns[0])
+        if count <= SCALARS_UP_TO:
+            cursor.execute(_update_values_sql(self.table, self.key, self.columns, self.guard,
+                                              count),
+                           [value for row in zip(*columns, strict=True) for value in row])
+        else:
+            cursor.execute(self._sql, columns)
 
     def apply(self) -> int:
         """Write what is pending (elsewhere than PostgreSQL); returns the rows given."""
@@ -201,6 +235,22 @@ def _update_sql(table: Table, key: str, columns: tuple[str, ...], guard: str | N
     return lock_sql, (f"UPDATE {_quote(table.name)} AS t SET {assignments} "
                       f"FROM unnest({arrays}) AS b({', '.join(map(_quote, names))}) "
                       f"WHERE {where}")
+
+
+@lru_cache(maxsize=256)
+def _update_values_sql(table: Table, key: str, columns: tuple[str, ...], guard: str | None,
+                       count: int) -> str:
+    """BulkUpdate's statement for a few rows, each as typed parameters in a VALUES list."""
+    names = (key, *((guard,) if guard else ()), *columns)
+    dialect = db.session.connection().dialect
+    typed = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}" for c in names)
+    assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in columns)
+    where = f"t.{_quote(key)} = b.{_quote(key)}"
+    if guard:
+        where += f" AND t.{_quote(guard)} = b.{_quote(guard)}"
+    return (f"UPDATE {_quote(table.name)} AS t SET {assignments} FROM (VALUES "
+            f"{', '.join([f'({typed})'] * count)}) AS b({', '.join(map(_quote, names))}) "
+            f"WHERE {where}")
 
 
 def analyze(*tables: Table) -> None:

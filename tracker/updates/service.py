@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, select
 from tracker.audit.service import append_rows, change_rows
 from tracker.auth.models import Role, User
 from tracker.auth.tokens import Identity
-from tracker.bulk import BulkUpdate, insert_returning_ids
+from tracker.bulk import BulkUpdate, insert_rows, one_trip, reserve_ids
 from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import colour_of, stored_values
@@ -268,14 +268,17 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
         task_rows.append((state.id, state.progress, str(state.status), now, now,
                           state.version, *verdict))
 
-    ids = insert_returning_ids(ProgressUpdate.__table__, _UPDATE_COLUMNS, [
-        tuple(item[name] for name in _UPDATE_COLUMNS) for item in new])
-    for item, update_id in zip(new, ids, strict=True):
+    for item, update_id in zip(new, reserve_ids(ProgressUpdate.__table__, len(new)),
+                               strict=True):
         item["id"] = update_id
-    tasks = BulkUpdate(Task.__table__, "id", _TASK_COLUMNS, lock=False)  # locked above
-    tasks.add(task_rows)
-    tasks.apply()
-    append_rows([row for index, fields in changes for row in change_rows(
+    audit = [row for index, fields in changes for row in change_rows(
         new[index]["task_id"], reporter.user_id, "progress_update", fields, at=now,
-        note=f"update #{new[index]['id']}")])
+        note=f"update #{new[index]['id']}")]
+    tasks = BulkUpdate(Task.__table__, "id", _TASK_COLUMNS, lock=False)  # locked above
+    with one_trip():  # PostgreSQL: the three statements in one round trip
+        insert_rows(ProgressUpdate.__table__, ("id", *_UPDATE_COLUMNS),
+                    [tuple(item[name] for name in ("id", *_UPDATE_COLUMNS)) for item in new])
+        tasks.add(task_rows)
+        append_rows(audit)
+    tasks.apply()
     return new
