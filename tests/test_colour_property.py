@@ -21,6 +21,7 @@ from tracker.models import (
     MissedUpdate,
     Notification,
     ProgressUpdate,
+    RedTaskDay,
     Setting,
     Task,
     TaskColourChange,
@@ -47,8 +48,8 @@ ACTIONS = st.lists(
 
 def _clean():
     """A fresh timeline for the next example (time starts again on 16/11)."""
-    for model in (Notification, MissedUpdate, TaskColourChange, UnitDayStat, CutoffRun,
-                  ProgressUpdate, ExtensionRequest, AuditEntry, Task, Setting):
+    for model in (Notification, MissedUpdate, TaskColourChange, RedTaskDay, UnitDayStat,
+                  CutoffRun, ProgressUpdate, ExtensionRequest, AuditEntry, Task, Setting):
         db.session.execute(delete(model))
     db.session.commit()
 

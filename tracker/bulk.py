@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from tracker.extensions import db
@@ -107,6 +108,20 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
                 copy.write_row(row)
                 count += 1
     return count
+
+
+def all_rows(statement) -> list:
+    """Every row of a SELECT, as named tuples. PostgreSQL: straight from the driver, without
+    SQLAlchemy's processing of each value (a million rows a cutoff; timestamps come back
+    aware already); elsewhere through SQLAlchemy."""
+    connection = db.session.connection()
+    if not _postgres(connection):
+        return connection.execute(statement).all()
+    compiled = statement.compile(dialect=connection.dialect)
+    with _cursor(connection) as cursor:
+        cursor.row_factory = namedtuple_row
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
 
 
 def _array_types(table: Table, names: Sequence[str]) -> str:

@@ -22,6 +22,7 @@ from tracker.cutoff.colours import (
     Policy,
     Reason,
     TaskFacts,
+    colour_key,
     is_required,
     missed_streak,
     task_colour,
@@ -438,3 +439,100 @@ def test_colour_is_the_worst_of_its_reasons(scenario):
         assert not codes & {"overdue", "missed_updates"}
     elif result.colour is Colour.GREEN:
         assert not codes & {"overdue", "missed_updates", "deadline_soon", "missed_update"}
+
+
+# --- epochs: when time alone changes a colour ----------------------------------------------
+
+
+def test_the_cutoff_moment_closes_its_epoch_and_midnight_opens_one():
+    before, at, after = ict(2026, 3, 9, 15, 59, 59), ict(2026, 3, 9, 16, 0), \
+        ict(2026, 3, 9, 16, 0, 0, 1)
+    assert CAL.epoch(before) == CAL.epoch(at) == CAL.epoch(after) - 1
+    assert CAL.epoch(ict(2026, 3, 9, 23, 59, 59)) == CAL.epoch(ict(2026, 3, 10, 0, 0)) - 1
+    assert CAL.epoch(ict(2026, 3, 10, 0, 0)) == 2 * date(2026, 3, 10).toordinal()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    status=st.sampled_from(["not_started", "in_progress", "returned", "submitted", "done"]),
+    start=st.integers(min_value=-10, max_value=10),
+    deadline=st.integers(min_value=-10, max_value=25),
+    updates=st.lists(st.integers(min_value=0, max_value=40 * 24 * 60), max_size=4),
+    first=st.integers(min_value=0, max_value=40 * 24 * 3600),
+    later=st.integers(min_value=0, max_value=12 * 3600),
+)
+def test_a_colour_holds_for_the_whole_epoch_it_was_computed_in(status, start, deadline,
+                                                               updates, first, later):
+    """Stored colours are refreshed only after a midnight or a cutoff: that is sound only if
+    two moments of one epoch (after all of a task's writes) always give the same colour."""
+    origin = ict(2026, 3, 2, 9, 0)
+    facts = TaskFacts(status=status, start_date=date(2026, 3, 2) + timedelta(days=start),
+                      deadline=date(2026, 3, 2) + timedelta(days=max(start, deadline)),
+                      duty_since=origin,
+                      submitted_at=origin + timedelta(days=3) if status in (
+                          "submitted", "done") else None)
+    times = [origin + timedelta(minutes=m) for m in updates]
+    a = origin + timedelta(seconds=first)
+    b = a + timedelta(seconds=later)
+    if CAL.epoch(a) != CAL.epoch(b) or any(t > a for t in times) or a == CAL.cutoff_moment(
+            CAL.local_date(a)):
+        return  # only moments of one epoch after every write; a cutoff's own instant
+        # belongs to the epoch it closes for writes, and to the next for colours
+    assert colour_of(facts, times, a) == colour_of(facts, times, b)
+
+
+def _within_same_reporting_day(moment: datetime, fraction: float) -> datetime:
+    """Another moment counted for the same reporting day as `moment`."""
+    start, end = CAL.window(CAL.reporting_day(moment))
+    return start + timedelta(microseconds=1) + (end - start - timedelta(microseconds=1)) \
+        * fraction
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    status=st.sampled_from(["not_started", "in_progress", "returned", "submitted", "done",
+                            "cancelled"]),
+    start=st.integers(min_value=-10, max_value=10),
+    deadline=st.integers(min_value=-10, max_value=25),
+    duty=st.integers(min_value=0, max_value=20 * 24 * 60),
+    last=st.one_of(st.none(), st.integers(min_value=0, max_value=30 * 24 * 60)),
+    submitted=st.integers(min_value=-5 * 24 * 60, max_value=30 * 24 * 60),
+    moment=st.integers(min_value=0, max_value=40 * 24 * 60),
+    other=st.tuples(st.floats(0, 1), st.floats(0, 1), st.integers(-3000, 3000)),
+)
+def test_tasks_with_equal_colour_keys_get_the_same_verdict(status, start, deadline, duty,
+                                                            last, submitted, moment, other):
+    """`colour_key` drops the exact times; the cutoff judges one task per key and gives its
+    verdict to all. Here a second task differs in every time the key leaves out."""
+    origin = ict(2026, 3, 2, 0, 0)
+    start_date = date(2026, 3, 2) + timedelta(days=start)
+    deadline_date = start_date + timedelta(days=max(deadline, 0))
+    at = origin + timedelta(minutes=moment)
+    duty_since = origin + timedelta(minutes=duty)
+    last_update = origin + timedelta(minutes=last) if last is not None else None
+    if last_update is not None and last_update > at:
+        return  # the key is for the latest update at or before the moment
+    submitted_at = origin + timedelta(minutes=submitted) if status in ("submitted", "done") \
+        else None
+    # The other task: its times moved within the same reporting day, and its submission
+    # moved without crossing the deadline's end.
+    other_duty = _within_same_reporting_day(duty_since, other[0])
+    other_last = _within_same_reporting_day(last_update, other[1]) if last_update else None
+    if other_last is not None and other_last > at:
+        other_last = last_update
+    other_submitted = submitted_at
+    if submitted_at is not None:
+        moved = submitted_at + timedelta(minutes=other[2])
+        end = CAL.deadline_end(deadline_date)
+        if (moved < end) == (submitted_at < end):
+            other_submitted = moved
+    one = TaskFacts(status, start_date, deadline_date, duty_since, submitted_at)
+    two = TaskFacts(status, start_date, deadline_date, other_duty, other_submitted)
+    assert colour_key(status, start_date, deadline_date, duty_since, submitted_at,
+                      last_update, CAL) == colour_key(status, start_date, deadline_date,
+                                                      other_duty, other_submitted,
+                                                      other_last, CAL)
+    assert colour_of(one, [last_update] if last_update else [], at) == \
+        colour_of(two, [other_last] if other_last else [], at)
+    day = CAL.last_cutoff_day(at)
+    assert is_required(one, CAL, day) == is_required(two, CAL, day)

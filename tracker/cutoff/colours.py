@@ -261,6 +261,27 @@ def _submitted_in_time(facts: TaskFacts, calendar: WorkCalendar) -> bool:
     return facts.submitted_at < calendar.deadline_end(facts.deadline)
 
 
+# --- judging many tasks at once -----------------------------------------------------------
+
+
+def colour_key(status: str, start_date: date, deadline: date, duty_since: datetime,
+               submitted_at: datetime | None, last_update: datetime | None,
+               calendar: WorkCalendar) -> tuple:
+    """Everything `task_colour` and `is_required` depend on, at the grain they use it: the
+    times only through the reporting day they fall in (`duty_since`, the last update) or
+    whether they beat the deadline (`submitted_at`). Two tasks with equal keys have the same
+    colour, reasons and category at any moment, and owe updates on the same days — so a
+    pass over a million tasks judges each distinct key once (the cutoff job). Proved against
+    the rules themselves by a property test (tests/cutoff/test_colours.py).
+
+    `last_update` must be the task's latest update at or before the moment judged."""
+    in_time = None
+    if submitted_at is not None:
+        in_time = submitted_at < calendar.deadline_end(deadline)
+    return (status, start_date, deadline, calendar.reporting_day(duty_since), in_time,
+            calendar.reporting_day(last_update) if last_update is not None else None)
+
+
 # --- units ------------------------------------------------------------------------------
 
 

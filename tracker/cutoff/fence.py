@@ -40,7 +40,7 @@ log = logging.getLogger("tracker.cutoff")
 
 # The fence's advisory locks are (NAMESPACE, epoch), apart from any other use of them.
 NAMESPACE = 0x54524B  # "TRK"
-_HELD = "tracker_fence"  # session.info: (the transaction, the epochs it registered in)
+_HELD = "tracker_fence"  # session.info: ((transaction, savepoint), the epochs registered)
 
 _REGISTER_RAW = "SELECT pg_advisory_xact_lock_shared(%s, %s)"
 _CLOSE = text("SELECT pg_advisory_xact_lock(:ns, :epoch)")
@@ -56,9 +56,12 @@ def _register(epoch: int) -> None:
     connection = db.session.connection()  # begins the transaction (SQLite: the write lock)
     if connection.dialect.name != "postgresql":
         return
-    transaction = db.session().get_transaction()
+    # Registered once per transaction — and per savepoint, as rolling one back releases
+    # the locks taken since.
+    session = db.session()
+    transaction = (session.get_transaction(), session.get_nested_transaction())
     held = db.session.info.get(_HELD)
-    if held is None or held[0] is not transaction:
+    if held is None or held[0] != transaction:
         held = db.session.info[_HELD] = (transaction, set())
     if epoch not in held[1]:
         # Straight through the driver: this runs before every write of the 16:00 rush.

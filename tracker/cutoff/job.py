@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, select
@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.audit.models import AuditEntry
-from tracker.bulk import BulkUpdate, analyze, insert_rows
+from tracker.bulk import BulkUpdate, all_rows, analyze, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
-from tracker.cutoff.colours import Policy, TaskFacts, is_required, task_colour
+from tracker.cutoff.colours import Policy, TaskFacts, colour_key, is_required, task_colour
 from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import (
@@ -111,14 +111,13 @@ def _batches(moment: datetime):
     """Tasks that existed at `moment`, in id order, a batch at a time (bounded memory)."""
     last_id = 0
     while True:
-        # Core rows on the session's connection: no ORM bookkeeping for a million rows.
-        rows = db.session.connection().execute(
+        # Plain rows: no ORM bookkeeping, no per-value processing, for a million rows.
+        rows = all_rows(
             select(Task.id, Task.version, Task.code, Task.lead_unit_id, Task.status,
                    Task.start_date, Task.deadline, Task.duty_since, Task.submitted_at,
                    Task.last_update_at, Task.colour, Task.colour_reason, Task.colour_days)
             .where(Task.id > last_id, Task.created_at <= moment)
-            .order_by(Task.id).limit(BATCH)
-        ).all()
+            .order_by(Task.id).limit(BATCH))
         if not rows:
             return
         last_id = rows[-1].id
@@ -176,6 +175,7 @@ class _Day:
     policy: Policy
     undo: dict[int, list[tuple[str, str | None]]]
     same_epoch: bool
+    verdicts: dict = field(default_factory=dict)  # colour_key → (verdict, owes an update)
 
 
 def _inputs(the: _Day):
@@ -188,44 +188,64 @@ def _inputs(the: _Day):
                _reported_in_window(lo, hi, start, end), _previous_colours(lo, hi, the.day))
 
 
+def _verdict(the: _Day, values: dict, start_date: date, last: datetime | None) -> tuple:
+    """What the rules say of a task as of the day's cutoff, with what the job derives from
+    it: (colour or None when cancelled, category, owes the day's update, reason code,
+    reason days, the stored colour values, the red list's rank)."""
+    facts = TaskFacts(start_date=start_date, **values)
+    result = task_colour(facts, [last] if last else [], the.calendar, the.policy, the.moment)
+    required = is_required(facts, the.calendar, the.day)
+    if result.colour is None:
+        return None, None, required, None, 0, stored_values(result), 0
+    reason = result.reasons[0]
+    code = str(reason.code)
+    return (result.colour.value, result.category.value, required, code, reason.days,
+            stored_values(result), red_rank(code, reason.days))
+
+
 def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
-    """Judge one batch (pure: no database); returns the rows to write."""
+    """Judge one batch (pure: no database); returns the rows to write. Each distinct
+    `colour_key` is judged once for the whole day (the rules are a pure function of it)."""
     rows, stale, earlier, reported, previous = inputs
-    calendar, policy, day, undo = the.calendar, the.policy, the.day, the.undo
+    calendar, day, undo, verdicts = the.calendar, the.day, the.undo, the.verdicts
     missed_rows, history_rows, red_rows, recoloured = [], [], [], []
     for row in rows:
+        task_id = row.id
+        changes = undo.get(task_id)
         values = {"status": row.status, "deadline": row.deadline,
                   "duty_since": row.duty_since, "submitted_at": row.submitted_at}
-        for name, old in undo.get(row.id, ()):
-            values[name] = _parse(name, old)
-        facts = TaskFacts(start_date=row.start_date, **values)
-        last = earlier.get(row.id) if row.id in stale else row.last_update_at
-        result = task_colour(facts, [last] if last else [], calendar, policy, the.moment)
+        if changes:
+            for name, old in changes:
+                values[name] = _parse(name, old)
+        last = earlier.get(task_id) if task_id in stale else row.last_update_at
+        key = colour_key(values["status"], row.start_date, values["deadline"],
+                         values["duty_since"], values["submitted_at"], last, calendar)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(the, values, row.start_date, last)
+        colour, category, required, code, days, stored, rank = verdict
         if the.same_epoch:
-            current = stored_values(result) if row.id not in undo and row.id not in stale \
-                else stored_values(colour_of(row, the.now, calendar, policy))
+            current = stored if not changes and task_id not in stale \
+                else stored_values(colour_of(row, the.now, calendar, the.policy))
             if current != (row.colour, row.colour_reason, row.colour_days):
-                recoloured.append((row.id, row.version, *current))
-        if result.colour is None:
+                recoloured.append((task_id, row.version, *current))
+        if colour is None:
             continue  # cancelled: out of the colours and the counts
-        colour = result.colour.value
-        counts = own[row.lead_unit_id]
+        unit_id = row.lead_unit_id
+        counts = own[unit_id]
         counts[colour] += 1
-        counts[result.category.value] += 1
+        counts[category] += 1
         counts["total"] += 1
-        if is_required(facts, calendar, day) and row.id not in reported:
+        if required and task_id not in reported:
             counts["missed"] += 1
-            missed_rows.append((day, row.id, row.lead_unit_id))
-        reason = result.reasons[0]
-        code = str(reason.code)
+            missed_rows.append((day, task_id, unit_id))
         if colour == "red":
-            red_rows.append((day, row.id, row.lead_unit_id, row.code, code, reason.days,
-                             red_rank(code, reason.days)))
-        before = previous.get(row.id)
+            red_rows.append((day, task_id, unit_id, row.code, code, days, rank))
+        before = previous.get(task_id)
         if before != (colour, code):
             was = before[0] if before else None
-            history_rows.append((row.id, day, row.lead_unit_id, colour, code, reason.days,
-                                 was, row.code, change_rank(colour, was)))
+            history_rows.append((task_id, day, unit_id, colour, code, days, was, row.code,
+                                 change_rank(colour, was)))
             if was != colour:
                 counts["changes"] += 1
     return missed_rows, history_rows, red_rows, recoloured

@@ -68,14 +68,20 @@ class SchedulerHeartbeat(db.Model):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+# The day's record — missed updates, colour history, red list — refers to tasks by id with
+# no foreign key. Only the cutoff writes it, from the tasks it read in the same snapshot,
+# and tasks are never deleted (they are cancelled). A foreign key would check and
+# KEY SHARE-lock a task row for each of the ~600,000 rows of a national day — a fifth of
+# the cutoff's time, and a lock every writer of that task at 16:00 would then share.
+
+
 class MissedUpdate(db.Model):
     """A reporting day on which a task owed an update and got none in the window."""
 
     __tablename__ = "missed_updates"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    task_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key (note above)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
 
 
@@ -90,8 +96,7 @@ class TaskColourChange(db.Model):
 
     __tablename__ = "task_colour_history"
 
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    task_id: Mapped[int] = mapped_column(primary_key=True)  # no FK (note above MissedUpdate)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     colour: Mapped[str] = mapped_column(String(8))
@@ -121,8 +126,7 @@ class RedTaskDay(db.Model):
     __tablename__ = "red_task_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    task_id: Mapped[int] = mapped_column(primary_key=True)  # no FK (note above MissedUpdate)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     code: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))
