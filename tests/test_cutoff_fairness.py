@@ -293,3 +293,32 @@ def test_a_burst_of_updates_across_16_00_leaves_every_colour_and_every_day_right
     assert summary.already_processed
     forced = run_cutoff(DAY, now=ict(2026, 11, 18, 17, 0), force=True)
     assert forced.missed == summary.missed == len(tasks) - len(counted)
+
+
+def test_an_update_stamped_after_the_cutoffs_clock_but_seen_by_it_keeps_its_colour(
+        app, clock, users, owing):
+    """The cutoff read its clock at 16:00:01; an update stamped at 16:00:05 committed before
+    the cutoff read the task. The colour it refreshes must not ignore that update (found by
+    the national benchmark: four tasks stored red for 28 missed days, though updated)."""
+    clock.set(ict(2026, 11, 18, 16, 0, 5))
+    post_update(users["ha_long"], db.session.get(Task, owing[0]),
+                {"progress": 10, "work_done": "x"})
+    db.session.commit()
+
+    run_cutoff(DAY, now=ict(2026, 11, 18, 16, 0, 1))
+
+    assert db.session.get(Task, owing[0]).colour == "green"
+    assert list(mismatches(clock())) == []
+
+
+def test_an_update_committed_after_a_later_stamped_one_leaves_the_later_stamp(
+        app, clock, users, owing):
+    """Two updates of one task, the later-stamped committed first: the task's last update
+    stays the later one, so its colour never forgets it."""
+    task = db.session.get(Task, owing[0])
+    post_update(users["ha_long"], task, {"progress": 20, "work_done": "b"},
+                now=ict(2026, 11, 18, 16, 0, 0, 10))
+    post_update(users["ha_long"], task, {"progress": 10, "work_done": "a"},
+                now=ict(2026, 11, 18, 15, 59, 59, 990000))
+    db.session.commit()
+    assert db.session.get(Task, owing[0]).last_update_at == ict(2026, 11, 18, 16, 0, 0, 10)

@@ -41,9 +41,15 @@ def facts_of(task) -> TaskFacts:
 
 
 def colour_of(task, moment: datetime, calendar: WorkCalendar, policy: Policy) -> ColourResult:
-    """The verdict of the rules; only the latest update matters to them."""
-    updates = [task.last_update_at] if task.last_update_at else []
-    return task_colour(facts_of(task), updates, calendar, policy, moment)
+    """The colour to store for `task` (a Task or a row with its attributes): the rules'
+    verdict at `moment`, or at its last update if that is later. Only the latest update
+    matters to the rules. A writer (or a refresh) may read a task that another writer,
+    stamped a little later, has just updated: the colour stored is then never one that
+    ignores an update it can see."""
+    last = task.last_update_at
+    if last is not None and last > moment:
+        moment = last
+    return task_colour(facts_of(task), [last] if last else [], calendar, policy, moment)
 
 
 def stored_values(result: ColourResult) -> tuple[str | None, str | None, int]:

@@ -126,7 +126,8 @@ def _apply(task, progress: int, now: datetime) -> dict[str, tuple]:
     if task.status != Status.IN_PROGRESS:
         changes["status"] = (task.status, Status.IN_PROGRESS)
         task.status = Status.IN_PROGRESS
-    task.last_update_at = now
+    if task.last_update_at is None or now > task.last_update_at:
+        task.last_update_at = now  # (a write stamped a little later may have come first)
     task.updated_at = now
     task.version += 1
     return changes
@@ -140,7 +141,7 @@ def _refuse_closed(status) -> None:
 _tasks, _units = Task.__table__, Unit.__table__
 _STATE = (_tasks.c.id, _tasks.c.lead_unit_id, _tasks.c.status, _tasks.c.progress,
           _tasks.c.version, _tasks.c.start_date, _tasks.c.deadline, _tasks.c.duty_since,
-          _tasks.c.submitted_at)
+          _tasks.c.submitted_at, _tasks.c.last_update_at)
 # The scope check (the lead unit lies in the reporter's subtree), the row locks (in id
 # order, as the cutoff's colour refresh takes them, so that two writers of overlapping tasks
 # cannot deadlock; SQLite's BEGIN IMMEDIATE already serialises writers) and a fresh read,
@@ -261,12 +262,12 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
     task_rows = []
     for state in states.values():
         facts = (str(state.status), state.start_date, state.deadline, state.duty_since,
-                 state.submitted_at)
+                 state.submitted_at, state.last_update_at)
         verdict = verdicts.get(facts)
         if verdict is None:
             verdict = verdicts[facts] = stored_values(colour_of(state, now, calendar, policy))
-        task_rows.append((state.id, state.progress, str(state.status), now, now,
-                          state.version, *verdict))
+        task_rows.append((state.id, state.progress, str(state.status),
+                          state.last_update_at, now, state.version, *verdict))
 
     for item, update_id in zip(new, reserve_ids(ProgressUpdate.__table__, len(new)),
                                strict=True):
