@@ -17,6 +17,7 @@ from tests.factories import cutoff_through, ict, make_task
 from tests.faults import RunningClock
 from tracker.auth.models import User
 from tracker.cutoff import job as cutoff_job
+from tracker.cutoff.context import forget
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import MissedUpdate
 from tracker.cutoff.recolour import mismatches
@@ -77,23 +78,31 @@ class Thread(threading.Thread):
         return self.result
 
 
+def _held_open(app, work) -> tuple[Thread, threading.Event]:
+    """Run `work` in a session of its own and keep its transaction open — stamped, not
+    committed — until the event returned is set; then it commits."""
+    stamped, release = threading.Event(), threading.Event()
+
+    def run():
+        work()
+        stamped.set()
+        release.wait(TIMEOUT)
+        db.session.commit()
+
+    thread = Thread(app, run)
+    thread.start()
+    assert stamped.wait(TIMEOUT)
+    return thread, release
+
+
 def test_an_update_stamped_before_16_00_and_committed_after_the_cutoff_began_counts(
         app, clock, member_id, owing):
     late_commit, other = owing[0], owing[1]
-    stamped, release = threading.Event(), threading.Event()
-
-    def writer():
-        member = db.session.get(User, member_id)
-        post_update(member, db.session.get(Task, late_commit),
-                    {"progress": 40, "work_done": "Gửi lúc 15:59:59"})
-        stamped.set()
-        release.wait(TIMEOUT)  # the transaction stays open across the cutoff's start
-        db.session.commit()
-
     clock.set(ict(2026, 11, 18, 15, 59, 59, 500000))
-    writing = Thread(app, writer)
-    writing.start()
-    assert stamped.wait(TIMEOUT)
+    # The transaction stays open across the cutoff's start.
+    writing, release = _held_open(app, lambda: post_update(
+        db.session.get(User, member_id), db.session.get(Task, late_commit),
+        {"progress": 40, "work_done": "Gửi lúc 15:59:59"}))
     clock.set(ict(2026, 11, 18, 16, 0, 1))
     judging = Thread(app, lambda: run_cutoff(DAY, now=clock(), wait_seconds=20))
     judging.start()
@@ -118,19 +127,10 @@ def test_a_write_still_open_after_the_wait_is_ended_and_the_day_judged(app, cloc
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's writers cannot be ended from outside: its busy timeout bounds "
                     "the wait, and the scheduler tries again")
-    stamped, release = threading.Event(), threading.Event()
-
-    def straggler():
-        member = db.session.get(User, member_id)
-        post_update(member, db.session.get(Task, owing[0]), {"progress": 5, "work_done": "x"})
-        stamped.set()
-        release.wait(TIMEOUT)
-        db.session.commit()
-
     clock.set(ict(2026, 11, 18, 15, 59, 59))
-    hanging = Thread(app, straggler)
-    hanging.start()
-    assert stamped.wait(TIMEOUT)
+    hanging, release = _held_open(app, lambda: post_update(
+        db.session.get(User, member_id), db.session.get(Task, owing[0]),
+        {"progress": 5, "work_done": "x"}))
     clock.set(ict(2026, 11, 18, 16, 0, 1))
 
     summary = run_cutoff(DAY, now=clock(), wait_seconds=0.5)
@@ -322,3 +322,55 @@ def test_an_update_committed_after_a_later_stamped_one_leaves_the_later_stamp(
                 now=ict(2026, 11, 18, 15, 59, 59, 990000))
     db.session.commit()
     assert db.session.get(Task, owing[0]).last_update_at == ict(2026, 11, 18, 16, 0, 0, 10)
+
+
+def test_a_day_made_a_day_off_just_before_16_00_is_not_judged(app, clock, users, owing):
+    """An admin makes today a day off at 15:59:59 and commits while the cutoff waits for
+    writes stamped before it: the cutoff reads the calendar after that, and does not judge
+    the day."""
+    from tracker.cutoff.calendar_service import set_day
+    from tracker.cutoff.job import CutoffRefused
+
+    admin_id = users["admin"].id
+    db.session.rollback()
+    clock.set(ict(2026, 11, 18, 15, 59, 59))
+    changing, release = _held_open(app, lambda: set_day(
+        db.session.get(User, admin_id), DAY, "day_off", "Nghỉ đột xuất"))
+    clock.set(ict(2026, 11, 18, 16, 0, 1))
+    judging = Thread(app, lambda: run_cutoff(DAY, now=clock(), wait_seconds=20))
+    judging.start()
+    judging.join(1.0)
+    release.set()
+    changing.finish()
+    with pytest.raises(CutoffRefused, match="not a working day"):
+        judging.finish()
+    assert not _missed(owing[0])
+
+
+def test_a_policy_change_waits_for_the_running_cutoff(app, clock, users, owing,
+                                                      paused_cutoff):
+    """While the cutoff judges and recolours every task by one policy, a change to the
+    policy waits for it (here: past a 1 s lock timeout); afterwards it goes through and
+    every colour is the new policy's."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the change queues for the cutoff")
+    from tracker.cutoff.calendar_service import set_policy
+
+    start, resume = paused_cutoff
+    admin_id = users["admin"].id
+    clock.set(ict(2026, 11, 18, 16, 0, 2))
+    judging = start(clock())
+
+    def change():
+        db.session.execute(text("SET lock_timeout = '1s'"))
+        set_policy(db.session.get(User, admin_id), {"missed_days_to_red": "1"})
+
+    with pytest.raises(OperationalError, match="lock timeout"):
+        Thread(app, change).finish()
+    resume.set()
+    judging.finish()
+    Thread(app, lambda: (set_policy(db.session.get(User, admin_id),
+                                    {"missed_days_to_red": "1"}), db.session.commit())).finish()
+    forget()  # this test's own request has read the old policy
+    assert list(mismatches(clock())) == []
+    assert {db.session.get(Task, t).colour for t in owing} == {"red"}  # one miss is red now

@@ -302,3 +302,8 @@ def test_the_reminder_job_commits_reminders_in_its_own_transaction(app, clock, u
     assert remind(app) == 1
 
     assert db.session.scalars(select(Notification.user_id)).all() == [member_id]
+
+
+def test_the_catch_up_reaches_back_a_limited_number_of_working_days(app, down_since_friday):
+    app.config["TRACKER_CATCH_UP_DAYS"] = 2
+    assert _dates(process_due()) == ["2026-11-18", "2026-11-19"]

@@ -98,6 +98,8 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SMTP_FROM": os.environ.get("TRACKER_SMTP_FROM", "tracker@localhost"),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
+        # How many working days back the scheduler's catch-up reaches (gaps included).
+        "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),
         # How long the cutoff waits for writes stamped before it to commit before it
         # ends them (tracker.cutoff.fence), and how long a due day may wait before the
         # health endpoint calls it late.

@@ -7,7 +7,6 @@ from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker import clock
 from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
@@ -55,8 +54,8 @@ def update_post(args, task_id: int):
     if not 0 < task_id <= MAX_ID:
         raise NotFound(_("task not found"))
     try:
-        [update] = post_updates(identity(), [(task_id, args)], now=clock.now(),
-                                data_loaded=True, check_version=check_if_match)
+        [update] = post_updates(identity(), [(task_id, args)], data_loaded=True,
+                                check_version=check_if_match)
     except Refused as exc:
         raise exc.errors[0] from None
     commit()
@@ -76,8 +75,7 @@ def update_batch(args, unit_id: int):
     unit = get_unit(user, unit_id)
     items = [(item.pop("task_id"), item) for item in args["items"]]
     try:
-        updates = post_updates(identity(), items, now=clock.now(), unit_id=unit.id,
-                               data_loaded=True)
+        updates = post_updates(identity(), items, unit_id=unit.id, data_loaded=True)
     except Refused as exc:
         db.session.rollback()
         errors: dict[str, list[str]] = {}

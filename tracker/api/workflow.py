@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker import clock
 from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
@@ -33,6 +32,7 @@ from tracker.api.schemas import (
     TaskSchema,
 )
 from tracker.api.tasks import ETAG_HEADER, TASK
+from tracker.cutoff.fence import stamp
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.notifications.service import nudge
@@ -190,6 +190,6 @@ def task_comment(args, task_id: int):
 def task_nudge(args, task_id: int):
     """Urge the lead unit (đôn đốc): its members are notified (supervisor)."""
     task = load_task(task_id)
-    notified = nudge(actor(), task, args["message"], now=clock.now())
+    notified = nudge(actor(), task, args["message"], now=stamp())
     commit()
     return {"notified": notified}

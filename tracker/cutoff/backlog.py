@@ -7,18 +7,22 @@ health endpoint and the admin pages show.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.cutoff.context import load_calendar
-from tracker.cutoff.job import CutoffSummary, due_days, run_cutoff
+from tracker.cutoff.job import CutoffRefused, CutoffSummary, due_days, run_cutoff
 from tracker.cutoff.models import CutoffRun, SchedulerHeartbeat
 from tracker.cutoff.recolour import colours_epoch, refresh_if_stale
 from tracker.extensions import db
+
+log = logging.getLogger("tracker.scheduler")
 
 # A scheduler that has not written its heartbeat for this long is taken for gone.
 SCHEDULER_SILENT_AFTER = timedelta(seconds=90)
@@ -46,7 +50,11 @@ def process_due(*, through: date | None = None, wait_seconds: float = 30.0,
             break
         for day in days:
             tried.add(day)
-            summary = run_cutoff(day, now=now(), wait_seconds=wait_seconds)
+            try:
+                summary = run_cutoff(day, now=now(), wait_seconds=wait_seconds)
+            except CutoffRefused as exc:  # made a day off meanwhile: no longer due
+                log.warning("cutoff %s not processed: %s", day, exc)
+                continue
             summaries.append(summary)
             if on_day is not None:
                 on_day(summary)
@@ -129,16 +137,23 @@ def record_heartbeat(name: str, *, started_at: datetime, failures: int,
                      last_error: str | None, last_error_at: datetime | None) -> None:
     """A scheduler says it is alive (and how it fares), in a transaction of its own."""
     now = clock.now()
-    row = db.session.get(SchedulerHeartbeat, name) or SchedulerHeartbeat(
-        name=name, started_at=started_at)
-    row.seen_at = now
-    row.state = "failing" if failures else "running"
-    row.failures = failures
-    row.last_error, row.last_error_at = last_error, last_error_at
-    db.session.add(row)
-    db.session.execute(delete(SchedulerHeartbeat).where(
-        SchedulerHeartbeat.seen_at < now - FORGET_AFTER, SchedulerHeartbeat.name != name))
-    db.session.commit()
+    for attempt in range(2):
+        row = db.session.get(SchedulerHeartbeat, name) or SchedulerHeartbeat(
+            name=name, started_at=started_at)
+        row.seen_at = now
+        row.state = "failing" if failures else "running"
+        row.failures = failures
+        row.last_error, row.last_error_at = last_error, last_error_at
+        db.session.add(row)
+        db.session.execute(delete(SchedulerHeartbeat).where(
+            SchedulerHeartbeat.seen_at < now - FORGET_AFTER, SchedulerHeartbeat.name != name))
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # its other thread wrote the first beat at the same time
+            db.session.rollback()
+            if attempt:
+                raise
 
 
 def forget_heartbeat(name: str) -> None:

@@ -14,7 +14,7 @@ from tracker.auth.models import Role, User
 from tracker.cutoff.context import (
     POLICY_DEFAULTS,
     bump_calendar_version,
-    forget,
+    bump_rules_version,
     load_calendar,
     load_policy,
 )
@@ -55,6 +55,7 @@ def set_day(actor: User | None, day: date, kind: str, note: str, *,
         errors["note"] = [_("At most %(n)s characters.", n=NOTE_MAX)]
     if errors:
         raise InvalidInput(_("The day was not recorded."), errors)
+    bump_rules_version()
     row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
     row.kind = DayKind(kind)
     row.note = note or ""
@@ -74,6 +75,7 @@ def clear_day(actor: User | None, day: date, *, now: datetime | None = None) -> 
     _refuse_past(day, now)
     row = db.session.get(CalendarDay, day)
     if row is not None:
+        bump_rules_version()
         db.session.delete(row)
         bump_calendar_version()
         db.session.flush()
@@ -142,7 +144,7 @@ def set_policy(actor: User | None, values: dict, *,
         record(None, actor, "policy", at=now, field=key, old=old, new=number)
         changed = True
     if changed:
-        forget()
+        bump_rules_version()
         db.session.flush()
         recolour_all(now)
     policy = load_policy()

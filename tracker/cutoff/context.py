@@ -13,6 +13,7 @@ from datetime import time
 
 from flask import current_app, g
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy
@@ -21,6 +22,9 @@ from tracker.extensions import db
 
 POLICY_DEFAULTS = {"warning_working_days": 3, "missed_days_to_red": 2}
 VERSION_KEY = "calendar_version"
+# A row every change to the rules (calendar, policy) updates, and every pass that judges or
+# recolours all tasks holds FOR SHARE: the two never overlap (`hold_rules`).
+RULES_KEY = "rules_version"
 _calendars: dict[tuple, WorkCalendar] = {}
 
 
@@ -40,6 +44,44 @@ def bump_calendar_version() -> None:
     row.value = uuid.uuid4().hex
     db.session.add(row)
     forget()
+
+
+def bump_rules_version() -> None:
+    """A change to the calendar or the policy is under way: waits for any pass over every
+    task that holds the rules (`hold_rules`), and makes later ones wait for it to commit."""
+    row = db.session.execute(select(Setting).where(Setting.key == RULES_KEY)
+                             .with_for_update()).scalar()
+    if row is None:
+        row = Setting(key=RULES_KEY)
+        db.session.add(row)
+    row.value = uuid.uuid4().hex
+    db.session.flush()
+    forget()
+
+
+def hold_rules() -> None:
+    """Keep the calendar and the policy as they are until this transaction ends, then read
+    them afresh: a cutoff or a colour refresh judges every task by one set of rules, and a
+    change to them (`bump_rules_version`) waits for it. PostgreSQL: FOR SHARE on the rules
+    row (in REPEATABLE READ, a change committed while waiting for it fails the statement
+    with a serialization error: the caller starts again); SQLite's one writer at a time
+    already keeps them apart."""
+    db.session.execute(select(Setting.key).where(Setting.key == RULES_KEY)
+                       .with_for_update(read=True))
+    forget()
+
+
+def ensure_rules_row() -> None:
+    """Make sure the row `hold_rules` locks exists (in a transaction of its own, before a
+    pass begins): a new deployment has none until its first change."""
+    if db.session.get(Setting, RULES_KEY) is not None:
+        db.session.rollback()
+        return
+    db.session.add(Setting(key=RULES_KEY, value=uuid.uuid4().hex))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another process made it at the same moment
+        db.session.rollback()
 
 
 def load_calendar() -> WorkCalendar:

@@ -22,15 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import and_, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tracker import clock
 from tracker.audit.models import AuditEntry
 from tracker.bulk import BulkUpdate, all_rows, analyze, insert_rows
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import Policy, TaskFacts, colour_key, is_required, task_colour
-from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.context import ensure_rules_row, hold_rules, load_calendar, load_policy
 from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import (
     CutoffRun,
@@ -347,7 +348,6 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False,
     not yet past (a run *at* the moment could miss an update stamped at that instant), or
     before which a due day is still unprocessed. `wait_seconds` bounds the wait for writes
     stamped before the cutoff (`tracker.cutoff.fence.wait_for_writers`)."""
-    calendar, policy = load_calendar(), load_policy()
     refuse_unless_passed(day, now)
     db.session.commit()
     if db.session.get(CutoffRun, day) is not None and not force:
@@ -360,16 +360,30 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False,
         raise CutoffRefused("earlier days are not processed yet: " +
                             ", ".join(d.isoformat() for d in earlier))
     db.session.rollback()
+    ensure_rules_row()
     wait_for_writers(now, timeout=wait_seconds)
-    return _process(day, calendar, policy, now, force)
+    return _process(day, now, force)
 
 
-def _process(day: date, calendar: WorkCalendar, policy: Policy, now: datetime,
-             force: bool) -> CutoffSummary:
-    """The day's record, in one transaction (one snapshot on PostgreSQL), with the stored
-    colours refreshed beside it when `now` is in the epoch the cutoff opened."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+def _process(day: date, now: datetime, force: bool) -> CutoffSummary:
+    """The day's record, in one transaction (one snapshot on PostgreSQL, one set of rules),
+    with the stored colours refreshed beside it when `now` is in the epoch the cutoff
+    opened. A change to the calendar or the policy committed while it waited for the
+    rules starts it again, on the rules as they now are."""
+    for attempt in range(5):
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        try:
+            hold_rules()
+            break
+        except OperationalError as exc:
+            db.session.rollback()
+            if getattr(exc.orig, "sqlstate", None) != "40001" or attempt == 4:
+                raise  # not a serialization failure (or the rules keep changing)
+    calendar, policy = load_calendar(), load_policy()  # as this snapshot holds them
+    if not calendar.is_working_day(day):  # made a day off while the cutoff waited
+        db.session.rollback()
+        raise CutoffRefused(f"{day.isoformat()} is not a working day")
     started = clock.now()
     run = db.session.get(CutoffRun, day)
     if run is not None and not force:
@@ -423,18 +437,23 @@ def _process(day: date, calendar: WorkCalendar, policy: Policy, now: datetime,
 
 def due_days(now: datetime, *, through: date | None = None) -> list[date]:
     """Working days whose cutoff moment is before `now` and that no run has processed, in
-    date order: from the reporting day of the first task ever assigned, gaps included
-    (a day processed by hand never hides an earlier one). `through` stops at that day."""
+    date order, gaps included (a day processed by hand never hides an earlier one): from
+    the reporting day of the first task ever assigned, but no further back than the last
+    `TRACKER_CATCH_UP_DAYS` working days (31) — a scheduler back after a long absence does
+    not hold today's cutoff up behind months of old days (`cutoff run --date` processes an
+    older one by hand). `through` stops at that day."""
     calendar = load_calendar()
     first_task = db.session.scalar(select(func.min(Task.created_at)))
     if first_task is None:
         return []
-    last = calendar.last_cutoff_day(now)
-    if calendar.cutoff_moment(last) >= now:  # at the very moment: not yet past
-        last = calendar.previous_working_day(last)
-    if through is not None:
-        last = min(last, through)
-    start = calendar.reporting_day(first_task)
+    latest = calendar.last_cutoff_day(now)
+    if calendar.cutoff_moment(latest) >= now:  # at the very moment: not yet past
+        latest = calendar.previous_working_day(latest)
+    window = latest
+    for _ in range(current_app.config["TRACKER_CATCH_UP_DAYS"] - 1):
+        window = calendar.previous_working_day(window)
+    last = latest if through is None else min(latest, through)
+    start = max(calendar.reporting_day(first_task), window)
     if start > last:
         return []
     done = set(db.session.scalars(select(CutoffRun.day).where(CutoffRun.day >= start,

@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from tracker.bulk import BulkUpdate
 from tracker.cutoff.calendar import WorkCalendar
 from tracker.cutoff.colours import ColourResult, Policy, TaskFacts, task_colour
-from tracker.cutoff.context import load_calendar, load_policy
+from tracker.cutoff.context import (
+    ensure_rules_row,
+    hold_rules,
+    load_calendar,
+    load_policy,
+)
 from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import Setting
 from tracker.extensions import db
@@ -152,8 +157,10 @@ def refresh_if_stale(now: datetime, *, wait_seconds: float = 30.0) -> int | None
     db.session.rollback()
     if fresh == epoch:  # (a clock set back is no reason to trust a later epoch)
         return None
+    ensure_rules_row()
     wait_for_writers(now, timeout=wait_seconds)
-    changed = recolour_all(now, separately=True)
+    hold_rules()  # no change to the calendar or the policy until this pass commits
+    changed = recolour_all(now, load_calendar(), load_policy(), separately=True)
     db.session.commit()
     mark_colours(epoch)
     return changed

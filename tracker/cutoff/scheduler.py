@@ -104,6 +104,18 @@ class KeepUp:
                          last_error=self.last_error, last_error_at=self.last_error_at)
         self.next_heartbeat = now + HEARTBEAT
 
+    def beat_until(self, stop: threading.Event, wake: int | None = None) -> None:
+        """Write the heartbeat every HEARTBEAT, in an app context of its own, until `stop`."""
+        while not stop.is_set():
+            try:
+                with self.app.app_context():
+                    record_heartbeat(self.name, started_at=self.started_at,
+                                     failures=self.failures, last_error=self.last_error,
+                                     last_error_at=self.last_error_at)
+            except Exception:  # the database is away: the tick logs it
+                pass
+            clock.pause(HEARTBEAT.total_seconds(), wake=wake)
+
     def stop(self) -> None:
         try:
             with self.app.app_context():
@@ -158,6 +170,10 @@ def run_scheduler(app, stop: threading.Event | None = None) -> None:
     reminders.start()
     keep_up = KeepUp(app)
     log.info("scheduler %s started", keep_up.name)
+    # The heartbeat goes on while a tick works (a national cutoff takes a minute or more).
+    beating = threading.Thread(target=keep_up.beat_until, args=(stop, wake_read),
+                               name="scheduler-heartbeat", daemon=True)
+    beating.start()
     try:
         while not stop.is_set():
             keep_up.tick()

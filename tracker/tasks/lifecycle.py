@@ -143,6 +143,7 @@ def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
     """A supervisor approves (the deadline moves) or rejects an extension request."""
     now = stamp(now)
     task = lock_task(db.session.get(Task, request.task_id))
+    db.session.refresh(request)  # decided meanwhile? (deciders hold the task's lock)
     if not _supervises(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can decide on the extension."))
     if request.status != ExtensionStatus.PENDING:

@@ -28,9 +28,10 @@ def lock_task(task: Task) -> Task:
     """Re-read `task` under its row lock (FOR NO KEY UPDATE, as progress updates lock it),
     so that a change — its colour above all — starts from the latest committed state and
     no other writer can slip in before the commit. Call it after `stamp()`."""
-    db.session.execute(
+    locked = db.session.scalars(
         select(Task).where(Task.id == task.id).with_for_update(key_share=True, of=Task)
-        .execution_options(populate_existing=True))
+        .execution_options(populate_existing=True)).one()  # loading it refreshes `task`
+    assert locked is task
     return task
 
 

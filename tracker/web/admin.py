@@ -11,10 +11,12 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.cutoff.backlog import cutoff_status
+from tracker.extensions import db
 from tracker.reports.live import children_of, colour_of_counts, rollup
 from tracker.scope import get_unit
 from tracker.web import admin_import, admin_settings, admin_tasks, admin_users
@@ -37,9 +39,17 @@ def _admins_only():
 
 @bp.context_processor
 def _cutoff_status():
-    """The line on every admin page that says where the cutoff stands."""
+    """The line on every admin page that says where the cutoff stands (for active admins
+    only: an error page rendered for someone else under /admin must not show it)."""
+    if not (current_user.is_authenticated and current_user.active
+            and current_user.role == Role.ADMIN):
+        return {}
     grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
-    status = cutoff_status(clock.now())
+    try:
+        status = cutoff_status(clock.now())
+    except SQLAlchemyError:  # e.g. SQLite's write lock held by a long cutoff
+        db.session.rollback()
+        return {}
     return {"cutoff_status": status, "cutoff_problems": status.problems(grace)}
 
 

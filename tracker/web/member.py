@@ -23,6 +23,7 @@ from tracker.auth.models import Role
 from tracker.auth.tokens import Identity
 from tracker.cutoff.colours import is_required
 from tracker.cutoff.context import load_calendar
+from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import facts_of
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Purpose
@@ -260,7 +261,7 @@ def submit_completion(task_id: int):
     form = CompletionForm()
     status = 200
     if form.validate_on_submit():
-        now = clock.now()
+        now = stamp()  # inside the cutoff's fence, before the task is locked
         url = (form.evidence_url.data or "").strip()
         upload = form.evidence_file.data
         try:
@@ -311,7 +312,7 @@ def request_extension(task_id: int):
         new_deadline = parse_day(form.requested_deadline.data)
         try:
             request_extension_service(current_user, task, new_deadline=new_deadline,
-                                      reason=form.reason.data, now=clock.now())
+                                      reason=form.reason.data)
         except (InvalidInput, Conflict) as exc:
             db.session.rollback()
             task = _task(task_id)

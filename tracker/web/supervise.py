@@ -26,8 +26,8 @@ from flask_login import current_user, login_required
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
-from tracker import clock
 from tracker.auth.models import Role
+from tracker.cutoff.fence import stamp
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.service import nudge as nudge_service
@@ -181,7 +181,7 @@ def _act(task_id: int, name: str, form, action, done_message: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        action(task, form, clock.now())
+        action(task, form, stamp())  # the fence first, then the task's lock
     except (InvalidInput, Conflict) as exc:
         return refused(task, name, form, exc)
     db.session.commit()
