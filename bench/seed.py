@@ -42,8 +42,8 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     from sqlalchemy import select
 
     from tracker.auth.passwords import hash_password
-    from tracker.cutoff.context import load_calendar
     from tracker.extensions import db
+    from tracker.rules.store import load_calendar
     from tracker.units.importer import all_provinces, find_province, import_units
     from tracker.units.models import Unit, UnitKind
 

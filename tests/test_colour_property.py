@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from tests.factories import cutoff_through, ict, make_task
-from tracker.cutoff.colours import task_colour
-from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.job import CutoffRefused
 from tracker.cutoff.recolour import facts_of, mismatches, stored_values
 from tracker.errors import TrackerError
@@ -27,6 +25,8 @@ from tracker.models import (
     TaskColourChange,
     UnitDayStat,
 )
+from tracker.rules.colours import task_colour
+from tracker.rules.store import load_calendar, load_policy
 from tracker.tasks.lifecycle import (
     confirm_completion,
     decide_extension,

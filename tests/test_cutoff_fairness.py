@@ -17,12 +17,12 @@ from tests.factories import cutoff_through, ict, make_task
 from tests.faults import RunningClock
 from tracker.auth.models import User
 from tracker.cutoff import job as cutoff_job
-from tracker.cutoff.context import forget
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import MissedUpdate
 from tracker.cutoff.recolour import mismatches
 from tracker.cutoff.scheduler import KeepUp
 from tracker.extensions import db
+from tracker.rules.store import forget
 from tracker.tasks.lifecycle import submit_completion
 from tracker.tasks.models import Task
 from tracker.updates.models import ProgressUpdate
@@ -328,8 +328,8 @@ def test_a_day_made_a_day_off_just_before_16_00_is_not_judged(app, clock, users,
     """An admin makes today a day off at 15:59:59 and commits while the cutoff waits for
     writes stamped before it: the cutoff reads the calendar after that, and does not judge
     the day."""
-    from tracker.cutoff.calendar_service import set_day
     from tracker.cutoff.job import CutoffRefused
+    from tracker.rules.service import set_day
 
     admin_id = users["admin"].id
     db.session.rollback()
@@ -354,7 +354,7 @@ def test_a_policy_change_waits_for_the_running_cutoff(app, clock, users, owing,
     every colour is the new policy's."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: the change queues for the cutoff")
-    from tracker.cutoff.calendar_service import set_policy
+    from tracker.rules.service import set_policy
 
     start, resume = paused_cutoff
     admin_id = users["admin"].id

@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from tests.factories import cutoff_through, ict, make_task
 from tracker.audit.models import AuditEntry
-from tracker.cutoff.calendar_service import set_day
 from tracker.cutoff.job import CutoffRefused, run_cutoff
 from tracker.cutoff.models import CutoffRun, MissedUpdate, UnitDayStat
 from tracker.extensions import db
 from tracker.reports.history import colour_on, daily_report, green_rate_trend
+from tracker.rules.service import set_day
 from tracker.tasks.lifecycle import (
     confirm_completion,
     decide_extension,

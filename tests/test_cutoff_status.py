@@ -13,11 +13,12 @@ from tests.conftest import csrf_token
 from tests.factories import cutoff_through, ict, make_task
 from tests.faults import RunningClock
 from tracker.cutoff.backlog import process_due
-from tracker.cutoff.calendar_service import set_day
-from tracker.cutoff.models import CalendarDay, CutoffRun
+from tracker.cutoff.models import CutoffRun
 from tracker.cutoff.scheduler import KeepUp
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.rules.models import CalendarDay
+from tracker.rules.service import set_day
 
 ASSIGNED = ict(2026, 11, 13, 9, 0)
 

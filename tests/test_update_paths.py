@@ -15,9 +15,9 @@ from tests.conftest import csrf_token
 from tests.factories import cutoff_through, ict, make_task
 from tracker.audit.models import AuditEntry
 from tracker.auth.tokens import create_token
-from tracker.cutoff.calendar_service import set_day
 from tracker.cutoff.models import MissedUpdate
 from tracker.extensions import db
+from tracker.rules.service import set_day
 from tracker.tasks.models import Task
 from tracker.updates.models import ProgressUpdate
 

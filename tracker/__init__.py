@@ -56,22 +56,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.auth.views import bp as auth_bp
-    from tracker.notifications.views import bp as notifications_bp
-    from tracker.tasks.views import bp as tasks_bp
-    from tracker.web import admin, dashboard, member, supervise
-    from tracker.web.views import bp as web_bp
-
-    app.register_blueprint(web_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(tasks_bp)
-    app.register_blueprint(notifications_bp)
-    for module in (member, supervise, admin, dashboard):
-        app.register_blueprint(module.bp)
-
     from tracker import api
+    from tracker.web import (
+        account,
+        admin,
+        auth,
+        dashboard,
+        member,
+        notifications,
+        supervise,
+        tasks,
+        views,
+    )
 
-    api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF) and the /account/tokens page
+    for module in (views, auth, tasks, notifications, member, supervise, admin, dashboard,
+                   account):
+        app.register_blueprint(module.bp)
+    api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 
 
 def register_commands(app: Flask) -> None:

@@ -345,7 +345,7 @@ tracker_cli.add_command(calendar_cli)
 @click.option("--note", default="")
 def calendar_set(day, kind: str, note: str) -> None:
     """Record DAY as a day off or a make-up working day."""
-    from tracker.cutoff.calendar_service import set_day
+    from tracker.rules.service import set_day
 
     try:
         set_day(None, day.date(), kind, note)
@@ -360,7 +360,7 @@ def calendar_set(day, kind: str, note: str) -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_clear(day) -> None:
     """Remove what was recorded for DAY."""
-    from tracker.cutoff.calendar_service import clear_day
+    from tracker.rules.service import clear_day
 
     try:
         clear_day(None, day.date())

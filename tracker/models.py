@@ -4,16 +4,16 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.models import LoginAttempt, User, UserSession
 from tracker.auth.tokens import ApiToken
 from tracker.cutoff.models import (
-    CalendarDay,
     CutoffRun,
     MissedUpdate,
     RedTaskDay,
-    Setting,
+    SchedulerHeartbeat,
     TaskColourChange,
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
 from tracker.notifications.models import Notification
+from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
@@ -31,6 +31,7 @@ __all__ = [
     "Notification",
     "ProgressUpdate",
     "RedTaskDay",
+    "SchedulerHeartbeat",
     "Setting",
     "Task",
     "TaskColourChange",

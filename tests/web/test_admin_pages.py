@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, make_task, make_user, task_input
 from tracker.auth.models import User
-from tracker.cutoff.models import CalendarDay, Setting
 from tracker.extensions import db
+from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Task
 
 PAGES = ["/admin", "/admin/units", "/admin/users", "/admin/users/new", "/admin/tasks/new",

@@ -31,7 +31,7 @@ class TrackerApi(Api):
 
 
 def init_app(app: Flask) -> TrackerApi:
-    from tracker.api import account, reports, tasks, units, updates, users, workflow
+    from tracker.api import reports, tasks, units, updates, users, workflow
     from tracker.api.base import config_defaults
     from tracker.extensions import csrf
 
@@ -41,6 +41,5 @@ def init_app(app: Flask) -> TrackerApi:
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)
-    app.register_blueprint(account.bp)
     app.extensions["tracker-api"] = api
     return api

@@ -32,9 +32,9 @@ from tracker.api.schemas import (
 )
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role
-from tracker.cutoff.context import load_calendar
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.rules.store import load_calendar
 from tracker.scope import can_manage_task, can_see_unit, require_role, visible_tasks
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.service import bulk_assign, create_task, parse_task_input, update_task

@@ -1,1 +1,3 @@
-"""The 16:00 cutoff: the working-day calendar and the xanh hoá colour rules (pure code)."""
+"""The 16:00 cutoff: the stamp and the fence every write takes (`fence`), the day's job
+(`job`), the days due and their status (`backlog`), the stored colours (`recolour`) and
+the scheduler. The rules it applies live in `tracker.rules`."""

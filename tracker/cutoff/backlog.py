@@ -16,11 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
-from tracker.cutoff.context import load_calendar
 from tracker.cutoff.job import CutoffRefused, CutoffSummary, due_days, run_cutoff
 from tracker.cutoff.models import CutoffRun, SchedulerHeartbeat
 from tracker.cutoff.recolour import colours_epoch, refresh_if_stale
 from tracker.extensions import db
+from tracker.rules.store import load_calendar
 
 log = logging.getLogger("tracker.scheduler")
 

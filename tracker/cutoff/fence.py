@@ -33,8 +33,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tracker import clock
-from tracker.cutoff.context import load_calendar
 from tracker.extensions import db
+from tracker.rules.store import load_calendar
 
 log = logging.getLogger("tracker.cutoff")
 

@@ -29,9 +29,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tracker import clock
 from tracker.audit.models import AuditEntry
 from tracker.bulk import BulkUpdate, all_rows, analyze, insert_rows
-from tracker.cutoff.calendar import WorkCalendar
-from tracker.cutoff.colours import Policy, TaskFacts, colour_key, is_required, task_colour
-from tracker.cutoff.context import ensure_rules_row, hold_rules, load_calendar, load_policy
 from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import (
     CutoffRun,
@@ -44,6 +41,9 @@ from tracker.cutoff.models import (
 )
 from tracker.cutoff.recolour import colour_of, colour_writer, mark_colours, stored_values
 from tracker.extensions import db
+from tracker.rules.calendar import WorkCalendar
+from tracker.rules.colours import Policy, TaskFacts, colour_key, is_required, task_colour
+from tracker.rules.store import ensure_rules_row, hold_rules, load_calendar, load_policy
 from tracker.tasks.models import Task
 from tracker.units.models import Unit, UnitKind
 from tracker.updates.models import ProgressUpdate

@@ -14,17 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.bulk import BulkUpdate
-from tracker.cutoff.calendar import WorkCalendar
-from tracker.cutoff.colours import ColourResult, Policy, TaskFacts, task_colour
-from tracker.cutoff.context import (
+from tracker.cutoff.fence import wait_for_writers
+from tracker.extensions import db
+from tracker.rules.calendar import WorkCalendar
+from tracker.rules.colours import ColourResult, Policy, TaskFacts, task_colour
+from tracker.rules.models import Setting
+from tracker.rules.store import (
     ensure_rules_row,
     hold_rules,
     load_calendar,
     load_policy,
 )
-from tracker.cutoff.fence import wait_for_writers
-from tracker.cutoff.models import Setting
-from tracker.extensions import db
 from tracker.tasks.models import Task
 
 BATCH = 5000

@@ -16,13 +16,13 @@ from sqlalchemy import String, and_, insert, literal, or_, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.colours import is_required
-from tracker.cutoff.context import load_calendar
 from tracker.cutoff.models import RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.cutoff.recolour import facts_of
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.models import Notification
+from tracker.rules.colours import is_required
+from tracker.rules.store import load_calendar
 from tracker.tasks.models import OPEN_STATUSES, Task
 from tracker.types import UTCDateTime
 

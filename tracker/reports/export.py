@@ -19,6 +19,8 @@ from typing import IO
 from flask import current_app
 from flask_babel import gettext as _
 
+from tracker.labels import reason_text
+
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
@@ -32,8 +34,6 @@ def _colour(value: str | None) -> str:
 
 
 def _reason(code: str, days: int) -> str:
-    from tracker.web.formatting import reason_text
-
     return reason_text(code, days)
 
 

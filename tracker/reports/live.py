@@ -5,7 +5,7 @@ counts the tasks as they stand now. One grouped query over the subtree's tasks g
 unit's own counts, which are then rolled up the tree in Python (a subtree holds at most a
 few thousand units), so a page costs one scan of the tasks in scope, not one per unit.
 
-The four categories follow the colour rules (`tracker.cutoff.colours`): an open or
+The four categories follow the colour rules (`tracker.rules.colours`): an open or
 submitted task is overdue exactly when its stored first reason is "overdue"; a done task
 was completed on time when its unit submitted it on or before the deadline's date in the
 zone (submitted_at < deadline_end(deadline)).

@@ -25,11 +25,11 @@ from tracker.audit.service import append_rows, change_rows
 from tracker.auth.models import Role, User
 from tracker.auth.tokens import Identity
 from tracker.bulk import BulkUpdate, insert_rows, one_trip, reserve_ids
-from tracker.cutoff.context import load_calendar, load_policy
 from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import colour_of, stored_values
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
+from tracker.rules.store import load_calendar, load_policy
 from tracker.scope import visible_tasks
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.schemas import INT_MESSAGES, MESSAGES

@@ -12,7 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.cutoff.calendar_service import (
+from tracker.errors import InvalidInput
+from tracker.extensions import db
+from tracker.rules.models import CalendarDay, DayKind
+from tracker.rules.service import (
     POLICY_LIMITS,
     clear_day,
     manages_deployment,
@@ -20,10 +23,7 @@ from tracker.cutoff.calendar_service import (
     set_day,
     set_policy,
 )
-from tracker.cutoff.context import POLICY_DEFAULTS, load_policy
-from tracker.cutoff.models import CalendarDay, DayKind
-from tracker.errors import InvalidInput
-from tracker.extensions import db
+from tracker.rules.store import POLICY_DEFAULTS, load_policy
 from tracker.tasks.importer import to_iso_date
 from tracker.web.helpers import DAY_KIND_LABELS, local_today
 

@@ -21,19 +21,18 @@ from sqlalchemy import and_, case, func, or_, select
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.auth.tokens import Identity
-from tracker.cutoff.colours import is_required
-from tracker.cutoff.context import load_calendar
 from tracker.cutoff.fence import stamp
 from tracker.cutoff.recolour import facts_of
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
+from tracker.rules.colours import is_required
+from tracker.rules.store import load_calendar
 from tracker.scope import can_report_on, get_task, visible_tasks
 from tracker.tasks.lifecycle import request_extension as request_extension_service
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
-from tracker.tasks.views import COLOUR_ORDER, MAX_ID
 from tracker.units.tree import subtree_ids
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.task_forms import (
@@ -43,6 +42,7 @@ from tracker.web.task_forms import (
     ExtensionForm,
     apply_errors,
 )
+from tracker.web.tasks import COLOUR_ORDER, MAX_ID
 
 bp = Blueprint("member", __name__)
 

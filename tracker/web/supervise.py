@@ -36,7 +36,6 @@ from tracker.scope import get_task, get_unit
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
-from tracker.tasks.views import MAX_ID, refused
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.task_forms import (
@@ -46,6 +45,7 @@ from tracker.web.task_forms import (
     NudgeForm,
     ReturnForm,
 )
+from tracker.web.tasks import MAX_ID, refused
 
 bp = Blueprint("supervise", __name__)
 
@@ -89,7 +89,7 @@ def _unit_arg() -> Unit | None:
 # --- the red queue ------------------------------------------------------------------------
 
 
-# A red task's first reason is "overdue" or "missed_updates" (tracker.cutoff.colours), so
+# A red task's first reason is "overdue" or "missed_updates" (tracker.rules.colours), so
 # the reason descending puts the overdue ones first; this is the order of the index
 # ix_tasks_red_queue, which also holds the lead unit, so a page of ids is read from the
 # index alone however deep it is.

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 
-from tracker.tasks.forms import UpdateForm
+from tracker.web.update_form import UpdateForm
 
 
 class EvidenceUpdateForm(UpdateForm):

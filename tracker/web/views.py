@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import clock
 from tracker.auth.models import Role
-from tracker.auth.views import _safe_next
 from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
+from tracker.web.auth import _safe_next
 from tracker.web.i18n import LANGUAGES
 
 bp = Blueprint("web", __name__)

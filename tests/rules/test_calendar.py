@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.cutoff.calendar import WorkCalendar
+from tracker.rules.calendar import WorkCalendar
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkCalendar()

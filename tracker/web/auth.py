@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker import clock
-from tracker.auth.forms import LoginForm
 from tracker.auth.sessions import (
     authenticate,
     clear_failures,
@@ -18,6 +17,7 @@ from tracker.auth.sessions import (
     start_session,
 )
 from tracker.extensions import db
+from tracker.web.auth_forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

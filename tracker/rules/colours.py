@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from tracker.cutoff.calendar import WorkCalendar
+from tracker.rules.calendar import WorkCalendar
 
 OPEN_STATUSES = frozenset({"not_started", "in_progress", "returned"})
 STATUSES = OPEN_STATUSES | {"submitted", "done", "cancelled"}
@@ -272,7 +272,7 @@ def colour_key(status: str, start_date: date, deadline: date, duty_since: dateti
     whether they beat the deadline (`submitted_at`). Two tasks with equal keys have the same
     colour, reasons and category at any moment, and owe updates on the same days — so a
     pass over a million tasks judges each distinct key once (the cutoff job). Proved against
-    the rules themselves by a property test (tests/cutoff/test_colours.py).
+    the rules themselves by a property test (tests/rules/test_colours.py).
 
     `last_update` must be the task's latest update at or before the moment judged."""
     in_time = None

@@ -11,18 +11,18 @@ from sqlalchemy import func, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.context import (
+from tracker.cutoff.fence import stamp
+from tracker.cutoff.recolour import recolour_all
+from tracker.errors import Forbidden, InvalidInput
+from tracker.extensions import db
+from tracker.rules.models import CalendarDay, DayKind, Setting
+from tracker.rules.store import (
     POLICY_DEFAULTS,
     bump_calendar_version,
     bump_rules_version,
     load_calendar,
     load_policy,
 )
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.models import CalendarDay, DayKind, Setting
-from tracker.cutoff.recolour import recolour_all
-from tracker.errors import Forbidden, InvalidInput
-from tracker.extensions import db
 from tracker.scope import require_role
 from tracker.units.models import Unit
 

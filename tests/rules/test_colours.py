@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.cutoff.calendar import WorkCalendar
-from tracker.cutoff.colours import (
+from tracker.rules.calendar import WorkCalendar
+from tracker.rules.colours import (
     Category,
     Colour,
     ColourResult,

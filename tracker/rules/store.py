@@ -15,10 +15,10 @@ from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker.cutoff.calendar import WorkCalendar
-from tracker.cutoff.colours import Policy
-from tracker.cutoff.models import CalendarDay, DayKind, Setting
 from tracker.extensions import db
+from tracker.rules.calendar import WorkCalendar
+from tracker.rules.colours import Policy
+from tracker.rules.models import CalendarDay, DayKind, Setting
 
 POLICY_DEFAULTS = {"warning_working_days": 3, "missed_days_to_red": 2}
 VERSION_KEY = "calendar_version"

@@ -3,10 +3,13 @@ extension requests, colour history and audit trail; comments and evidence downlo
 
 from __future__ import annotations
 
+import csv
+import io
 from types import SimpleNamespace
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -27,6 +30,7 @@ from tracker.errors import Conflict, InvalidInput, TrackerError
 from tracker.evidence.models import Evidence, Purpose
 from tracker.evidence.service import attach_file, path_of
 from tracker.extensions import db
+from tracker.labels import ict
 from tracker.scope import can_report_on, get_task, visible_tasks
 from tracker.tasks.models import (
     OPEN_STATUSES,
@@ -246,13 +250,6 @@ EXTENSION_STATUS = {
 @login_required
 def audit_export(task_id: int):
     """The task's whole audit trail as CSV (who, when, what, old → new)."""
-    import csv
-    import io
-
-    from flask import Response
-
-    from tracker.web.formatting import ict
-
     task = _load(task_id)
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == task.id)
