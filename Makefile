@@ -47,6 +47,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ## make translations: re-extract messages and update the catalogs (then translate vi).
 translations: $(VENV)/.installed

@@ -1,5 +1,5 @@
 """The floor: a minimal WSGI app doing the SQL of posting one update — token lookup, the
-cutoff's fence (tracker.cutoff.fence), scope check, insert the update, update the task,
+cutoff's fence (tracker.fence), scope check, insert the update, update the task,
 append the audit row — through the same driver (psycopg 3) and the same server (gunicorn),
 with nothing else. Our app's throughput is judged against it."""
 

@@ -9,7 +9,6 @@ from sqlalchemy import delete, select
 
 from tests.factories import cutoff_through, ict, make_task
 from tracker.cutoff.job import CutoffRefused
-from tracker.cutoff.recolour import facts_of, mismatches, stored_values
 from tracker.errors import TrackerError
 from tracker.extensions import db
 from tracker.models import (
@@ -27,6 +26,7 @@ from tracker.models import (
 )
 from tracker.rules.colours import task_colour
 from tracker.rules.store import load_calendar, load_policy
+from tracker.tasks.colour import facts_of, mismatches, stored_values
 from tracker.tasks.lifecycle import (
     confirm_completion,
     decide_extension,

@@ -26,8 +26,8 @@ from tracker.cutoff.models import (
     TaskColourChange,
     UnitDayStat,
 )
-from tracker.cutoff.recolour import mismatches
 from tracker.extensions import db
+from tracker.tasks.colour import mismatches
 from tracker.updates.service import post_update
 
 ROOT = Path(__file__).resolve().parent.parent

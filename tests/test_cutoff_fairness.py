@@ -19,10 +19,10 @@ from tracker.auth.models import User
 from tracker.cutoff import job as cutoff_job
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import MissedUpdate
-from tracker.cutoff.recolour import mismatches
 from tracker.cutoff.scheduler import KeepUp
 from tracker.extensions import db
 from tracker.rules.store import forget
+from tracker.tasks.colour import mismatches
 from tracker.tasks.lifecycle import submit_completion
 from tracker.tasks.models import Task
 from tracker.updates.models import ProgressUpdate
@@ -197,7 +197,7 @@ def test_an_update_posted_while_the_cutoff_runs_keeps_its_colour(app, clock, mem
     the cutoff's colour refresh must not put back the colour it computed before."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: no update can fall in between")
-    from tracker.cutoff import recolour
+    from tracker.tasks import colour as recolour
 
     between, posted = threading.Event(), threading.Event()
     make_writer = recolour.colour_writer
@@ -329,7 +329,7 @@ def test_a_day_made_a_day_off_just_before_16_00_is_not_judged(app, clock, users,
     writes stamped before it: the cutoff reads the calendar after that, and does not judge
     the day."""
     from tracker.cutoff.job import CutoffRefused
-    from tracker.rules.service import set_day
+    from tracker.settings.service import set_day
 
     admin_id = users["admin"].id
     db.session.rollback()
@@ -354,7 +354,7 @@ def test_a_policy_change_waits_for_the_running_cutoff(app, clock, users, owing,
     every colour is the new policy's."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: the change queues for the cutoff")
-    from tracker.rules.service import set_policy
+    from tracker.settings.service import set_policy
 
     start, resume = paused_cutoff
     admin_id = users["admin"].id

@@ -12,7 +12,7 @@ from tracker.cutoff.job import CutoffRefused, run_cutoff
 from tracker.cutoff.models import CutoffRun, MissedUpdate, UnitDayStat
 from tracker.extensions import db
 from tracker.reports.history import colour_on, daily_report, green_rate_trend
-from tracker.rules.service import set_day
+from tracker.settings.service import set_day
 from tracker.tasks.lifecycle import (
     confirm_completion,
     decide_extension,

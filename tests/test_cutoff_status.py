@@ -18,7 +18,7 @@ from tracker.cutoff.scheduler import KeepUp
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.rules.models import CalendarDay
-from tracker.rules.service import set_day
+from tracker.settings.service import set_day
 
 ASSIGNED = ict(2026, 11, 13, 9, 0)
 

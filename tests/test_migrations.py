@@ -28,3 +28,75 @@ def test_sqlite_runs_with_foreign_keys_wal_and_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def test_the_facts_history_rebuilt_from_the_audit_trail_is_what_writers_keep(
+        tmp_path, monkeypatch):
+    """Revision b7d4e2a91c05 rebuilds, from the audit trail, the facts history of changes
+    made before it: the rows equal those the writers keep themselves."""
+    from datetime import timedelta
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import delete, select
+
+    from tests.conftest import make_app
+    from tests.factories import ict, make_task, make_user
+    from tracker.tasks.lifecycle import (
+        confirm_completion,
+        decide_extension,
+        request_extension,
+        return_completion,
+        submit_completion,
+    )
+    from tracker.tasks.models import TaskFactsUntil
+    from tracker.units.importer import find_province, import_units
+    from tracker.units.models import Unit
+    from tracker.updates.service import post_update
+
+    app = make_app("sqlite:///" + str(tmp_path / "facts.sqlite3"))
+    with app.app_context():
+        upgrade()
+        import_units([find_province("Quảng Ninh")])
+        db.session.commit()
+        units = list(db.session.scalars(select(Unit)))
+        province = next(u for u in units if u.kind == "province")
+        commune = next(u for u in units if u.kind == "commune")
+        admin = make_user("admin", "admin", province)
+        supervisor = make_user("supervisor", "supervisor", province)
+        member = make_user("member", "member", commune)
+        db.session.commit()
+        at = ict(2026, 11, 16, 9, 0)
+        tasks = [make_task(admin, commune, at=at) for _ in range(3)]
+        for n, task in enumerate(tasks):
+            step = at + timedelta(hours=1 + n)
+            post_update(member, task, {"progress": 30, "work_done": "x"}, now=step)
+            submit_completion(member, task, result="Xong", now=step + timedelta(hours=1))
+            if n == 0:
+                confirm_completion(supervisor, task, now=step + timedelta(hours=2))
+            else:
+                return_completion(supervisor, task, note="Bổ sung",
+                                  now=step + timedelta(hours=2))
+                request = request_extension(member, task,
+                                            new_deadline=task.deadline + timedelta(days=5),
+                                            reason="Thêm thời gian",
+                                            now=step + timedelta(days=1))
+                decide_extension(supervisor, request, approve=True, note=None,
+                                 now=step + timedelta(days=1, hours=1))
+            db.session.commit()
+
+        def kept():
+            return sorted(
+                (r.task_id, r.until, str(r.status), r.start_date, r.deadline, r.duty_since,
+                 r.submitted_at)
+                for r in db.session.scalars(select(TaskFactsUntil)))
+
+        by_writers = kept()
+        assert len(by_writers) >= 9
+        db.session.execute(delete(TaskFactsUntil))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="23416dd9f18e")
+        upgrade()
+        assert kept() == by_writers
+        db.session.remove()
+        db.engine.dispose()

@@ -17,10 +17,10 @@ from tracker.clock import FixedClock
 from tracker.cutoff.backlog import cutoff_status, process_due
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import CutoffRun, MissedUpdate, SchedulerHeartbeat
-from tracker.cutoff.recolour import colours_epoch, mismatches
 from tracker.cutoff.scheduler import MAX_BACKOFF, KeepUp, build_scheduler, remind
 from tracker.extensions import db
 from tracker.notifications.models import Notification
+from tracker.tasks.colour import colours_epoch, mismatches
 from tracker.tasks.models import Task
 from tracker.updates.service import post_update
 

@@ -17,7 +17,7 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.tokens import create_token
 from tracker.cutoff.models import MissedUpdate
 from tracker.extensions import db
-from tracker.rules.service import set_day
+from tracker.settings.service import set_day
 from tracker.tasks.models import Task
 from tracker.updates.models import ProgressUpdate
 

@@ -240,7 +240,7 @@ tracker_cli.add_command(colours_cli)
 @colours_cli.command("check")
 def colours_check() -> None:
     """Recompute every task's colour; exit 1 listing the tasks whose stored colour differs."""
-    from tracker.cutoff.recolour import mismatches
+    from tracker.tasks.colour import mismatches
 
     found = 0
     for task_id, _version, stored, computed in mismatches(clock.now()):
@@ -255,7 +255,7 @@ def colours_check() -> None:
 @colours_cli.command("refresh")
 def colours_refresh() -> None:
     """Bring every stored colour up to date now."""
-    from tracker.cutoff.recolour import recolour_all
+    from tracker.tasks.colour import recolour_all
 
     changed = recolour_all(clock.now(), separately=True)
     db.session.commit()
@@ -345,7 +345,7 @@ tracker_cli.add_command(calendar_cli)
 @click.option("--note", default="")
 def calendar_set(day, kind: str, note: str) -> None:
     """Record DAY as a day off or a make-up working day."""
-    from tracker.rules.service import set_day
+    from tracker.settings.service import set_day
 
     try:
         set_day(None, day.date(), kind, note)
@@ -360,7 +360,7 @@ def calendar_set(day, kind: str, note: str) -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_clear(day) -> None:
     """Remove what was recorded for DAY."""
-    from tracker.rules.service import clear_day
+    from tracker.settings.service import clear_day
 
     try:
         clear_day(None, day.date())

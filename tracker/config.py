@@ -101,7 +101,7 @@ def _settings(instance_path: str) -> dict:
         # How many working days back the scheduler's catch-up reaches (gaps included).
         "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),
         # How long the cutoff waits for writes stamped before it to commit before it
-        # ends them (tracker.cutoff.fence), and how long a due day may wait before the
+        # ends them (tracker.fence), and how long a due day may wait before the
         # health endpoint calls it late.
         "TRACKER_CUTOFF_WAIT_SECONDS": float(os.environ.get("TRACKER_CUTOFF_WAIT_SECONDS",
                                                             "30")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from tracker.rules.sql import SQLITE_LOCAL_DATE, sqlite_local_date
+
 
 def configure_engine_events(engine: Engine, config) -> None:
     if engine.dialect.name != "sqlite":
@@ -16,6 +18,9 @@ def configure_engine_events(engine: Engine, config) -> None:
         # Let SQLAlchemy, not the driver, say when a transaction begins (see below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The rules' SQL twins need a timestamp's date in the zone (tracker.rules.sql).
+        dbapi_connection.create_function(SQLITE_LOCAL_DATE, 2, sqlite_local_date,
+                                         deterministic=True)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if engine.url.database not in (None, "", ":memory:"):

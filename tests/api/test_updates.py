@@ -164,7 +164,7 @@ def test_the_answers_to_updates_are_what_the_list_shows(api, world, units):
 
 
 def test_after_updates_every_stored_colour_is_the_rules_verdict(api, world, units, clock):
-    from tracker.cutoff.recolour import mismatches
+    from tracker.tasks.colour import mismatches
 
     api("ha_long").post(f"/tasks/{world.overdue.id}/updates",
                         json={"progress": 90, "work_done": "Gần xong"})

@@ -26,9 +26,9 @@ from tracker.rules.colours import (
     is_required,
     missed_streak,
     task_colour,
-    unit_rollup,
     was_missed,
 )
+from tracker.rules.units import unit_rollup
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkCalendar()

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from tests.factories import cutoff_through, ict, make_task
 from tracker.cutoff.models import CutoffRun
-from tracker.cutoff.recolour import colour_of, refresh_colour
 from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.rules.store import load_calendar, load_policy
+from tracker.tasks.colour import colour_of, refresh_colour
 from tracker.tasks.lifecycle import cancel_task, confirm_completion, submit_completion
 from tracker.tasks.models import Task
 from tracker.updates.service import post_update

@@ -14,10 +14,10 @@ from tests.conftest import csrf_token
 from tests.factories import make_task
 from tests.web.conftest import ASSIGNED
 from tracker.audit.models import AuditEntry
-from tracker.cutoff.recolour import refresh_colour
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.rules.colours import _SEVERITY, Colour
+from tracker.tasks.colour import refresh_colour
 from tracker.tasks.lifecycle import request_extension, submit_completion
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Status, Task
 from tracker.web.supervise import RED_REASONS

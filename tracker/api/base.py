@@ -21,9 +21,9 @@ from webargs.flaskparser import FlaskParser
 from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.auth.tokens import Identity, identity_for_token
-from tracker.cutoff.fence import stamp
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.scope import can_see_unit, get_task, visible_tasks
 from tracker.tasks.models import Task
 from tracker.tasks.schemas import EARLIEST, LATEST
@@ -253,7 +253,7 @@ def lock_task(task_id: int, *, if_match: str = "optional") -> Task:
     "ignore" → the header is about something else."""
     if not 0 < task_id <= MAX_ID:
         raise NotFound(_("task not found"))
-    stamp()  # inside the cutoff's fence before taking any row lock (tracker.cutoff.fence)
+    stamp()  # inside the cutoff's fence before taking any row lock (tracker.fence)
     # One statement: the scope check, the row lock (FOR NO KEY UPDATE, as the update
     # path's: rows referring to the task are not held up) and a fresh read.
     task = db.session.scalar(

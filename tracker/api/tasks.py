@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock
@@ -34,9 +34,10 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_manage_task, can_see_unit, require_role, visible_tasks
-from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.models import OPEN_STATUSES, Task
 from tracker.tasks.service import bulk_assign, create_task, parse_task_input, update_task
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
@@ -55,13 +56,6 @@ def body(schema) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def overdue_condition(today):
-    """Past the deadline and not done: open after the deadline's day, or submitted late."""
-    return or_(and_(Task.status.in_(OPEN_STATUSES), Task.deadline < today),
-               and_(Task.status == Status.SUBMITTED,
-                    func.coalesce(Task.colour_reason, "") == "overdue"))
-
-
 @bp.route("/tasks")
 @bp.arguments(TaskQuerySchema, location="query")
 @bp.response(200, TaskPageSchema)
@@ -78,7 +72,7 @@ def task_list(args):
     elif "status" in args:
         query = query.where(Task.status == args["status"])
     if "overdue" in args:
-        condition = overdue_condition(load_calendar().local_date(clock.now()))
+        condition = rules_sql.is_overdue(Task, load_calendar(), clock.now())
         query = query.where(condition if args["overdue"] else not_(condition))
     if "deadline_from" in args:
         query = query.where(Task.deadline >= args["deadline_from"])

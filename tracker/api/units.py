@@ -14,7 +14,8 @@ from tracker.api.schemas import (
     UnitSchema,
 )
 from tracker.extensions import db
-from tracker.reports.live import colour_of_counts, green_rate, rollup
+from tracker.reports.live import rollup
+from tracker.rules.units import green_rate, unit_colour
 from tracker.scope import get_unit, require_role, visible_units
 from tracker.units.models import Unit
 
@@ -47,7 +48,7 @@ class UnitSummarySchema(ColourCountsSchema):
 def _counts(counts) -> dict:
     return {"total": counts["total"], "green": counts["green"], "yellow": counts["yellow"],
             "red": counts["red"], "green_rate": green_rate(counts),
-            "colour": colour_of_counts(counts)}
+            "colour": unit_colour(counts)}
 
 
 @bp.route("/units")

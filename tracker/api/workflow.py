@@ -32,9 +32,9 @@ from tracker.api.schemas import (
     TaskSchema,
 )
 from tracker.api.tasks import ETAG_HEADER, TASK
-from tracker.cutoff.fence import stamp
 from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.notifications.service import nudge
 from tracker.scope import visible_tasks
 from tracker.tasks import lifecycle

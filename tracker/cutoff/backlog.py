@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from tracker import clock
 from tracker.cutoff.job import CutoffRefused, CutoffSummary, due_days, run_cutoff
 from tracker.cutoff.models import CutoffRun, SchedulerHeartbeat
-from tracker.cutoff.recolour import colours_epoch, refresh_if_stale
 from tracker.extensions import db
 from tracker.rules.store import load_calendar
+from tracker.tasks.colour import colours_epoch, refresh_if_stale
 
 log = logging.getLogger("tracker.scheduler")
 

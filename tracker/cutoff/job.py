@@ -2,13 +2,14 @@
 missed update, store the day's colour history and unit totals, refresh the stored colours
 and notify.
 
-Fair: it first waits behind the fence (`tracker.cutoff.fence`) until every write stamped at
+Fair: it first waits behind the fence (`tracker.fence`) until every write stamped at
 or before the cutoff moment has committed or failed; only then does it read.
 Exactly once: the row in `cutoff_runs` is inserted first, in the same transaction as the
 day's record, so a second process or host trying the same day waits on the primary key and
 then finds the day done. Deterministic: the day is judged as of its cutoff moment, from one
 snapshot (REPEATABLE READ on PostgreSQL) — the updates' server stamps and the task facts
-rebuilt from the audit trail — so a late, caught-up or forced run gives the same result.
+as they stood then (`tracker.tasks.facts`) — so a late, caught-up or forced run gives the
+same result.
 Never in the writers' way: the day's record takes no lock a writer needs, and the stored
 colours are refreshed beside it in short transactions of their own (`colour_writer`),
 leaving alone every task a writer changed meanwhile.
@@ -27,9 +28,7 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tracker import clock
-from tracker.audit.models import AuditEntry
 from tracker.bulk import BulkUpdate, all_rows, analyze, insert_rows
-from tracker.cutoff.fence import wait_for_writers
 from tracker.cutoff.models import (
     CutoffRun,
     MissedUpdate,
@@ -39,18 +38,20 @@ from tracker.cutoff.models import (
     change_rank,
     red_rank,
 )
-from tracker.cutoff.recolour import colour_of, colour_writer, mark_colours, stored_values
+from tracker.cutoff.notify import notify_cutoff
 from tracker.extensions import db
+from tracker.fence import wait_for_writers
 from tracker.rules.calendar import WorkCalendar
-from tracker.rules.colours import Policy, TaskFacts, colour_key, is_required, task_colour
+from tracker.rules.colours import Policy, TaskFacts, colour_key, task_colour, was_missed
 from tracker.rules.store import ensure_rules_row, hold_rules, load_calendar, load_policy
+from tracker.rules.units import UnitRow, roll_up, unit_colour
+from tracker.tasks.colour import colour_of, colour_writer, mark_colours, stored_values
+from tracker.tasks.facts import FACTS, facts_at
 from tracker.tasks.models import Task
-from tracker.units.models import Unit, UnitKind
+from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
 
 BATCH = 5000
-# The fields whose past values decide a past day's colour; every change to them is audited.
-TRACKED_FIELDS = ("status", "deadline", "duty_since", "submitted_at")
 COUNTED = ("green", "yellow", "red", "done_on_time", "done_late", "open_within_deadline",
            "open_overdue", "missed")
 MISSED_COLUMNS = ("day", "task_id", "unit_id")
@@ -81,31 +82,6 @@ class CutoffSummary:
 
     def public(self) -> dict:
         return asdict(self)
-
-
-def _parse(name: str, text: str | None):
-    if text is None:
-        return None
-    if name == "deadline":
-        return date.fromisoformat(text)
-    if name in ("duty_since", "submitted_at"):
-        return datetime.fromisoformat(text)
-    return text
-
-
-def _changes_after(moment: datetime) -> dict[int, list[tuple[str, str | None]]]:
-    """Audited changes made after `moment`, newest first: undoing them gives the facts as
-    they stood at the moment."""
-    rows = db.session.execute(
-        select(AuditEntry.task_id, AuditEntry.field, AuditEntry.old_value)
-        .where(AuditEntry.at > moment, AuditEntry.field.in_(TRACKED_FIELDS),
-               AuditEntry.task_id.is_not(None))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    )
-    undo: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for task_id, name, old in rows:
-        undo[task_id].append((name, old))
-    return undo
 
 
 def _batches(moment: datetime):
@@ -174,9 +150,9 @@ class _Day:
     now: datetime
     calendar: WorkCalendar
     policy: Policy
-    undo: dict[int, list[tuple[str, str | None]]]
+    past: dict[int, dict]  # the facts at the moment of the tasks changed since (by id)
     same_epoch: bool
-    verdicts: dict = field(default_factory=dict)  # colour_key → (verdict, owes an update)
+    verdicts: dict = field(default_factory=dict)  # (colour_key, reported) → verdict
 
 
 def _inputs(the: _Day):
@@ -189,18 +165,19 @@ def _inputs(the: _Day):
                _reported_in_window(lo, hi, start, end), _previous_colours(lo, hi, the.day))
 
 
-def _verdict(the: _Day, values: dict, start_date: date, last: datetime | None) -> tuple:
+def _verdict(the: _Day, values: dict, last: datetime | None, reported: bool) -> tuple:
     """What the rules say of a task as of the day's cutoff, with what the job derives from
-    it: (colour or None when cancelled, category, owes the day's update, reason code,
-    reason days, the stored colour values, the red list's rank)."""
-    facts = TaskFacts(start_date=start_date, **values)
-    result = task_colour(facts, [last] if last else [], the.calendar, the.policy, the.moment)
-    required = is_required(facts, the.calendar, the.day)
+    it: (colour or None when cancelled, category, missed the day's update, reason code,
+    reason days, the stored colour values, the red list's rank). `reported`: whether an
+    update was posted in the day's window."""
+    task = TaskFacts(**values)
+    result = task_colour(task, [last] if last else [], the.calendar, the.policy, the.moment)
+    missed = was_missed(task, [the.moment] if reported else [], the.calendar, the.day)
     if result.colour is None:
-        return None, None, required, None, 0, stored_values(result), 0
+        return None, None, missed, None, 0, stored_values(result), 0
     reason = result.reasons[0]
     code = str(reason.code)
-    return (result.colour.value, result.category.value, required, code, reason.days,
+    return (result.colour.value, result.category.value, missed, code, reason.days,
             stored_values(result), red_rank(code, reason.days))
 
 
@@ -208,25 +185,22 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
     """Judge one batch (pure: no database); returns the rows to write. Each distinct
     `colour_key` is judged once for the whole day (the rules are a pure function of it)."""
     rows, stale, earlier, reported, previous = inputs
-    calendar, day, undo, verdicts = the.calendar, the.day, the.undo, the.verdicts
+    calendar, day, past, verdicts = the.calendar, the.day, the.past, the.verdicts
     missed_rows, history_rows, red_rows, recoloured = [], [], [], []
     for row in rows:
         task_id = row.id
-        changes = undo.get(task_id)
-        values = {"status": row.status, "deadline": row.deadline,
-                  "duty_since": row.duty_since, "submitted_at": row.submitted_at}
-        if changes:
-            for name, old in changes:
-                values[name] = _parse(name, old)
+        changed = past.get(task_id)
+        values = (row.status, row.start_date, row.deadline, row.duty_since, row.submitted_at) \
+            if changed is None else tuple(changed[name] for name in FACTS)
         last = earlier.get(task_id) if task_id in stale else row.last_update_at
-        key = colour_key(values["status"], row.start_date, values["deadline"],
-                         values["duty_since"], values["submitted_at"], last, calendar)
+        key = (colour_key(*values, last, calendar), task_id in reported)
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _verdict(the, values, row.start_date, last)
-        colour, category, required, code, days, stored, rank = verdict
+            verdict = verdicts[key] = _verdict(the, dict(zip(FACTS, values, strict=True)),
+                                               last, key[1])
+        colour, category, missed, code, days, stored, rank = verdict
         if the.same_epoch:
-            current = stored if not changes and task_id not in stale \
+            current = stored if not changed and task_id not in stale \
                 else stored_values(colour_of(row, the.now, calendar, the.policy))
             if current != (row.colour, row.colour_reason, row.colour_days):
                 recoloured.append((task_id, row.version, *current))
@@ -237,7 +211,7 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
         counts[colour] += 1
         counts[category] += 1
         counts["total"] += 1
-        if required and task_id not in reported:
+        if missed:
             counts["missed"] += 1
             missed_rows.append((day, task_id, unit_id))
         if colour == "red":
@@ -263,7 +237,7 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
     day's record goes through the session's connection, in its one transaction; the colours
     go through `recolour`, in transactions of their own."""
     moment = calendar.cutoff_moment(day)
-    the = _Day(day, moment, now, calendar, policy, _changes_after(moment), recolour is not None)
+    the = _Day(day, moment, now, calendar, policy, facts_at(moment), recolour is not None)
 
     def write(judged) -> None:
         missed_rows, history_rows, red_rows, recoloured = judged
@@ -286,25 +260,16 @@ def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: Cutof
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
-    """Roll each unit's own tasks up its ancestors; count green communes per ancestor."""
-    units = db.session.execute(select(Unit.id, Unit.path, Unit.kind)).all()
-    ancestors = {u.id: [int(x) for x in u.path.strip("/").split("/") if x] for u in units}
-    subtree: dict[int, Counter] = defaultdict(Counter)
-    for unit_id, counts in own.items():
-        for ancestor in ancestors.get(unit_id, [unit_id]):
-            subtree[ancestor].update(counts)
-    for unit in units:
-        if unit.kind != UnitKind.COMMUNE:
-            continue
-        counts = subtree.get(unit.id, Counter())
-        green = not counts["red"] and not counts["yellow"]
-        for ancestor in ancestors[unit.id]:
-            subtree[ancestor]["communes"] += 1
-            subtree[ancestor]["communes_green"] += int(green)
+    """Each unit's figures for the day: its own tasks' counts rolled up the tree by the
+    roll-up the dashboard uses (`tracker.rules.units.roll_up`). A unit gets a row when its
+    subtree has a task or a commune."""
+    units = db.session.execute(select(Unit.id, Unit.parent_id, Unit.kind, Unit.depth)).all()
+    subtree = roll_up((UnitRow(*unit) for unit in units), own)
     rows = []
     for unit_id, counts in subtree.items():
-        colour = "red" if counts["red"] else "yellow" if counts["yellow"] else "green"
-        rows.append({"unit_id": unit_id, "day": day, "colour": colour,
+        if not counts["total"] and not counts["communes"]:
+            continue
+        rows.append({"unit_id": unit_id, "day": day, "colour": unit_colour(counts).value,
                      "total": counts["total"], "communes": counts["communes"],
                      "communes_green": counts["communes_green"],
                      "changes": counts["changes"],
@@ -347,7 +312,7 @@ def run_cutoff(day: date, *, now: datetime, force: bool = False,
     Refused (`CutoffRefused`) for a day that is not a working day, whose cutoff moment is
     not yet past (a run *at* the moment could miss an update stamped at that instant), or
     before which a due day is still unprocessed. `wait_seconds` bounds the wait for writes
-    stamped before the cutoff (`tracker.cutoff.fence.wait_for_writers`)."""
+    stamped before the cutoff (`tracker.fence.wait_for_writers`)."""
     refuse_unless_passed(day, now)
     db.session.commit()
     if db.session.get(CutoffRun, day) is not None and not force:
@@ -420,8 +385,6 @@ def _process(day: date, now: datetime, force: bool) -> CutoffSummary:
         run.finished_at = clock.now()
         run.summary = json.dumps(summary.public())
         if not force:
-            from tracker.notifications.service import notify_cutoff
-
             notify_cutoff(day, summary, now=now)
         db.session.commit()
     except BaseException:

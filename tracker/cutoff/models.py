@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
+from tracker.rules.units import green_rate
 from tracker.types import UTCDateTime
 
 
@@ -148,5 +149,5 @@ class UnitDayStat(db.Model):
 
     @property
     def green_rate(self) -> float:
-        """Share of the (non-cancelled) tasks that are green; 1.0 with no tasks."""
-        return self.green / self.total if self.total else 1.0
+        """Tỷ lệ xanh, by the one rule (`tracker.rules.units.green_rate`)."""
+        return green_rate({"green": self.green, "total": self.total})

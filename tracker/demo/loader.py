@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from tracker.auth.models import User
 from tracker.auth.service import create_user
-from tracker.cutoff.recolour import refresh_colour
 from tracker.extensions import db
 from tracker.rules.store import load_calendar
+from tracker.tasks.colour import refresh_colour
 from tracker.tasks.lifecycle import confirm_completion, submit_completion
 from tracker.tasks.models import Task
 from tracker.tasks.service import create_task

@@ -12,19 +12,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, insert, literal, or_, select
+from sqlalchemy import func, insert, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.models import RedTaskDay, TaskColourChange, UnitDayStat
-from tracker.cutoff.recolour import facts_of
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.models import Notification
-from tracker.rules.colours import is_required
+from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
-from tracker.tasks.models import OPEN_STATUSES, Task
-from tracker.types import UTCDateTime
+from tracker.tasks.models import Task
 
 
 def _members_of(unit_ids) -> dict[int, list[int]]:
@@ -38,7 +35,7 @@ def _members_of(unit_ids) -> dict[int, list[int]]:
     return members
 
 
-def _add(rows: list[dict]) -> int:
+def add_notifications(rows: list[dict]) -> int:
     if rows:
         db.session.execute(insert(Notification), rows)
     return len(rows)
@@ -48,15 +45,12 @@ def send_reminders(now: datetime) -> int:
     """Remind every unit that still owes today's update on some task (e.g. 14:00, 15:30)."""
     calendar = load_calendar()
     day = calendar.reporting_day(now)
-    start, end = calendar.window(day)
+    end = calendar.window(day)[1]
     if calendar.local_date(now) != day:
         return 0  # not a working day: nothing is owed before a cutoff today
-    owing: dict[int, int] = defaultdict(int)
-    tasks = db.session.scalars(select(Task).where(Task.status.in_(OPEN_STATUSES)))
-    for task in tasks:
-        last = task.last_update_at
-        if is_required(facts_of(task), calendar, day) and (last is None or last <= start):
-            owing[task.lead_unit_id] += 1
+    owing = dict(db.session.execute(
+        select(Task.lead_unit_id, func.count())
+        .where(rules_sql.still_owes(Task, calendar, day)).group_by(Task.lead_unit_id)).all())
     deadline = end.astimezone(ZoneInfo(calendar.zone)).strftime("%H:%M")
     rows = []
     for unit_id, user_ids in _members_of(owing).items():
@@ -64,7 +58,7 @@ def send_reminders(now: datetime) -> int:
                     n=owing[unit_id], time=deadline)
         rows += [{"user_id": u, "kind": "reminder", "message": message, "created_at": now}
                  for u in user_ids]
-    return _add(rows)
+    return add_notifications(rows)
 
 
 def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
@@ -77,62 +71,8 @@ def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
         raise InvalidInput(_("Write a message for the unit."), {"message": [_("Required.")]})
     record(task, actor, "nudge", at=now, note=message)
     user_ids = _members_of([task.lead_unit_id]).get(task.lead_unit_id, [])
-    return _add([{"user_id": u, "kind": "nudge", "task_id": task.id, "created_at": now,
+    return add_notifications([{"user_id": u, "kind": "nudge", "task_id": task.id, "created_at": now,
                   "message": f"{task.code}: {message}"} for u in user_ids])
-
-
-def _red_message():
-    """The translated "Task … turned red: …" as one SQL expression over the task's columns,
-    so that the database writes a national day's notifications without a round trip each."""
-    marker = "\x00"
-    text = _("Task %(code)s turned red: %(title)s", code=f"{marker}code{marker}",
-             title=f"{marker}title{marker}")
-    columns = {"code": Task.code, "title": Task.title}
-    parts = text.split(marker)  # text, name, text, name, text
-    message = literal(parts[0], String)
-    for index, part in enumerate(parts[1:], start=1):
-        message = message + (columns[part] if index % 2 else literal(part, String))
-    return message
-
-
-def notify_cutoff(day, summary, *, now: datetime) -> int:
-    """After a cutoff: members hear of their tasks that turned red, supervisors get the
-    day's report in their scope."""
-    # Turned red: red at this cutoff (the day's red list) with a history row that day
-    # saying it was not red before. One INSERT … SELECT, however many tasks.
-    turned_red = (
-        select(User.id, literal("red", String), Task.id, _red_message(),
-               literal(now, UTCDateTime()))
-        .select_from(RedTaskDay)
-        .join(TaskColourChange, and_(TaskColourChange.task_id == RedTaskDay.task_id,
-                                     TaskColourChange.day == RedTaskDay.day))
-        .join(Task, Task.id == RedTaskDay.task_id)
-        .join(User, and_(User.unit_id == Task.lead_unit_id, User.role == Role.MEMBER,
-                         User.active))
-        .where(RedTaskDay.day == day,
-               or_(TaskColourChange.previous_colour.is_(None),
-                   TaskColourChange.previous_colour != "red"))
-    )
-    count = db.session.execute(insert(Notification).from_select(
-        ["user_id", "kind", "task_id", "message", "created_at"], turned_red)).rowcount
-    rows = []
-    supervisors = db.session.execute(
-        select(User.id, User.unit_id).where(User.role == Role.SUPERVISOR, User.active)
-    ).all()
-    stats = {s.unit_id: s for s in db.session.scalars(
-        select(UnitDayStat).where(UnitDayStat.day == day,
-                                  UnitDayStat.unit_id.in_({s.unit_id for s in supervisors})))}
-    for user_id, unit_id in supervisors:
-        stat = stats.get(unit_id)
-        if stat is None:
-            continue
-        message = _("Supervision report for %(day)s: %(red)s red, %(yellow)s yellow, "
-                    "%(green)s green; %(missed)s missed update(s).",
-                    day=day.strftime("%d/%m/%Y"), red=stat.red, yellow=stat.yellow,
-                    green=stat.green, missed=stat.missed)
-        rows.append({"user_id": user_id, "kind": "report", "message": message,
-                     "created_at": now})
-    return count + _add(rows)
 
 
 def unread(user: User, limit: int = 50) -> list[Notification]:

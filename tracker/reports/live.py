@@ -5,23 +5,24 @@ counts the tasks as they stand now. One grouped query over the subtree's tasks g
 unit's own counts, which are then rolled up the tree in Python (a subtree holds at most a
 few thousand units), so a page costs one scan of the tasks in scope, not one per unit.
 
-The four categories follow the colour rules (`tracker.rules.colours`): an open or
-submitted task is overdue exactly when its stored first reason is "overdue"; a done task
-was completed on time when its unit submitted it on or before the deadline's date in the
-zone (submitted_at < deadline_end(deadline)).
+The four categories are the colour rules' (`tracker.rules.colours.category`), counted
+through their SQL twins (`tracker.rules.sql`); the roll-up and the unit's colour are the
+ones the cutoff stores (`tracker.rules.units`), so the dashboard at a cutoff moment shows
+what the cutoff recorded (tests/rules/test_rollup_agrees.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import case, func, select
 
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.rules import sql as rules_sql
+from tracker.rules.store import load_calendar
+from tracker.rules.units import UnitRow, roll_up
 from tracker.tasks.models import Status, Task
 from tracker.units.models import Unit, UnitKind
 from tracker.units.tree import subtree, subtree_ids
@@ -30,24 +31,12 @@ COLOURS = ("green", "yellow", "red")
 CATEGORIES = ("done_on_time", "done_late", "open_within_deadline", "open_overdue")
 
 
-def _submitted_by_deadline(moment: datetime):
-    """SQL: the task's submission fell on or before its deadline's date, in the zone."""
-    zone = current_app.config["TRACKER_TIMEZONE"]
-    if db.session.get_bind().dialect.name == "postgresql":
-        local_day = cast(func.timezone(zone, Task.submitted_at), Date)
-    else:
-        # SQLite keeps naive UTC text; shift it by the zone's offset (Vietnam has no DST).
-        offset = ZoneInfo(zone).utcoffset(moment.replace(tzinfo=None))
-        minutes = int(offset.total_seconds() // 60) if offset else 0
-        local_day = func.date(Task.submitted_at, f"{minutes:+d} minutes")
-    return local_day <= Task.deadline
-
-
 def _own_counts(root: Unit, moment: datetime) -> dict[int, Counter]:
     """Each unit's own counts (the tasks it leads), from one pass over the index
     ix_tasks_live_counts, which holds every column read here: grouped on its first two
     columns, so PostgreSQL streams the groups from the index alone, with few comparisons
     per task (a million of them at national scale)."""
+    calendar = load_calendar()
 
     def count(condition):
         return func.count(case((condition, 1)))
@@ -55,8 +44,8 @@ def _own_counts(root: Unit, moment: datetime) -> dict[int, Counter]:
     query = select(
         Task.lead_unit_id, Task.status, func.count(),
         *(count(Task.colour == colour) for colour in COLOURS),
-        count(_submitted_by_deadline(moment)),  # read for done tasks only
-        count(Task.colour_reason == "overdue"),
+        count(rules_sql.submitted_in_time(Task, calendar)),  # read for done tasks only
+        count(rules_sql.is_overdue(Task, calendar, moment)),
     ).group_by(Task.lead_unit_id, Task.status)
     if root.parent_id is not None:
         query = query.where(Task.lead_unit_id.in_(subtree_ids(root)))
@@ -98,35 +87,7 @@ def rollup(root: Unit, moment: datetime, *, with_users: bool = False) -> dict[in
             own[unit_id]["users"] += n
             if active:
                 own[unit_id]["active_users"] += n
-    # Deepest first, so that each unit's totals are complete (its own counts plus its
-    # children's totals) before they are added to its parent's, once per unit.
-    totals: dict[int, Counter] = defaultdict(Counter)
-    for unit in sorted(units, key=lambda u: u.depth, reverse=True):
-        counts = totals[unit.id]
-        if unit.id in own:
-            counts.update(own[unit.id])
-        if unit.kind == UnitKind.COMMUNE:
-            counts["communes"] += 1
-            counts["communes_green"] += int(not counts["red"] and not counts["yellow"])
-        if unit.id != root.id:  # only units inside the root's subtree get totals
-            parent = totals[unit.parent_id]
-            parent.update(counts)
-            parent["units"] += 1
-    return totals
-
-
-def colour_of_counts(counts: Counter) -> str:
-    """A unit's colour: red if any task is red, yellow if any is yellow, else green."""
-    if counts["red"]:
-        return "red"
-    if counts["yellow"]:
-        return "yellow"
-    return "green"
-
-
-def green_rate(counts: Counter) -> float:
-    """Share of the unit's (non-cancelled) tasks that are green; 1.0 with no tasks."""
-    return counts["green"] / counts["total"] if counts["total"] else 1.0
+    return roll_up((UnitRow(*unit) for unit in units), own)
 
 
 def children_of(unit: Unit) -> list[Unit]:

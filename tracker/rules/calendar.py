@@ -159,7 +159,7 @@ class WorkCalendar:
         write, so writes stamped in one epoch are judged alike; a write stamped exactly at
         a cutoff belongs to the epoch that cutoff closes, as its update counts for that
         day. The cutoff waits for the writers of the epochs before its own
-        (`tracker.cutoff.fence`)."""
+        (`tracker.fence`)."""
         d = self.local_date(ts)
         return 2 * d.toordinal() + (ts > _cutoff_moment(self, d))
 

@@ -138,6 +138,22 @@ def was_missed(
     return not any(start < ts <= end for ts in update_times)
 
 
+def reported_in_window(last_update: datetime | None, calendar: WorkCalendar, day: date) -> bool:
+    """Whether the task's latest update (at or before the moment looked at) falls in
+    reporting day `day`'s window: while that window is open, whether the day's update has
+    been posted."""
+    start, end = calendar.window(day)
+    return last_update is not None and start < last_update <= end
+
+
+def still_owes(facts: TaskFacts, last_update: datetime | None, calendar: WorkCalendar,
+               day: date) -> bool:
+    """Whether the unit still owes `day`'s update, as seen during that day's window (the
+    member's to-do list, the afternoon reminders): required, and not yet posted."""
+    return is_required(facts, calendar, day) and \
+        not reported_in_window(last_update, calendar, day)
+
+
 def missed_streak(
     facts: TaskFacts,
     update_times: Sequence[datetime],
@@ -189,18 +205,47 @@ def task_colour(
         # Cancelled tasks leave the colours and the counts.
         return ColourResult(None, (Reason(ReasonCode.CANCELLED),), None)
     if facts.status == "done":
-        return _done_colour(facts, calendar)
+        return _done_colour(facts, calendar, moment)
     if facts.status == "submitted":
         return _submitted_colour(facts, calendar, moment)
     return _open_colour(facts, update_times, calendar, policy, moment)
 
 
-def _done_colour(facts: TaskFacts, calendar: WorkCalendar) -> ColourResult:
-    # Done is green on time or late; lateness shows only in the category. The completion
-    # time is the unit's submission, so a slow confirmation never makes a unit late.
-    on_time = _submitted_in_time(facts, calendar)
-    category = Category.DONE_ON_TIME if on_time else Category.DONE_LATE
-    return ColourResult(Colour.GREEN, (Reason(ReasonCode.DONE),), category)
+def submitted_in_time(facts: TaskFacts, calendar: WorkCalendar) -> bool:
+    """Whether the unit submitted its completion before the deadline had passed (by the
+    end of the deadline's day in the zone). The completion time is the unit's submission,
+    so a slow confirmation never makes a unit late."""
+    if facts.submitted_at is None:
+        return False
+    return facts.submitted_at < calendar.deadline_end(facts.deadline)
+
+
+def is_overdue(facts: TaskFacts, calendar: WorkCalendar, moment: datetime) -> bool:
+    """Quá hạn: not completed in time. An open task once the deadline has passed; a
+    submitted one if it was submitted after the deadline (it stays overdue until
+    confirmed). Done and cancelled tasks are never overdue."""
+    if facts.is_open:
+        return moment >= calendar.deadline_end(facts.deadline)
+    if facts.status == "submitted":
+        return not submitted_in_time(facts, calendar)
+    return False
+
+
+def category(facts: TaskFacts, calendar: WorkCalendar, moment: datetime) -> Category | None:
+    """The report's category (the four of the Government's reports); None when cancelled."""
+    if facts.status == "cancelled":
+        return None
+    if facts.status == "done":
+        return Category.DONE_ON_TIME if submitted_in_time(facts, calendar) \
+            else Category.DONE_LATE
+    return Category.OPEN_OVERDUE if is_overdue(facts, calendar, moment) \
+        else Category.OPEN_WITHIN_DEADLINE
+
+
+def _done_colour(facts: TaskFacts, calendar: WorkCalendar, moment: datetime) -> ColourResult:
+    # Done is green on time or late; lateness shows only in the category.
+    return ColourResult(Colour.GREEN, (Reason(ReasonCode.DONE),),
+                        category(facts, calendar, moment))
 
 
 def _submitted_colour(facts: TaskFacts, calendar: WorkCalendar, moment: datetime) -> ColourResult:
@@ -208,7 +253,7 @@ def _submitted_colour(facts: TaskFacts, calendar: WorkCalendar, moment: datetime
     # by the deadline — however long the supervisor takes. Submitted after the deadline,
     # it was already overdue and stays so until confirmed.
     awaiting = Reason(ReasonCode.AWAITING_CONFIRMATION)
-    if _submitted_in_time(facts, calendar):
+    if not is_overdue(facts, calendar, moment):
         return ColourResult(Colour.GREEN, (awaiting,), Category.OPEN_WITHIN_DEADLINE)
     days = (calendar.local_date(moment) - facts.deadline).days  # calendar days, 1 = day after
     overdue = Reason(ReasonCode.OVERDUE, days)
@@ -224,7 +269,7 @@ def _open_colour(
 ) -> ColourResult:
     reasons: list[Reason] = []
     today = calendar.local_date(moment)
-    overdue = moment >= calendar.deadline_end(facts.deadline)
+    overdue = is_overdue(facts, calendar, moment)
     if overdue:
         reasons.append(Reason(ReasonCode.OVERDUE, (today - facts.deadline).days))
 
@@ -244,8 +289,7 @@ def _open_colour(
 
     if not reasons:
         reasons.append(Reason(ReasonCode.ON_TRACK))
-    category = Category.OPEN_OVERDUE if overdue else Category.OPEN_WITHIN_DEADLINE
-    return ColourResult(_worst(reasons), tuple(reasons), category)
+    return ColourResult(_worst(reasons), tuple(reasons), category(facts, calendar, moment))
 
 
 def _worst(reasons: Sequence[Reason]) -> Colour:
@@ -254,11 +298,6 @@ def _worst(reasons: Sequence[Reason]) -> Colour:
         if colour in colours:
             return colour
     return Colour.GREEN
-
-
-def _submitted_in_time(facts: TaskFacts, calendar: WorkCalendar) -> bool:
-    assert facts.submitted_at is not None  # TaskFacts refuses submitted/done without it
-    return facts.submitted_at < calendar.deadline_end(facts.deadline)
 
 
 # --- judging many tasks at once -----------------------------------------------------------
@@ -280,26 +319,3 @@ def colour_key(status: str, start_date: date, deadline: date, duty_since: dateti
         in_time = submitted_at < calendar.deadline_end(deadline)
     return (status, start_date, deadline, calendar.reporting_day(duty_since), in_time,
             calendar.reporting_day(last_update) if last_update is not None else None)
-
-
-# --- units ------------------------------------------------------------------------------
-
-
-def unit_rollup(colours: Iterable[Colour | None]) -> tuple[Colour, float]:
-    """A unit's colour and green rate (tỷ lệ xanh) from its tasks' colours.
-
-    Red if any task is red, yellow if any is yellow, else green. The green rate is the share
-    of its tasks that are green. None entries (cancelled tasks) are skipped; a unit with no
-    tasks is green with a green rate of 1.0 — it owes nothing and has nothing at risk.
-    """
-    counts = dict.fromkeys(Colour, 0)
-    for colour in colours:
-        if colour is not None:
-            counts[Colour(colour)] += 1
-    total = sum(counts.values())
-    rate = counts[Colour.GREEN] / total if total else 1.0
-    if counts[Colour.RED]:
-        return Colour.RED, rate
-    if counts[Colour.YELLOW]:
-        return Colour.YELLOW, rate
-    return Colour.GREEN, rate

@@ -23,9 +23,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role, User
-from tracker.cutoff.fence import stamp
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.scope import require_role, visible_units
 from tracker.tasks.import_files import MAX_BYTES, ImportRejected, RowError, read_table
 from tracker.tasks.models import Priority, Task

@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes
 from tracker.auth.models import Role, User
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.scope import can_manage_task, can_report_on
+from tracker.tasks.colour import refresh_colour
+from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import (
     OPEN_STATUSES,
     ExtensionRequest,
@@ -34,8 +35,10 @@ from tracker.tasks.service import lock_task
 def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
             **values) -> None:
     changes = {k: (getattr(task, k), v) for k, v in values.items() if getattr(task, k) != v}
+    before = facts_now(task)
     for key, value in values.items():
         setattr(task, key, value)
+    record_if_changed(task.id, before, facts_now(task), now)
     task.updated_at = now
     task.version += 1
     if changes:

@@ -160,3 +160,23 @@ class Comment(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     kind: Mapped[str] = mapped_column(String(16), default="comment")  # comment, acknowledge
     body: Mapped[str] = mapped_column(Text)
+
+
+class TaskFactsUntil(db.Model):
+    """The facts the colour rules read of a task (`tracker.rules.colours.TaskFacts`) as
+    they stood until a change to any of them at `until`: one row per such change, written
+    by the change itself (`tracker.tasks.facts`). The cutoff rebuilds a past day's facts
+    from these rows; the audit trail stays the human record."""
+
+    __tablename__ = "task_facts_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[Status] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    duty_since: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_task_facts_history_until", "until"),)

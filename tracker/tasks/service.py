@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes, snapshot
 from tracker.auth.models import Role, User
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.recolour import refresh_colour
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.scope import can_see_unit, require_role
+from tracker.tasks.colour import refresh_colour
+from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import Status, Task
 from tracker.tasks.schemas import TaskInputSchema
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, missing_ro
@@ -182,8 +183,10 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
                                 for k, v in current.items()}, **raw})
     changes = {name: (current[name], data[name]) for name in EDITABLE
                if name in raw and data[name] != current[name]}
+    before = facts_now(task)
     for name, (_old, new) in changes.items():
         setattr(task, name, new)
+    record_if_changed(task.id, before, facts_now(task), now)
     if changes:
         task.version += 1
         task.updated_at = now

@@ -19,7 +19,7 @@ class ProgressUpdate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # The server's stamp (tracker.cutoff.fence). The reporting day it counts for is not
+    # The server's stamp (tracker.fence). The reporting day it counts for is not
     # stored: it follows from the stamp and the calendar as it stands (a make-up day added
     # later moves it, as it moves what the cutoff judges).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)

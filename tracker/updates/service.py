@@ -2,7 +2,7 @@
 
 One write path: the web forms (one task, or all of a unit's at once), the API (one, or a
 unit's batch), the CLI and the demo all call `post_updates`. It stamps the write
-(`tracker.cutoff.fence`: the server's clock, read inside the cutoff's fence), checks the
+(`tracker.fence`: the server's clock, read inside the cutoff's fence), checks the
 scope of every task and locks them in id order in one statement, validates every item, then
 writes the updates, the tasks (progress, status, stored colour) and the audit trail — each
 table in one statement through the `tracker.bulk` seam, the audit rows by the audit module,
@@ -25,12 +25,14 @@ from tracker.audit.service import append_rows, change_rows
 from tracker.auth.models import Role, User
 from tracker.auth.tokens import Identity
 from tracker.bulk import BulkUpdate, insert_rows, one_trip, reserve_ids
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.recolour import colour_of, stored_values
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.rules.store import load_calendar, load_policy
 from tracker.scope import visible_tasks
+from tracker.tasks.colour import colour_of, stored_values
+from tracker.tasks.facts import facts_now, rows_for
+from tracker.tasks.facts import write_rows as write_fact_rows
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.schemas import INT_MESSAGES, MESSAGES
 from tracker.types import MAX_ID
@@ -251,12 +253,14 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
             "evidence_url": data.get("evidence_url")}
            for task_id, data in accepted]
     states: dict[int, SimpleNamespace] = {}
+    before: dict[int, dict] = {}  # each task's facts before the first of its updates
     changes: list[tuple[int, dict]] = []  # (item index, field → (old, new))
     for index, item in enumerate(new):
         task_id = item["task_id"]
         state = states.get(task_id)
         if state is None:
             state = states[task_id] = SimpleNamespace(**rows[task_id]._asdict())
+            before[task_id] = facts_now(state)
         changes.append((index, _apply(state, item["progress"], now)))
     verdicts: dict[tuple, tuple] = {}  # the rules are a pure function of these facts
     task_rows = []
@@ -281,5 +285,7 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
                     [tuple(item[name] for name in ("id", *_UPDATE_COLUMNS)) for item in new])
         tasks.add(task_rows)
         append_rows(audit)
+        write_fact_rows(rows_for(((task_id, before[task_id], facts_now(state))
+                                  for task_id, state in states.items()), now))
     tasks.apply()
     return new

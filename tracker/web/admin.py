@@ -17,7 +17,8 @@ from tracker import clock
 from tracker.auth.models import Role
 from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
-from tracker.reports.live import children_of, colour_of_counts, rollup
+from tracker.reports.live import children_of, rollup
+from tracker.rules.units import unit_colour
 from tracker.scope import get_unit
 from tracker.web import admin_import, admin_settings, admin_tasks, admin_users
 from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
@@ -69,5 +70,5 @@ def units(unit_id: int | None = None):
     children = [(child, totals[child.id]) for child in children_of(unit)]
     return render_template(
         "admin/units.html", unit=unit, counts=totals[unit.id], children=children,
-        trail=breadcrumb(current_user, unit), colour_of=colour_of_counts,
+        trail=breadcrumb(current_user, unit), colour_of=unit_colour,
         KIND_LABELS=KIND_LABELS)

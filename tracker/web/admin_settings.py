@@ -15,7 +15,8 @@ from sqlalchemy import select
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.rules.models import CalendarDay, DayKind
-from tracker.rules.service import (
+from tracker.rules.store import POLICY_DEFAULTS, load_policy
+from tracker.settings.service import (
     POLICY_LIMITS,
     clear_day,
     manages_deployment,
@@ -23,7 +24,6 @@ from tracker.rules.service import (
     set_day,
     set_policy,
 )
-from tracker.rules.store import POLICY_DEFAULTS, load_policy
 from tracker.tasks.importer import to_iso_date
 from tracker.web.helpers import DAY_KIND_LABELS, local_today
 

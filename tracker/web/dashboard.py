@@ -17,13 +17,8 @@ from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.reports.history import green_rate_trend
-from tracker.reports.live import (
-    CATEGORIES,
-    children_of,
-    colour_of_counts,
-    green_rate,
-    rollup,
-)
+from tracker.reports.live import CATEGORIES, children_of, rollup
+from tracker.rules.units import green_rate, unit_colour
 from tracker.scope import get_unit
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
@@ -87,11 +82,11 @@ def overview(unit_id: int | None = None):
     page, colour = _tasks_page(unit) if not children else (None, "")
     return render_template(
         "dashboard/index.html", unit=unit, counts=counts, rate=green_rate(counts),
-        unit_colour=colour_of_counts(counts), moment=moment, ranked=ranked, idle=idle,
+        unit_colour=unit_colour(counts), moment=moment, ranked=ranked, idle=idle,
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
-        colour_of=colour_of_counts)
+        colour_of=unit_colour)
 
 
 @bp.route("/units/<int:unit_id>/tasks")

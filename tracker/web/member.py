@@ -16,20 +16,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.auth.tokens import Identity
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.recolour import facts_of
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
-from tracker.rules.colours import is_required
+from tracker.fence import stamp
+from tracker.rules import sql as rules_sql
+from tracker.rules.colours import is_required, still_owes
 from tracker.rules.store import load_calendar
 from tracker.scope import can_report_on, get_task, visible_tasks
+from tracker.tasks.colour import facts_of
 from tracker.tasks.lifecycle import request_extension as request_extension_service
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
@@ -75,30 +76,28 @@ def _task(task_id: int) -> Task:
 
 
 class Duty:
-    """Today's duty: the current reporting day, its window and SQL tests for each task."""
+    """Today's duty: the current reporting day and its window, and the rules' SQL twins
+    for each task (`tracker.rules.sql`), as of `now`."""
 
     def __init__(self, now: datetime):
         self.now = now
         self.calendar = load_calendar()
         self.day = self.calendar.reporting_day(now)
         self.start, self.end = self.calendar.window(self.day)
-        # The same test as the colour rules' `is_required`, for a working day.
-        self.owed = and_(Task.status.in_(OPEN_STATUSES), Task.start_date <= self.day,
-                         Task.duty_since <= self.start)
-        self.reported = and_(Task.last_update_at.is_not(None),
-                             Task.last_update_at > self.start)
-        self.missing = and_(self.owed, or_(Task.last_update_at.is_(None),
-                                           Task.last_update_at <= self.start))
+        self.owed = rules_sql.owes_update(Task, self.calendar, self.day)
+        self.reported = rules_sql.reported_in_window(Task, self.calendar, self.day)
+        self.missing = rules_sql.still_owes(Task, self.calendar, self.day)
 
     def of(self, task: Task) -> str:
         """'submitted', 'reported', 'missing' or 'not_owed' for one task."""
         if task.status == Status.SUBMITTED:
             return "submitted"
-        if not is_required(facts_of(task), self.calendar, self.day):
+        facts = facts_of(task)
+        if not is_required(facts, self.calendar, self.day):
             return "not_owed"
-        if task.last_update_at is not None and task.last_update_at > self.start:
-            return "reported"
-        return "missing"
+        if still_owes(facts, task.last_update_at, self.calendar, self.day):
+            return "missing"
+        return "reported"
 
     def context(self) -> dict:
         seconds = max(0, int((self.end - self.now).total_seconds()))

@@ -27,9 +27,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role
-from tracker.cutoff.fence import stamp
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
 from tracker.reports import history
 from tracker.scope import get_task, get_unit

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.bulk import BulkUpdate
-from tracker.cutoff.fence import wait_for_writers
 from tracker.extensions import db
+from tracker.fence import wait_for_writers
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import ColourResult, Policy, TaskFacts, task_colour
 from tracker.rules.models import Setting
@@ -25,6 +25,7 @@ from tracker.rules.store import (
     load_calendar,
     load_policy,
 )
+from tracker.tasks.facts import facts_now
 from tracker.tasks.models import Task
 
 BATCH = 5000
@@ -36,13 +37,8 @@ STORED = ("colour", "colour_reason", "colour_days")
 
 def facts_of(task) -> TaskFacts:
     """The facts the rules need, from a Task or a row with the same attributes."""
-    return TaskFacts(
-        status=str(task.status),
-        start_date=task.start_date,
-        deadline=task.deadline,
-        duty_since=task.duty_since,
-        submitted_at=task.submitted_at,
-    )
+    values = facts_now(task)
+    return TaskFacts(**{**values, "status": str(values["status"])})
 
 
 def colour_of(task, moment: datetime, calendar: WorkCalendar, policy: Policy) -> ColourResult:

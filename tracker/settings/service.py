@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.cutoff.fence import stamp
-from tracker.cutoff.recolour import recolour_all
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.fence import stamp
 from tracker.rules.models import CalendarDay, DayKind, Setting
 from tracker.rules.store import (
     POLICY_DEFAULTS,
@@ -24,6 +23,7 @@ from tracker.rules.store import (
     load_policy,
 )
 from tracker.scope import require_role
+from tracker.tasks.colour import recolour_all
 from tracker.units.models import Unit
 
 NOTE_MAX = 300
