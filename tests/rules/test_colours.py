@@ -28,7 +28,7 @@ from tracker.rules.colours import (
     task_colour,
     was_missed,
 )
-from tracker.rules.units import unit_rollup
+from tracker.rules.units import green_rate, unit_colour
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkCalendar()
@@ -353,6 +353,17 @@ def test_task_facts_refuse_a_naive_duty_since():
 
 
 # --- units ------------------------------------------------------------------------------
+
+
+def unit_rollup(colours):
+    """A unit's colour and green rate from its tasks' colours, counted as the cutoff and
+    the dashboard count them (cancelled tasks, None, are not counted)."""
+    counts = {"total": 0}
+    for colour in colours:
+        if colour is not None:
+            counts[colour.value] = counts.get(colour.value, 0) + 1
+            counts["total"] += 1
+    return unit_colour(counts), green_rate(counts)
 
 
 def test_unit_with_a_red_task_is_red():

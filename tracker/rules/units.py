@@ -40,16 +40,6 @@ def green_rate(counts: Mapping[str, int]) -> float:
     return counts.get("green", 0) / total if total else 1.0
 
 
-def unit_rollup(colours: Iterable[Colour | str | None]) -> tuple[Colour, float]:
-    """A unit's colour and green rate from its tasks' colours (None: cancelled, skipped)."""
-    counts: Counter = Counter()
-    for colour in colours:
-        if colour is not None:
-            counts[Colour(colour).value] += 1
-            counts["total"] += 1
-    return unit_colour(counts), green_rate(counts)
-
-
 def roll_up(units: Iterable[UnitRow], own: Mapping[int, Mapping[str, int]]) -> dict[int, Counter]:
     """Each unit's subtree totals: its own counts plus every unit's below it, plus
     `units` (how many units are below it), `communes` and `communes_green` (communes in
