@@ -7,15 +7,21 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint install translations compile-translations clean bench
+.PHONY: run serve test lint install lock translations compile-translations clean bench
+
+# Every package the app and the tests install, pinned: `make install` and CI install within
+# it, so each machine gets the same versions. `make lock` regenerates it (see below).
+CONSTRAINTS := requirements/constraints.txt
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml $(CONSTRAINTS)
+	$(BIN)/python -m pip install -q 'pip==$(PIP_VERSION)'
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed compile-translations
@@ -44,6 +50,15 @@ bench: install
 		{ echo "make bench needs wrk, pgbench and libfaketime:" \
 		       "apt-get install wrk postgresql-client faketime"; exit 2; }
 	$(BIN)/python -m bench.run --scale $(SCALE)
+
+## make lock: re-resolve $(CONSTRAINTS) from setup.cfg (the app's dependencies and the `dev`
+## extra) after a change there, keeping every pin that still fits; move pins on with
+## UPGRADE="--upgrade-package NAME" (or UPGRADE=--upgrade for all), then run `make test`.
+UPGRADE ?=
+lock: $(BIN)/python
+	$(BIN)/python -m pip install -q 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.11 \
+		--annotation-style line --custom-compile-command 'make lock' $(UPGRADE) -o $(CONSTRAINTS)
 
 lint: install
 	$(BIN)/ruff check .
