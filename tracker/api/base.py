@@ -120,9 +120,12 @@ def load_body():
 
 
 class Parser(FlaskParser):
-    """webargs, answering like the rest of Tracker: a TrackerError naming the fields."""
+    """webargs, answering like the rest of Tracker: a TrackerError naming the fields.
 
-    def _raw_load_json(self, req):
+    The "json" location is `load_body` (webargs' public `load_json` hook): the body is
+    JSON whatever the Content-Type says, parsed once, and bad JSON is a 400 naming it."""
+
+    def load_json(self, req, schema):
         return load_body()
 
     def handle_error(self, error: ValidationError, req, schema, *, error_status_code,
