@@ -28,6 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     from tracker.web import errors, formatting
 
+    # After the blueprints: the app's handler for HTTPException replaces the one
+    # flask-smorest registers, so the API's errors have Tracker's body too.
     errors.register(app)
     formatting.register(app)
     return app

@@ -14,13 +14,17 @@ from tracker.api.schemas import ErrorSchema
 
 
 class TrackerApi(Api):
-    """flask-smorest, documenting Tracker's error body; the app's own error handlers
-    (`tracker.web.errors`) answer every error, on the API as on the pages."""
+    """flask-smorest, documenting Tracker's error body. The app's own error handlers
+    (`tracker.web.errors`) answer every error, on the API as on the pages: `create_app`
+    registers them after this, so they replace the JSON handler flask-smorest adds.
+
+    `register_blueprint` is the one place that repeats flask-smorest's internals: it is
+    the library's own, but with the OpenAPI tag named after the blueprint's `tag` (a
+    blueprint's name must be unique in the app, and the web already has `tasks`). The
+    library is pinned in setup.cfg, and tests/api/test_library_contracts.py fails if its
+    `register_blueprint` starts doing anything else."""
 
     ERROR_SCHEMA = ErrorSchema
-
-    def _register_error_handlers(self):
-        pass
 
     def register_blueprint(self, blp, **options):
         """As flask-smorest's, but the OpenAPI tag is the blueprint's `tag`."""
