@@ -77,9 +77,8 @@ def apply_errors(form: FlaskForm, fields: dict[str, list[str]]) -> list[str]:
     """Put a service's field errors next to the fields; returns those with no field."""
     leftover = []
     for name, messages in fields.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = list(messages)
+        if name in form:
+            form[name].errors = list(messages)
         else:
             leftover += [str(m) for m in messages]
     return leftover
