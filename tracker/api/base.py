@@ -1,5 +1,5 @@
 """What every API blueprint shares: Bearer-token authentication, input parsing that
-answers 4xx (never 500) with the fields at fault, the ETag/If-Match check, paging.
+answers 4xx (never 500) with the fields at fault, the ETag/If-Match check.
 
 Errors are `tracker.errors` exceptions, which `tracker.web.errors` turns into JSON
 ``{"code", "message", "fields"}`` and whose transaction it rolls back.
@@ -14,7 +14,6 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -287,18 +286,6 @@ def check_if_match(version: int, *, required: bool = False) -> None:
 
 def etag(task: Task) -> dict[str, str]:
     return {"ETag": f'"{task.version}"'}
-
-
-# --- lists ----------------------------------------------------------------------------
-
-
-def page_of(query, args: dict) -> dict:
-    """One page of `query` (already ordered), with the totals a client needs to walk on."""
-    page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return {"items": items, "page": page, "per_page": per_page, "total": total,
-            "pages": (total + per_page - 1) // per_page}
 
 
 def commit() -> None:

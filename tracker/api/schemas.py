@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
 from tracker.auth.models import Role
+from tracker.paging import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from tracker.rules.store import load_calendar
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
@@ -56,8 +57,8 @@ class ErrorSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE))
 
 
 def _page_schema(name: str, item: type[Schema]) -> type[Schema]:

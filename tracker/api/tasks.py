@@ -17,7 +17,6 @@ from tracker.api.base import (
     json_object,
     load_task,
     lock_task,
-    page_of,
     unit_in_scope,
 )
 from tracker.api.schemas import (
@@ -34,6 +33,7 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.paging import paginate
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_manage_task, can_see_unit, require_role, visible_tasks
@@ -83,7 +83,7 @@ def task_list(args):
         query = query.where(or_(Task.title.icontains(q, autoescape=True),
                                 Task.code.icontains(q, autoescape=True)))
     query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
-    return page_of(query, args)
+    return paginate(query, args["page"], args["per_page"])
 
 
 @bp.route("/tasks", methods=["POST"])

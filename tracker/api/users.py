@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, page_of, unit_in_scope
+from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, unit_in_scope
 from tracker.api.schemas import UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema
 from tracker.auth.models import Role, User
 from tracker.auth.service import create_user, set_active
 from tracker.errors import Conflict, NotFound
 from tracker.extensions import db
+from tracker.paging import paginate
 from tracker.scope import require_role, visible_unit_ids
 from tracker.units.tree import subtree_ids
 
@@ -55,7 +56,7 @@ def user_list(args):
         query = query.where(User.role == args["role"])
     if "active" in args:
         query = query.where(User.active.is_(args["active"]))
-    return page_of(query.order_by(User.id), args)
+    return paginate(query.order_by(User.id), args["page"], args["per_page"])
 
 
 @bp.route("/users", methods=["POST"])

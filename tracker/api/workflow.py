@@ -14,7 +14,6 @@ from tracker.api.base import (
     etag,
     load_task,
     lock_task,
-    page_of,
     unit_in_scope,
 )
 from tracker.api.schemas import (
@@ -36,6 +35,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge
+from tracker.paging import paginate
 from tracker.scope import visible_tasks
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, Task
@@ -131,7 +131,7 @@ def extension_list(args):
     query = select(ExtensionRequest).where(ExtensionRequest.task_id.in_(task_ids))
     if "status" in args:
         query = query.where(ExtensionRequest.status == args["status"])
-    return page_of(query.order_by(ExtensionRequest.id), args)
+    return paginate(query.order_by(ExtensionRequest.id), args["page"], args["per_page"])
 
 
 def _decide(extension_id: int, *, approve: bool, note: str | None) -> ExtensionRequest:

@@ -14,6 +14,7 @@ from tracker.auth.models import User
 from tracker.auth.service import create_user, set_active, set_password
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.paging import paginate, requested_page
 from tracker.scope import can_see_unit, get_unit
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
@@ -53,8 +54,7 @@ def user_list():
     state = request.args.get("state", "")
     if state in ("active", "inactive"):
         query = query.where(User.active.is_(state == "active"))
-    page = db.paginate(query.order_by(Unit.path, User.username), per_page=50,
-                       max_per_page=200, error_out=False)
+    page = paginate(query.order_by(Unit.path, User.username), requested_page())
     return render_template("admin/users.html", page=page, q=q, role=role, state=state,
                            unit=unit, ROLE_LABELS=ROLE_LABELS)
 

@@ -16,6 +16,7 @@ from sqlalchemy import case
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.paging import paginate, requested_page
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import green_rate, unit_colour
@@ -64,7 +65,7 @@ def _tasks_page(unit):
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
     query = query.order_by(WORST_FIRST, Task.deadline, Task.id)
-    return db.paginate(query, per_page=50, max_per_page=200, error_out=False), colour
+    return paginate(query, requested_page()), colour
 
 
 @bp.route("")

@@ -26,6 +26,7 @@ from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.paging import paginate, requested_page
 from tracker.rules import sql as rules_sql
 from tracker.rules.colours import is_required, still_owes
 from tracker.rules.store import load_calendar
@@ -47,7 +48,6 @@ from tracker.web.tasks import COLOUR_ORDER, MAX_ID
 
 bp = Blueprint("member", __name__)
 
-PER_PAGE = 50
 BULK_LIMIT = 200
 BULK_FIELDS = ("progress", "work_done", "obstacles", "next_steps", "evidence_url")
 
@@ -135,7 +135,7 @@ def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None
         Task.status.in_((*OPEN_STATUSES, Status.SUBMITTED)))
     query = open_or_submitted.order_by(case((duty.missing, 0), else_=1), COLOUR_ORDER,
                                        Task.deadline, Task.id)
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    page = paginate(query, requested_page())
     counts = db.session.execute(
         select(func.count(Task.id),
                func.coalesce(func.sum(case((duty.owed, 1), else_=0)), 0),

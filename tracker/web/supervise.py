@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from tracker.auth.models import Role
@@ -31,6 +30,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
+from tracker.paging import paginate, requested_page
 from tracker.reports import history
 from tracker.scope import get_task, get_unit
 from tracker.tasks import lifecycle
@@ -49,7 +49,6 @@ from tracker.web.tasks import MAX_ID, refused
 
 bp = Blueprint("supervise", __name__)
 
-PER_PAGE = 50
 RED_REASONS = ("overdue", "missed_updates")
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
@@ -96,23 +95,12 @@ def _unit_arg() -> Unit | None:
 RED_ORDER = (Task.colour_reason.desc(), Task.colour_days.desc(), Task.deadline, Task.id)
 
 
-class RedPagination(Pagination):
-    """A page of the red queue (Flask-SQLAlchemy's paging, request arguments included):
-    the total comes from the grouped counts the page already read, and a page's task ids
-    from the index in queue order — no query at all past the end."""
-
-    def _query_items(self) -> list[Task]:
-        ids_query, total = self._query_args["ids"], self._query_args["total"]
-        offset = (self.page - 1) * self.per_page
-        if offset >= total:
-            return []
-        ids = list(db.session.scalars(
-            ids_query.order_by(*RED_ORDER).limit(self.per_page).offset(offset)))
-        tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
-        return [tasks[i] for i in ids if i in tasks]
-
-    def _query_count(self) -> int:
-        return self._query_args["total"]
+def _tasks_in_order(ids: list[int]) -> list[Task]:
+    """The tasks of a page of red-queue ids, in the ids' order."""
+    if not ids:
+        return []
+    tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
+    return [tasks[i] for i in ids if i in tasks]
 
 
 def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
@@ -153,8 +141,10 @@ def red_queue():
         Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(unit or current_user.unit)))
     if reason:
         ids = ids.where(Task.colour_reason == reason)
-    page = RedPagination(per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False, ids=ids,
-                         total=total)
+    # The total comes from the grouped counts already read, and a page's task ids from the
+    # index in queue order — no query at all past the end.
+    page = paginate(ids.order_by(*RED_ORDER), requested_page(), total=total)
+    page = page.with_items(_tasks_in_order(list(page.items)))
     page_ids = [t.id for t in page.items]
     acks: dict[int, Comment] = {}
     for comment in db.session.scalars(

@@ -31,6 +31,7 @@ from tracker.evidence.models import Evidence, Purpose
 from tracker.evidence.service import attach_file, path_of
 from tracker.extensions import db
 from tracker.labels import ict
+from tracker.paging import paginate, requested_page
 from tracker.scope import can_report_on, get_task, visible_tasks
 from tracker.tasks.models import (
     OPEN_STATUSES,
@@ -68,7 +69,7 @@ def task_list():
     if colour in {"green", "yellow", "red"}:
         query = query.where(Task.colour == colour)
     query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
-    page = db.paginate(query, per_page=50, max_per_page=200, error_out=False)
+    page = paginate(query, requested_page())
     return render_template("tasks/list.html", page=page, q=q, status=status, colour=colour)
 
 

@@ -1,0 +1,79 @@
+"""One paging helper (tracker.paging) for the pages and the API: the same numbering, the
+same page size and bounds, and past the last page an empty page, never an error."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from tracker import clock
+from tracker.auth.models import User
+from tracker.auth.tokens import create_token
+from tracker.extensions import db
+from tracker.paging import MAX_PER_PAGE, PER_PAGE, Page, paginate, requested_page
+
+
+@pytest.mark.parametrize(("raw", "page"), [
+    (None, 1), ("", 1), ("1", 1), ("2", 2), (" 3", 3), ("abc", 1), ("2.5", 1), ("0", 1),
+    ("-4", 1), ("99999999999999999999", 99999999999999999999)])
+def test_the_pages_read_the_page_number_and_take_anything_else_as_page_1(raw, page):
+    query = {} if raw is None else {"page": raw}
+    with Flask(__name__).test_request_context("/", query_string=query):
+        assert requested_page() == page
+
+
+def test_a_page_knows_its_neighbours():
+    assert (PER_PAGE, MAX_PER_PAGE) == (50, 200)
+    empty = Page(items=[], page=1, per_page=50, total=0)
+    assert (empty.pages, empty.has_prev, empty.has_next, empty.prev_num, empty.next_num) == \
+        (0, False, False, None, None)
+    middle = Page(items=[1] * 50, page=2, per_page=50, total=101)
+    assert (middle.pages, middle.prev_num, middle.next_num) == (3, 1, 3)
+    past = Page(items=[], page=9, per_page=50, total=101)
+    assert (past.has_prev, past.prev_num, past.has_next, past.next_num) == (True, 8, False, None)
+    assert middle.with_items(["x"]) == Page(items=["x"], page=2, per_page=50, total=101)
+
+
+def test_paginate_counts_pages_and_queries_nothing_past_the_end(app, users):
+    statements = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        query = select(User).order_by(User.id)
+        ids = sorted(u.id for u in users.values())
+        pages = [paginate(query, n, 3) for n in (1, 2, 3)]
+        assert [[u.id for u in p.items] for p in pages] == [ids[:3], ids[3:6], ids[6:]]
+        assert {(p.total, p.pages) for p in pages} == {(7, 3)}
+        statements.clear()
+        past = paginate(query, 10**20, 3)
+        assert (past.items, past.total, past.page) == ([], 7, 10**20)
+        assert len(statements) == 1  # the count only
+        statements.clear()
+        known = paginate(query, 4, 3, total=7)
+        assert known.items == [] and statements == []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+
+
+@pytest.mark.parametrize(("user", "url"), [
+    ("admin", "/tasks"), ("admin", "/admin/users"), ("supervisor", "/supervise/red"),
+    ("ha_long", "/today"), ("viewer", "/dashboard")])
+def test_every_list_page_shows_an_empty_page_past_the_last(login_as, user, url):
+    client = login_as(user)
+    for page in ("9999", "99999999999999999999"):
+        assert client.get(f"{url}?page={page}").status_code == 200, (url, page)
+
+
+def test_the_api_pages_with_the_same_bounds(client, users):
+    _token, raw = create_token(None, users["admin"], name="tests", now=clock.now())
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    body = client.get("/api/v1/users?page=9999", headers=headers).get_json()
+    assert (body["items"], body["page"], body["per_page"], body["total"], body["pages"]) == \
+        ([], 9999, PER_PAGE, len(users), 1)
+    assert client.get(f"/api/v1/users?per_page={MAX_PER_PAGE + 1}",
+                      headers=headers).status_code == 422

@@ -1,0 +1,83 @@
+"""One way to page a list, for the pages and the API alike.
+
+A page is `per_page` items of an ordered query, numbered from 1, with the totals a reader
+needs to walk on. Past the last page it is empty (never an error), and its items are not
+even queried. The pages read the number from the query string (anything but a whole
+number of at least 1 is page 1) and show `PER_PAGE` items; the API validates its `page` and
+`per_page` arguments against the same bounds and answers `Page` as its JSON envelope
+``{"items", "page", "per_page", "total", "pages"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import lazyload
+
+from tracker.extensions import db
+
+PER_PAGE = 50  # a page of any list on the web, and the API's default
+MAX_PER_PAGE = 200  # the most an API client may ask for at once
+MAX_PAGE = 100_000  # the API refuses page numbers beyond (the web shows them empty)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list; the attributes the templates and the API's envelope read."""
+
+    items: Sequence[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (0 for an empty list)."""
+        return -(-self.total // self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def with_items(self, items: Sequence[Any]) -> Page:
+        """The same page holding other items (e.g. the rows its ids name)."""
+        return replace(self, items=items)
+
+
+def requested_page() -> int:
+    """The page number the request's query string asks for; page 1 for anything but a
+    whole number of at least 1."""
+    try:
+        page = int(request.args.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return max(page, 1)
+
+
+def paginate(query: Select, page: int, per_page: int = PER_PAGE, *,
+             total: int | None = None) -> Page:
+    """Page `page` of `query`, which is already ordered. Its rows are counted unless the
+    caller already knows `total`."""
+    if total is None:
+        counted = query.options(lazyload("*")).order_by(None).subquery()
+        total = db.session.scalar(select(func.count()).select_from(counted))
+    offset = (page - 1) * per_page
+    items = [] if offset >= total else \
+        db.session.scalars(query.limit(per_page).offset(offset)).unique().all()
+    return Page(items=items, page=page, per_page=per_page, total=total)
