@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tracker.rules.calendar import WorkCalendar
+from tracker.rules.calendar import WorkCalendar, official_holidays
 
 YEARS = (2025, 2026, 2027)
 
@@ -85,6 +85,10 @@ def test_the_official_holidays_of_the_years_in_use_are_exactly_these():
     found = {d: (cal.public_holiday(d), cal.public_holiday(d, "vi"))
              for d in _days() if cal.public_holiday(d) is not None}
     assert found == HOLIDAYS
+    # The admin's calendar page lists them by year, in English or Vietnamese.
+    for language, index in (("en_US", 0), ("vi", 1)):
+        listed = {d: name for y in YEARS for d, name in official_holidays(y, language).items()}
+        assert listed == {d: names[index] for d, names in HOLIDAYS.items()}
 
 
 def test_the_official_makeup_days_of_the_years_in_use_are_exactly_these():

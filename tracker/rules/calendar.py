@@ -171,6 +171,14 @@ class WorkCalendar:
         return _deadline_end(self, deadline)
 
 
+def official_holidays(year: int, language: str | None = None) -> Mapping[date, str]:
+    """The official public holidays (ngày lễ) of `year`, by date: the one place Tracker
+    takes them from the `holidays` package (pinned: an upgrade is a data change).
+
+    `language` as for `WorkCalendar.public_holiday`."""
+    return _official_holidays(year, language)
+
+
 # --- caches -----------------------------------------------------------------------------
 # Module-level, keyed by the calendar's value, so that equal calendars share their entries.
 

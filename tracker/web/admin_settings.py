@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import holidays
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.rules.calendar import official_holidays
 from tracker.rules.models import CalendarDay, DayKind
 from tracker.rules.store import POLICY_DEFAULTS, load_policy
 from tracker.settings.service import (
@@ -45,7 +45,7 @@ def _calendar_page(status: int = 200, values: dict | None = None, errors: dict |
     year = request.args.get("year", type=int) or today.year
     year = min(max(year, FIRST_YEAR), LAST_YEAR)
     language = "vi" if str(get_locale()) == "vi" else "en_US"
-    official = sorted(holidays.country_holidays("VN", years=year, language=language).items())
+    official = sorted(official_holidays(year, language).items())
     days = db.session.scalars(select(CalendarDay).order_by(CalendarDay.day)).all()
     return render_template(
         "admin/calendar.html", days=days, official=official, year=year, today=today,
