@@ -18,7 +18,7 @@ from tracker.audit.models import AuditEntry
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.notifications.models import Notification
-from tracker.notifications.service import deliver_emails, nudge, send_reminders, unread
+from tracker.notifications.service import deliver_emails, nudge, send_reminders
 from tracker.tasks.lifecycle import return_completion, submit_completion
 from tracker.updates.service import post_update
 
@@ -155,7 +155,7 @@ def test_province_supervisor_nudge_notifies_the_lead_units_members_and_is_audite
     assert notification.kind == "nudge"
     assert notification.task_id == ha_long_task.id
     assert notification.message == f"{ha_long_task.code}: Đề nghị khẩn trương cập nhật"
-    assert unread(users["ha_long"]) == [notification]
+    assert notification.read_at is None
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "nudge"))
     assert entry.task_id == ha_long_task.id
     assert entry.actor_id == users["supervisor"].id

@@ -47,9 +47,6 @@ class ApiToken(db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at and self.user.active
-
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.name!r} of user {self.user_id}>"
 

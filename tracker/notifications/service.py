@@ -75,14 +75,6 @@ def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
                   "message": f"{task.code}: {message}"} for u in user_ids])
 
 
-def unread(user: User, limit: int = 50) -> list[Notification]:
-    return list(db.session.scalars(
-        select(Notification).where(Notification.user_id == user.id,
-                                   Notification.read_at.is_(None))
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
-    ))
-
-
 def deliver_emails(now: datetime) -> int:
     """Send the e-mail copy of every notification not yet sent, when SMTP is set up.
 

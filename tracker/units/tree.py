@@ -1,11 +1,10 @@
-"""Reading and growing the unit tree."""
+"""Reading the unit tree: a unit and everything below it."""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from tracker.extensions import db
-from tracker.units.models import Unit, UnitKind
+from tracker.units.models import Unit
 
 
 def subtree_ids(unit: Unit) -> Select:
@@ -15,34 +14,3 @@ def subtree_ids(unit: Unit) -> Select:
 
 def subtree(unit: Unit) -> Select:
     return select(Unit).where(Unit.path.startswith(unit.path, autoescape=True))
-
-
-def add_unit(
-    *,
-    code: str,
-    name: str,
-    kind: UnitKind,
-    parent: Unit | None = None,
-    division_type: str | None = None,
-    codename: str | None = None,
-    short_name: str | None = None,
-) -> Unit:
-    """Insert a unit under `parent` and set its path (flushes to learn the id)."""
-    unit = Unit(
-        code=code,
-        name=name,
-        kind=kind,
-        parent=parent,
-        division_type=division_type,
-        codename=codename,
-        short_name=short_name,
-        depth=(parent.depth + 1) if parent else 0,
-    )
-    db.session.add(unit)
-    db.session.flush()
-    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-    return unit
-
-
-def nation() -> Unit | None:
-    return db.session.scalar(select(Unit).where(Unit.kind == UnitKind.NATION))
