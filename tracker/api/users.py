@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, page_of, unit_in_scope
 from tracker.api.schemas import UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema
@@ -11,7 +10,7 @@ from tracker.auth.models import Role, User
 from tracker.auth.service import create_user, set_active
 from tracker.errors import Conflict, NotFound
 from tracker.extensions import db
-from tracker.scope import require_role, visible_unit_ids
+from tracker.scope import can_see_user, may_change_access, require_role, visible_users
 from tracker.units.tree import subtree_ids
 
 bp = ApiBlueprint("users", __name__,
@@ -29,7 +28,7 @@ def _admin() -> User:
 def _user_in_scope(user_id: int) -> User:
     admin = _admin()
     user = db.session.get(User, user_id)
-    if user is None or not user.unit.is_within(admin.unit):
+    if user is None or not can_see_user(admin, user):
         raise NotFound(_("user not found"))
     return user
 
@@ -47,7 +46,7 @@ def me():
 def user_list(args):
     """Users whose home unit is in your subtree, by id (admin)."""
     admin = _admin()
-    query = select(User).where(User.unit_id.in_(visible_unit_ids(admin)))
+    query = visible_users(admin)
     if "unit_id" in args:
         unit = unit_in_scope(args["unit_id"], "unit_id")
         query = query.where(User.unit_id.in_(subtree_ids(unit)))
@@ -83,7 +82,7 @@ def user_detail(user_id: int):
 def user_deactivate(user_id: int):
     """Deactivate (admin): their sessions end and their API tokens stop working at once."""
     user = _user_in_scope(user_id)
-    if user.id == actor().id:  # as on the admin pages: nobody locks themselves out
+    if not may_change_access(actor(), user):  # as on the admin pages: nobody locks themselves out
         raise Conflict(_("You cannot deactivate your own account."))
     set_active(actor(), user, False)
     commit()

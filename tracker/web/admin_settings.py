@@ -16,14 +16,8 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.rules.models import CalendarDay, DayKind
 from tracker.rules.store import POLICY_DEFAULTS, load_policy
-from tracker.settings.service import (
-    POLICY_LIMITS,
-    clear_day,
-    manages_deployment,
-    require_deployment_admin,
-    set_day,
-    set_policy,
-)
+from tracker.scope import manages_deployment, require_deployment_admin
+from tracker.settings.service import POLICY_LIMITS, clear_day, set_day, set_policy
 from tracker.tasks.importer import to_iso_date
 from tracker.web.helpers import DAY_KIND_LABELS, local_today
 

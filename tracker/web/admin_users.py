@@ -14,7 +14,7 @@ from tracker.auth.models import User
 from tracker.auth.service import create_user, set_active, set_password
 from tracker.errors import InvalidInput
 from tracker.extensions import db
-from tracker.scope import can_see_unit, get_unit
+from tracker.scope import can_see_user, get_unit, may_change_access
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
@@ -27,7 +27,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _user(user_id: int) -> User:
     """A user in the admin's subtree; 404 otherwise, so that ids do not leak."""
     user = db.session.get(User, user_id) if user_id <= MAX_ID else None
-    if user is None or not can_see_unit(current_user, user.unit):
+    if user is None or not can_see_user(current_user, user):
         abort(404)
     return user
 
@@ -140,7 +140,7 @@ def user_set_role(user_id: int):
 def user_set_active(user_id: int):
     user = _user(user_id)
     active = request.form.get("active") == "1"
-    if user.id == current_user.id and not active:
+    if not active and not may_change_access(current_user, user):
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users.user_detail", user_id=user.id))
     set_active(current_user, user, active)

@@ -29,12 +29,11 @@ from tracker.fence import stamp
 from tracker.rules import sql as rules_sql
 from tracker.rules.colours import is_required, still_owes
 from tracker.rules.store import load_calendar
-from tracker.scope import can_report_on, get_task, visible_tasks
+from tracker.scope import can_report_on, get_task, tasks_to_report
 from tracker.tasks.colour import facts_of
 from tracker.tasks.lifecycle import request_extension as request_extension_service
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
-from tracker.units.tree import subtree_ids
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.task_forms import (
     CompletionForm,
@@ -65,8 +64,7 @@ def member_required(view):
 
 def _own_tasks():
     """Tasks led by a unit in the member's subtree (those they report on)."""
-    return visible_tasks(current_user).where(
-        Task.lead_unit_id.in_(subtree_ids(current_user.unit)))
+    return tasks_to_report(current_user)
 
 
 def _task(task_id: int) -> Task:
