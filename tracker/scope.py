@@ -1,5 +1,5 @@
 """Every authorization decision, in one place: who may use a page or an API operation (the
-role gate), and what a user may see and change — the scope rule: only what lies
+role gate, `requires`), and what a user may see and change — the scope rule: only what lies
 in their home unit's subtree, and only while their account is active.
 
 Each decision is a Python predicate on loaded objects (`can_…`, `may_…`) and, where a query
@@ -13,9 +13,13 @@ that is a filter, not a decision.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import wraps
 from typing import Protocol
 
+from flask import abort, current_app, g, redirect, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 
 from tracker.auth.models import Role, User
@@ -55,6 +59,41 @@ def has_role(who: Acting, *roles: Role) -> bool:
 def require_role(who: Acting, *roles: Role) -> None:
     if not has_role(who, *roles):
         raise Forbidden("not allowed for this role")
+
+
+def requires(*roles: Role, elsewhere: Mapping[Role, str] | None = None):
+    """The role gate of a page or an API operation: the one way a view says who may use it.
+
+    On a page: anonymous (a deactivated user's sessions are gone, so they are anonymous
+    too) → the login page; a role named in `elsewhere` → that page (a member asking for
+    the dashboard goes to their tasks); any other role not in `roles` → 403. On the API,
+    whose token was checked before any view (401 without one), a role not in `roles` →
+    403. Put it right above the view function, under flask-smorest's decorators, so that
+    an operation parses its input first, as it always has."""
+    def decorator(view):
+        @wraps(view)
+        def gated(*args, **kwargs):
+            identity = g.get("api_identity")  # set by tracker.api.base.authenticate
+            if identity is not None:
+                require_role(identity, *roles)
+            elif not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            elif elsewhere and current_user.role in elsewhere:
+                return redirect(url_for(elsewhere[current_user.role]))
+            elif not has_role(current_user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        gated.roles = roles
+        return gated
+    return decorator
+
+
+def may_open(who: Acting, endpoint: str) -> bool:
+    """Whether the role gate of `endpoint`'s view lets `who` in (views without one: yes);
+    the navigation shows a link only when it does."""
+    roles = getattr(current_app.view_functions[endpoint], "roles", None)
+    return roles is None or has_role(who, *roles)
 
 
 # --- units --------------------------------------------------------------------------------
