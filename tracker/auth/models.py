@@ -52,9 +52,6 @@ class User(db.Model):
     def get_id(self) -> str | None:
         return self.session_token
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
