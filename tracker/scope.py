@@ -1,12 +1,26 @@
-"""The scope rule: a user sees and changes only what lies in their home unit's subtree.
+"""Every authorization decision, in one place: who may use a page or an API operation (the
+role gate, `requires`), and what a user may see and change — the scope rule: only what lies
+in their home unit's subtree, and only while their account is active.
 
-Every read and write of units, users and tasks goes through these functions, in the
-web UI, the API and the CLI alike.
+Each decision is a Python predicate on loaded objects (`can_…`, `may_…`) and, where a query
+needs one, its SQL form beside it (`visible_…`, `tasks_to_report`, `in_reporters_subtree`);
+tests/test_scope_twins.py runs both over generated users, units and tasks on SQLite and
+PostgreSQL and proves they agree. The web pages, the API, the services and the CLI ask
+these; none decides access on its own. A unit the user may see (their home unit, or one
+`get_unit` returned) may then narrow a list to its subtree with `units.tree.subtree_ids`:
+that is a filter, not a decision.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from collections.abc import Mapping
+from functools import wraps
+from typing import Protocol
+
+from flask import abort, current_app, g, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 
 from tracker.auth.models import Role, User
 from tracker.errors import Forbidden, NotFound
@@ -14,11 +28,82 @@ from tracker.extensions import db
 from tracker.tasks.models import Task, task_coordinating_units
 from tracker.types import MAX_ID
 from tracker.units.models import Unit
-from tracker.units.tree import subtree_ids
+from tracker.units.tree import path_within, subtree_ids
+
+# --- roles --------------------------------------------------------------------------------
+
+
+class Acting(Protocol):
+    """Who acts: a user, a token's `tracker.auth.tokens.Identity`, or (not authenticated)
+    Flask-Login's anonymous user."""
+
+    role: str
+    active: bool
+
+
+ADMINS = (Role.ADMIN,)
+MEMBERS = (Role.MEMBER,)
+# Supervise the tasks of their subtree: acknowledge, nudge, confirm or return a
+# completion, decide an extension; the red queue.
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+# The dashboard, the daily report and the colour summaries: everyone but members.
+REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
+
+
+def has_role(who: Acting, *roles: Role) -> bool:
+    """`who` (a user, a token's identity, or Flask-Login's anonymous user) is active and
+    has one of `roles`."""
+    return bool(getattr(who, "is_authenticated", True)) and who.active and who.role in roles
+
+
+def require_role(who: Acting, *roles: Role) -> None:
+    if not has_role(who, *roles):
+        raise Forbidden("not allowed for this role")
+
+
+def requires(*roles: Role, elsewhere: Mapping[Role, str] | None = None):
+    """The role gate of a page or an API operation: the one way a view says who may use it.
+
+    On a page: anonymous (a deactivated user's sessions are gone, so they are anonymous
+    too) → the login page; a role named in `elsewhere` → that page (a member asking for
+    the dashboard goes to their tasks); any other role not in `roles` → 403. On the API,
+    whose token was checked before any view (401 without one), a role not in `roles` →
+    403. Put it right above the view function, under flask-smorest's decorators, so that
+    an operation parses its input first, as it always has."""
+    def decorator(view):
+        @wraps(view)
+        def gated(*args, **kwargs):
+            identity = g.get("api_identity")  # set by tracker.api.base.authenticate
+            if identity is not None:
+                require_role(identity, *roles)
+            elif not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            elif elsewhere and current_user.role in elsewhere:
+                return redirect(url_for(elsewhere[current_user.role]))
+            elif not has_role(current_user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        gated.roles = roles
+        return gated
+    return decorator
+
+
+def may_open(who: Acting, endpoint: str) -> bool:
+    """Whether the role gate of `endpoint`'s view lets `who` in (views without one: yes);
+    the navigation shows a link only when it does."""
+    roles = getattr(current_app.view_functions[endpoint], "roles", None)
+    return roles is None or has_role(who, *roles)
+
+
+# --- units --------------------------------------------------------------------------------
 
 
 def visible_unit_ids(user: User) -> Select:
-    """The ids of every unit the user may see: their home unit and all below it."""
+    """The ids of every unit the user may see: their home unit and all below it (none
+    once deactivated). SQL twin of `can_see_unit`."""
+    if not user.active:
+        return select(Unit.id).where(false())
     return subtree_ids(user.unit)
 
 
@@ -28,6 +113,34 @@ def can_see_unit(user: User, unit: Unit) -> bool:
 
 def visible_units(user: User) -> Select:
     return select(Unit).where(Unit.id.in_(visible_unit_ids(user)))
+
+
+def get_unit(user: User, unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not can_see_unit(user, unit):
+        raise NotFound("unit not found")
+    return unit
+
+
+def manages_deployment(user: User) -> bool:
+    """Whether the user may change what holds for every unit (the calendar, the policy):
+    an active admin whose subtree holds every unit but those above it — the nation's admin,
+    or a province's in a one-province deployment; never a commune's among others."""
+    if not has_role(user, *ADMINS):
+        return False
+    above = [int(x) for x in user.unit.path.strip("/").split("/")[:-1] if x]
+    others = select(func.count()).select_from(Unit).where(
+        ~path_within(Unit.path, user.unit.path), Unit.id.not_in(above))
+    return db.session.scalar(others) == 0
+
+
+def require_deployment_admin(actor: User | None) -> None:
+    """`actor` None is the operator at the command line."""
+    if actor is not None and not manages_deployment(actor):
+        raise Forbidden(_("Only an admin of the whole deployment can change this."))
+
+
+# --- tasks --------------------------------------------------------------------------------
 
 
 def visible_tasks(user: User) -> Select:
@@ -50,24 +163,67 @@ def get_task(user: User, task_id: int) -> Task:
     return task
 
 
-def get_unit(user: User, unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None or not can_see_unit(user, unit):
-        raise NotFound("unit not found")
-    return unit
-
-
-def require_role(user: User, *roles: Role) -> None:
-    if not user.active or user.role not in roles:
-        raise Forbidden("not allowed for this role")
-
-
 def can_report_on(user: User, task: Task) -> bool:
-    """Only a member of the lead unit's subtree posts its daily update."""
-    return (
-        user.active and user.role == Role.MEMBER and task.lead_unit.is_within(user.unit)
-    )
+    """Only a member of the lead unit's subtree posts its daily update, submits its
+    completion, asks for an extension and adds evidence."""
+    return has_role(user, *MEMBERS) and task.lead_unit.is_within(user.unit)
+
+
+def tasks_to_report(user: User) -> Select:
+    """The tasks whose daily update is the user's to post. SQL twin of `can_report_on`."""
+    if not has_role(user, *MEMBERS):
+        return select(Task).where(false())
+    return select(Task).where(Task.lead_unit_id.in_(visible_unit_ids(user)))
+
+
+def in_reporters_subtree(lead_unit_path, reporter_unit_path) -> ColumnElement[bool]:
+    """SQL, for a statement compiled once (the update path's lock): the lead unit, by its
+    path column, lies in the subtree of the reporter's unit, by its path (a bind
+    parameter) — the unit half of `can_report_on`, whose role half is
+    `has_role(reporter, *MEMBERS)`."""
+    return path_within(lead_unit_path, reporter_unit_path)
+
+
+def can_supervise(user: User, task: Task) -> bool:
+    """A supervisor (or admin) whose subtree holds the task's lead unit acts on it: nudges,
+    acknowledges, confirms or returns its completion, decides its extensions."""
+    return has_role(user, *SUPERVISORS) and task.lead_unit.is_within(user.unit)
+
+
+def can_comment(user: User, task: Task, kind: str = "comment") -> bool:
+    """A comment by anyone who works on the task (viewers only read); an acknowledgement
+    (ghi nhận) is a supervisor's note on a red item."""
+    if kind == "acknowledge":
+        return can_supervise(user, task)
+    return can_supervise(user, task) or can_report_on(user, task)
 
 
 def can_manage_task(user: User, task: Task) -> bool:
-    return user.active and user.role == Role.ADMIN and task.lead_unit.is_within(user.unit)
+    """An admin of the lead unit's subtree edits and cancels the task."""
+    return has_role(user, *ADMINS) and task.lead_unit.is_within(user.unit)
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+def can_see_user(actor: User, user: User) -> bool:
+    """Only admins see accounts: those whose home unit lies in their subtree."""
+    return has_role(actor, *ADMINS) and can_see_unit(actor, user.unit)
+
+
+def visible_users(actor: User) -> Select:
+    """SQL twin of `can_see_user`."""
+    if not has_role(actor, *ADMINS):
+        return select(User).where(false())
+    return select(User).where(User.unit_id.in_(visible_unit_ids(actor)))
+
+
+def may_change_access(actor: User, user: User) -> bool:
+    """An admin deactivates, and changes the role and home unit of, the accounts they see
+    — never their own: nobody locks themselves out or widens their own scope."""
+    return can_see_user(actor, user) and actor.id != user.id
+
+
+def acts_for(actor: User, owner_id: int) -> bool:
+    """Personal things (API tokens) are created, seen and revoked by their owner alone."""
+    return actor.id == owner_id

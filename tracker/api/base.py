@@ -18,7 +18,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from tracker import clock
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.auth.tokens import Identity, identity_for_token
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
@@ -31,8 +31,6 @@ from tracker.units.models import Unit
 
 # The dates the services accept (anything outside is a typing mistake).
 FIRST_DATE, LAST_DATE = EARLIEST, LATEST
-# Who reads reports and colour summaries (as on the web dashboard): not members.
-REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
 
 
 class Unauthorized(TrackerError):

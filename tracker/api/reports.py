@@ -7,11 +7,11 @@ from flask import Response
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from tracker.api.base import REPORT_READERS, ApiBlueprint, actor, unit_in_scope
+from tracker.api.base import ApiBlueprint, actor, unit_in_scope
 from tracker.api.schemas import COLOURS
 from tracker.errors import NotFound
 from tracker.reports import history
-from tracker.scope import require_role
+from tracker.scope import REPORT_READERS, requires
 
 bp = ApiBlueprint("reports", __name__,
                   description="Daily supervision reports, as of each 16:00 cutoff.")
@@ -112,12 +112,11 @@ class DailyReportSchema(Schema):
 @bp.doc(responses={200: {"content": {
     mimetype: {"schema": {"type": "string", "format": "binary"}}
     for _function, mimetype in DOWNLOADS.values()}}})
+@requires(*REPORT_READERS)
 def daily_report(args):
     """The report of a processed cutoff for a unit's subtree (supervisor, admin, viewer);
     404 if that day's cutoff has not run. ?format=xlsx|csv|pdf downloads it."""
-    user = actor()
-    require_role(user, *REPORT_READERS)
-    unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else user.unit
+    unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
     day = args.get("date")
     if day is None:
         latest = history.processed_days(limit=1)

@@ -30,13 +30,12 @@ from tracker.api.schemas import (
     TaskSchema,
 )
 from tracker.audit.models import AuditEntry
-from tracker.auth.models import Role
 from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
-from tracker.scope import can_manage_task, can_see_unit, require_role, visible_tasks
+from tracker.scope import ADMINS, can_manage_task, can_see_unit, requires, visible_tasks
 from tracker.tasks.models import OPEN_STATUSES, Task
 from tracker.tasks.service import bulk_assign, create_task, parse_task_input, update_task
 from tracker.units.models import Unit
@@ -89,9 +88,9 @@ def task_list(args):
 @bp.route("/tasks", methods=["POST"])
 @bp.doc(requestBody=body(TaskBodySchema))
 @bp.response(201, TaskSchema, headers=ETAG_HEADER)
+@requires(*ADMINS)
 def task_create():
     """Assign a task (admin). It must meet the "6 rõ"; the answer names every missing one."""
-    require_role(actor(), Role.ADMIN)
     raw = json_object()
     parse_task_input(raw)  # types and the "6 rõ" first: every field at fault at once
     check_bounds(TaskBodySchema, raw)
@@ -103,9 +102,9 @@ def task_create():
 @bp.route("/tasks/bulk", methods=["POST"])
 @bp.doc(requestBody=body(BulkAssignSchema))
 @bp.response(201, BulkResultSchema)
+@requires(*ADMINS)
 def task_bulk_assign():
     """One directive, one task per unit (e.g. every commune of a province); all or nothing."""
-    require_role(actor(), Role.ADMIN)
     raw = json_object()
     check_bounds(BulkAssignSchema, {k: v for k, v in raw.items() if k == "unit_ids"},
                  only=("unit_ids",))

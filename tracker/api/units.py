@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from tracker import clock
-from tracker.api.base import MAX_ID, REPORT_READERS, ApiBlueprint, actor
+from tracker.api.base import MAX_ID, ApiBlueprint, actor
 from tracker.api.schemas import (
     COLOURS,
     UnitBriefSchema,
@@ -16,7 +16,7 @@ from tracker.api.schemas import (
 from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.rules.units import green_rate, unit_colour
-from tracker.scope import get_unit, require_role, visible_units
+from tracker.scope import REPORT_READERS, get_unit, requires, visible_units
 from tracker.units.models import Unit
 
 bp = ApiBlueprint("units", __name__,
@@ -72,12 +72,11 @@ def unit_detail(unit_id: int):
 
 @bp.route(f"{UNIT}/summary")
 @bp.response(200, UnitSummarySchema)
+@requires(*REPORT_READERS)
 def unit_summary(unit_id: int):
     """Counts by colour of the tasks led in the unit's subtree, from their stored colours,
     and the same for each unit directly below (supervisor, admin, viewer)."""
-    user = actor()
-    require_role(user, *REPORT_READERS)
-    unit = get_unit(user, unit_id)
+    unit = get_unit(actor(), unit_id)
     totals = rollup(unit, clock.now())  # the dashboard's live counts, one pass per subtree
     children = [{"unit": c, **_counts(totals[c.id])} for c in unit.children]
     return {"unit": unit, **_counts(totals[unit.id]), "children": children}

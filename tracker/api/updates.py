@@ -18,10 +18,9 @@ from tracker.api.base import (
 )
 from tracker.api.schemas import BatchResultSchema, BatchSchema, ProgressUpdateSchema
 from tracker.api.tasks import TASK
-from tracker.auth.models import Role
 from tracker.errors import InvalidInput, NotFound
 from tracker.extensions import db
-from tracker.scope import get_unit, require_role
+from tracker.scope import MEMBERS, get_unit, requires
 from tracker.updates.models import ProgressUpdate
 from tracker.updates.service import Refused, UpdateInputSchema, post_updates
 
@@ -67,12 +66,11 @@ def update_post(args, task_id: int):
 @bp.route(f"/units/<int(max={MAX_ID}):unit_id>/updates", methods=["POST"])
 @bp.arguments(BatchSchema)
 @bp.response(201, BatchResultSchema)
+@requires(*MEMBERS)
 def update_batch(args, unit_id: int):
     """Updates for many tasks of one unit at once: all are recorded, or — if any item is
     refused — none, and the answer names each refused item (`items.<index>.<field>`)."""
-    user = actor()
-    require_role(user, Role.MEMBER)
-    unit = get_unit(user, unit_id)
+    unit = get_unit(actor(), unit_id)
     items = [(item.pop("task_id"), item) for item in args["items"]]
     try:
         updates = post_updates(identity(), items, unit_id=unit.id, data_loaded=True)

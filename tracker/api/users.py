@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, unit_in_scope
 from tracker.api.schemas import UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.auth.service import create_user, set_active
 from tracker.errors import Conflict, NotFound
 from tracker.extensions import db
 from tracker.paging import paginate
-from tracker.scope import require_role, visible_unit_ids
+from tracker.scope import (
+    ADMINS,
+    can_see_user,
+    may_change_access,
+    requires,
+    visible_users,
+)
 from tracker.units.tree import subtree_ids
 
 bp = ApiBlueprint("users", __name__,
@@ -21,16 +26,9 @@ bp = ApiBlueprint("users", __name__,
 USER = f"/users/<int(max={MAX_ID}):user_id>"
 
 
-def _admin() -> User:
-    user = actor()
-    require_role(user, Role.ADMIN)
-    return user
-
-
 def _user_in_scope(user_id: int) -> User:
-    admin = _admin()
     user = db.session.get(User, user_id)
-    if user is None or not user.unit.is_within(admin.unit):
+    if user is None or not can_see_user(actor(), user):
         raise NotFound(_("user not found"))
     return user
 
@@ -45,10 +43,10 @@ def me():
 @bp.route("/users")
 @bp.arguments(UserQuerySchema, location="query")
 @bp.response(200, UserPageSchema)
+@requires(*ADMINS)
 def user_list(args):
     """Users whose home unit is in your subtree, by id (admin)."""
-    admin = _admin()
-    query = select(User).where(User.unit_id.in_(visible_unit_ids(admin)))
+    query = visible_users(actor())
     if "unit_id" in args:
         unit = unit_in_scope(args["unit_id"], "unit_id")
         query = query.where(User.unit_id.in_(subtree_ids(unit)))
@@ -62,11 +60,11 @@ def user_list(args):
 @bp.route("/users", methods=["POST"])
 @bp.arguments(UserCreateSchema)
 @bp.response(201, UserSchema)
+@requires(*ADMINS)
 def user_create(args):
     """Create an account at a unit of your subtree (admin)."""
-    admin = _admin()
     unit = unit_in_scope(args["unit_id"], "unit_id")
-    user = create_user(admin, username=args["username"], password=args["password"],
+    user = create_user(actor(), username=args["username"], password=args["password"],
                        role=args["role"], unit=unit, full_name=args["full_name"],
                        email=args["email"])
     commit()
@@ -75,16 +73,18 @@ def user_create(args):
 
 @bp.route(USER)
 @bp.response(200, UserSchema)
+@requires(*ADMINS)
 def user_detail(user_id: int):
     return _user_in_scope(user_id)
 
 
 @bp.route(f"{USER}/deactivate", methods=["POST"])
 @bp.response(200, UserSchema)
+@requires(*ADMINS)
 def user_deactivate(user_id: int):
     """Deactivate (admin): their sessions end and their API tokens stop working at once."""
     user = _user_in_scope(user_id)
-    if user.id == actor().id:  # as on the admin pages: nobody locks themselves out
+    if not may_change_access(actor(), user):  # as on the admin pages: nobody locks themselves out
         raise Conflict(_("You cannot deactivate your own account."))
     set_active(actor(), user, False)
     commit()
@@ -93,6 +93,7 @@ def user_deactivate(user_id: int):
 
 @bp.route(f"{USER}/activate", methods=["POST"])
 @bp.response(200, UserSchema)
+@requires(*ADMINS)
 def user_activate(user_id: int):
     user = _user_in_scope(user_id)
     set_active(actor(), user, True)

@@ -12,7 +12,7 @@ from tracker.auth.passwords import hash_password, password_problem
 from tracker.auth.sessions import end_all_sessions
 from tracker.errors import InvalidInput
 from tracker.extensions import db
-from tracker.scope import can_see_unit, require_role
+from tracker.scope import can_see_unit, can_see_user, may_change_access, require_role
 from tracker.units.models import Unit
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
@@ -53,9 +53,9 @@ def create_user(actor: User | None, *, username: str, password: str, role: str,
 def set_active(actor: User | None, user: User, active: bool) -> None:
     if actor is not None:
         require_role(actor, Role.ADMIN)
-        if not can_see_unit(actor, user.unit):
+        if not can_see_user(actor, user):
             raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
-        if actor.id == user.id and not active:
+        if not active and not may_change_access(actor, user):
             raise InvalidInput(_("You cannot deactivate your own account."),
                                {"active": [_("You cannot deactivate your own account.")]})
     user.active = active
@@ -80,9 +80,9 @@ def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit |
     errors: dict[str, list[str]] = {}
     if actor is not None:
         require_role(actor, Role.ADMIN)
-        if not can_see_unit(actor, user.unit):
+        if not can_see_user(actor, user):
             raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
-        if actor.id == user.id:
+        if not may_change_access(actor, user):
             errors["role"] = [_("You cannot change your own role or unit.")]
     if role not in {r.value for r in Role}:
         errors["role"] = [_("Unknown role.")]

@@ -20,6 +20,7 @@ from tracker.auth.sessions import token_hash
 from tracker.clock import system_now
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
+from tracker.scope import acts_for
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -57,7 +58,7 @@ def create_token(actor: User | None, user: User, *, name: str | None = None,
 
     Users create their own tokens; `actor` None means the operator at the command line.
     """
-    if actor is not None and actor.id != user.id:
+    if actor is not None and not acts_for(actor, user.id):
         raise Forbidden(_("You can only create tokens for yourself."))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip() or _("API token of %(day)s", day=now.strftime("%d/%m/%Y"))
@@ -80,7 +81,7 @@ def create_token(actor: User | None, user: User, *, name: str | None = None,
 def revoke_token(actor: User | None, token: ApiToken, *, now: datetime) -> None:
     """Revoke a token at once. Only its owner (or the operator) may; revoking twice is a
     no-op, and the first revocation time is kept."""
-    if actor is not None and actor.id != token.user_id:
+    if actor is not None and not acts_for(actor, token.user_id):
         raise NotFound(_("token not found"))
     if token.revoked_at is None:
         token.revoked_at = now
@@ -88,7 +89,7 @@ def revoke_token(actor: User | None, token: ApiToken, *, now: datetime) -> None:
 
 def own_token(user: User, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
-    if token is None or token.user_id != user.id:
+    if token is None or not acts_for(user, token.user_id):
         raise NotFound(_("token not found"))
     return token
 

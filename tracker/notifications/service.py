@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
+from tracker.scope import can_supervise
 from tracker.tasks.models import Task
 
 
@@ -63,8 +64,7 @@ def send_reminders(now: datetime) -> int:
 
 def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
     """A supervisor urges the lead unit on a task (đôn đốc)."""
-    if not (actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN)
-            and task.lead_unit.is_within(actor.unit)):
+    if not can_supervise(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can nudge it."))
     message = (message or "").strip()
     if not message:

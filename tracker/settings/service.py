@@ -7,11 +7,10 @@ import re
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.errors import Forbidden, InvalidInput
+from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.rules.models import CalendarDay, DayKind, Setting
@@ -22,9 +21,8 @@ from tracker.rules.store import (
     load_calendar,
     load_policy,
 )
-from tracker.scope import require_role
+from tracker.scope import require_deployment_admin, require_role
 from tracker.tasks.colour import recolour_all
-from tracker.units.models import Unit
 
 NOTE_MAX = 300
 
@@ -83,23 +81,6 @@ def clear_day(actor: User | None, day: date, *, now: datetime | None = None) -> 
 
 
 POLICY_LIMITS = {"warning_working_days": (0, 60), "missed_days_to_red": (1, 30)}
-
-
-def manages_deployment(user: User) -> bool:
-    """Whether the user may change what holds for every unit (the calendar, the policy):
-    an active admin whose subtree holds every unit but those above it — the nation's admin,
-    or a province's in a one-province deployment; never a commune's among others."""
-    if not user.active or user.role != Role.ADMIN:
-        return False
-    above = [int(x) for x in user.unit.path.strip("/").split("/")[:-1] if x]
-    others = select(func.count()).select_from(Unit).where(
-        ~Unit.path.startswith(user.unit.path, autoescape=True), Unit.id.not_in(above))
-    return db.session.scalar(others) == 0
-
-
-def require_deployment_admin(actor: User | None) -> None:
-    if actor is not None and not manages_deployment(actor):
-        raise Forbidden(_("Only an admin of the whole deployment can change this."))
 
 
 def set_policy(actor: User | None, values: dict, *,

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
-from tracker.scope import can_manage_task, can_report_on
+from tracker.scope import can_manage_task, can_report_on, can_supervise
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import (
@@ -48,11 +48,6 @@ def _change(task: Task, actor: User, action: str, now: datetime, note: str | Non
     refresh_colour(task, now)
 
 
-def _supervises(actor: User, task: Task) -> bool:
-    return actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN) \
-        and task.lead_unit.is_within(actor.unit)
-
-
 def submit_completion(actor: User, task: Task, *, result: str,
                       now: datetime | None = None) -> None:
     """The lead unit reports the task complete, with its product (result/evidence)."""
@@ -73,7 +68,7 @@ def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
                        note: str | None = None):
     now = stamp(now)
     lock_task(task)
-    if not _supervises(actor, task):
+    if not can_supervise(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can confirm the completion."))
     if task.status != Status.SUBMITTED:
         raise Conflict(_("Only a task awaiting confirmation can be confirmed."))
@@ -86,7 +81,7 @@ def return_completion(actor: User, task: Task, *, note: str,
     """Send a submitted task back: it resumes with its deadline and its daily duties."""
     now = stamp(now)
     lock_task(task)
-    if not _supervises(actor, task):
+    if not can_supervise(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can return the completion."))
     if task.status != Status.SUBMITTED:
         raise Conflict(_("Only a task awaiting confirmation can be returned."))
@@ -147,7 +142,7 @@ def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
     now = stamp(now)
     task = lock_task(db.session.get(Task, request.task_id))
     db.session.refresh(request)  # decided meanwhile? (deciders hold the task's lock)
-    if not _supervises(actor, task):
+    if not can_supervise(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can decide on the extension."))
     if request.status != ExtensionStatus.PENDING:
         raise Conflict(_("This request has already been decided."))

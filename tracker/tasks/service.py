@@ -14,7 +14,7 @@ from tracker.auth.models import Role, User
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
-from tracker.scope import can_see_unit, require_role
+from tracker.scope import can_comment, can_manage_task, can_see_unit, require_role
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import Status, Task
@@ -164,7 +164,6 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
     (409) instead of silently overwriting someone else's change. Every change is audited;
     the original deadline stays as it was."""
     from tracker.errors import Conflict, Forbidden
-    from tracker.scope import can_manage_task
 
     if not can_manage_task(actor, task):
         raise Forbidden(_("Only an admin of this unit can change the task."))
@@ -200,14 +199,10 @@ def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = No
     """A comment by anyone who works on the task (viewers only read); an acknowledgement
     (ghi nhận) is a supervisor's note on a red item."""
     from tracker.errors import Forbidden
-    from tracker.scope import can_report_on
     from tracker.tasks.models import Comment
 
     body = (body or "").strip()
-    supervises = actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN) \
-        and task.lead_unit.is_within(actor.unit)
-    allowed = supervises if kind == "acknowledge" else supervises or can_report_on(actor, task)
-    if not allowed:
+    if not can_comment(actor, task, kind):
         raise Forbidden(_("You cannot comment on this task."))
     if not body:
         raise InvalidInput(_("Write the comment."), {"body": [_("Required.")]})

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from tracker.units.models import Unit
 
 
+def path_within(path, top_path) -> ColumnElement[bool]:
+    """SQL twin of `Unit.is_within`: the unit whose path is `path` lies in the subtree
+    whose top has `top_path` (a string, or a bind parameter), as one indexed prefix range."""
+    return path.startswith(top_path, autoescape=isinstance(top_path, str))
+
+
 def subtree_ids(unit: Unit) -> Select:
     """A SELECT of the ids of `unit` and every unit below it."""
-    return select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
+    return select(Unit.id).where(path_within(Unit.path, unit.path))
 
 
 def subtree(unit: Unit) -> Select:
-    return select(Unit).where(Unit.path.startswith(unit.path, autoescape=True))
+    return select(Unit).where(path_within(Unit.path, unit.path))

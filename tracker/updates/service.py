@@ -22,14 +22,14 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import bindparam, select
 
 from tracker.audit.service import append_rows, change_rows
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.auth.tokens import Identity
 from tracker.bulk import BulkUpdate, insert_rows, one_trip, reserve_ids
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound, TrackerError
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.rules.store import load_calendar, load_policy
-from tracker.scope import visible_tasks
+from tracker.scope import MEMBERS, has_role, in_reporters_subtree, visible_tasks
 from tracker.tasks.colour import colour_of, stored_values
 from tracker.tasks.facts import facts_now, rows_for
 from tracker.tasks.facts import write_rows as write_fact_rows
@@ -154,7 +154,7 @@ _LOCK = (
     select(*_STATE)
     .join(_units, _units.c.id == _tasks.c.lead_unit_id)
     .where(_tasks.c.id.in_(bindparam("ids", expanding=True)),
-           _units.c.path.startswith(bindparam("within")))
+           in_reporters_subtree(_units.c.path, bindparam("within")))
     .order_by(_tasks.c.id)
     .with_for_update(of=_tasks, key_share=True)
 )
@@ -209,7 +209,7 @@ def post_updates(reporter: Identity, items: Sequence[tuple[int, dict]], *,
     rows = {row.id: row for row in db.session.execute(
         _LOCK, {"ids": sorted({task_id for task_id, _raw in items}),
                 "within": reporter.unit_path})}
-    can_report = reporter.active and reporter.role == Role.MEMBER
+    can_report = has_role(reporter, *MEMBERS)
     errors: dict[int, TrackerError] = {}
     accepted: list[tuple[int, dict]] = []
     for index, (task_id, raw) in enumerate(items):

@@ -1,8 +1,8 @@
 """Admin pages (quản trị): the unit tree here; users, tasks, the import, the calendar and
 the policy in their own modules, as blueprints nested under this one.
 
-Every page is for admins only, checked on the server before any view runs, and shows
-only the admin's subtree; every write goes through a service, one commit per request.
+Every page is for admins only (`tracker.scope.requires` on each view) and shows only the
+admin's subtree; every write goes through a service, one commit per request.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import clock
-from tracker.auth.models import Role
 from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
 from tracker.reports.live import children_of, rollup
 from tracker.rules.units import unit_colour
-from tracker.scope import get_unit
+from tracker.scope import ADMINS, get_unit, has_role, requires
 from tracker.web import admin_import, admin_settings, admin_tasks, admin_users
 from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
 
@@ -28,22 +27,11 @@ for child in (admin_users.bp, admin_tasks.bp, admin_import.bp, admin_settings.bp
     bp.register_blueprint(child)
 
 
-@bp.before_request
-def _admins_only():
-    """Runs for the nested blueprints' pages too."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role != Role.ADMIN or not current_user.active:
-        abort(403)
-    return None
-
-
 @bp.context_processor
 def _cutoff_status():
     """The line on every admin page that says where the cutoff stands (for active admins
     only: an error page rendered for someone else under /admin must not show it)."""
-    if not (current_user.is_authenticated and current_user.active
-            and current_user.role == Role.ADMIN):
+    if not has_role(current_user, *ADMINS):
         return {}
     grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
     try:
@@ -55,12 +43,14 @@ def _cutoff_status():
 
 
 @bp.route("")
+@requires(*ADMINS)
 def home():
     return render_template("admin/index.html")
 
 
 @bp.route("/units")
 @bp.route("/units/<int:unit_id>")
+@requires(*ADMINS)
 def units(unit_id: int | None = None):
     """The unit tree, one level at a time, with each unit's subtree counts."""
     if unit_id is not None and unit_id > MAX_ID:

@@ -1,5 +1,5 @@
 """Admin pages: import tasks from XLSX or CSV — all or nothing, with a row-by-row report of
-every fault — and the template files. (Nested under `admin`, which checks the role.)"""
+every fault — and the template files. (Nested under `admin`; admins only.)"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.extensions import db
+from tracker.scope import ADMINS, requires
 from tracker.tasks.importer import (
     COLUMNS,
     MAX_BYTES,
@@ -49,11 +50,13 @@ def _refuse(message: str, status: int = 422):
 
 
 @bp.route("", methods=["GET"])
+@requires(*ADMINS)
 def import_form():
     return _page()
 
 
 @bp.route("", methods=["POST"])
+@requires(*ADMINS)
 def import_upload():
     too_large = _("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024))
     if (request.content_length or 0) > MAX_BYTES + REQUEST_SLACK:
@@ -77,6 +80,7 @@ def import_upload():
 
 
 @bp.route("/template.<any(xlsx, csv):extension>")
+@requires(*ADMINS)
 def import_template(extension: str):
     unit, today = example_unit(current_user), local_today()
     body = template_xlsx(unit, today) if extension == "xlsx" else template_csv(unit, today)

@@ -1,5 +1,5 @@
 """Admin pages: the working-day calendar (days off, make-up working days) and the colour
-policy's thresholds. (Nested under `admin`, which checks the role.)"""
+policy's thresholds. (Nested under `admin`; admins only.)"""
 
 from __future__ import annotations
 
@@ -16,14 +16,8 @@ from tracker.extensions import db
 from tracker.rules.calendar import official_holidays
 from tracker.rules.models import CalendarDay, DayKind
 from tracker.rules.store import POLICY_DEFAULTS, load_policy
-from tracker.settings.service import (
-    POLICY_LIMITS,
-    clear_day,
-    manages_deployment,
-    require_deployment_admin,
-    set_day,
-    set_policy,
-)
+from tracker.scope import ADMINS, manages_deployment, require_deployment_admin, requires
+from tracker.settings.service import POLICY_LIMITS, clear_day, set_day, set_policy
 from tracker.tasks.importer import to_iso_date
 from tracker.web.helpers import DAY_KIND_LABELS, local_today
 
@@ -54,11 +48,13 @@ def _calendar_page(status: int = 200, values: dict | None = None, errors: dict |
 
 
 @bp.route("/calendar")
+@requires(*ADMINS)
 def calendar():
     return _calendar_page()
 
 
 @bp.route("/calendar", methods=["POST"])
+@requires(*ADMINS)
 def calendar_add():
     require_deployment_admin(current_user)
     values = request.form.to_dict()
@@ -86,6 +82,7 @@ def calendar_add():
 
 
 @bp.route("/calendar/<day>/delete", methods=["POST"])
+@requires(*ADMINS)
 def calendar_remove(day: str):
     require_deployment_admin(current_user)
     parsed = _day(day)
@@ -103,6 +100,7 @@ def calendar_remove(day: str):
 
 
 @bp.route("/policy", methods=["GET", "POST"])
+@requires(*ADMINS)
 def policy():
     current = load_policy()
     values = {key: getattr(current, key) for key in POLICY_DEFAULTS}

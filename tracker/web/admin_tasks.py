@@ -1,5 +1,5 @@
 """Admin pages: assign one task with the "6 rõ" checked field by field, or one directive
-to many units at once (bulk assignment). (Nested under `admin`, which checks the role.)"""
+to many units at once (bulk assignment). (Nested under `admin`; admins only.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_login import current_user
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.reports.live import children_of, descendants
-from tracker.scope import get_unit
+from tracker.scope import ADMINS, get_unit, requires
 from tracker.tasks.importer import to_iso_date
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
@@ -59,6 +59,7 @@ def _ro_with_errors(errors: dict) -> set[str]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires(*ADMINS)
 def task_new():
     if request.method == "GET":
         values = {**_defaults(), "lead_unit_id": request.args.get("lead", "")}
@@ -87,6 +88,7 @@ def _bulk_parent():
 
 
 @bp.route("/bulk", methods=["GET", "POST"])
+@requires(*ADMINS)
 def task_bulk():
     parent = _bulk_parent()
     children = children_of(parent)

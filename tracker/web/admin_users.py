@@ -1,5 +1,5 @@
 """Admin pages: the users of the admin's subtree — list, create, deactivate and
-reactivate, reset a password. (Nested under the `admin` blueprint, which checks the role.)"""
+reactivate, reset a password. (Nested under the `admin` blueprint; admins only.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tracker.auth.service import create_user, set_active, set_password
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
-from tracker.scope import can_see_unit, get_unit
+from tracker.scope import ADMINS, can_see_user, get_unit, may_change_access, requires
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
@@ -28,12 +28,13 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _user(user_id: int) -> User:
     """A user in the admin's subtree; 404 otherwise, so that ids do not leak."""
     user = db.session.get(User, user_id) if user_id <= MAX_ID else None
-    if user is None or not can_see_unit(current_user, user.unit):
+    if user is None or not can_see_user(current_user, user):
         abort(404)
     return user
 
 
 @bp.route("")
+@requires(*ADMINS)
 def user_list():
     unit = current_user.unit
     unit_id = form_id(request.args.get("unit"))
@@ -74,6 +75,7 @@ def _form_problems(form) -> dict[str, list[str]]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires(*ADMINS)
 def user_new():
     values = {"role": "member", "unit_id": request.args.get("unit", "")}
     errors: dict[str, list[str]] = {}
@@ -112,11 +114,13 @@ def _detail(user, errors=None, status=200):
 
 
 @bp.route("/<int:user_id>")
+@requires(*ADMINS)
 def user_detail(user_id: int):
     return _detail(_user(user_id))
 
 
 @bp.route("/<int:user_id>/role", methods=["POST"])
+@requires(*ADMINS)
 def user_set_role(user_id: int):
     """Change the role and the home unit (hence the scope); the user's sessions end."""
     from tracker.auth.service import set_role_and_unit
@@ -137,10 +141,11 @@ def user_set_role(user_id: int):
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])
+@requires(*ADMINS)
 def user_set_active(user_id: int):
     user = _user(user_id)
     active = request.form.get("active") == "1"
-    if user.id == current_user.id and not active:
+    if not active and not may_change_access(current_user, user):
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users.user_detail", user_id=user.id))
     set_active(current_user, user, active)
@@ -153,6 +158,7 @@ def user_set_active(user_id: int):
 
 
 @bp.route("/<int:user_id>/password", methods=["POST"])
+@requires(*ADMINS)
 def user_reset_password(user_id: int):
     user = _user(user_id)
     password = request.form.get("password", "")

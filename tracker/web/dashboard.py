@@ -8,7 +8,7 @@ from what each cutoff stored.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case
@@ -20,7 +20,7 @@ from tracker.paging import paginate, requested_page
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import green_rate, unit_colour
-from tracker.scope import get_unit
+from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
 from tracker.web.charts import trend_chart
@@ -34,19 +34,8 @@ CATEGORY_LABELS = {
     "open_within_deadline": _l("Not completed, within deadline"),
     "open_overdue": _l("Not completed, overdue"),
 }
-ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
+MEMBERS_ELSEWHERE = {Role.MEMBER: "member.today"}  # their unit's tasks
 WORST_FIRST = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
-
-
-@bp.before_request
-def _dashboard_roles():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role == Role.MEMBER:
-        return redirect(url_for("member.today"))  # their unit's tasks
-    if current_user.role not in ROLES or not current_user.active:
-        abort(403)
-    return None
 
 
 def _unit(unit_id: int | None):
@@ -70,6 +59,7 @@ def _tasks_page(unit):
 
 @bp.route("")
 @bp.route("/units/<int:unit_id>")
+@requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
 def overview(unit_id: int | None = None):
     unit = _unit(unit_id)
     moment = clock.now()
@@ -91,6 +81,7 @@ def overview(unit_id: int | None = None):
 
 
 @bp.route("/units/<int:unit_id>/tasks")
+@requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
 def unit_tasks(unit_id: int):
     unit = _unit(unit_id)
     page, colour = _tasks_page(unit)

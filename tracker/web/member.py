@@ -9,17 +9,15 @@ commits once on success or rolls back and shows the errors next to the fields.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 
 from tracker import clock
-from tracker.auth.models import Role
 from tracker.auth.tokens import Identity
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Purpose
@@ -30,12 +28,11 @@ from tracker.paging import paginate, requested_page
 from tracker.rules import sql as rules_sql
 from tracker.rules.colours import is_required, still_owes
 from tracker.rules.store import load_calendar
-from tracker.scope import can_report_on, get_task, visible_tasks
+from tracker.scope import MEMBERS, can_report_on, get_task, requires, tasks_to_report
 from tracker.tasks.colour import facts_of
 from tracker.tasks.lifecycle import request_extension as request_extension_service
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
-from tracker.units.tree import subtree_ids
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.task_forms import (
     CompletionForm,
@@ -52,21 +49,9 @@ BULK_LIMIT = 200
 BULK_FIELDS = ("progress", "work_done", "obstacles", "next_steps", "evidence_url")
 
 
-def member_required(view):
-    """Members only: the daily duty belongs to the staff of a unit."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != Role.MEMBER:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 def _own_tasks():
     """Tasks led by a unit in the member's subtree (those they report on)."""
-    return visible_tasks(current_user).where(
-        Task.lead_unit_id.in_(subtree_ids(current_user.unit)))
+    return tasks_to_report(current_user)
 
 
 def _task(task_id: int) -> Task:
@@ -123,7 +108,7 @@ def time_left_text(seconds: int) -> str:
 
 
 @bp.route("/today")
-@member_required
+@requires(*MEMBERS)
 def today():
     return _render_today(Duty(clock.now()))
 
@@ -154,7 +139,7 @@ def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None
 
 
 @bp.route("/today/tasks/<int:task_id>/update", methods=["POST"])
-@member_required
+@requires(*MEMBERS)
 def post_task_update(task_id: int):
     task = _task(task_id)
     form = EvidenceUpdateForm(prefix=f"t{task.id}")
@@ -179,7 +164,7 @@ def post_task_update(task_id: int):
 
 
 @bp.route("/today/all", methods=["GET", "POST"])
-@member_required
+@requires(*MEMBERS)
 def update_all():
     """All owed tasks on one page; saved all together or not at all."""
     duty = Duty(clock.now())
@@ -254,7 +239,7 @@ def _reporter_task(task_id: int) -> Task:
 
 
 @bp.route("/tasks/<int:task_id>/complete", methods=["GET", "POST"])
-@member_required
+@requires(*MEMBERS)
 def submit_completion(task_id: int):
     task = _reporter_task(task_id)
     form = CompletionForm()
@@ -302,7 +287,7 @@ def parse_day(text: str | None) -> date | None:
 
 
 @bp.route("/tasks/<int:task_id>/extension", methods=["GET", "POST"])
-@member_required
+@requires(*MEMBERS)
 def request_extension(task_id: int):
     task = _reporter_task(task_id)
     form = ExtensionForm()

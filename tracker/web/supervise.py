@@ -9,7 +9,6 @@ Scope is checked on every request: the role by the decorators, the task or unit 
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from flask import (
     Blueprint,
@@ -22,17 +21,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from tracker.auth.models import Role
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
 from tracker.paging import paginate, requested_page
 from tracker.reports import history
-from tracker.scope import get_task, get_unit
+from tracker.scope import REPORT_READERS, SUPERVISORS, get_task, get_unit, requires
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
@@ -50,26 +48,12 @@ from tracker.web.tasks import MAX_ID, refused
 bp = Blueprint("supervise", __name__)
 
 RED_REASONS = ("overdue", "missed_updates")
-SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
-REPORT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
 DOWNLOADS = {
     "csv": ("csv_chunks", "text/csv; charset=utf-8"),  # sent from a spooled file
     "xlsx": ("report_xlsx",
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "pdf": ("report_pdf", "application/pdf"),
 }
-
-
-def roles_required(*roles: Role):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _task(task_id: int) -> Task:
@@ -118,7 +102,7 @@ def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
 
 
 @bp.route("/supervise/red")
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def red_queue():
     """Every red task whose lead unit is in scope, worst first: overdue longest, then the
     longest run of missed updates."""
@@ -180,7 +164,7 @@ def _act(task_id: int, name: str, form, action, done_message: str):
 
 
 @bp.route("/supervise/tasks/<int:task_id>/nudge", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def nudge(task_id: int):
     return _act(task_id, "nudge", NudgeForm(prefix="nudge"),
                 lambda task, form, now: nudge_service(current_user, task, form.message.data,
@@ -189,7 +173,7 @@ def nudge(task_id: int):
 
 
 @bp.route("/supervise/tasks/<int:task_id>/acknowledge", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def acknowledge(task_id: int):
     return _act(task_id, "acknowledge", AcknowledgeForm(prefix="ack"),
                 lambda task, form, now: add_comment(current_user, task, form.body.data,
@@ -198,7 +182,7 @@ def acknowledge(task_id: int):
 
 
 @bp.route("/supervise/tasks/<int:task_id>/confirm", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def confirm(task_id: int):
     return _act(task_id, "confirm", ConfirmForm(prefix="confirm"),
                 lambda task, form, now: lifecycle.confirm_completion(
@@ -207,7 +191,7 @@ def confirm(task_id: int):
 
 
 @bp.route("/supervise/tasks/<int:task_id>/return", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def return_completion(task_id: int):
     return _act(task_id, "return", ReturnForm(prefix="return"),
                 lambda task, form, now: lifecycle.return_completion(
@@ -216,7 +200,7 @@ def return_completion(task_id: int):
 
 
 @bp.route("/supervise/tasks/<int:task_id>/extensions/<int:request_id>", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires(*SUPERVISORS)
 def decide_extension(task_id: int, request_id: int):
     task = _task(task_id)
     extension = db.session.get(ExtensionRequest, request_id) if request_id <= MAX_ID else None
@@ -247,7 +231,7 @@ def _report_day(days: list[date]) -> date | None:
 
 
 @bp.route("/reports/daily")
-@roles_required(*REPORT_READERS)
+@requires(*REPORT_READERS)
 def daily_report():
     """The báo cáo giám sát hằng ngày of any processed cutoff (the latest by default),
     for the user's unit or a unit below it."""
@@ -266,7 +250,7 @@ def daily_report():
 
 
 @bp.route("/reports/daily.<any(csv, xlsx, pdf):fmt>")
-@roles_required(*REPORT_READERS)
+@requires(*REPORT_READERS)
 def daily_report_download(fmt: str):
     from tracker.reports import export  # the export formats load their libraries lazily
 

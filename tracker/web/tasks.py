@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, or_, select
 
 from tracker.audit.models import AuditEntry
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.cutoff.models import TaskColourChange
 from tracker.errors import Conflict, InvalidInput, TrackerError
 from tracker.evidence.models import Evidence, Purpose
@@ -32,7 +32,7 @@ from tracker.evidence.service import attach_file, path_of
 from tracker.extensions import db
 from tracker.labels import ict
 from tracker.paging import paginate, requested_page
-from tracker.scope import can_report_on, get_task, visible_tasks
+from tracker.scope import can_comment, can_report_on, can_supervise, get_task, visible_tasks
 from tracker.tasks.models import (
     OPEN_STATUSES,
     Comment,
@@ -84,12 +84,6 @@ def task_detail(task_id: int):
     return render_detail(task)
 
 
-def supervises(user, task: Task) -> bool:
-    """A supervisor (or admin) whose subtree holds the task's lead unit acts on it."""
-    return user.active and user.role in (Role.SUPERVISOR, Role.ADMIN) \
-        and task.lead_unit.is_within(user.unit)
-
-
 def _names(user_ids) -> dict[int, User]:
     ids = {i for i in user_ids if i}
     if not ids:
@@ -134,7 +128,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
                     + [e.decided_by_id for e in extensions])
     reporter = can_report_on(current_user, task)
     pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
-    supervisor = supervises(current_user, task)
+    supervisor = can_supervise(current_user, task)
     # What the user may do here (a namespace: `allowed.update` in a template must not
     # find dict.update).
     allowed = SimpleNamespace(
@@ -143,7 +137,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         extend=reporter and task.status not in (Status.DONE, Status.CANCELLED)
         and pending is None,
         supervise=supervisor,
-        comment=reporter or supervisor,
+        comment=can_comment(current_user, task),
     )
     all_forms = action_forms()
     all_forms.update(forms or {})

@@ -11,13 +11,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import clock
-from tracker.auth.models import Role
 from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
+from tracker.scope import ADMINS, has_role
+from tracker.scope import may_open as scope_may_open
 from tracker.web.auth import _safe_next
 from tracker.web.i18n import LANGUAGES
 
 bp = Blueprint("web", __name__)
+
+
+@bp.app_template_global()
+def may_open(endpoint: str) -> bool:
+    """Whether the current user may open `endpoint` (its role gate): the navigation's links."""
+    return scope_may_open(current_user, endpoint)
 
 
 @bp.route("/")
@@ -64,7 +71,7 @@ def cutoff_health():
         public = cutoff_status(clock.now()).public(grace)
     except SQLAlchemyError:
         return _unhealthy()
-    if not (current_user.is_authenticated and current_user.role == Role.ADMIN):
+    if not has_role(current_user, *ADMINS):
         public["schedulers"] = [{"state": s["state"], "alive": s["alive"]}
                                 for s in public["schedulers"]]
     response = jsonify(public)

@@ -1,0 +1,318 @@
+"""Who may use what: every web route and every API operation, for every role, against one
+declared table of expectations (EXPECTED). A route the table does not declare fails the
+test, so a new page or operation must say who may use it.
+
+Reads are GET. A write (POST, PATCH) is sent only for the roles it must refuse, with a
+well-formed body so that the refusal is the access rule's, and must change no row of any
+table; the writes a role may make are tested elsewhere ("ok" there means "allowed, not
+exercised here").
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from tests.conftest import csrf_token, login
+from tests.factories import cutoff_through, ict, make_task, make_user, task_input
+from tracker import clock
+from tracker.auth.service import set_active
+from tracker.auth.tokens import create_token
+from tracker.evidence.service import attach_file
+from tracker.extensions import db
+from tracker.tasks.lifecycle import request_extension
+
+ROLES = ("anonymous", "member", "viewer", "supervisor", "province_admin", "national_admin",
+         "deactivated")
+API = "/api/v1"
+ASSIGNED = ict(2026, 11, 13, 9, 0)
+
+# --- outcomes -----------------------------------------------------------------------------
+OK = "ok"  # 2xx, or a redirect elsewhere than the login page; for a write: allowed
+LOGIN = "login"  # a redirect to the login page
+TODAY = "today"  # a redirect to the member's page, /today
+UNAVAILABLE = "503"  # /healthz/cutoff with no scheduler running, whoever asks
+R401, R403, R404 = "401", "403", "404"
+
+
+def gate(*, anonymous=LOGIN, deactivated=LOGIN, member=OK, viewer=OK, supervisor=OK,
+         province_admin=OK, national_admin=OK) -> dict[str, str]:
+    return {"anonymous": anonymous, "member": member, "viewer": viewer,
+            "supervisor": supervisor, "province_admin": province_admin,
+            "national_admin": national_admin, "deactivated": deactivated}
+
+
+EVERYONE = gate(anonymous=OK, deactivated=OK)
+LOGGED_IN = gate()
+MEMBERS = gate(viewer=R403, supervisor=R403, province_admin=R403, national_admin=R403)
+SUPERVISORS = gate(member=R403, viewer=R403)
+READERS = gate(member=R403)
+DASHBOARD = gate(member=TODAY)
+ADMINS = gate(member=R403, viewer=R403, supervisor=R403)
+REPORTERS = MEMBERS  # on the task page: only a member of the lead unit's subtree reports
+WORKERS = gate(viewer=R403)  # comment: anyone who works on the task, not a viewer
+OWNER = gate(viewer=R404, supervisor=R404, province_admin=R404, national_admin=R404)
+
+
+def api(**roles) -> dict[str, str]:
+    """An API operation: no token (or a deactivated user's) is 401."""
+    return {**gate(anonymous=R401, deactivated=R401), **roles}
+
+
+API_ALL = api()
+API_READERS = api(member=R403)
+API_ADMINS = api(member=R403, viewer=R403, supervisor=R403)
+API_MEMBERS = api(viewer=R403, supervisor=R403, province_admin=R403, national_admin=R403)
+API_SUPERVISORS = api(member=R403, viewer=R403)
+API_WORKERS = api(viewer=R403)
+
+T = "<int:task_id>"
+AT = "<int(max=2147483647):task_id>"
+EXPECTED: dict[str, dict[str, str]] = {
+    # the home page, the language, health, static files, login
+    "GET /": gate(member=TODAY),  # each role starts where its daily work is
+    "GET /lang/<code>": EVERYONE,
+    "GET /healthz": EVERYONE,
+    "GET /healthz/cutoff": {role: UNAVAILABLE for role in ROLES},
+    "GET /static/<path:filename>": EVERYONE,
+    "GET /login": EVERYONE,
+    "POST /login": EVERYONE,
+    "POST /logout": LOGGED_IN,
+    # the account: tokens, notifications
+    "GET /account/tokens": LOGGED_IN,
+    "POST /account/tokens": LOGGED_IN,
+    "POST /account/tokens/<int:token_id>/revoke": OWNER,
+    "GET /notifications": LOGGED_IN,
+    "POST /notifications/read": LOGGED_IN,
+    # task pages (the task is led by the member's commune: everyone's subtree holds it)
+    "GET /tasks": LOGGED_IN,
+    f"GET /tasks/{T}": LOGGED_IN,
+    f"GET /tasks/{T}/audit.csv": LOGGED_IN,
+    f"GET /tasks/{T}/evidence/<int:evidence_id>": LOGGED_IN,
+    f"POST /tasks/{T}/updates": REPORTERS,
+    f"POST /tasks/{T}/comments": WORKERS,
+    # the member's pages
+    "GET /today": MEMBERS,
+    "GET /today/all": MEMBERS,
+    "POST /today/all": MEMBERS,
+    f"POST /today/tasks/{T}/update": MEMBERS,
+    f"GET /tasks/{T}/complete": MEMBERS,
+    f"POST /tasks/{T}/complete": MEMBERS,
+    f"GET /tasks/{T}/extension": MEMBERS,
+    f"POST /tasks/{T}/extension": MEMBERS,
+    # the supervisor's pages
+    "GET /supervise/red": SUPERVISORS,
+    f"POST /supervise/tasks/{T}/nudge": SUPERVISORS,
+    f"POST /supervise/tasks/{T}/acknowledge": SUPERVISORS,
+    f"POST /supervise/tasks/{T}/confirm": SUPERVISORS,
+    f"POST /supervise/tasks/{T}/return": SUPERVISORS,
+    f"POST /supervise/tasks/{T}/extensions/<int:request_id>": SUPERVISORS,
+    "GET /reports/daily": READERS,
+    "GET /reports/daily.<any(csv, xlsx, pdf):fmt>": READERS,
+    # the dashboard
+    "GET /dashboard": DASHBOARD,
+    "GET /dashboard/units/<int:unit_id>": DASHBOARD,
+    "GET /dashboard/units/<int:unit_id>/tasks": DASHBOARD,
+    # administration
+    "GET /admin": ADMINS,
+    "GET /admin/units": ADMINS,
+    "GET /admin/units/<int:unit_id>": ADMINS,
+    "GET /admin/users": ADMINS,
+    "GET /admin/users/new": ADMINS,
+    "POST /admin/users/new": ADMINS,
+    "GET /admin/users/<int:user_id>": ADMINS,
+    "POST /admin/users/<int:user_id>/role": ADMINS,
+    "POST /admin/users/<int:user_id>/active": ADMINS,
+    "POST /admin/users/<int:user_id>/password": ADMINS,
+    "GET /admin/tasks/new": ADMINS,
+    "POST /admin/tasks/new": ADMINS,
+    "GET /admin/tasks/bulk": ADMINS,
+    "POST /admin/tasks/bulk": ADMINS,
+    "GET /admin/import": ADMINS,
+    "POST /admin/import": ADMINS,
+    "GET /admin/import/template.<any(xlsx, csv):extension>": ADMINS,
+    "GET /admin/calendar": ADMINS,
+    "POST /admin/calendar": ADMINS,
+    "POST /admin/calendar/<day>/delete": ADMINS,
+    "GET /admin/policy": ADMINS,
+    "POST /admin/policy": ADMINS,
+    # the API
+    f"GET {API}/openapi.json": EVERYONE,
+    f"GET {API}/me": API_ALL,
+    f"GET {API}/units": API_ALL,
+    f"GET {API}/units/<int(max=2147483647):unit_id>": API_ALL,
+    f"GET {API}/units/<int(max=2147483647):unit_id>/summary": API_READERS,
+    f"POST {API}/units/<int(max=2147483647):unit_id>/updates": API_MEMBERS,
+    f"GET {API}/users": API_ADMINS,
+    f"POST {API}/users": API_ADMINS,
+    f"GET {API}/users/<int(max=2147483647):user_id>": API_ADMINS,
+    f"POST {API}/users/<int(max=2147483647):user_id>/deactivate": API_ADMINS,
+    f"POST {API}/users/<int(max=2147483647):user_id>/activate": API_ADMINS,
+    f"GET {API}/tasks": API_ALL,
+    f"POST {API}/tasks": API_ADMINS,
+    f"POST {API}/tasks/bulk": API_ADMINS,
+    f"GET {API}/tasks/{AT}": API_ALL,
+    f"PATCH {API}/tasks/{AT}": API_ADMINS,
+    f"GET {API}/tasks/{AT}/audit": API_ALL,
+    f"GET {API}/tasks/{AT}/updates": API_ALL,
+    f"POST {API}/tasks/{AT}/updates": API_MEMBERS,
+    f"POST {API}/tasks/{AT}/submit": API_MEMBERS,
+    f"POST {API}/tasks/{AT}/confirm": API_SUPERVISORS,
+    f"POST {API}/tasks/{AT}/return": API_SUPERVISORS,
+    f"POST {API}/tasks/{AT}/cancel": API_ADMINS,
+    f"GET {API}/tasks/{AT}/extensions": API_ALL,
+    f"POST {API}/tasks/{AT}/extensions": API_MEMBERS,
+    f"GET {API}/extensions": API_ALL,
+    f"POST {API}/extensions/<int(max=2147483647):extension_id>/approve": API_SUPERVISORS,
+    f"POST {API}/extensions/<int(max=2147483647):extension_id>/reject": API_SUPERVISORS,
+    f"GET {API}/tasks/{AT}/comments": API_ALL,
+    f"POST {API}/tasks/{AT}/comments": API_WORKERS,
+    f"POST {API}/tasks/{AT}/nudge": API_SUPERVISORS,
+    f"GET {API}/reports/daily": API_READERS,
+}
+
+
+def _routes(app) -> set[str]:
+    return {f"{method} {rule.rule}" for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_and_operation_is_declared(app):
+    routes = _routes(app)
+    assert sorted(routes - EXPECTED.keys()) == [], "declare who may use these routes"
+    assert sorted(EXPECTED.keys() - routes) == [], "these routes are gone"
+
+
+# --- the world ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(app, users, units, tmp_path):
+    """On Wednesday 18/11/2026 10:00: a task led by Hạ Long (every role's subtree holds it)
+    with an evidence file and a pending extension request; Tuesday's cutoff processed; a
+    national admin; a province admin who is deactivated once logged in."""
+    app.config["TRACKER_EVIDENCE_PATH"] = str(tmp_path / "evidence")
+    member = users["ha_long"]
+    task = make_task(users["admin"], units["ha_long"], at=ASSIGNED)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    evidence = attach_file(member, task, FileStorage(io.BytesIO(png), filename="anh.png"),
+                           now=ict(2026, 11, 16, 9, 0))
+    extension = request_extension(member, task, new_deadline=date(2027, 1, 31),
+                                  reason="Chờ phê duyệt", now=ict(2026, 11, 16, 9, 5))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
+    people = {"member": member, "viewer": users["viewer"], "supervisor": users["supervisor"],
+              "province_admin": users["admin"],
+              "national_admin": make_user("nation_admin", "admin", units["nation"]),
+              "deactivated": make_user("gone", "admin", units["province"])}
+    tokens = {role: create_token(None, user, name="matrix", now=clock.now())
+              for role, user in people.items()}
+    db.session.commit()
+    return {
+        "people": people, "tokens": {role: raw for role, (_t, raw) in tokens.items()},
+        "values": {
+            "task_id": task.id, "evidence_id": evidence.id, "request_id": extension.id,
+            "extension_id": extension.id, "unit_id": units["ha_long"].id,
+            "user_id": users["co_to"].id, "token_id": tokens["member"][0].id,
+            "day": "2026-12-24", "fmt": "csv", "extension": "csv", "code": "en",
+            "filename": "css/app.css",
+        },
+    }
+
+
+def _client(app, world, role):
+    """A browser for `role`: logged in (the deactivated user before losing the account)."""
+    client = app.test_client()
+    if role != "anonymous":
+        response = login(client, world["people"][role].username)
+        assert response.status_code == 302, role
+    if role == "deactivated":
+        set_active(None, world["people"][role], False)
+        db.session.commit()
+    return client
+
+
+def _url(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def _outcome(response) -> str:
+    status = response.status_code
+    if 300 <= status < 400:
+        target = urlsplit(response.headers["Location"]).path
+        return {"/login": LOGIN, "/today": TODAY}.get(target, OK)
+    if status < 300:
+        return OK
+    return str(status)
+
+
+def _row_counts() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def _api_body(path: str, values: dict, units) -> dict | None:
+    """A well-formed body for each API write, so that a refusal is the access rule's."""
+    update = {"progress": 50, "work_done": "Đã làm"}
+    if path.endswith("/users"):
+        return {"username": "moi", "password": "correct horse battery", "role": "member",
+                "unit_id": values["unit_id"]}
+    if path.endswith("/tasks"):
+        return task_input(units["ha_long"])
+    if path.endswith("/tasks/bulk"):
+        return {**task_input(units["ha_long"]), "unit_ids": [values["unit_id"]]}
+    if path.endswith(f"/units/{values['unit_id']}/updates"):
+        return {"items": [{"task_id": values["task_id"], **update}]}
+    bodies = {"updates": update, "submit": {"result": "Xong"}, "confirm": {}, "approve": {},
+              "return": {"note": "Thiếu"},
+              "cancel": {"note": "Trùng"}, "reject": {"note": "Không"},
+              "extensions": {"requested_deadline": "2027-02-28", "reason": "Cần thêm"},
+              "comments": {"body": "Ghi chú"}, "nudge": {"message": "Khẩn trương"}}
+    return bodies.get(path.rsplit("/", 1)[-1], {"title": "Sửa"} if "/tasks/" in path else {})
+
+
+def _form(client, role: str) -> dict[str, str]:
+    """Every field the task pages' forms read, filled, with a valid CSRF token."""
+    page = "/login" if role in ("anonymous", "deactivated") else "/account/tokens"
+    return {"csrf_token": csrf_token(client, page), "progress": "50", "work_done": "Đã làm",
+            "comment-body": "Ghi chú", "nudge-message": "Khẩn trương", "ack-body": "Đã biết",
+            "confirm-note": "", "return-note": "Thiếu", "decision-note": "Không",
+            "decision": "reject", "result": "Xong", "requested_deadline": "28/02/2027",
+            "reason": "Cần thêm", "active": "0", "role": "viewer", "password": "x",
+            "password2": "x", "day": "24/12/2026", "kind": "day_off"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_declares(app, world, units, role):
+    browser = _client(app, world, role)
+    api_client = app.test_client()
+    token = world["tokens"].get(role)
+    headers = {"Authorization": f"Bearer {token}"} if token and role != "anonymous" else {}
+    wrong = []
+    for key, expected in sorted(EXPECTED.items()):
+        method, rule = key.split(" ", 1)
+        want = expected[role]
+        if method != "GET" and want == OK:
+            continue  # an allowed write: tested elsewhere
+        url = _url(rule, world["values"])
+        before = _row_counts() if method != "GET" else None
+        if rule.startswith(API) and not rule.endswith("openapi.json"):
+            response = api_client.open(url, method=method, headers=headers,
+                                       json=_api_body(url, world["values"], units)
+                                       if method != "GET" else None)
+        elif method == "GET":
+            response = browser.get(url)
+        else:
+            response = browser.open(url, method=method, data=_form(browser, role))
+        got = _outcome(response)
+        response.close()  # file answers (static, evidence, downloads) hold their file
+        if got != want:
+            wrong.append(f"{key}: expected {want}, got {got}")
+        if before is not None and _row_counts() != before:
+            wrong.append(f"{key}: refused, yet rows changed")
+    assert not wrong, "\n".join(wrong)
