@@ -12,6 +12,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
 from tracker.auth.models import Role
+from tracker.auth.passwords import MIN_LENGTH as PASSWORD_MIN
+from tracker.auth.service import EMAIL_MAX, EMAIL_RE, FULL_NAME_MAX, USERNAME_RE
 from tracker.rules.store import load_calendar
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
@@ -109,14 +111,18 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(max=64))
+    """A new account, as `tracker.auth.service.create_user` checks it (the API documents
+    it here; the service validates, as for the admin page)."""
+
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME_RE))
     password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(max=1000))
+                             validate=validate.Length(PASSWORD_MIN, 1024))
     role = _one_of((r.value for r in Role), required=True)
     unit_id = _id(required=True)
-    full_name = fields.String(load_default="", validate=validate.Length(max=200))
-    email = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Length(max=254))  # checked by create_user
+    full_name = fields.String(load_default="", validate=validate.Length(max=FULL_NAME_MAX))
+    email = fields.String(load_default=None, allow_none=True, validate=[
+        validate.Length(max=EMAIL_MAX), validate.Regexp(EMAIL_RE)],
+        metadata={"description": "With a dot in its domain: x@y is refused."})
 
 
 class UserQuerySchema(PageArgsSchema):

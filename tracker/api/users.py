@@ -5,11 +5,19 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, page_of, unit_in_scope
+from tracker.api.base import (
+    MAX_ID,
+    ApiBlueprint,
+    actor,
+    commit,
+    json_object,
+    page_of,
+    unit_in_scope,
+)
 from tracker.api.schemas import UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema
 from tracker.auth.models import Role, User
 from tracker.auth.service import create_user, set_active
-from tracker.errors import Conflict, NotFound
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.scope import require_role, visible_unit_ids
 from tracker.units.tree import subtree_ids
@@ -59,15 +67,17 @@ def user_list(args):
 
 
 @bp.route("/users", methods=["POST"])
-@bp.arguments(UserCreateSchema)
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": UserCreateSchema}}})
 @bp.response(201, UserSchema)
-def user_create(args):
-    """Create an account at a unit of your subtree (admin)."""
+def user_create():
+    """Create an account at a unit of your subtree (admin). The answer to a refusal names
+    every field at fault, as the admin page does."""
     admin = _admin()
-    unit = unit_in_scope(args["unit_id"], "unit_id")
-    user = create_user(admin, username=args["username"], password=args["password"],
-                       role=args["role"], unit=unit, full_name=args["full_name"],
-                       email=args["email"])
+    raw = json_object()
+    user = create_user(admin, username=raw.get("username"), password=raw.get("password"),
+                       role=raw.get("role"), unit=raw.get("unit_id"),
+                       full_name=raw.get("full_name"), email=raw.get("email"))
     commit()
     return user
 
@@ -83,8 +93,6 @@ def user_detail(user_id: int):
 def user_deactivate(user_id: int):
     """Deactivate (admin): their sessions end and their API tokens stop working at once."""
     user = _user_in_scope(user_id)
-    if user.id == actor().id:  # as on the admin pages: nobody locks themselves out
-        raise Conflict(_("You cannot deactivate your own account."))
     set_active(actor(), user, False)
     commit()
     return user
