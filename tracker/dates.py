@@ -12,6 +12,9 @@ from datetime import date, datetime
 
 from marshmallow import ValidationError, fields
 
+# Dates far outside any plan's life are typing mistakes (and overflow date arithmetic).
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 

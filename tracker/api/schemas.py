@@ -174,14 +174,7 @@ class TaskSchema(Schema):
 
 class TaskBodySchema(TaskInputSchema):
     """A task as an admin assigns it ("6 rõ": every rõ's fields are needed; the answer to
-    an incomplete task names each missing one)."""
-
-    lead_unit_id = _id(load_default=None, allow_none=True, strict=False)
-    coordinating_unit_ids = fields.List(_id(), load_default=list,
-                                        validate=validate.Length(max=500))
-    start_date = _date(load_default=None, allow_none=True)
-    deadline = _date(load_default=None, allow_none=True)
-    source_doc_date = _date(load_default=None, allow_none=True)
+    an incomplete task names each missing one). The service's own schema: it validates."""
 
 
 class BulkAssignSchema(TaskBodySchema):
