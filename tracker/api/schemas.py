@@ -15,6 +15,7 @@ from tracker.auth.models import Role
 from tracker.auth.passwords import MIN_LENGTH as PASSWORD_MIN
 from tracker.auth.service import EMAIL_MAX, EMAIL_RE, FULL_NAME_MAX, USERNAME_RE
 from tracker.rules.store import load_calendar
+from tracker.tasks.listing import TaskFilterSchema
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
 from tracker.units.models import UnitKind
@@ -195,16 +196,8 @@ class TaskPatchSchema(TaskBodySchema):
         unknown = EXCLUDE
 
 
-class TaskQuerySchema(PageArgsSchema):
-    unit_id = _id(metadata={"description": "Tasks led by this unit or any unit below it."})
-    colour = _one_of(COLOURS)
-    status = _one_of((*STATUSES, "open"), metadata={
-        "description": "open = not started, in progress or returned."})
-    overdue = fields.Boolean(metadata={"description": "Past the deadline and not done."})
-    deadline_from = fields.Date()
-    deadline_to = fields.Date()
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Text in the title or the code."})
+class TaskQuerySchema(PageArgsSchema, TaskFilterSchema):
+    """Paging, and the task list's filter as the web page has it (tracker.tasks.listing)."""
 
 
 TaskPageSchema = _page_schema("TaskPage", TaskSchema)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import not_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock
 from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
@@ -17,7 +16,6 @@ from tracker.api.base import (
     load_task,
     lock_task,
     page_of,
-    unit_in_scope,
 )
 from tracker.api.schemas import (
     AuditEntrySchema,
@@ -33,12 +31,10 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role
 from tracker.errors import Forbidden
 from tracker.extensions import db
-from tracker.rules import sql as rules_sql
-from tracker.rules.store import load_calendar
 from tracker.scope import can_manage_task, require_role, visible_tasks
-from tracker.tasks.models import OPEN_STATUSES, Task
+from tracker.tasks.listing import TaskFilter
+from tracker.tasks.models import Task
 from tracker.tasks.service import bulk_assign, create_task, update_task
-from tracker.units.tree import subtree_ids
 
 bp = ApiBlueprint("tasks", __name__,
                   description="Tasks (nhiệm vụ): assign, list, read, edit.")
@@ -58,28 +54,9 @@ def body(schema) -> dict:
 @bp.arguments(TaskQuerySchema, location="query")
 @bp.response(200, TaskPageSchema)
 def task_list(args):
-    """Tasks in your scope, ordered by id, one page at a time."""
-    query = visible_tasks(actor())
-    if "unit_id" in args:
-        unit = unit_in_scope(args["unit_id"], "unit_id")
-        query = query.where(Task.lead_unit_id.in_(subtree_ids(unit)))
-    if "colour" in args:
-        query = query.where(Task.colour == args["colour"])
-    if args.get("status") == "open":
-        query = query.where(Task.status.in_(OPEN_STATUSES))
-    elif "status" in args:
-        query = query.where(Task.status == args["status"])
-    if "overdue" in args:
-        condition = rules_sql.is_overdue(Task, load_calendar(), clock.now())
-        query = query.where(condition if args["overdue"] else not_(condition))
-    if "deadline_from" in args:
-        query = query.where(Task.deadline >= args["deadline_from"])
-    if "deadline_to" in args:
-        query = query.where(Task.deadline <= args["deadline_to"])
-    if args.get("q", "").strip():
-        q = args["q"].strip()
-        query = query.where(or_(Task.title.icontains(q, autoescape=True),
-                                Task.code.icontains(q, autoescape=True)))
+    """Tasks in your scope, ordered by id, one page at a time. The filter is the task
+    list page's (tracker.tasks.listing)."""
+    query = TaskFilter.from_loaded(actor(), args).apply(visible_tasks(actor()))
     query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
     return page_of(query, args)
 

@@ -11,6 +11,7 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.reports.live import children_of, descendants
 from tracker.scope import get_unit
+from tracker.tasks.listing import SEARCH_MAX
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
 from tracker.units.models import UnitKind
@@ -113,4 +114,4 @@ def task_bulk():
                      message=exc.message, bad_ro=_ro_with_errors(fields), **context)
     db.session.commit()
     flash(_("%(n)s tasks assigned, one per unit.", n=len(tasks)), "success")
-    return redirect(url_for("tasks.task_list", q=tasks[0].title))
+    return redirect(url_for("tasks.task_list", q=tasks[0].title[:SEARCH_MAX]))
