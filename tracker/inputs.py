@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from tracker.errors import InvalidInput
+
 
 def text(value, name: str, errors: dict[str, list[str]], *, max_len: int,
          required: bool = False) -> str:
@@ -24,3 +26,12 @@ def text(value, name: str, errors: dict[str, list[str]], *, max_len: int,
         errors[name] = [_("At most %(n)s characters.", n=max_len)]
     return value
 
+
+def one_text(value, name: str, *, max_len: int, required: bool = False, message) -> str:
+    """`text` for an action whose input is this one field: InvalidInput(`message`) names
+    the field when it is wrong."""
+    errors: dict[str, list[str]] = {}
+    value = text(value, name, errors, max_len=max_len, required=required)
+    if errors:
+        raise InvalidInput(message, errors)
+    return value

@@ -46,8 +46,9 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"ty
             "description": "The ETag of the task as you last read it."}
 
 
-def body(schema) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def body(schema, *, required: bool = True) -> dict:
+    """An OpenAPI request body: `schema` documents it; the service validates it."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
 @bp.route("/tasks")

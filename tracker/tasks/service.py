@@ -14,6 +14,7 @@ from tracker.auth.models import Role, User
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.inputs import text
 from tracker.scope import can_see_unit, require_role
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.facts import facts_now, record_if_changed
@@ -249,6 +250,10 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
     return task
 
 
+COMMENT_MAX = 5000
+COMMENT_KINDS = ("comment", "acknowledge")
+
+
 def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = None,
                 kind: str = "comment"):
     """A comment by anyone who works on the task (viewers only read); an acknowledgement
@@ -257,16 +262,18 @@ def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = No
     from tracker.scope import can_report_on
     from tracker.tasks.models import Comment
 
-    body = (body or "").strip()
     supervises = actor.active and actor.role in (Role.SUPERVISOR, Role.ADMIN) \
         and task.lead_unit.is_within(actor.unit)
     allowed = supervises if kind == "acknowledge" else supervises or can_report_on(actor, task)
     if not allowed:
         raise Forbidden(_("You cannot comment on this task."))
-    if not body:
-        raise InvalidInput(_("Write the comment."), {"body": [_("Required.")]})
-    if len(body) > 5000:
-        raise InvalidInput(_("The comment is too long."), {"body": [_("At most 5000 characters.")]})
+    errors: dict[str, list[str]] = {}
+    body = text(body, "body", errors, max_len=COMMENT_MAX, required=True)
+    if kind not in COMMENT_KINDS:
+        errors["kind"] = [_("Not a valid value.")]
+    if errors:
+        raise InvalidInput(_("Write the comment.") if not body else _("Some fields are not valid."),
+                           errors)
     now = stamp(now)
     comment = Comment(task_id=task.id, author_id=actor.id, at=now, kind=kind, body=body)
     db.session.add(comment)
