@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
+
+from tracker.clock import FixedClock
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -59,10 +62,6 @@ def from_environment(instance_path: str) -> dict:
     config = _settings(instance_path)
     if os.environ.get("TRACKER_NOW"):
         # A frozen clock for demonstrations and multi-process tests; never in production.
-        from datetime import datetime
-
-        from tracker.clock import FixedClock
-
         config["CLOCK"] = FixedClock(datetime.fromisoformat(os.environ["TRACKER_NOW"]))
     return config
 

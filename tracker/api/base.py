@@ -145,17 +145,6 @@ def json_object() -> dict:
     return data
 
 
-def check_bounds(schema_cls, raw: dict, *, partial: bool = False,
-                 only: tuple[str, ...] | None = None) -> None:
-    """Validate `raw` (stripped as the services strip it) against an API schema: the bounds
-    a service leaves to the database (32-bit ids, dates the calendar handles)."""
-    cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in raw.items()}
-    schema = schema_cls(only=only) if only else schema_cls()
-    errors = schema.validate(cleaned, partial=partial)
-    if errors:
-        raise InvalidInput(_("Some fields are not valid."), flatten(errors))
-
-
 def identity() -> Identity:
     """Who the request acts for, as plain values (no ORM object)."""
     return g.api_identity

@@ -12,8 +12,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
 from tracker.auth.models import Role
+from tracker.auth.passwords import MIN_LENGTH as PASSWORD_MIN
+from tracker.auth.service import EMAIL_MAX, EMAIL_RE, FULL_NAME_MAX, USERNAME_RE
 from tracker.paging import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from tracker.rules.store import load_calendar
+from tracker.tasks.listing import TaskFilterSchema
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
 from tracker.units.models import UnitKind
@@ -110,14 +113,18 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(max=64))
+    """A new account, as `tracker.auth.service.create_user` checks it (the API documents
+    it here; the service validates, as for the admin page)."""
+
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME_RE))
     password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(max=1000))
+                             validate=validate.Length(PASSWORD_MIN, 1024))
     role = _one_of((r.value for r in Role), required=True)
     unit_id = _id(required=True)
-    full_name = fields.String(load_default="", validate=validate.Length(max=200))
-    email = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Length(max=254))  # checked by create_user
+    full_name = fields.String(load_default="", validate=validate.Length(max=FULL_NAME_MAX))
+    email = fields.String(load_default=None, allow_none=True, validate=[
+        validate.Length(max=EMAIL_MAX), validate.Regexp(EMAIL_RE)],
+        metadata={"description": "With a dot in its domain: x@y is refused."})
 
 
 class UserQuerySchema(PageArgsSchema):
@@ -169,14 +176,7 @@ class TaskSchema(Schema):
 
 class TaskBodySchema(TaskInputSchema):
     """A task as an admin assigns it ("6 rõ": every rõ's fields are needed; the answer to
-    an incomplete task names each missing one)."""
-
-    lead_unit_id = _id(load_default=None, allow_none=True, strict=False)
-    coordinating_unit_ids = fields.List(_id(), load_default=list,
-                                        validate=validate.Length(max=500))
-    start_date = _date(load_default=None, allow_none=True)
-    deadline = _date(load_default=None, allow_none=True)
-    source_doc_date = _date(load_default=None, allow_none=True)
+    an incomplete task names each missing one). The service's own schema: it validates."""
 
 
 class BulkAssignSchema(TaskBodySchema):
@@ -197,16 +197,8 @@ class TaskPatchSchema(TaskBodySchema):
         unknown = EXCLUDE
 
 
-class TaskQuerySchema(PageArgsSchema):
-    unit_id = _id(metadata={"description": "Tasks led by this unit or any unit below it."})
-    colour = _one_of(COLOURS)
-    status = _one_of((*STATUSES, "open"), metadata={
-        "description": "open = not started, in progress or returned."})
-    overdue = fields.Boolean(metadata={"description": "Past the deadline and not done."})
-    deadline_from = fields.Date()
-    deadline_to = fields.Date()
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Text in the title or the code."})
+class TaskQuerySchema(PageArgsSchema, TaskFilterSchema):
+    """Paging, and the task list's filter as the web page has it (tracker.tasks.listing)."""
 
 
 TaskPageSchema = _page_schema("TaskPage", TaskSchema)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import not_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock
 from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
     actor,
-    check_bounds,
     commit,
     etag,
     json_object,
     load_task,
     lock_task,
-    unit_in_scope,
 )
 from tracker.api.schemas import (
     AuditEntrySchema,
@@ -30,16 +27,13 @@ from tracker.api.schemas import (
     TaskSchema,
 )
 from tracker.audit.models import AuditEntry
-from tracker.errors import Forbidden, InvalidInput
+from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.paging import paginate
-from tracker.rules import sql as rules_sql
-from tracker.rules.store import load_calendar
-from tracker.scope import ADMINS, can_manage_task, can_see_unit, requires, visible_tasks
-from tracker.tasks.models import OPEN_STATUSES, Task
-from tracker.tasks.service import bulk_assign, create_task, parse_task_input, update_task
-from tracker.units.models import Unit
-from tracker.units.tree import subtree_ids
+from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
+from tracker.tasks.listing import TaskFilter
+from tracker.tasks.models import Task
+from tracker.tasks.service import bulk_assign, create_task, update_task
 
 bp = ApiBlueprint("tasks", __name__,
                   description="Tasks (nhiệm vụ): assign, list, read, edit.")
@@ -51,36 +45,18 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"ty
             "description": "The ETag of the task as you last read it."}
 
 
-def body(schema) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def body(schema, *, required: bool = True) -> dict:
+    """An OpenAPI request body: `schema` documents it; the service validates it."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
 @bp.route("/tasks")
 @bp.arguments(TaskQuerySchema, location="query")
 @bp.response(200, TaskPageSchema)
 def task_list(args):
-    """Tasks in your scope, ordered by id, one page at a time."""
-    query = visible_tasks(actor())
-    if "unit_id" in args:
-        unit = unit_in_scope(args["unit_id"], "unit_id")
-        query = query.where(Task.lead_unit_id.in_(subtree_ids(unit)))
-    if "colour" in args:
-        query = query.where(Task.colour == args["colour"])
-    if args.get("status") == "open":
-        query = query.where(Task.status.in_(OPEN_STATUSES))
-    elif "status" in args:
-        query = query.where(Task.status == args["status"])
-    if "overdue" in args:
-        condition = rules_sql.is_overdue(Task, load_calendar(), clock.now())
-        query = query.where(condition if args["overdue"] else not_(condition))
-    if "deadline_from" in args:
-        query = query.where(Task.deadline >= args["deadline_from"])
-    if "deadline_to" in args:
-        query = query.where(Task.deadline <= args["deadline_to"])
-    if args.get("q", "").strip():
-        q = args["q"].strip()
-        query = query.where(or_(Task.title.icontains(q, autoescape=True),
-                                Task.code.icontains(q, autoescape=True)))
+    """Tasks in your scope, ordered by id, one page at a time. The filter is the task
+    list page's (tracker.tasks.listing)."""
+    query = TaskFilter.from_loaded(actor(), args).apply(visible_tasks(actor()))
     query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
     return paginate(query, args["page"], args["per_page"])
 
@@ -91,10 +67,7 @@ def task_list(args):
 @requires(*ADMINS)
 def task_create():
     """Assign a task (admin). It must meet the "6 rõ"; the answer names every missing one."""
-    raw = json_object()
-    parse_task_input(raw)  # types and the "6 rõ" first: every field at fault at once
-    check_bounds(TaskBodySchema, raw)
-    task = create_task(actor(), raw)
+    task = create_task(actor(), json_object())
     commit()
     return task, etag(task)
 
@@ -104,22 +77,10 @@ def task_create():
 @bp.response(201, BulkResultSchema)
 @requires(*ADMINS)
 def task_bulk_assign():
-    """One directive, one task per unit (e.g. every commune of a province); all or nothing."""
+    """One directive, one task per unit (e.g. every commune of a province); all or nothing.
+    The answer to a refusal names every bad unit (`unit_ids.<index>`) and field at once."""
     raw = json_object()
-    check_bounds(BulkAssignSchema, {k: v for k, v in raw.items() if k == "unit_ids"},
-                 only=("unit_ids",))
-    unit_ids = list(dict.fromkeys(raw.pop("unit_ids")))
-    raw.pop("lead_unit_id", None)
-    errors = {}
-    for index, unit_id in enumerate(unit_ids):
-        unit = db.session.get(Unit, unit_id)
-        if unit is None or not can_see_unit(actor(), unit):
-            errors[f"unit_ids.{index}"] = [_("Unknown unit or outside your scope.")]
-    if errors:
-        raise InvalidInput(_("Some units are unknown or outside your scope."), errors)
-    parse_task_input({**raw, "lead_unit_id": unit_ids[0]})
-    check_bounds(TaskBodySchema, raw)
-    tasks = bulk_assign(actor(), raw, unit_ids)
+    tasks = bulk_assign(actor(), raw, raw.get("unit_ids"))
     commit()
     return {"count": len(tasks), "items": tasks}
 
@@ -144,7 +105,6 @@ def task_patch(task_id: int):
     if not can_manage_task(actor(), task):
         raise Forbidden(_("Only an admin of this unit can change the task."))
     raw = json_object()
-    check_bounds(TaskPatchSchema, raw, partial=True)
     task = lock_task(task_id, if_match="required")
     update_task(actor(), task, raw, expected_version=task.version)
     commit()

@@ -12,6 +12,7 @@ from tracker.api.base import (
     actor,
     commit,
     etag,
+    json_object,
     load_task,
     lock_task,
     unit_in_scope,
@@ -30,7 +31,7 @@ from tracker.api.schemas import (
     SubmitSchema,
     TaskSchema,
 )
-from tracker.api.tasks import ETAG_HEADER, TASK
+from tracker.api.tasks import ETAG_HEADER, TASK, body
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.fence import stamp
@@ -52,45 +53,49 @@ EXTENSION = f"/extensions/<int(max={MAX_ID}):extension_id>"
 
 
 @bp.route(f"{TASK}/submit", methods=["POST"])
-@bp.arguments(SubmitSchema)
+@bp.doc(requestBody=body(SubmitSchema))
 @bp.response(200, TaskSchema, headers=ETAG_HEADER)
-def task_submit(args, task_id: int):
+def task_submit(task_id: int):
     """The lead unit reports the task complete with its product (member)."""
+    raw = json_object()
     task = lock_task(task_id)
-    lifecycle.submit_completion(actor(), task, result=args["result"])
+    lifecycle.submit_completion(actor(), task, result=raw.get("result"))
     commit()
     return task, etag(task)
 
 
 @bp.route(f"{TASK}/confirm", methods=["POST"])
-@bp.arguments(NoteSchema, required=False)
+@bp.doc(requestBody=body(NoteSchema, required=False))
 @bp.response(200, TaskSchema, headers=ETAG_HEADER)
-def task_confirm(args, task_id: int):
+def task_confirm(task_id: int):
     """Confirm a submitted completion: the task is done (supervisor)."""
+    raw = json_object()
     task = lock_task(task_id)
-    lifecycle.confirm_completion(actor(), task, note=args.get("note"))
+    lifecycle.confirm_completion(actor(), task, note=raw.get("note"))
     commit()
     return task, etag(task)
 
 
 @bp.route(f"{TASK}/return", methods=["POST"])
-@bp.arguments(RequiredNoteSchema)
+@bp.doc(requestBody=body(RequiredNoteSchema))
 @bp.response(200, TaskSchema, headers=ETAG_HEADER)
-def task_return(args, task_id: int):
+def task_return(task_id: int):
     """Send a submitted task back to work, saying why (supervisor)."""
+    raw = json_object()
     task = lock_task(task_id)
-    lifecycle.return_completion(actor(), task, note=args["note"])
+    lifecycle.return_completion(actor(), task, note=raw.get("note"))
     commit()
     return task, etag(task)
 
 
 @bp.route(f"{TASK}/cancel", methods=["POST"])
-@bp.arguments(RequiredNoteSchema)
+@bp.doc(requestBody=body(RequiredNoteSchema))
 @bp.response(200, TaskSchema, headers=ETAG_HEADER)
-def task_cancel(args, task_id: int):
+def task_cancel(task_id: int):
     """Cancel a task, saying why (admin of the lead unit)."""
+    raw = json_object()
     task = lock_task(task_id)
-    lifecycle.cancel_task(actor(), task, note=args["note"])
+    lifecycle.cancel_task(actor(), task, note=raw.get("note"))
     commit()
     return task, etag(task)
 
@@ -107,14 +112,15 @@ def task_extensions(task_id: int):
 
 
 @bp.route(f"{TASK}/extensions", methods=["POST"])
-@bp.arguments(ExtensionInputSchema)
+@bp.doc(requestBody=body(ExtensionInputSchema))
 @bp.response(201, ExtensionSchema)
-def task_request_extension(args, task_id: int):
+def task_request_extension(task_id: int):
     """Ask for a later deadline, with a reason (member of the lead unit)."""
+    raw = json_object()
     task = lock_task(task_id)
     request = lifecycle.request_extension(actor(), task,
-                                          new_deadline=args["requested_deadline"],
-                                          reason=args["reason"])
+                                          new_deadline=raw.get("requested_deadline"),
+                                          reason=raw.get("reason"))
     commit()
     return request
 
@@ -146,19 +152,19 @@ def _decide(extension_id: int, *, approve: bool, note: str | None) -> ExtensionR
 
 
 @bp.route(f"{EXTENSION}/approve", methods=["POST"])
-@bp.arguments(NoteSchema, required=False)
+@bp.doc(requestBody=body(NoteSchema, required=False))
 @bp.response(200, ExtensionSchema)
-def extension_approve(args, extension_id: int):
+def extension_approve(extension_id: int):
     """Approve: the task's deadline moves; the original stays in its history (supervisor)."""
-    return _decide(extension_id, approve=True, note=args.get("note"))
+    return _decide(extension_id, approve=True, note=json_object().get("note"))
 
 
 @bp.route(f"{EXTENSION}/reject", methods=["POST"])
-@bp.arguments(RequiredNoteSchema)
+@bp.doc(requestBody=body(RequiredNoteSchema))
 @bp.response(200, ExtensionSchema)
-def extension_reject(args, extension_id: int):
+def extension_reject(extension_id: int):
     """Reject, saying why (supervisor)."""
-    return _decide(extension_id, approve=False, note=args["note"])
+    return _decide(extension_id, approve=False, note=json_object().get("note"))
 
 
 # --- comments and nudges ----------------------------------------------------------------
@@ -173,23 +179,25 @@ def task_comments(task_id: int):
 
 
 @bp.route(f"{TASK}/comments", methods=["POST"])
-@bp.arguments(CommentInputSchema)
+@bp.doc(requestBody=body(CommentInputSchema))
 @bp.response(201, CommentSchema)
-def task_comment(args, task_id: int):
+def task_comment(task_id: int):
     """Comment (anyone who works on the task), or acknowledge a red item with a note
     (kind=acknowledge, supervisor)."""
+    raw = json_object()
     task = load_task(task_id)
-    comment = add_comment(actor(), task, args["body"], kind=args["kind"])
+    comment = add_comment(actor(), task, raw.get("body"), kind=raw.get("kind", "comment"))
     commit()
     return comment
 
 
 @bp.route(f"{TASK}/nudge", methods=["POST"])
-@bp.arguments(NudgeSchema)
+@bp.doc(requestBody=body(NudgeSchema))
 @bp.response(200, NudgeResultSchema)
-def task_nudge(args, task_id: int):
+def task_nudge(task_id: int):
     """Urge the lead unit (đôn đốc): its members are notified (supervisor)."""
+    raw = json_object()
     task = load_task(task_id)
-    notified = nudge(actor(), task, args["message"], now=stamp())
+    notified = nudge(actor(), task, raw.get("message"), now=stamp())
     commit()
     return {"notified": notified}

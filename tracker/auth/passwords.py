@@ -7,6 +7,7 @@ from functools import cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 MIN_LENGTH = 10
 
@@ -43,8 +44,6 @@ def needs_rehash(password_hash: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     """Why a new password is refused (to follow "The password needs …"), or None."""
-    from flask_babel import gettext as _
-
     if len(password) < MIN_LENGTH:
         return _("at least %(n)s characters", n=MIN_LENGTH)
     if len(password) > 1024:

@@ -16,8 +16,9 @@ from sqlalchemy import func, insert, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
-from tracker.errors import Forbidden, InvalidInput
+from tracker.errors import Forbidden
 from tracker.extensions import db
+from tracker.inputs import one_text
 from tracker.notifications.models import Notification
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
@@ -62,13 +63,15 @@ def send_reminders(now: datetime) -> int:
     return add_notifications(rows)
 
 
+NUDGE_MAX = 2000
+
+
 def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
     """A supervisor urges the lead unit on a task (đôn đốc)."""
     if not can_supervise(actor, task):
         raise Forbidden(_("Only a supervisor of this unit can nudge it."))
-    message = (message or "").strip()
-    if not message:
-        raise InvalidInput(_("Write a message for the unit."), {"message": [_("Required.")]})
+    message = one_text(message, "message", max_len=NUDGE_MAX, required=True,
+                       message=_("Write a message for the unit."))
     record(task, actor, "nudge", at=now, note=message)
     user_ids = _members_of([task.lead_unit_id]).get(task.lead_unit_id, [])
     return add_notifications([{"user_id": u, "kind": "nudge", "task_id": task.id, "created_at": now,

@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
+from tracker.dates import parse_date
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.inputs import text
 from tracker.rules.models import CalendarDay, DayKind, Setting
 from tracker.rules.store import (
     POLICY_DEFAULTS,
@@ -25,6 +27,15 @@ from tracker.scope import require_deployment_admin, require_role
 from tracker.tasks.colour import recolour_all
 
 NOTE_MAX = 300
+# The years the calendar can hold: a day outside them is a typing mistake.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def calendar_day(value) -> date | None:
+    """A day of the calendar as given (a date, or typed as dd/mm/yyyy or yyyy-mm-dd);
+    None if it is not one."""
+    day = parse_date(value)
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def _refuse_past(day: date, now: datetime) -> None:
@@ -37,32 +48,35 @@ def _refuse_past(day: date, now: datetime) -> None:
         raise InvalidInput(message, {"day": [message]})
 
 
-def set_day(actor: User | None, day: date, kind: str, note: str, *,
-            now: datetime | None = None) -> None:
-    """Record `day` as a day off or a make-up working day (the whole deployment's).
-    Only days whose cutoff is still ahead can change."""
+def set_day(actor: User | None, day, kind, note, *, now: datetime | None = None) -> date:
+    """Record `day` (a date, or as typed: dd/mm/yyyy or yyyy-mm-dd) as a day off or a
+    make-up working day (the whole deployment's), and return it. Only days whose cutoff
+    is still ahead can change."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     require_deployment_admin(actor)
     now = stamp(now)
-    _refuse_past(day, now)
     errors: dict[str, list[str]] = {}
-    if kind not in {k.value for k in DayKind}:
+    parsed = calendar_day(day)
+    if parsed is None:
+        errors["day"] = [_("Enter a date as dd/mm/yyyy.")]
+    if not isinstance(kind, str) or kind not in {k.value for k in DayKind}:
         errors["kind"] = [_("Choose a day off or a make-up working day.")]
-    if len(note or "") > NOTE_MAX:
-        errors["note"] = [_("At most %(n)s characters.", n=NOTE_MAX)]
+    note = text(note, "note", errors, max_len=NOTE_MAX)
     if errors:
         raise InvalidInput(_("The day was not recorded."), errors)
+    _refuse_past(parsed, now)
     bump_rules_version()
-    row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
+    row = db.session.get(CalendarDay, parsed) or CalendarDay(day=parsed)
     row.kind = DayKind(kind)
-    row.note = note or ""
+    row.note = note
     row.created_by_id = actor.id if actor else None
     row.created_at = now
     db.session.add(row)
     bump_calendar_version()
     db.session.flush()
     recolour_all(now)  # the warning window counts working days
+    return parsed
 
 
 def clear_day(actor: User | None, day: date, *, now: datetime | None = None) -> None:

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role, User
+from tracker.dates import to_iso_date
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
@@ -80,7 +81,6 @@ PRIORITY_ALIASES = {
     "cao": Priority.HIGH, "quan trong": Priority.HIGH,
     "khan": Priority.URGENT, "khan cap": Priority.URGENT, "gap": Priority.URGENT,
 }
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
 def fold(text: str) -> str:
@@ -138,18 +138,6 @@ class UnitFinder:
             if len(ids) > 1:
                 return None, _("“%(name)s” matches several units; give its code.", name=text)
         return None, _("No unit “%(name)s” in your scope.", name=text)
-
-
-def to_iso_date(text: str) -> str:
-    """ISO text for dd/mm/yyyy; anything else is passed on for the service to judge."""
-    match = _DMY.match(text)
-    if match:
-        day, month, year = (int(x) for x in match.groups())
-        try:
-            return date(year, month, day).isoformat()
-        except ValueError:
-            return text
-    return text
 
 
 def _is_iso_date(text: str) -> bool:

@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes
 from tracker.auth.models import User
+from tracker.dates import LATEST, parse_date
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.inputs import one_text, text
 from tracker.scope import can_manage_task, can_report_on, can_supervise
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.facts import facts_now, record_if_changed
@@ -28,8 +30,10 @@ from tracker.tasks.models import (
     Status,
     Task,
 )
-from tracker.tasks.schemas import LATEST
 from tracker.tasks.service import lock_task
+
+RESULT_MAX = 20000
+NOTE_MAX = 5000  # a note on a decision, a reason for an extension
 
 
 def _change(task: Task, actor: User, action: str, now: datetime, note: str | None,
@@ -57,11 +61,10 @@ def submit_completion(actor: User, task: Task, *, result: str,
         raise Forbidden(_("Only a member of the lead unit can submit this task."))
     if task.status not in OPEN_STATUSES:
         raise Conflict(_("Only an open task can be submitted."))
-    if not (result or "").strip():
-        raise InvalidInput(_("Describe the product of the task."),
-                           {"result": [_("Required.")]})
+    result = one_text(result, "result", max_len=RESULT_MAX, required=True,
+                      message=_("Describe the product of the task."))
     _change(task, actor, "submit", now, None, status=Status.SUBMITTED, submitted_at=now,
-            result=result.strip(), progress=100)
+            result=result, progress=100)
 
 
 def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
@@ -72,7 +75,8 @@ def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
         raise Forbidden(_("Only a supervisor of this unit can confirm the completion."))
     if task.status != Status.SUBMITTED:
         raise Conflict(_("Only a task awaiting confirmation can be confirmed."))
-    _change(task, actor, "confirm", now, note, status=Status.DONE, confirmed_at=now,
+    note = one_text(note, "note", max_len=NOTE_MAX, message=_("Some fields are not valid."))
+    _change(task, actor, "confirm", now, note or None, status=Status.DONE, confirmed_at=now,
             confirmed_by_id=actor.id)
 
 
@@ -85,9 +89,9 @@ def return_completion(actor: User, task: Task, *, note: str,
         raise Forbidden(_("Only a supervisor of this unit can return the completion."))
     if task.status != Status.SUBMITTED:
         raise Conflict(_("Only a task awaiting confirmation can be returned."))
-    if not (note or "").strip():
-        raise InvalidInput(_("Say why the task is returned."), {"note": [_("Required.")]})
-    _change(task, actor, "return", now, note.strip(), status=Status.RETURNED,
+    note = one_text(note, "note", max_len=NOTE_MAX, required=True,
+                    message=_("Say why the task is returned."))
+    _change(task, actor, "return", now, note, status=Status.RETURNED,
             submitted_at=None, duty_since=now)
 
 
@@ -98,26 +102,30 @@ def cancel_task(actor: User, task: Task, *, note: str, now: datetime | None = No
         raise Forbidden(_("Only an admin of this unit can cancel the task."))
     if task.status in (Status.DONE, Status.CANCELLED):
         raise Conflict(_("A finished task cannot be cancelled."))
-    if not (note or "").strip():
-        raise InvalidInput(_("Say why the task is cancelled."), {"note": [_("Required.")]})
-    _change(task, actor, "cancel", now, note.strip(), status=Status.CANCELLED,
+    note = one_text(note, "note", max_len=NOTE_MAX, required=True,
+                    message=_("Say why the task is cancelled."))
+    _change(task, actor, "cancel", now, note, status=Status.CANCELLED,
             cancelled_at=now)
 
 
 def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
                       now: datetime | None = None) -> ExtensionRequest:
-    """The lead unit asks for a later deadline, with a reason."""
+    """The lead unit asks for a later deadline (a date, or as typed: dd/mm/yyyy or
+    yyyy-mm-dd), with a reason."""
     now = stamp(now)
     lock_task(task)
     if not can_report_on(actor, task):
         raise Forbidden(_("Only a member of the lead unit can request an extension."))
     if task.status in (Status.DONE, Status.CANCELLED):
         raise Conflict(_("A finished task cannot be extended."))
-    errors = {}
-    if new_deadline is None or new_deadline <= task.deadline or new_deadline > LATEST:
+    errors: dict[str, list[str]] = {}
+    typed, new_deadline = new_deadline, parse_date(new_deadline)
+    blank = typed is None or (isinstance(typed, str) and not typed.strip())
+    if new_deadline is None and not blank:
+        errors["requested_deadline"] = [_("Enter the date as dd/mm/yyyy.")]
+    elif new_deadline is None or new_deadline <= task.deadline or new_deadline > LATEST:
         errors["requested_deadline"] = [_("Must be later than the current deadline.")]
-    if not (reason or "").strip():
-        errors["reason"] = [_("Required.")]
+    reason = text(reason, "reason", errors, max_len=NOTE_MAX, required=True)
     if errors:
         raise InvalidInput(_("The extension request is not complete."), errors)
     pending = db.session.scalar(select(ExtensionRequest.id).where(
@@ -127,12 +135,12 @@ def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
         raise Conflict(_("An extension request for this task is already pending."))
     request = ExtensionRequest(task_id=task.id, requested_by_id=actor.id, requested_at=now,
                                current_deadline=task.deadline,
-                               requested_deadline=new_deadline, reason=reason.strip())
+                               requested_deadline=new_deadline, reason=reason)
     db.session.add(request)
     db.session.flush()
     # Not the "deadline" field: nothing changes until a supervisor approves.
     record(task, actor, "extension_request", at=now, field="requested_deadline",
-           old=task.deadline, new=new_deadline, note=reason.strip())
+           old=task.deadline, new=new_deadline, note=reason)
     return request
 
 
@@ -146,12 +154,13 @@ def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
         raise Forbidden(_("Only a supervisor of this unit can decide on the extension."))
     if request.status != ExtensionStatus.PENDING:
         raise Conflict(_("This request has already been decided."))
-    if not approve and not (note or "").strip():
-        raise InvalidInput(_("Say why the extension is rejected."), {"note": [_("Required.")]})
+    note = one_text(note, "note", max_len=NOTE_MAX, required=not approve,
+                    message=_("Some fields are not valid.") if approve
+                    else _("Say why the extension is rejected."))
     request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
     request.decided_by_id = actor.id
     request.decided_at = now
-    request.decision_note = (note or "").strip() or None
+    request.decision_note = note or None
     if approve:
         _change(task, actor, "extension_approved", now, request.decision_note,
                 deadline=request.requested_deadline)

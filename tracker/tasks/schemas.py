@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from tracker.dates import EARLIEST, LATEST, TypedDate
 from tracker.tasks.models import Priority
+from tracker.types import MAX_ID
 
 MESSAGES = {
     "invalid": _l("Not a valid value."),
@@ -24,14 +24,20 @@ def _text(max_len: int) -> fields.String:
                              max=max_len, error=_l("At most {max} characters.")))
 
 
-# Dates far outside any plan's life are typing mistakes (and overflow date arithmetic).
-EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
-
-
 def _date() -> fields.Date:
-    return fields.Date(load_default=None, allow_none=True, error_messages=DATE_MESSAGES,
-                       validate=validate.Range(min=EARLIEST, max=LATEST,
-                                               error=_l("Not a plausible date.")))
+    """A date typed as dd/mm/yyyy or sent as yyyy-mm-dd, within a plan's possible life."""
+    return TypedDate(load_default=None, allow_none=True, error_messages=DATE_MESSAGES,
+                     validate=validate.Range(min=EARLIEST, max=LATEST,
+                                             error=_l("Not a plausible date.")))
+
+
+# A unit's id: a 32-bit row id (a larger number names no row and overflows PostgreSQL's
+# integer, so it is refused here rather than by the database).
+_ID_RANGE = validate.Range(min=1, max=MAX_ID, error=_l("Unknown unit or outside your scope."))
+
+
+def unit_id_field(**kw) -> fields.Integer:
+    return fields.Integer(strict=False, error_messages=INT_MESSAGES, validate=_ID_RANGE, **kw)
 
 
 class TaskInputSchema(Schema):
@@ -44,11 +50,11 @@ class TaskInputSchema(Schema):
     code = _text(64)
     title = _text(500)
     description = _text(20000)
-    lead_unit_id = fields.Integer(load_default=None, allow_none=True, strict=False,
-                                  error_messages=INT_MESSAGES)
+    lead_unit_id = unit_id_field(load_default=None, allow_none=True)
     owner_name = _text(200)
-    coordinating_unit_ids = fields.List(fields.Integer(error_messages=INT_MESSAGES),
-                                        load_default=list, error_messages=MESSAGES)
+    coordinating_unit_ids = fields.List(
+        unit_id_field(), load_default=list, error_messages=MESSAGES,
+        validate=validate.Length(max=500, error=_l("At most {max} units.")))
     start_date = _date()
     deadline = _date()
     leader_in_charge = _text(200)

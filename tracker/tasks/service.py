@@ -11,18 +11,20 @@ from sqlalchemy import select
 
 from tracker.audit.service import record, record_changes, snapshot
 from tracker.auth.models import Role, User
-from tracker.errors import InvalidInput
+from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.inputs import text
 from tracker.scope import can_comment, can_manage_task, can_see_unit, require_role
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.facts import facts_now, record_if_changed
-from tracker.tasks.models import Status, Task
-from tracker.tasks.schemas import TaskInputSchema
+from tracker.tasks.models import Comment, Status, Task
+from tracker.tasks.schemas import TaskInputSchema, unit_id_field
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, missing_ro
 from tracker.units.models import Unit
 
 _schema = TaskInputSchema()
+_UNIT_ID = unit_id_field()
 
 
 def lock_task(task: Task) -> Task:
@@ -36,18 +38,35 @@ def lock_task(task: Task) -> Task:
     return task
 
 
-def parse_task_input(raw: dict) -> dict:
+def _messages(value) -> list[str]:
+    """marshmallow's messages for one field, those of a list's items included."""
+    if isinstance(value, dict):
+        return [m for inner in value.values() for m in _messages(inner)]
+    if isinstance(value, list | tuple):
+        return [m for inner in value for m in _messages(inner)]
+    return [str(value)]
+
+
+def parse_task_input(raw: dict, *, bulk: bool = False) -> dict:
     """Types (dates, numbers) and the "6 rõ" together, so that one answer names every
-    field at fault; raises InvalidInput."""
+    field at fault; raises InvalidInput. With `bulk`, the lead unit is not part of the
+    input: each unit chosen leads its own task."""
     cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in raw.items()}
+    if cleaned.get("priority") is None:
+        cleaned.pop("priority", None)  # left blank: the default, normal
+    if bulk:
+        cleaned.pop("lead_unit_id", None)
     fields: dict[str, list[str]] = {}
     try:
         data = _schema.load(cleaned)
     except ValidationError as exc:
         for key, value in exc.messages_dict.items():
-            fields[key] = [str(m) for m in (value if isinstance(value, list) else [value])]
+            fields[key] = _messages(value)
         data = None
     missing = missing_ro(cleaned)
+    if bulk:
+        missing = {ro: [n for n in names if n != "lead_unit_id"] for ro, names in missing.items()}
+        missing = {ro: names for ro, names in missing.items() if names}
     for ro, names in missing.items():
         for name in names:
             fields[name] = [_("Missing %(ro)s", ro=RO_LABELS[ro])]
@@ -136,21 +155,53 @@ def create_task(actor: User, raw: dict, *, now: datetime | None = None) -> Task:
     return task
 
 
-def bulk_assign(actor: User, raw: dict, unit_ids: list[int], *,
+BULK_MAX_UNITS = 5000
+
+
+def _chosen_units(actor: User, unit_ids, errors: dict[str, list[str]]) -> list[Unit]:
+    """The units of a bulk assignment, each once, in the order chosen; a unit that is
+    unknown or outside the actor's scope is named by its place (`unit_ids.2`)."""
+    if not isinstance(unit_ids, list | tuple) or not unit_ids:
+        errors["unit_ids"] = [_("Choose at least one unit.")]
+        return []
+    if len(unit_ids) > BULK_MAX_UNITS:
+        errors["unit_ids"] = [_("At most %(n)s units.", n=BULK_MAX_UNITS)]
+        return []
+    units: dict[int, Unit] = {}
+    for index, unit_id in enumerate(unit_ids):
+        try:
+            unit = db.session.get(Unit, _UNIT_ID.deserialize(unit_id))
+        except ValidationError:
+            unit = None
+        if unit is None or not can_see_unit(actor, unit):
+            errors[f"unit_ids.{index}"] = [_("Unknown unit or outside your scope.")]
+        else:
+            units.setdefault(unit.id, unit)
+    return list(units.values())
+
+
+def bulk_assign(actor: User, raw: dict, unit_ids, *,
                 now: datetime | None = None) -> list[Task]:
     """One directive, one task per chosen unit (e.g. all 54 communes of a province), each
-    tracked on its own. All or nothing: any refusal leaves no task behind."""
+    tracked on its own. All or nothing: any refusal leaves no task behind, and the one
+    answer names every unit and field at fault. `raw`'s own lead unit, if any, is ignored."""
     require_role(actor, Role.ADMIN)
     now = stamp(now)
-    unit_ids = list(dict.fromkeys(unit_ids or []))
-    if not unit_ids:
-        raise InvalidInput(_("Choose at least one unit."),
-                           {"unit_ids": [_("Choose at least one unit.")]})
+    errors: dict[str, list[str]] = {}
+    units = _chosen_units(actor, unit_ids, errors)
+    messages = [_("Choose at least one unit.") if "unit_ids" in errors
+                else _("Some units are unknown or outside your scope.")] if errors else []
     if raw.get("code"):
-        raise InvalidInput(_("Codes are given one per task; leave the code empty."),
-                           {"code": [_("Leave empty for a bulk assignment.")]})
-    return [create_task(actor, {**raw, "lead_unit_id": unit_id}, now=now)
-            for unit_id in unit_ids]
+        errors["code"] = [_("Leave empty for a bulk assignment.")]
+        messages.append(_("Codes are given one per task; leave the code empty."))
+    try:
+        parse_task_input(raw, bulk=True)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        messages.insert(0, exc.message)
+    if errors:
+        raise InvalidInput(" ".join(str(m) for m in messages), errors)
+    return [create_task(actor, {**raw, "lead_unit_id": unit.id}, now=now) for unit in units]
 
 
 EDITABLE = ("title", "description", "owner_name", "leader_in_charge", "expected_output",
@@ -163,8 +214,6 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
     """Change a task's fields (admin). With `expected_version`, a stale edit is refused
     (409) instead of silently overwriting someone else's change. Every change is audited;
     the original deadline stays as it was."""
-    from tracker.errors import Conflict, Forbidden
-
     if not can_manage_task(actor, task):
         raise Forbidden(_("Only an admin of this unit can change the task."))
     now = stamp(now)
@@ -172,14 +221,18 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
     if expected_version is not None and expected_version != task.version:
         raise Conflict(_("The task was changed by someone else; reload it and try again."),
                        {"version": [str(task.version)]})
-    unknown = set(raw) - set(EDITABLE)
-    if unknown:
-        raise InvalidInput(_("These fields cannot be changed here."),
-                           {name: [_("Not editable.")] for name in sorted(unknown)})
+    errors = {name: [_("Not editable.")] for name in sorted(set(raw) - set(EDITABLE))}
     current = {name: getattr(task, name) for name in EDITABLE}
     current["lead_unit_id"] = task.lead_unit_id
-    data = parse_task_input({**{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                for k, v in current.items()}, **raw})
+    try:
+        data = parse_task_input({**{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                    for k, v in current.items()},
+                                 **{k: v for k, v in raw.items() if k in EDITABLE}})
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message if not errors else _("Some fields are not valid."),
+                           {**errors, **exc.fields}) from None
+    if errors:
+        raise InvalidInput(_("These fields cannot be changed here."), errors)
     changes = {name: (current[name], data[name]) for name in EDITABLE
                if name in raw and data[name] != current[name]}
     before = facts_now(task)
@@ -194,20 +247,23 @@ def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = No
     return task
 
 
+COMMENT_MAX = 5000
+COMMENT_KINDS = ("comment", "acknowledge")
+
+
 def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = None,
                 kind: str = "comment"):
     """A comment by anyone who works on the task (viewers only read); an acknowledgement
     (ghi nhận) is a supervisor's note on a red item."""
-    from tracker.errors import Forbidden
-    from tracker.tasks.models import Comment
-
-    body = (body or "").strip()
     if not can_comment(actor, task, kind):
         raise Forbidden(_("You cannot comment on this task."))
-    if not body:
-        raise InvalidInput(_("Write the comment."), {"body": [_("Required.")]})
-    if len(body) > 5000:
-        raise InvalidInput(_("The comment is too long."), {"body": [_("At most 5000 characters.")]})
+    errors: dict[str, list[str]] = {}
+    body = text(body, "body", errors, max_len=COMMENT_MAX, required=True)
+    if kind not in COMMENT_KINDS:
+        errors["kind"] = [_("Not a valid value.")]
+    if errors:
+        raise InvalidInput(_("Write the comment.") if not body else _("Some fields are not valid."),
+                           errors)
     now = stamp(now)
     comment = Comment(task_id=task.id, author_id=actor.id, at=now, kind=kind, body=body)
     db.session.add(comment)

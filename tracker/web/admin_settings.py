@@ -3,8 +3,6 @@ policy's thresholds. (Nested under `admin`; admins only.)"""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,24 +12,21 @@ from sqlalchemy import select
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.rules.calendar import official_holidays
-from tracker.rules.models import CalendarDay, DayKind
+from tracker.rules.models import CalendarDay
 from tracker.rules.store import POLICY_DEFAULTS, load_policy
 from tracker.scope import ADMINS, manages_deployment, require_deployment_admin, requires
-from tracker.settings.service import POLICY_LIMITS, clear_day, set_day, set_policy
-from tracker.tasks.importer import to_iso_date
+from tracker.settings.service import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    POLICY_LIMITS,
+    calendar_day,
+    clear_day,
+    set_day,
+    set_policy,
+)
 from tracker.web.helpers import DAY_KIND_LABELS, local_today
 
 bp = Blueprint("settings", __name__)
-
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def _day(text: str) -> date | None:
-    try:
-        day = date.fromisoformat(to_iso_date((text or "").strip()))
-    except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def _calendar_page(status: int = 200, values: dict | None = None, errors: dict | None = None):
@@ -58,26 +53,14 @@ def calendar():
 def calendar_add():
     require_deployment_admin(current_user)
     values = request.form.to_dict()
-    errors: dict[str, list[str]] = {}
-    day = _day(values.get("day", ""))
-    if day is None:
-        errors["day"] = [_("Enter a date as dd/mm/yyyy.")]
-    kind = values.get("kind", "")
-    if kind not in DayKind.__members__.values():
-        errors["kind"] = [_("Choose a day off or a make-up working day.")]
-    note = values.get("note", "").strip()
-    if len(note) > 300:
-        errors["note"] = [_("At most %(n)s characters.", n=300)]
-    if errors:
-        return _calendar_page(422, values, errors)
     try:
-        set_day(current_user, day, kind, note)
-    except InvalidInput as exc:  # a day already judged by its cutoff
+        day = set_day(current_user, values.get("day"), values.get("kind"), values.get("note"))
+    except InvalidInput as exc:
         db.session.rollback()
         return _calendar_page(422, values, exc.fields)
     db.session.commit()
     flash(_("%(day)s recorded as: %(kind)s.", day=day.strftime("%d/%m/%Y"),
-            kind=DAY_KIND_LABELS[kind]), "success")
+            kind=DAY_KIND_LABELS[values["kind"]]), "success")
     return redirect(url_for("admin.settings.calendar", year=day.year))
 
 
@@ -85,7 +68,7 @@ def calendar_add():
 @requires(*ADMINS)
 def calendar_remove(day: str):
     require_deployment_admin(current_user)
-    parsed = _day(day)
+    parsed = calendar_day(day)
     if parsed is None:
         abort(404)
     try:

@@ -11,29 +11,36 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.reports.live import children_of, descendants
 from tracker.scope import ADMINS, get_unit, requires
-from tracker.tasks.importer import to_iso_date
+from tracker.tasks.listing import SEARCH_MAX
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
 from tracker.units.models import UnitKind
-from tracker.web.helpers import MAX_ID, form_id, form_ids, local_today, unit_options
+from tracker.web.helpers import MAX_ID, form_id, local_today, unit_options
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-TEXT_FIELDS = ("code", "title", "description", "owner_name", "leader_in_charge",
-               "expected_output", "assigning_authority", "source_doc_number", "field",
-               "priority")
-DATE_FIELDS = ("start_date", "deadline", "source_doc_date")
+FIELDS = ("code", "title", "description", "lead_unit_id", "owner_name", "start_date",
+          "deadline", "leader_in_charge", "expected_output", "assigning_authority",
+          "source_doc_number", "source_doc_date", "field", "priority")
 
 
 def _raw(form) -> dict:
-    """The form as typed, for the service to validate (dates typed as dd/mm/yyyy too)."""
-    raw = {name: form.get(name, "") for name in TEXT_FIELDS}
-    raw.update({name: to_iso_date(form.get(name, "").strip()) for name in DATE_FIELDS})
-    raw["lead_unit_id"] = form_id(form.get("lead_unit_id"))
-    raw["coordinating_unit_ids"] = form_ids(form.getlist("coordinating_unit_ids"))
-    if not raw["priority"].strip():
-        del raw["priority"]  # the default, normal
+    """The form as typed, for the service to validate (as it does the API's input)."""
+    raw = {name: form.get(name) for name in FIELDS}
+    raw["coordinating_unit_ids"] = form.getlist("coordinating_unit_ids")
     return raw
+
+
+def _by_field(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's errors as the page shows them: a refused unit (`unit_ids.3`) next to
+    the list of units."""
+    shown: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        field = shown.setdefault(name.split(".")[0], [])
+        for message in messages:
+            if message not in field:
+                field.append(message)
+    return shown
 
 
 def _defaults() -> dict:
@@ -98,20 +105,15 @@ def task_bulk():
         return _page("admin/task_bulk.html", values={**_defaults(), "unit_ids": []},
                      errors={}, message=None, bad_ro=set(), **context)
     target = request.form.get("target")
-    unit_ids = communes if target == "all_communes" else form_ids(request.form.getlist("unit_ids"))
-    raw = _raw(request.form)
-    raw.pop("lead_unit_id")
-    raw.pop("code")
+    unit_ids = communes if target == "all_communes" else request.form.getlist("unit_ids")
     try:
-        tasks = bulk_assign(current_user, raw, unit_ids)
+        tasks = bulk_assign(current_user, _raw(request.form), unit_ids)
     except InvalidInput as exc:
         db.session.rollback()
         values = {**_values(request.form), "unit_ids": request.form.getlist("unit_ids")}
-        fields = dict(exc.fields)
-        if "lead_unit_id" in fields:  # a chosen unit the service refused
-            fields["unit_ids"] = fields.pop("lead_unit_id")
+        fields = _by_field(exc.fields)
         return _page("admin/task_bulk.html", 422, values=values, errors=fields,
                      message=exc.message, bad_ro=_ro_with_errors(fields), **context)
     db.session.commit()
     flash(_("%(n)s tasks assigned, one per unit.", n=len(tasks)), "success")
-    return redirect(url_for("tasks.task_list", q=tasks[0].title))
+    return redirect(url_for("tasks.task_list", q=tasks[0].title[:SEARCH_MAX]))

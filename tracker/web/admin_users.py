@@ -3,26 +3,22 @@ reactivate, reset a password. (Nested under the `admin` blueprint; admins only.)
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from tracker.auth.models import User
-from tracker.auth.service import create_user, set_active, set_password
-from tracker.errors import InvalidInput
+from tracker.auth.service import create_user, set_active, set_password, set_role_and_unit
+from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
-from tracker.scope import ADMINS, can_see_user, get_unit, may_change_access, requires
+from tracker.scope import ADMINS, can_see_user, get_unit, requires
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _user(user_id: int) -> User:
@@ -60,18 +56,12 @@ def user_list():
                            unit=unit, ROLE_LABELS=ROLE_LABELS)
 
 
-def _form_problems(form) -> dict[str, list[str]]:
-    """What the service does not check: lengths the database would refuse, the e-mail's
-    shape, the two passwords being the same."""
-    problems: dict[str, list[str]] = {}
-    if len(form.get("full_name", "")) > 200:
-        problems["full_name"] = [_("At most %(n)s characters.", n=200)]
-    email = form.get("email", "").strip()
-    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-        problems["email"] = [_("Enter a valid e-mail address.")]
+def _passwords_differ(form) -> dict[str, list[str]]:
+    """The form's second password is the page's own check against a typing mistake in a
+    masked field; everything the service receives, the service checks."""
     if form.get("password", "") != form.get("password2", ""):
-        problems["password2"] = [_("The two passwords differ.")]
-    return problems
+        return {"password2": [_("The two passwords differ.")]}
+    return {}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -82,15 +72,12 @@ def user_new():
     message = None
     if request.method == "POST":
         values = request.form.to_dict()
-        unit_id = form_id(values.get("unit_id"))
-        unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) and unit_id else None
-        errors = _form_problems(values)
+        errors = _passwords_differ(values)
         try:
-            user = create_user(current_user, username=values.get("username", ""),
-                               password=values.get("password", ""),
-                               role=values.get("role", ""), unit=unit,
-                               full_name=values.get("full_name", ""),
-                               email=values.get("email", "").strip() or None)
+            user = create_user(current_user, username=values.get("username"),
+                               password=values.get("password"), role=values.get("role"),
+                               unit=values.get("unit_id"), full_name=values.get("full_name"),
+                               email=values.get("email"))
         except InvalidInput as exc:
             errors = {**errors, **exc.fields}
         if errors:
@@ -123,9 +110,6 @@ def user_detail(user_id: int):
 @requires(*ADMINS)
 def user_set_role(user_id: int):
     """Change the role and the home unit (hence the scope); the user's sessions end."""
-    from tracker.auth.service import set_role_and_unit
-    from tracker.units.models import Unit
-
     user = _user(user_id)
     unit_id = form_id(request.form.get("unit_id"))
     unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) and unit_id else None
@@ -145,10 +129,12 @@ def user_set_role(user_id: int):
 def user_set_active(user_id: int):
     user = _user(user_id)
     active = request.form.get("active") == "1"
-    if not active and not may_change_access(current_user, user):
-        flash(_("You cannot deactivate your own account."), "error")
-        return redirect(url_for("admin.users.user_detail", user_id=user.id))
-    set_active(current_user, user, active)
+    try:
+        set_active(current_user, user, active)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.users.user_detail", user_id=user_id))
     db.session.commit()
     flash(_("%(name)s can log in again.", name=user.username) if active else
           _("%(name)s is deactivated and logged out.", name=user.username), "success")
@@ -162,10 +148,8 @@ def user_set_active(user_id: int):
 def user_reset_password(user_id: int):
     user = _user(user_id)
     password = request.form.get("password", "")
-    errors: dict[str, list[str]] = {}
-    if password != request.form.get("password2", ""):
-        errors["password2"] = [_("The two passwords differ.")]
-    else:
+    errors = _passwords_differ(request.form)
+    if not errors:
         try:
             set_password(current_user, user, password)
         except InvalidInput as exc:

@@ -43,16 +43,6 @@ def form_id(value: str | None) -> int | str | None:
     return text
 
 
-def form_ids(values: list[str]) -> list[int]:
-    """The valid ids among submitted ones; others become 0 so the service refuses them."""
-    ids = []
-    for value in values:
-        parsed = form_id(value)
-        if parsed is not None:
-            ids.append(parsed if isinstance(parsed, int) else 0)
-    return ids
-
-
 def unit_options(user) -> list[tuple[int, str, int]]:
     """(id, name, depth below the user's unit) for every unit in scope, as a tree: each
     unit followed by its children by name."""

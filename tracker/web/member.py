@@ -8,7 +8,7 @@ commits once on success or rolls back and shows the errors next to the fields.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -275,17 +275,6 @@ def submit_completion(task_id: int):
     return render_template("member/complete.html", task=task, form=form), status
 
 
-def parse_day(text: str | None) -> date | None:
-    """A date typed as dd/mm/yyyy, or sent as yyyy-mm-dd by a date picker."""
-    text = (text or "").strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 @bp.route("/tasks/<int:task_id>/extension", methods=["GET", "POST"])
 @requires(*MEMBERS)
 def request_extension(task_id: int):
@@ -293,17 +282,14 @@ def request_extension(task_id: int):
     form = ExtensionForm()
     status = 200
     if form.validate_on_submit():
-        new_deadline = parse_day(form.requested_deadline.data)
         try:
-            request_extension_service(current_user, task, new_deadline=new_deadline,
+            request_extension_service(current_user, task,
+                                      new_deadline=form.requested_deadline.data,
                                       reason=form.reason.data)
         except (InvalidInput, Conflict) as exc:
             db.session.rollback()
             task = _task(task_id)
-            fields = dict(getattr(exc, "fields", {}))
-            if new_deadline is None and (form.requested_deadline.data or "").strip():
-                fields["requested_deadline"] = [_("Enter the date as dd/mm/yyyy.")]
-            for message in apply_errors(form, fields):
+            for message in apply_errors(form, exc.fields):
                 flash(message, "error")
             flash(exc.message, "error")
             status = exc.status

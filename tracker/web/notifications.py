@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tracker import clock
 from tracker.extensions import db
@@ -38,8 +38,6 @@ def mark_all_read():
 def unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))

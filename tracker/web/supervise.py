@@ -186,7 +186,7 @@ def acknowledge(task_id: int):
 def confirm(task_id: int):
     return _act(task_id, "confirm", ConfirmForm(prefix="confirm"),
                 lambda task, form, now: lifecycle.confirm_completion(
-                    current_user, task, now=now, note=(form.note.data or "").strip() or None),
+                    current_user, task, now=now, note=form.note.data),
                 _("The completion has been confirmed."))
 
 

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, false, select
 
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import User
@@ -33,8 +33,8 @@ from tracker.extensions import db
 from tracker.labels import ict
 from tracker.paging import paginate, requested_page
 from tracker.scope import can_comment, can_report_on, can_supervise, get_task, visible_tasks
+from tracker.tasks.listing import TaskFilter
 from tracker.tasks.models import (
-    OPEN_STATUSES,
     Comment,
     ExtensionRequest,
     ExtensionStatus,
@@ -55,22 +55,19 @@ COLOUR_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else
 @bp.route("")
 @login_required
 def task_list():
+    """The tasks in one's scope, worst first, with the API's filter (tracker.tasks.listing);
+    a refused filter is named next to its field (422) and lists nothing."""
     query = visible_tasks(current_user)
-    q = request.args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Task.title.ilike(like), Task.code.ilike(like)))
-    status = request.args.get("status", "")
-    if status == "open":
-        query = query.where(Task.status.in_(OPEN_STATUSES))
-    elif status in Status.__members__.values():
-        query = query.where(Task.status == status)
-    colour = request.args.get("colour", "")
-    if colour in {"green", "yellow", "red"}:
-        query = query.where(Task.colour == colour)
-    query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
+    errors: dict[str, list[str]] = {}
+    try:
+        chosen = TaskFilter.from_args(current_user, request.args)
+    except InvalidInput as exc:
+        chosen, errors = TaskFilter(), exc.fields
+        query = query.where(false())
+    query = chosen.apply(query).order_by(COLOUR_ORDER, Task.deadline, Task.id)
     page = paginate(query, requested_page())
-    return render_template("tasks/list.html", page=page, q=q, status=status, colour=colour)
+    return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
+                           values=request.args), 422 if errors else 200
 
 
 def _load(task_id: int) -> Task:

@@ -1,0 +1,37 @@
+"""Raw input as the services read it — a web form's strings, the API's JSON values, the
+CLI's arguments — so that every caller gets the same answer for the same input: text is
+stripped, and a value of the wrong type, a blank required one or one over its length is
+named by its field, in the words users read."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from tracker.errors import InvalidInput
+
+
+def text(value, name: str, errors: dict[str, list[str]], *, max_len: int,
+         required: bool = False) -> str:
+    """`value` as stripped text ("" when absent). What is wrong with it goes to
+    `errors[name]`: not text, blank though `required`, longer than `max_len`."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = [_("Not valid text.")]
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[name] = [_("Required.")]
+    elif len(value) > max_len:
+        errors[name] = [_("At most %(n)s characters.", n=max_len)]
+    return value
+
+
+def one_text(value, name: str, *, max_len: int, required: bool = False, message) -> str:
+    """`text` for an action whose input is this one field: InvalidInput(`message`) names
+    the field when it is wrong."""
+    errors: dict[str, list[str]] = {}
+    value = text(value, name, errors, max_len=max_len, required=required)
+    if errors:
+        raise InvalidInput(message, errors)
+    return value

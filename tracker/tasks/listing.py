@@ -1,0 +1,167 @@
+"""The task list's filter, one for the web page (/tasks) and the API (GET /api/v1/tasks):
+the same parameters, refused the same way, and the same search.
+
+`TaskFilter.from_args(actor, raw)` reads the parameters as sent (a query string) and refuses
+bad ones with `InvalidInput` naming each; `apply(query)` narrows a query of tasks that is
+already limited to the user's scope (`tracker.scope.visible_tasks`). Blank parameters mean
+"any", as an untouched form control sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from sqlalchemy import Select, not_, or_
+
+from tracker import clock
+from tracker.auth.models import User
+from tracker.dates import EARLIEST, LATEST, TypedDate
+from tracker.errors import InvalidInput
+from tracker.extensions import db
+from tracker.rules import sql as rules_sql
+from tracker.rules.store import load_calendar
+from tracker.scope import can_see_unit
+from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.schemas import DATE_MESSAGES, INT_MESSAGES, MESSAGES
+from tracker.types import MAX_ID
+from tracker.units.models import Unit
+from tracker.units.tree import subtree_ids
+
+COLOURS = ("green", "yellow", "red")
+STATUS_CHOICES = (*(s.value for s in Status), "open")
+SEARCH_MAX = 200
+CHOICE = _l("Not a valid value.")
+
+
+def _storable(text: str) -> None:
+    if "\x00" in text:
+        raise ValidationError(_("Must not contain NUL characters."))
+
+
+def _date(description: str) -> TypedDate:
+    return TypedDate(error_messages=DATE_MESSAGES, metadata={"description": description},
+                     validate=validate.Range(min=EARLIEST, max=LATEST,
+                                             error=_l("Not a plausible date.")))
+
+
+class TaskFilterSchema(Schema):
+    """The task list's parameters; the API's query schema extends it with paging."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(error_messages=MESSAGES, validate=[
+        validate.Length(max=SEARCH_MAX, error=_l("At most {max} characters.")), _storable],
+        metadata={"description": "Text in the title or the code, as typed: any case, and "
+                                 "% or _ are plain characters."})
+    status = fields.String(error_messages=MESSAGES,
+                           validate=validate.OneOf(STATUS_CHOICES, error=CHOICE),
+                           metadata={"description": "open = not started, in progress or "
+                                                    "returned."})
+    colour = fields.String(error_messages=MESSAGES, validate=validate.OneOf(COLOURS, error=CHOICE))
+    unit_id = fields.Integer(strict=False, error_messages=INT_MESSAGES, validate=validate.Range(
+        min=1, max=MAX_ID, error=_l("Unknown unit or outside your scope.")),
+        metadata={"description": "Tasks led by this unit or any unit below it."})
+    overdue = fields.Boolean(error_messages=MESSAGES,
+                             metadata={"description": "Past the deadline and not done."})
+    deadline_from = _date("The deadline on or after this day (yyyy-mm-dd or dd/mm/yyyy).")
+    deadline_to = _date("The deadline on or before this day (yyyy-mm-dd or dd/mm/yyyy).")
+
+    @pre_load
+    def _blank_means_any(self, data, **_kwargs):
+        if not isinstance(data, Mapping):
+            return data
+        cleaned = {}
+        for name, value in data.items():
+            if name in FILTER_FIELDS and isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            cleaned[name] = value
+        return cleaned
+
+
+FILTER_FIELDS = frozenset(TaskFilterSchema._declared_fields)
+_schema = TaskFilterSchema()
+
+
+def matches_text(q: str):
+    """The search: `q` as a plain substring of the title or the code, in any case. The
+    user's text is searched literally: LIKE's wildcards (% and _) and its escape character
+    match only themselves."""
+    return or_(Task.title.icontains(q, autoescape=True), Task.code.icontains(q, autoescape=True))
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What a user asked the task list for; the defaults ask for every task in scope."""
+
+    q: str = ""
+    status: str | None = None
+    colour: str | None = None
+    unit: Unit | None = None
+    overdue: bool | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+
+    @classmethod
+    def from_args(cls, actor: User, raw: Mapping) -> TaskFilter:
+        """The filter from parameters as sent; InvalidInput names every bad one."""
+        try:
+            args = _schema.load(raw)
+        except ValidationError as exc:
+            raise InvalidInput(_("Some fields are not valid."), {
+                name: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                for name, messages in exc.normalized_messages().items()}) from None
+        return cls.from_loaded(actor, args)
+
+    @classmethod
+    def from_loaded(cls, actor: User, args: Mapping) -> TaskFilter:
+        """The filter from parameters already loaded by `TaskFilterSchema` (or a schema
+        extending it): what is left to check is that the unit is one the actor sees."""
+        unit = None
+        if args.get("unit_id") is not None:
+            unit = db.session.get(Unit, args["unit_id"])
+            if unit is None or not can_see_unit(actor, unit):
+                message = _("Unknown unit or outside your scope.")
+                raise InvalidInput(message, {"unit_id": [message]})
+        return cls(q=args.get("q") or "", status=args.get("status"), colour=args.get("colour"),
+                   unit=unit, overdue=args.get("overdue"),
+                   deadline_from=args.get("deadline_from"), deadline_to=args.get("deadline_to"))
+
+    def apply(self, query: Select) -> Select:
+        """`query` (tasks in the user's scope) narrowed to what the filter asks for."""
+        if self.unit is not None:
+            query = query.where(Task.lead_unit_id.in_(subtree_ids(self.unit)))
+        if self.colour:
+            query = query.where(Task.colour == self.colour)
+        if self.status == "open":
+            query = query.where(Task.status.in_(OPEN_STATUSES))
+        elif self.status:
+            query = query.where(Task.status == self.status)
+        if self.overdue is not None:
+            condition = rules_sql.is_overdue(Task, load_calendar(), clock.now())
+            query = query.where(condition if self.overdue else not_(condition))
+        if self.deadline_from:
+            query = query.where(Task.deadline >= self.deadline_from)
+        if self.deadline_to:
+            query = query.where(Task.deadline <= self.deadline_to)
+        if self.q:
+            query = query.where(matches_text(self.q))
+        return query
+
+    def args(self, without: tuple[str, ...] = ()) -> dict[str, str]:
+        """The filter as query parameters (but those `without`), for links to other pages
+        of the same list."""
+        values = {"q": self.q, "status": self.status, "colour": self.colour,
+                  "unit_id": self.unit.id if self.unit is not None else None,
+                  "overdue": None if self.overdue is None else str(self.overdue).lower(),
+                  "deadline_from": self.deadline_from and self.deadline_from.isoformat(),
+                  "deadline_to": self.deadline_to and self.deadline_to.isoformat()}
+        return {name: str(value) for name, value in values.items()
+                if value not in (None, "") and name not in without}
