@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import date
 
+import psycopg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -21,7 +23,8 @@ from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import MissedUpdate
 from tracker.cutoff.scheduler import KeepUp
 from tracker.extensions import db
-from tracker.rules.store import forget
+from tracker.fence import NAMESPACE
+from tracker.rules.store import forget, load_calendar
 from tracker.tasks.colour import mismatches
 from tracker.tasks.lifecycle import submit_completion
 from tracker.tasks.models import Task
@@ -374,3 +377,40 @@ def test_a_policy_change_waits_for_the_running_cutoff(app, clock, users, owing,
     forget()  # this test's own request has read the old policy
     assert list(mismatches(clock())) == []
     assert {db.session.get(Task, t).colour for t in owing} == {"red"}  # one miss is red now
+
+
+def test_writers_of_another_database_on_the_server_are_left_alone(app, clock, member_id,
+                                                                    owing):
+    """Advisory locks belong to a database: a cutoff ends only its own stragglers, never a
+    writer of another deployment (or test run) on the same PostgreSQL server that happens
+    to hold the same epoch's key."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks and ended sessions are PostgreSQL's")
+    url = db.engine.url
+    admin_url = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+    other = f"tracker_other_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{other}"')
+    try:
+        clock.set(ict(2026, 11, 18, 15, 59, 59))
+        epoch = load_calendar().epoch(clock())
+        neighbour = psycopg.connect(url.set(drivername="postgresql", database=other)
+                                    .render_as_string(hide_password=False))
+        neighbour.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", (NAMESPACE, epoch))
+        hanging, release = _held_open(app, lambda: post_update(
+            db.session.get(User, member_id), db.session.get(Task, owing[0]),
+            {"progress": 5, "work_done": "x"}))
+        clock.set(ict(2026, 11, 18, 16, 0, 1))
+
+        run_cutoff(DAY, now=clock(), wait_seconds=0.5)
+
+        release.set()
+        with pytest.raises(OperationalError):  # our own straggler was ended
+            hanging.finish()
+        assert neighbour.execute("SELECT 1").fetchone() == (1,)  # the neighbour was not
+        neighbour.rollback()
+        neighbour.close()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')

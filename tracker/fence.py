@@ -49,7 +49,8 @@ _HOLDERS = text("""
     FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.classid::bigint = :ns AND l.objsubid = 2
       AND l.granted AND l.pid <> pg_backend_pid() AND l.objid::bigint < :before
-""")
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+""")  # advisory locks are per database: another deployment's writers on the server are not ours
 
 
 def _register(epoch: int) -> None:
