@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,17 +16,9 @@ from tracker.auth.sessions import (
 )
 from tracker.extensions import db
 from tracker.web.auth_forms import LoginForm
+from tracker.web.helpers import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//"):
-            return target
-    return url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,7 +41,7 @@ def login():
             flash(_("Wrong username or password, or the account is deactivated."), "error")
             status = 401
         else:
-            next_url = _safe_next(request.args.get("next"))
+            next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session: nothing carried over from before login
             start_session(user, now=now, user_agent=request.headers.get("User-Agent"))
             clear_failures(username)

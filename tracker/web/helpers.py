@@ -4,14 +4,17 @@ today's date in the zone."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case
 
 from tracker import clock
 from tracker.extensions import db
 from tracker.scope import visible_units
+from tracker.tasks.models import Task
 from tracker.types import MAX_ID
 from tracker.units.models import Unit
 
@@ -76,3 +79,17 @@ def breadcrumb(user, unit: Unit) -> list[Unit]:
             break
         current = current.parent
     return list(reversed(chain))
+
+
+# Worst first: the order of every list of tasks on the pages.
+COLOUR_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site, else the home page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
+            return target
+    return url_for("web.home")

@@ -34,6 +34,7 @@ from tracker.tasks.lifecycle import request_extension as request_extension_servi
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.updates.service import Refused, post_update, post_updates
+from tracker.web.helpers import COLOUR_ORDER, MAX_ID
 from tracker.web.task_forms import (
     CompletionForm,
     CsrfOnlyForm,
@@ -41,7 +42,6 @@ from tracker.web.task_forms import (
     ExtensionForm,
     apply_errors,
 )
-from tracker.web.tasks import COLOUR_ORDER, MAX_ID
 
 bp = Blueprint("member", __name__)
 

@@ -36,6 +36,7 @@ from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Tas
 from tracker.tasks.service import add_comment
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
+from tracker.web.helpers import MAX_ID
 from tracker.web.task_forms import (
     AcknowledgeForm,
     ConfirmForm,
@@ -43,7 +44,7 @@ from tracker.web.task_forms import (
     NudgeForm,
     ReturnForm,
 )
-from tracker.web.tasks import MAX_ID, refused
+from tracker.web.task_page import refused
 
 bp = Blueprint("supervise", __name__)
 

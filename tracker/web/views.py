@@ -15,7 +15,7 @@ from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
 from tracker.scope import ADMINS, has_role
 from tracker.scope import may_open as scope_may_open
-from tracker.web.auth import _safe_next
+from tracker.web.helpers import safe_next
 from tracker.web.i18n import LANGUAGES
 
 bp = Blueprint("web", __name__)
@@ -40,7 +40,7 @@ def home():
 def set_language(code: str):
     if code in LANGUAGES:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 def _unhealthy():

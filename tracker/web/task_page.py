@@ -1,0 +1,133 @@
+"""The task page (one task with its updates, evidence, comments, extension requests,
+colour history and audit trail), rendered for the task pages and for the supervisor's
+actions on it, with a refused action's errors next to its form."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import (
+    flash,
+    render_template,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.audit.models import AuditEntry
+from tracker.auth.models import User
+from tracker.cutoff.models import TaskColourChange
+from tracker.errors import InvalidInput, TrackerError
+from tracker.evidence.models import Evidence, Purpose
+from tracker.extensions import db
+from tracker.scope import can_comment, can_report_on, can_supervise, get_task
+from tracker.tasks.models import (
+    Comment,
+    ExtensionRequest,
+    ExtensionStatus,
+    Status,
+    Task,
+)
+from tracker.updates.models import ProgressUpdate
+from tracker.web.task_forms import action_forms, apply_errors
+
+AUDIT_ACTIONS = {
+    "create": _l("Created"),
+    "edit": _l("Edited"),
+    "progress_update": _l("Progress update"),
+    "submit": _l("Completion submitted"),
+    "confirm": _l("Completion confirmed"),
+    "return": _l("Completion returned"),
+    "cancel": _l("Cancelled"),
+    "extension_request": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"),
+    "extension_rejected": _l("Extension rejected"),
+    "comment": _l("Comment"),
+    "acknowledge": _l("Acknowledged"),
+    "nudge": _l("Nudged"),
+    "evidence": _l("Evidence added"),
+}
+EXTENSION_STATUS = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
+
+
+def _names(user_ids) -> dict[int, User]:
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def render_detail(task: Task, forms: dict | None = None, status: int = 200):
+    """The task page: its "6 rõ", updates, evidence, comments, extension requests, colour
+    history and audit trail, with the action forms the user's role allows. `forms` replaces
+    some of the empty forms (e.g. one with errors after a refused POST)."""
+    updates = db.session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(200)
+    ).all()
+    audit = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.task_id == task.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(500)
+    ).all()
+    comments = db.session.scalars(
+        select(Comment).where(Comment.task_id == task.id)
+        .order_by(Comment.at.desc(), Comment.id.desc()).limit(200)
+    ).all()
+    extensions = db.session.scalars(
+        select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
+        .order_by(ExtensionRequest.requested_at.desc(), ExtensionRequest.id.desc())
+    ).all()
+    history = db.session.scalars(
+        select(TaskColourChange).where(TaskColourChange.task_id == task.id)
+        .order_by(TaskColourChange.day.desc()).limit(120)
+    ).all()
+    evidence = db.session.scalars(
+        select(Evidence).where(Evidence.task_id == task.id)
+        .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
+    ).all()
+    by_update: dict[int, list[Evidence]] = {}
+    for item in evidence:
+        if item.update_id:
+            by_update.setdefault(item.update_id, []).append(item)
+    people = _names([c.author_id for c in comments]
+                    + [e.requested_by_id for e in extensions]
+                    + [e.decided_by_id for e in extensions])
+    reporter = can_report_on(current_user, task)
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    supervisor = can_supervise(current_user, task)
+    # What the user may do here (a namespace: `allowed.update` in a template must not
+    # find dict.update).
+    allowed = SimpleNamespace(
+        update=reporter and task.is_open,
+        submit=reporter and task.is_open,
+        extend=reporter and task.status not in (Status.DONE, Status.CANCELLED)
+        and pending is None,
+        supervise=supervisor,
+        comment=can_comment(current_user, task),
+    )
+    all_forms = action_forms()
+    all_forms.update(forms or {})
+    return render_template(
+        "tasks/detail.html", task=task, updates=updates, audit=audit, comments=comments,
+        extensions=extensions, pending_extension=pending, history=history,
+        completion_evidence=[e for e in evidence if e.purpose == Purpose.COMPLETION],
+        evidence_by_update=by_update, people=people, allowed=allowed, forms=all_forms,
+        form=all_forms["update"], can_report=allowed.update,
+        AUDIT_ACTIONS=AUDIT_ACTIONS, EXTENSION_STATUS=EXTENSION_STATUS,
+    ), status
+
+
+def refused(task: Task, name: str, form, exc: TrackerError):
+    """Answer a refused action on the task page: field errors next to the fields (422);
+    a conflict or other refusal as a message on the page."""
+    db.session.rollback()
+    task = get_task(current_user, task.id)
+    if isinstance(exc, InvalidInput):
+        for message in apply_errors(form, exc.fields):
+            flash(message, "error")
+    flash(exc.message, "error")
+    return render_detail(task, {name: form}, exc.status)
