@@ -176,6 +176,7 @@ def test_a_member_sees_the_same_scope_on_both_sides(app, users, tasks):
     ({"unit_id": "99999999999"}, {"unit_id"}),
     ({"deadline_from": "31/02/2026", "deadline_to": "x"}, {"deadline_from", "deadline_to"}),
     ({"q": "x" * 201}, {"q"}),
+    ({"q": "a\x00b"}, {"q"}),  # a NUL: PostgreSQL cannot store it, SQLite could
     ({"status": "finished", "colour": "blue", "q": "ok"}, {"status", "colour"}),
 ])
 def test_bad_filters_are_refused_naming_the_same_fields(admin, tasks, params, fields):
@@ -203,6 +204,7 @@ def _user_form(**values) -> dict:
     ("taken", {"username"}),
     ("long_name", {"full_name"}),
     ("outside", {"unit_id"}),
+    ("nul", {"full_name"}),
     ("several", {"username", "email", "password", "role"}),
 ])
 def test_user_creation_answers_alike(admin, units, case, fields):
@@ -217,6 +219,7 @@ def test_user_creation_answers_alike(admin, units, case, fields):
             "taken": {**good, "username": "ha_long"},
             "long_name": {**good, "full_name": "x" * 201},
             "outside": {**good, "unit_id": units["nation"].id},
+            "nul": {**good, "full_name": "Cán\x00bộ"},
             "several": {**good, "username": "X!", "email": "x@", "password": "short",
                         "role": "king"},
         }[case]
@@ -253,6 +256,7 @@ def test_nobody_deactivates_their_own_account_on_either_side(admin, users):
     ("outside", {"lead_unit_id"}),
     ({"leader_in_charge": "", "expected_output": ""}, {"leader_in_charge", "expected_output"}),
     ({"title": "x" * 501, "priority": "whenever"}, {"title", "priority"}),
+    ({"title": "Rà\x00soát"}, {"title"}),
     ({"priority": ""}, set()),  # left blank: the default
 ])
 def test_task_creation_answers_alike(admin, units, overrides, fields):

@@ -6,18 +6,31 @@ named by its field, in the words users read."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from tracker.errors import InvalidInput
+
+
+def storable(value: str) -> None:
+    """A marshmallow validator: text PostgreSQL cannot store (a NUL character) is refused
+    here, for every caller, rather than by the database (a 500 there, stored on SQLite)."""
+    if "\x00" in value:
+        raise ValidationError(_("Must not contain NUL characters."))
 
 
 def text(value, name: str, errors: dict[str, list[str]], *, max_len: int,
          required: bool = False) -> str:
     """`value` as stripped text ("" when absent). What is wrong with it goes to
-    `errors[name]`: not text, blank though `required`, longer than `max_len`."""
+    `errors[name]`: not text, not storable, blank though `required`, longer than `max_len`."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         errors[name] = [_("Not valid text.")]
+        return ""
+    try:
+        storable(value)
+    except ValidationError as exc:
+        errors[name] = [str(m) for m in exc.messages]
         return ""
     value = value.strip()
     if required and not value:

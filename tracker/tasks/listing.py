@@ -23,6 +23,7 @@ from tracker.auth.models import User
 from tracker.dates import EARLIEST, LATEST, TypedDate
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.inputs import storable
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_see_unit
@@ -38,11 +39,6 @@ SEARCH_MAX = 200
 CHOICE = _l("Not a valid value.")
 
 
-def _storable(text: str) -> None:
-    if "\x00" in text:
-        raise ValidationError(_("Must not contain NUL characters."))
-
-
 def _date(description: str) -> TypedDate:
     return TypedDate(error_messages=DATE_MESSAGES, metadata={"description": description},
                      validate=validate.Range(min=EARLIEST, max=LATEST,
@@ -56,7 +52,7 @@ class TaskFilterSchema(Schema):
         unknown = EXCLUDE
 
     q = fields.String(error_messages=MESSAGES, validate=[
-        validate.Length(max=SEARCH_MAX, error=_l("At most {max} characters.")), _storable],
+        validate.Length(max=SEARCH_MAX, error=_l("At most {max} characters.")), storable],
         metadata={"description": "Text in the title or the code, as typed: any case, and "
                                  "% or _ are plain characters."})
     status = fields.String(error_messages=MESSAGES,

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tracker.dates import EARLIEST, LATEST, TypedDate
+from tracker.inputs import storable
 from tracker.tasks.models import Priority
 from tracker.types import MAX_ID
 
@@ -20,8 +21,8 @@ INT_MESSAGES = {**MESSAGES, "invalid": _l("Enter a whole number.")}
 
 def _text(max_len: int) -> fields.String:
     return fields.String(load_default=None, allow_none=True, error_messages=MESSAGES,
-                         validate=validate.Length(
-                             max=max_len, error=_l("At most {max} characters.")))
+                         validate=[validate.Length(
+                             max=max_len, error=_l("At most {max} characters.")), storable])
 
 
 def _date() -> fields.Date:
