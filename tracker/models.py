@@ -1,6 +1,6 @@
 """Imports every model so that the metadata (and Alembic) knows every table."""
 
-from tracker.audit.models import AuditEntry
+from tracker.audit.models import AuditEntry, SecurityEvent
 from tracker.auth.models import LoginAttempt, User, UserSession
 from tracker.auth.tokens import ApiToken
 from tracker.cutoff.models import (
@@ -32,6 +32,7 @@ __all__ = [
     "ProgressUpdate",
     "RedTaskDay",
     "SchedulerHeartbeat",
+    "SecurityEvent",
     "Setting",
     "Task",
     "TaskColourChange",

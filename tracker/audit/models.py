@@ -31,11 +31,39 @@ class AuditEntry(db.Model):
     __table_args__ = (Index("ix_audit_entries_task_id_at", "task_id", "at"),)
 
 
+class SecurityEvent(db.Model):
+    """One security event (tracker.audit.security): a login, a failure, a change of access
+    or credentials, an export. Append-only like the audit trail."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        Index("ix_security_events_at", "at"),
+        Index("ix_security_events_unit_id_at", "unit_id", "at"),
+        Index("ix_security_events_user_id_at", "user_id", "at"),
+    )
+
+
 class AuditIsAppendOnly(Exception):
     pass
 
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
+@event.listens_for(SecurityEvent, "before_update")
+@event.listens_for(SecurityEvent, "before_delete")
 def _refuse_change(mapper, connection, target):
     raise AuditIsAppendOnly("audit entries are never changed or deleted")
