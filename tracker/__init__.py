@@ -23,6 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
+    from tracker import logs
+
+    logs.configure(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

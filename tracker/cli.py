@@ -282,7 +282,10 @@ def scheduler() -> None:
 
     from tracker.cutoff.scheduler import run_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The libraries' lines (APScheduler) on the root logger; Tracker's own have their
+    # handler already (tracker.logs), so they do not go through the root's as well.
+    logging.getLogger("tracker").propagate = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     run_scheduler(current_app._get_current_object())
 
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from tracker.errors import TrackerError
 from tracker.extensions import db
+from tracker.logs import refused
 
 
 def _wants_json() -> bool:
@@ -32,12 +33,15 @@ def register(app) -> None:
     @app.errorhandler(TrackerError)
     def _tracker_error(exc: TrackerError):
         db.session.rollback()
+        if exc.status == 403:
+            refused(403, exc.message)
         titles = {403: _("Not allowed"), 404: _("Not found"), 409: _("Not possible now")}
         return _render(exc.status, titles.get(exc.status, _("Please check your input")),
                        exc.message, exc.fields, exc.code)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
+        refused(400, f"CSRF: {exc.description}")
         return _render(400, _("The form has expired"),
                        _("Please reload the page and submit the form again."),
                        code="csrf")
@@ -53,6 +57,8 @@ def register(app) -> None:
             413: (_("Too large"), _("The file is too large.")),
         }
         title, message = messages.get(exc.code, (exc.name, exc.description or ""))
+        if exc.code == 403:
+            refused(403, exc.description or "")
         return _render(exc.code or 500, title, message)
 
     @app.errorhandler(Exception)
