@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from tracker.backup.service import (
     BackupError,
@@ -29,6 +30,7 @@ def _summary(manifest: dict) -> str:
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="The archive to write (.tar.gz, or .tar uncompressed), or a folder for it. "
                    "Default: TRACKER_BACKUP_DIR, else instance/backups.")
+@with_appcontext
 def backup_command(output: Path | None) -> None:
     """Write one archive: the database as of one moment (while the app keeps running), the
     evidence files and a manifest with row counts and checksums. The archive's path is
@@ -52,6 +54,7 @@ def backup_command(output: Path | None) -> None:
 @click.option("--check", "check_only", is_flag=True,
               help="Only check the archive (every checksum, the database kind, the schema "
                    "revision); restore nothing.")
+@with_appcontext
 def restore_command(archive: Path, check_only: bool) -> None:
     """Restore ARCHIVE into this instance, which must be empty (its database without any
     table, its evidence folder empty), then check every table's row count against the
