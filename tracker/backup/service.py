@@ -224,7 +224,6 @@ def restore_backup(path: Path) -> Outcome:
 
 
 def _verify_counts(manifest: dict) -> None:
-    db.engine.dispose()
     with db.engine.connect() as conn:
         tables, revision, _evidence = engines.describe(conn)
     expected = manifest.get("tables", {})
