@@ -55,6 +55,7 @@ def backed_up(populated):
 
 def test_an_intact_archive_restores_and_check_changes_nothing(backed_up):
     instance, archive, files = backed_up
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds password hashes
     check = _restore(instance, archive, "--check")
     assert check.exit_code == 0 and "Intact" in check.output, check.output
     _assert_nothing_restored(instance)

@@ -28,6 +28,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from tracker import clock
 from tracker.backup import archive, engines
@@ -107,6 +108,8 @@ def create_backup(output: Path | None = None, *, on_snapshot=None) -> Outcome:
             writer.commit(manifest)
     except engines.DatabaseError as exc:
         raise BackupError(str(exc)) from exc
+    except OperationalError as exc:
+        raise BackupError(f"the database does not answer: {exc.orig}") from exc
     except FileExistsError as exc:
         raise BackupError(f"{path} already exists; an archive is never overwritten") from exc
     return Outcome(path, {**manifest, "members": writer.members}, warnings)
@@ -192,7 +195,11 @@ def restore_backup(path: Path) -> Outcome:
     checked = check_archive(path)
     manifest = checked.manifest
     evidence = storage_dir()
-    _require_empty(evidence)
+    try:
+        _require_empty(evidence)
+    except OperationalError as exc:
+        raise BackupError(f"refused: the database does not answer ({exc.orig}); for "
+                          "PostgreSQL, create the empty database first (createdb)") from exc
     evidence.parent.mkdir(parents=True, exist_ok=True)
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
