@@ -206,3 +206,17 @@ def test_a_missing_evidence_file_is_reported_and_the_rest_restores(populated):
     instance.destroy()
     assert _restore(instance, archive).exit_code == 0
     assert sorted(p.name for p in instance.evidence.iterdir()) == sorted(set(files) - {lost})
+
+
+def test_a_folder_for_the_archives_is_made_and_a_name_that_is_no_archive_refused(populated):
+    instance, _ids, _files = populated
+    runner = instance.app().test_cli_runner()
+    folder = instance.tmp / "new" / "backups"
+    result = runner.invoke(args=["tracker", "backup", "--output", f"{folder}/"])
+    assert result.exit_code == 0, result.output
+    [archive] = folder.iterdir()
+    assert archive.name.startswith("tracker-") and archive.name.endswith(".tar.gz")
+    assert result.output.strip().splitlines()[-1] == str(archive)
+    result = runner.invoke(args=["tracker", "backup", "--output", str(folder / "b.zip")])
+    _assert_refused(result, ".tar.gz")
+    assert list(folder.iterdir()) == [archive]

@@ -27,11 +27,12 @@ def _summary(manifest: dict) -> str:
 
 
 @click.command("backup")
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="The archive to write (.tar.gz, or .tar uncompressed), or a folder for it. "
+@click.option("--output", type=click.Path(), default=None,
+              help="The archive to write (.tar.gz, or .tar uncompressed), or a folder for it "
+                   "(an existing one, or a path ending in /). "
                    "Default: TRACKER_BACKUP_DIR, else instance/backups.")
 @with_appcontext
-def backup_command(output: Path | None) -> None:
+def backup_command(output: str | None) -> None:
     """Write one archive: the database as of one moment (while the app keeps running), the
     evidence files and a manifest with row counts and checksums. The archive's path is
     printed alone on the last line. Exit 1 if evidence files were missing, 2 on failure."""

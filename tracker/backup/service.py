@@ -64,24 +64,28 @@ def backup_dir() -> Path:
                 or Path(current_app.instance_path) / "backups")
 
 
-def _target(output: Path | None, created_at: datetime) -> Path:
+def _target(output: str | Path | None, created_at: datetime) -> Path:
+    """The archive's path: `output` if it names a file, else the default name in the
+    folder `output` names (an existing folder, or a path ending in a slash)."""
     name = f"tracker-{created_at:%Y%m%dT%H%M%SZ}.tar.gz"
-    if output is None:
+    if output is None or str(output) == "":
         return backup_dir() / name
-    output = Path(output)
-    return output / name if output.is_dir() else output
+    if str(output).endswith(("/", os.sep)) or Path(output).is_dir():
+        return Path(output) / name
+    if not str(output).endswith((".tar", ".tar.gz", ".tgz")):
+        raise BackupError(f"{output}: an archive's name ends in .tar.gz (or .tar, not "
+                          "compressed); to name a folder, end it with /")
+    return Path(output)
 
 
 def _pg_bin() -> str | None:
     return current_app.config.get("TRACKER_PG_BIN") or None
 
 
-def create_backup(output: Path | None = None, *, on_snapshot=None) -> Outcome:
+def create_backup(output: str | Path | None = None) -> Outcome:
     """Write one archive: the database as of one moment, the evidence files it refers to,
     and the manifest. `output` is a file (`.tar.gz`, or `.tar` uncompressed) or a folder
-    (default: TRACKER_BACKUP_DIR, else instance/backups). `on_snapshot()` is called once
-    the database is in the archive, before the evidence files (tests use it to write
-    meanwhile)."""
+    (default: TRACKER_BACKUP_DIR, else instance/backups)."""
     created_at = clock.now()
     path = _target(output, created_at).resolve()
     if path.exists():
@@ -95,8 +99,6 @@ def create_backup(output: Path | None = None, *, on_snapshot=None) -> Outcome:
             snap = engines.snapshot(engine, Path(work), pg_bin=_pg_bin())
             writer.add_file(snap.member, snap.file)
             snap.file.unlink()
-            if on_snapshot is not None:
-                on_snapshot()
             files = _add_evidence(writer, snap.evidence, warnings)
             manifest = {
                 "format": archive.FORMAT, "format_version": archive.FORMAT_VERSION,
