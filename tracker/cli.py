@@ -10,10 +10,13 @@ from flask.cli import AppGroup
 from sqlalchemy import or_, select
 
 from tracker import clock
+from tracker.backup.commands import backup_command, restore_command
 from tracker.errors import TrackerError
 from tracker.extensions import db
 
 tracker_cli = AppGroup("tracker", help="Tracker operations.")
+tracker_cli.add_command(backup_command)  # tracker backup / tracker restore
+tracker_cli.add_command(restore_command)
 
 
 def _fail(message: str) -> None:

@@ -106,6 +106,12 @@ def _settings(instance_path: str) -> dict:
                                                             "30")),
         "TRACKER_CUTOFF_LATE_SECONDS": float(os.environ.get("TRACKER_CUTOFF_LATE_SECONDS",
                                                             "300")),
+        # Where uploaded evidence files are kept (default instance/evidence), where
+        # `tracker backup` writes its archives (default instance/backups), and the folder
+        # of pg_dump/pg_restore if not /usr/lib/postgresql/N/bin or the PATH.
+        "TRACKER_EVIDENCE_PATH": os.environ.get("TRACKER_EVIDENCE_PATH", ""),
+        "TRACKER_BACKUP_DIR": os.environ.get("TRACKER_BACKUP_DIR", ""),
+        "TRACKER_PG_BIN": os.environ.get("TRACKER_PG_BIN", ""),
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
             os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
         ),
