@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from tests.factories import cutoff_through, ict, make_task
+from tracker.audit import append_only
 from tracker.cutoff.job import CutoffRefused
 from tracker.errors import TrackerError
 from tracker.extensions import db
@@ -34,6 +35,7 @@ from tracker.tasks.lifecycle import (
     return_completion,
     submit_completion,
 )
+from tracker.tasks.models import TaskFactsUntil
 from tracker.updates.service import post_update
 
 ACTIONS = st.lists(
@@ -48,9 +50,12 @@ ACTIONS = st.lists(
 
 def _clean():
     """A fresh timeline for the next example (time starts again on 16/11)."""
+    append_only.drop(db.session.connection())  # the audit trail refuses DELETE
     for model in (Notification, MissedUpdate, TaskColourChange, RedTaskDay, UnitDayStat,
-                  CutoffRun, ProgressUpdate, ExtensionRequest, AuditEntry, Task, Setting):
+                  CutoffRun, ProgressUpdate, ExtensionRequest, AuditEntry, TaskFactsUntil,
+                  Task, Setting):
         db.session.execute(delete(model))
+    append_only.create(db.session.connection())
     db.session.commit()
 
 

@@ -137,3 +137,22 @@ def test_the_quick_loader_agrees_with_the_schema_or_leaves_it_the_case(app, raw)
         assert quick is None
     else:
         assert quick is None or quick == expected
+
+
+def test_the_task_keeps_its_latest_update_time_whatever_order_writes_commit_in(users, task):
+    """The cutoff judges "reported in the day's window" by the task's latest update at or
+    before the cutoff (`last_update_at`), so it must be the latest update's stamp even
+    when a write stamped earlier commits after one stamped later."""
+    from tracker.auth.tokens import Identity
+    from tracker.updates.service import post_updates
+
+    member = Identity.of(users["ha_long"])
+    for moment in (ict(2026, 11, 18, 10, 0), ict(2026, 11, 18, 9, 0),
+                   ict(2026, 11, 18, 11, 30), ict(2026, 11, 18, 11, 29)):
+        post_updates(member, [(task.id, {"progress": 30, "work_done": "x"})], now=moment)
+        db.session.commit()
+        db.session.expire_all()
+        latest = db.session.scalar(select(func.max(ProgressUpdate.created_at))
+                                   .where(ProgressUpdate.task_id == task.id))
+        assert task.last_update_at == latest
+    assert task.last_update_at == ict(2026, 11, 18, 11, 30)

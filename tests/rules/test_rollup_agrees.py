@@ -65,7 +65,7 @@ def test_stored_figures_equal_the_live_ones_at_the_cutoff_moment(app, users, uni
 
     stored = {s.unit_id: s for s in db.session.scalars(
         select(UnitDayStat).where(UnitDayStat.day == day))}
-    live = rollup(units["nation"], moment)
+    live = rollup(units["nation"])  # the stored colours, refreshed by the cutoff
     assert stored, "the cutoff stored no figures"
     for unit_id, stat in stored.items():
         counts = live[unit_id]

@@ -101,7 +101,7 @@ def test_the_live_counts_equal_the_colour_rules_task_by_task(units, scene, clock
         result = colour_of(task, clock(), calendar, policy)
         if result.colour is not None:
             expected.update([result.colour.value, result.category.value, "total"])
-    counts = rollup(units["province"], clock())[units["province"].id]
+    counts = rollup(units["province"])[units["province"].id]
     assert {k: counts[k] for k in expected} == dict(expected)
 
 
@@ -184,9 +184,9 @@ def test_the_nation_rolls_up_every_level_as_each_subtree_does(units, users, scen
     """The root's counts come from every task at once; each unit's totals must still be
     exactly its own subtree's."""
     province, ha_long = units["province"], units["ha_long"]
-    nation = rollup(units["nation"], clock())
+    nation = rollup(units["nation"])
     for unit in (province, ha_long, units["co_to"]):
-        assert nation[unit.id] == rollup(unit, clock())[unit.id]
+        assert nation[unit.id] == rollup(unit)[unit.id]
     assert nation[units["nation"].id] == nation[province.id] + Counter(units=1)
     assert nation[province.id]["units"] == 54 and nation[province.id]["communes"] == 54
     assert nation[ha_long.id]["communes_green"] == 0 and nation[province.id][

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tracker import clock
 from tracker.api.base import MAX_ID, ApiBlueprint, actor
 from tracker.api.schemas import (
     COLOURS,
@@ -77,6 +76,6 @@ def unit_summary(unit_id: int):
     """Counts by colour of the tasks led in the unit's subtree, from their stored colours,
     and the same for each unit directly below (supervisor, admin, viewer)."""
     unit = get_unit(actor(), unit_id)
-    totals = rollup(unit, clock.now())  # the dashboard's live counts, one pass per subtree
+    totals = rollup(unit)  # the dashboard's live counts, one pass per subtree
     children = [{"unit": c, **_counts(totals[c.id])} for c in unit.children]
     return {"unit": unit, **_counts(totals[unit.id]), "children": children}

@@ -111,14 +111,6 @@ def _last_updates_before(task_ids: list[int], moment: datetime) -> dict[int, dat
     ).all())
 
 
-def _reported_in_window(lo: int, hi: int, start: datetime, end: datetime) -> set[int]:
-    return set(db.session.scalars(
-        select(ProgressUpdate.task_id).distinct()
-        .where(ProgressUpdate.task_id.between(lo, hi), ProgressUpdate.created_at > start,
-               ProgressUpdate.created_at <= end)
-    ))
-
-
 def _previous_colours(lo: int, hi: int, day: date) -> dict[int, tuple[str, str]]:
     """Each task's colour and reason at the latest stored cutoff before `day`."""
     latest = (
@@ -152,27 +144,28 @@ class _Day:
     policy: Policy
     past: dict[int, dict]  # the facts at the moment of the tasks changed since (by id)
     same_epoch: bool
-    verdicts: dict = field(default_factory=dict)  # (colour_key, reported) → verdict
+    verdicts: dict = field(default_factory=dict)  # colour_key → verdict
 
 
 def _inputs(the: _Day):
     """Each batch of tasks with what judging it needs from the database."""
-    start, end = the.calendar.window(the.day)
     for rows in _batches(the.moment):
         lo, hi = rows[0].id, rows[-1].id
         stale = {r.id for r in rows if r.last_update_at and r.last_update_at > the.moment}
         yield (rows, stale, _last_updates_before(sorted(stale), the.moment),
-               _reported_in_window(lo, hi, start, end), _previous_colours(lo, hi, the.day))
+               _previous_colours(lo, hi, the.day))
 
 
-def _verdict(the: _Day, values: dict, last: datetime | None, reported: bool) -> tuple:
+def _verdict(the: _Day, values: dict, last: datetime | None) -> tuple:
     """What the rules say of a task as of the day's cutoff, with what the job derives from
     it: (colour or None when cancelled, category, missed the day's update, reason code,
-    reason days, the stored colour values, the red list's rank). `reported`: whether an
-    update was posted in the day's window."""
+    reason days, the stored colour values, the red list's rank). `last` is the task's
+    latest update at or before the cutoff: the day's window ends at the cutoff, so it was
+    reported in the window exactly when that one was."""
     task = TaskFacts(**values)
-    result = task_colour(task, [last] if last else [], the.calendar, the.policy, the.moment)
-    missed = was_missed(task, [the.moment] if reported else [], the.calendar, the.day)
+    updates = [last] if last else []
+    result = task_colour(task, updates, the.calendar, the.policy, the.moment)
+    missed = was_missed(task, updates, the.calendar, the.day)
     if result.colour is None:
         return None, None, missed, None, 0, stored_values(result), 0
     reason = result.reasons[0]
@@ -184,7 +177,7 @@ def _verdict(the: _Day, values: dict, last: datetime | None, reported: bool) -> 
 def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
     """Judge one batch (pure: no database); returns the rows to write. Each distinct
     `colour_key` is judged once for the whole day (the rules are a pure function of it)."""
-    rows, stale, earlier, reported, previous = inputs
+    rows, stale, earlier, previous = inputs
     calendar, day, past, verdicts = the.calendar, the.day, the.past, the.verdicts
     missed_rows, history_rows, red_rows, recoloured = [], [], [], []
     for row in rows:
@@ -193,11 +186,11 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
         values = (row.status, row.start_date, row.deadline, row.duty_since, row.submitted_at) \
             if changed is None else tuple(changed[name] for name in FACTS)
         last = earlier.get(task_id) if task_id in stale else row.last_update_at
-        key = (colour_key(*values, last, calendar), task_id in reported)
+        key = colour_key(*values, last, calendar)
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = _verdict(the, dict(zip(FACTS, values, strict=True)),
-                                               last, key[1])
+                                               last)
         colour, category, missed, code, days, stored, rank = verdict
         if the.same_epoch:
             current = stored if not changed and task_id not in stale \

@@ -17,6 +17,7 @@ from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitD
 from tracker.extensions import db
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
+from tracker.units.tree import path_within
 
 SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 STREAM = 1000  # rows fetched at a time when a download reads a whole national day
@@ -50,7 +51,7 @@ def processed_days(limit: int = 60) -> list[date]:
 def _within(unit: Unit):
     """The report's rows whose unit lies in `unit`'s subtree: a path prefix on the joined
     unit (an index range), never a list of thousands of ids."""
-    return Unit.path.startswith(unit.path, autoescape=True)
+    return path_within(Unit.path, unit.path)
 
 
 def red_tasks(unit: Unit, day: date, limit: int | None):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import system_now
 from tracker.extensions import db
+from tracker.rules import colours as rules
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -23,7 +24,8 @@ class Status(StrEnum):
     CANCELLED = "cancelled"  # đã huỷ
 
 
-OPEN_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS, Status.RETURNED)
+# What "open" means is the rules' (owes updates, can be overdue); the enum members here.
+OPEN_STATUSES = tuple(Status(value) for value in sorted(rules.OPEN_STATUSES))
 
 
 class Priority(StrEnum):

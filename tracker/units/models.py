@@ -61,4 +61,10 @@ class Unit(db.Model):
 
     def is_within(self, other: Unit) -> bool:
         """True if this unit lies in `other`'s subtree (itself included)."""
-        return self.path.startswith(other.path)
+        return path_is_within(self.path, other.path)
+
+
+def path_is_within(path: str, top_path: str) -> bool:
+    """A unit's path lies in the subtree of the unit at `top_path` (itself included); the
+    SQL form is `tracker.units.tree.path_within`."""
+    return path.startswith(top_path)

@@ -56,7 +56,7 @@ def units(unit_id: int | None = None):
     if unit_id is not None and unit_id > MAX_ID:
         abort(404)
     unit = current_user.unit if unit_id is None else get_unit(current_user, unit_id)
-    totals = rollup(unit, clock.now(), with_users=True)
+    totals = rollup(unit, with_users=True)
     children = [(child, totals[child.id]) for child in children_of(unit)]
     return render_template(
         "admin/units.html", unit=unit, counts=totals[unit.id], children=children,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case
 
 from tracker import clock
 from tracker.auth.models import Role
@@ -24,7 +23,7 @@ from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
 from tracker.web.charts import trend_chart
-from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb, local_today
+from tracker.web.helpers import COLOUR_ORDER, KIND_LABELS, MAX_ID, breadcrumb, local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -35,7 +34,6 @@ CATEGORY_LABELS = {
     "open_overdue": _l("Not completed, overdue"),
 }
 MEMBERS_ELSEWHERE = {Role.MEMBER: "member.today"}  # their unit's tasks
-WORST_FIRST = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
 
 
 def _unit(unit_id: int | None):
@@ -53,7 +51,7 @@ def _tasks_page(unit):
     colour = request.args.get("colour", "")
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
-    query = query.order_by(WORST_FIRST, Task.deadline, Task.id)
+    query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
     return paginate(query, requested_page()), colour
 
 
@@ -64,7 +62,7 @@ def overview(unit_id: int | None = None):
     unit = _unit(unit_id)
     moment = clock.now()
     today = local_today()
-    totals = rollup(unit, moment)
+    totals = rollup(unit)
     counts = totals[unit.id]
     children = [(child, totals[child.id]) for child in children_of(unit)]
     ranked = sorted(((c, n, green_rate(n)) for c, n in children if n["total"]),

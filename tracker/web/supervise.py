@@ -34,7 +34,7 @@ from tracker.scope import REPORT_READERS, SUPERVISORS, get_task, get_unit, requi
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
-from tracker.units.models import Unit
+from tracker.units.models import Unit, path_is_within
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID
 from tracker.web.task_forms import (
@@ -118,7 +118,7 @@ def red_queue():
     for unit_id, name, path, row_reason, n in rows:
         per_unit[unit_id] = (name, per_unit.get(unit_id, (name, 0))[1] + n)
         reasons[row_reason] = reasons.get(row_reason, 0) + n
-        if (unit is None or path.startswith(unit.path)) and reason in ("", row_reason):
+        if (unit is None or path_is_within(path, unit.path)) and reason in ("", row_reason):
             total += n
     units = [(unit_id, name, n) for unit_id, (name, n) in per_unit.items()]
 
