@@ -112,6 +112,16 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_EVIDENCE_PATH": os.environ.get("TRACKER_EVIDENCE_PATH", ""),
         "TRACKER_BACKUP_DIR": os.environ.get("TRACKER_BACKUP_DIR", ""),
         "TRACKER_PG_BIN": os.environ.get("TRACKER_PG_BIN", ""),
+        # What a task import accepts (tracker.tasks.import_limits.ImportLimits).
+        "TRACKER_IMPORT_MAX_MB": _megabytes("TRACKER_IMPORT_MAX_MB", 2),
+        "TRACKER_IMPORT_MAX_UNPACKED_MB": _megabytes("TRACKER_IMPORT_MAX_UNPACKED_MB", 30),
+        "TRACKER_IMPORT_MAX_PART_MB": _megabytes("TRACKER_IMPORT_MAX_PART_MB", 15),
+        "TRACKER_IMPORT_MAX_STRINGS_MB": _megabytes("TRACKER_IMPORT_MAX_STRINGS_MB", 8),
+        **{name: int(os.environ.get(name, default)) for name, default in (
+            ("TRACKER_IMPORT_MAX_RATIO", 100), ("TRACKER_IMPORT_MAX_PARTS", 100),
+            ("TRACKER_IMPORT_MAX_STRINGS", 100_000), ("TRACKER_IMPORT_MAX_TASKS", 2000),
+            ("TRACKER_IMPORT_MAX_ROWS", 50_000), ("TRACKER_IMPORT_MAX_COLUMNS", 100),
+            ("TRACKER_IMPORT_MAX_CELLS", 300_000))},
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
             os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
         ),

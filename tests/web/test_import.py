@@ -17,8 +17,10 @@ from werkzeug.test import encode_multipart
 from tests.conftest import csrf_token
 from tests.factories import make_user
 from tracker.extensions import db
-from tracker.tasks.importer import COLUMNS, MAX_BYTES, ImportRejected, import_tasks
+from tracker.tasks.importer import COLUMNS, ImportLimits, ImportRejected, import_tasks
 from tracker.tasks.models import Task
+
+MAX_BYTES = ImportLimits().max_bytes
 
 HEADER = ["title", "description", "lead_unit", "owner_name", "start_date", "deadline",
           "leader_in_charge", "expected_output", "assigning_authority", "source_doc_number",
@@ -251,10 +253,8 @@ def test_blank_rows_keep_the_files_row_numbers(login_as):
     assert [(r, c) for r, c, _m in _report(response)] == [("6", "owner_name")]
 
 
-def test_more_rows_than_allowed_are_refused_whole(login_as, monkeypatch):
-    from tracker.tasks import importer
-
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+def test_more_rows_than_allowed_are_refused_whole(app, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "TRACKER_IMPORT_MAX_TASKS", 3)
     response = _upload(login_as("admin"), _csv([_row() for _ in range(4)]), "t.csv")
     assert response.status_code == 422 and _tasks() == 0
     assert _report(response)[0][0] == "5"

@@ -3,12 +3,12 @@ JSON or as the same XLSX, CSV and PDF downloads as the web UI."""
 
 from __future__ import annotations
 
-from flask import Response
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from tracker.api.base import ApiBlueprint, actor, unit_in_scope
 from tracker.api.schemas import COLOURS
+from tracker.downloads import attachment
 from tracker.errors import NotFound
 from tracker.reports import history
 from tracker.scope import REPORT_READERS, requires
@@ -134,7 +134,4 @@ def daily_report(args):
     data = getattr(export, function)(report)
     if args["format"] == "csv":
         data = export.spooled(data)
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "private, no-store",
-    })
+    return attachment(data, filename, mimetype)

@@ -3,11 +3,13 @@
 The PDF embeds a Unicode TrueType font (DejaVu Sans by default: Debian's
 `fonts-dejavu-core`; `TRACKER_PDF_FONT` names another file), since the PDF core fonts
 cannot draw Vietnamese diacritics.
+
+Task titles, unit and owner names are user text: every format goes through
+tracker.downloads, so that no cell becomes a formula and no PDF paragraph reads markup.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import tempfile
@@ -19,6 +21,7 @@ from typing import IO
 from flask import current_app
 from flask_babel import gettext as _
 
+from tracker.downloads import csv_writer, pdf_text, xlsx_cells
 from tracker.labels import reason_text
 
 FONT_CANDIDATES = (
@@ -85,7 +88,7 @@ def title(report: dict) -> str:
 def csv_chunks(report: dict, rows_per_chunk: int = 1000) -> Iterator[bytes]:
     """The report as CSV, a chunk at a time (a download streams it)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
 
     def flush() -> bytes:
         data = out.getvalue().encode("utf-8")
@@ -133,7 +136,6 @@ def report_xlsx(report: dict) -> bytes:
     write-only mode) so that a national day's rows are never all held at once. Column
     widths follow the first rows."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -146,15 +148,13 @@ def report_xlsx(report: dict) -> bytes:
             width = max(len(str(v if v is not None else "")) for v in values)
             sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10,
                                                                                  width + 2))
-        sheet.append([title(report)])
-        bold = []
-        for value in header:
-            cell = WriteOnlyCell(sheet, value=value)
+        sheet.append(xlsx_cells(sheet, [title(report)]))
+        bold = xlsx_cells(sheet, header)
+        for cell in bold:
             cell.font = Font(bold=True)
-            bold.append(cell)
         sheet.append(bold)
         for row in itertools.chain(first, rows):
-            sheet.append(row)
+            sheet.append(xlsx_cells(sheet, row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -189,17 +189,18 @@ def report_pdf(report: dict) -> bytes:
         style.fontName = font
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
     out = io.BytesIO()
+    # Every text is escaped (pdf_text): Paragraph reads <img>, <a> and the like as markup.
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=title(report),
                             leftMargin=12 * mm, rightMargin=12 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm)
-    story = [Paragraph(title(report), styles["Title"])]
+    story = [Paragraph(pdf_text(title(report)), styles["Title"])]
     for heading, header, rows in sections(report):
-        story += [Spacer(1, 4 * mm), Paragraph(heading, styles["Heading2"])]
+        story += [Spacer(1, 4 * mm), Paragraph(pdf_text(heading), styles["Heading2"])]
         if not rows:
             story.append(Paragraph("–", cell))
             continue
-        data = [[Paragraph(str(v), cell) for v in header]] + \
-            [[Paragraph(str(v), cell) for v in row] for row in rows]
+        data = [[Paragraph(pdf_text(v), cell) for v in header]] + \
+            [[Paragraph(pdf_text(v), cell) for v in row] for row in rows]
         table = Table(data, repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),

@@ -1,6 +1,8 @@
-"""Reading a task list from an XLSX or CSV file into rows of text cells, within limits:
-the file's size, the rows scanned, the tasks per file. Faults are reported the importer's
-way (`ImportRejected`, one `RowError` each)."""
+"""Reading a task list from an XLSX or CSV file into rows of text cells, within limits
+(`ImportLimits`): the file's size; for XLSX the zip and its parts, checked before parsing
+(tracker.tasks.import_limits); then, while the rows stream in, the rows, cells per row,
+cells and tasks. Faults are reported the importer's way (`ImportRejected`, one `RowError`
+each). Nothing here touches the database: the importer parses with no transaction open."""
 
 from __future__ import annotations
 
@@ -8,39 +10,21 @@ import csv
 import io
 import unicodedata
 import warnings
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from tracker.errors import InvalidInput
+from tracker.tasks.import_limits import (
+    ImportLimits,
+    ImportRejected,
+    LimitExceeded,
+    RowError,
+    check_xlsx,
+    refuse_size,
+)
 
-MAX_BYTES = 2 * 1024 * 1024  # 2 MB: some thousands of rows
-MAX_COLUMNS = 40
-MAX_SCANNED = 50_000  # rows read at most, blank ones included
+MAX_COLUMNS = 40  # columns read; those beyond are not the template's
 EXTENSIONS = ("xlsx", "csv")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One fault: the row as the file numbers it (0: the file as a whole), the column, the
-    message."""
-
-    row: int
-    column: str
-    message: str
-
-
-class ImportRejected(InvalidInput):
-    """The file was refused; `errors` lists every fault found. Nothing was imported."""
-
-    def __init__(self, message: str, errors: list[RowError]):
-        fields: dict[str, list[str]] = {}
-        for error in errors:
-            fields.setdefault(f"row {error.row}" + (f" {error.column}" if error.column else ""),
-                              []).append(error.message)
-        super().__init__(message, fields)
-        self.errors = errors
 
 
 def _cell_text(value) -> str:
@@ -55,35 +39,41 @@ def _cell_text(value) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def _collect(rows, max_rows: int) -> list[list[str]]:
+def _collect(rows, limits: ImportLimits) -> list[list[str]]:
     """Every row of the file (blank rows too, so that row numbers stay true), stopping as
-    soon as there are more tasks than allowed: the caller then says so."""
+    soon as there are more tasks, rows or cells than allowed."""
     collected: list[list[str]] = []
-    filled = 0
+    filled = cells = 0
     for row in rows:
         collected.append(row)
         filled += any(row)
-        if filled > max_rows + 1:  # the header and one task too many
-            break
-        if len(collected) > MAX_SCANNED:
-            message = _("The file has more than %(n)s rows.", n=MAX_SCANNED)
-            raise ImportRejected(message, [RowError(len(collected), "", message)])
+        cells += len(row)
+        if filled > limits.max_tasks + 1:  # the header and one task too many: the
+            break                          # importer names the row
+        if len(collected) > limits.max_rows:
+            raise LimitExceeded("max_rows", _("The file has more than %(n)s rows.",
+                                              n=limits.max_rows))
+        if cells > limits.max_cells:
+            raise LimitExceeded("max_cells", _("The file has more than %(n)s cells.",
+                                               n=limits.max_cells))
     return collected
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
+def _read_xlsx(data: bytes, limits: ImportLimits) -> list[list[str]]:
     import openpyxl
 
+    check_xlsx(data, limits)  # the zip and every part within bounds, before openpyxl
     try:
         # Files from other tools often lack styles and the like; openpyxl warns about what
         # it does not read, which says nothing about the cells.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # read_only: the sheet is streamed row by row, never held whole.
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 sheet = book.worksheets[0]
                 cells = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-                rows = _collect(([_cell_text(v) for v in row] for row in cells), max_rows)
+                rows = _collect(([_cell_text(v) for v in row] for row in cells), limits)
             finally:
                 book.close()
     except ImportRejected:
@@ -95,7 +85,15 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
     return rows
 
 
-def _read_csv(data: bytes, max_rows: int) -> list[list[str]]:
+def _csv_rows(reader, limits: ImportLimits):
+    for row in reader:
+        if len(row) > limits.max_columns:
+            raise LimitExceeded("max_columns", _("A row has more than %(n)s cells.",
+                                                 n=limits.max_columns))
+        yield [cell.strip() for cell in row[:MAX_COLUMNS]]
+
+
+def _read_csv(data: bytes, limits: ImportLimits) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,22 +104,22 @@ def _read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows = _collect(([cell.strip() for cell in row[:MAX_COLUMNS]] for row in reader),
-                        max_rows)
+        rows = _collect(_csv_rows(reader, limits), limits)
     except csv.Error as exc:
         raise ImportRejected(_("The file could not be read as CSV."),
                              [RowError(reader.line_num, "", str(exc))]) from exc
     return rows
 
 
-def read_table(filename: str, data: bytes, *, max_rows: int) -> list[list[str]]:
+def read_table(filename: str, data: bytes, limits: ImportLimits) -> list[list[str]]:
     """The file's rows as text cells, blank rows included (so that row numbers are the
-    file's), read until more than `max_rows` non-blank rows follow the header."""
+    file's), read until more than `limits.max_tasks` non-blank rows follow the header."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS:
         raise ImportRejected(_("Upload an .xlsx or a .csv file."),
                              [RowError(0, "", _("Upload an .xlsx or a .csv file."))])
-    if len(data) > MAX_BYTES:
-        message = _("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024))
-        raise ImportRejected(message, [RowError(0, "", message)])
-    return _read_xlsx(data, max_rows) if extension == "xlsx" else _read_csv(data, max_rows)
+    refuse_size(limits, len(data))
+    return _read_xlsx(data, limits) if extension == "xlsx" else _read_csv(data, limits)
+
+
+__all__ = ["ImportLimits", "ImportRejected", "LimitExceeded", "RowError", "read_table"]

@@ -6,6 +6,13 @@ work too); every further non-empty row is one task. Each row goes through
 row is checked and every fault reported — row number, column, message — and if any row is
 wrong the caller rolls the whole transaction back: nothing is imported.
 
+The file is parsed and checked with no database transaction open (on SQLite every
+transaction holds the write lock from its first statement, so a slow parse inside one
+would stall every other request): the caller's transaction is ended, the file is read
+within `ImportLimits`, what the checks need from the database (the admin's units, the
+codes in use) is read in one short transaction, every row is checked, and only a file
+without a fault is written — in one short transaction that the caller commits.
+
 Cells are read as text; dates may be dd/mm/yyyy or yyyy-mm-dd (or date cells); a unit is
 named by its code (`22`, `06685`), its short name (`ha_long`) or its full name
 ("Phường Hạ Long"), and must lie in the importing admin's subtree.
@@ -13,28 +20,28 @@ named by its code (`22`, `06685`), its short name (`ha_long`) or its full name
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from tracker.auth.models import Role, User
 from tracker.dates import to_iso_date
+from tracker.downloads import csv_writer, xlsx_cells
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.scope import require_role, visible_units
-from tracker.tasks.import_files import MAX_BYTES, ImportRejected, RowError, read_table
+from tracker.tasks.import_files import ImportLimits, ImportRejected, RowError, read_table
 from tracker.tasks.models import Priority, Task
-from tracker.tasks.service import create_task
+from tracker.tasks.service import create_task, parse_task_input
 from tracker.tasks.sixro import SIX_RO
 from tracker.units.models import Unit
-
-MAX_ROWS = 2000  # tasks per file
 
 # Column → (the service's field, what it holds). The order is the template's.
 COLUMNS: dict[str, tuple[str, object]] = {
@@ -187,12 +194,69 @@ def _row_input(cells: dict[str, str], units: UnitFinder) -> tuple[dict, list[tup
 # --- the import ---------------------------------------------------------------------------
 
 
-def import_tasks(actor: User, filename: str, data: bytes, *,
-                 now: datetime | None = None) -> list[Task]:
-    """Create one task per row, or none: raises ImportRejected listing every fault, after
-    which the caller rolls back. The caller commits on success."""
+def _add_faults(faults: list[tuple[str, str]], exc: InvalidInput) -> None:
+    """The service's refusal as (column, message) faults, beside those found already."""
+    reported = {column for column, _message in faults}
+    for field, messages in exc.fields.items():
+        column = FIELD_TO_COLUMN.get(field, field)
+        if column not in reported:
+            faults.extend((column, str(m)) for m in messages)
+    if not exc.fields:
+        faults.append(("", exc.message))
+
+
+def _codes_in_use(body, columns) -> set[str]:
+    if "code" not in columns:
+        return set()
+    index = columns.index("code")
+    codes = sorted({row[index] for _n, row in body if index < len(row) and row[index]})
+    return set(db.session.scalars(select(Task.code).where(Task.code.in_(codes)))) \
+        if codes else set()
+
+
+def _checked(actor: User, columns, body) -> list[tuple[int, dict]]:
+    """Each row's input for the service, or ImportRejected naming every fault. Reads the
+    admin's units and the codes in use in one short transaction, then checks the rows
+    with none open."""
+    units = UnitFinder(actor)
+    taken = _codes_in_use(body, columns)
+    db.session.commit()  # end the short read
+    rows, errors = [], []
+    for number, row in body:
+        cells = {c: (row[i] if i < len(row) else "") for i, c in enumerate(columns) if c}
+        raw, faults = _row_input(cells, units)
+        try:
+            parse_task_input(raw)
+        except InvalidInput as exc:
+            _add_faults(faults, exc)
+        code = raw.get("code")
+        if code and code in taken and "code" not in {c for c, _m in faults}:
+            faults.append(("code", _("Already used.")))
+        if code:
+            taken.add(code)
+        errors.extend(RowError(number, column, message) for column, message in faults)
+        rows.append((number, raw))
+    if errors:
+        raise _rows_rejected(errors)
+    return rows
+
+
+def _rows_rejected(errors: list[RowError]) -> ImportRejected:
+    rows_wrong = len({e.row for e in errors})
+    return ImportRejected(
+        _("%(n)s row(s) have errors; nothing was imported.", n=rows_wrong), errors)
+
+
+def import_tasks(actor: User, filename: str, data: bytes, *, now: datetime | None = None,
+                 limits: ImportLimits | None = None) -> list[Task]:
+    """Create one task per row, or none: raises ImportRejected (LimitExceeded for a file
+    past `limits`) listing every fault, after which the caller rolls back. The caller's
+    transaction is committed first, so that nothing is held while the file is parsed; the
+    caller commits the tasks on success."""
     require_role(actor, Role.ADMIN)
-    rows = read_table(filename, data, max_rows=MAX_ROWS)
+    limits = limits or ImportLimits.from_config(current_app.config)
+    db.session.commit()  # parse with no transaction (and so no SQLite write lock) open
+    rows = read_table(filename, data, limits)
     # The header is the first row that is not blank; row numbers are the file's own.
     top = next((i for i, row in enumerate(rows) if any(row)), None)
     if top is None:
@@ -201,42 +265,33 @@ def import_tasks(actor: User, filename: str, data: bytes, *,
     if errors:
         raise ImportRejected(_("The header row is not right; nothing was imported."), errors)
     body = [(n, row) for n, row in enumerate(rows[top + 1:], start=top + 2) if any(row)]
+    del rows
     if not body:
         raise ImportRejected(_("The file has no tasks."),
                              [RowError(top + 2, "", _("The file has no tasks."))])
-    if len(body) > MAX_ROWS:
-        message = _("At most %(n)s tasks per file.", n=MAX_ROWS)
-        raise ImportRejected(message, [RowError(body[MAX_ROWS][0], "", message)])
+    if len(body) > limits.max_tasks:
+        message = _("At most %(n)s tasks per file.", n=limits.max_tasks)
+        raise ImportRejected(message, [RowError(body[limits.max_tasks][0], "", message)])
+    checked = _checked(actor, columns, body)
 
+    # The write: one transaction, each row through the one write path. The checks above
+    # leave little to fail here (a code taken meanwhile); whatever does is reported alike.
     now = stamp(now)  # one stamp for the whole file
-    units = UnitFinder(actor)
     tasks: list[Task] = []
-    for number, row in body:
-        cells = {c: (row[i] if i < len(row) else "") for i, c in enumerate(columns) if c}
-        raw, faults = _row_input(cells, units)
+    for number, raw in checked:
+        faults: list[tuple[str, str]] = []
         savepoint = db.session.begin_nested()
         try:
             task = create_task(actor, raw, now=now)
         except InvalidInput as exc:
             savepoint.rollback()
-            reported = {column for column, _message in faults}
-            for field, messages in exc.fields.items():
-                column = FIELD_TO_COLUMN.get(field, field)
-                if column not in reported:
-                    faults.extend((column, str(m)) for m in messages)
-            if not exc.fields:
-                faults.append(("", exc.message))
+            _add_faults(faults, exc)
         else:
-            if faults:
-                savepoint.rollback()
-            else:
-                savepoint.commit()
-                tasks.append(task)
+            savepoint.commit()
+            tasks.append(task)
         errors.extend(RowError(number, column, message) for column, message in faults)
     if errors:
-        rows_wrong = len({e.row for e in errors})
-        raise ImportRejected(
-            _("%(n)s row(s) have errors; nothing was imported.", n=rows_wrong), errors)
+        raise _rows_rejected(errors)
     return tasks
 
 
@@ -265,7 +320,7 @@ def _example(unit: Unit | None, today: date) -> list[str]:
 
 def template_csv(unit: Unit | None, today: date) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerow(_example(unit, today))
     return out.getvalue().encode("utf-8-sig")  # the BOM lets Excel see UTF-8
@@ -279,7 +334,7 @@ def template_xlsx(unit: Unit | None, today: date) -> bytes:
     sheet = book.active
     sheet.title = "tasks"
     sheet.append(list(COLUMNS))
-    sheet.append(_example(unit, today))
+    sheet.append(xlsx_cells(sheet, _example(unit, today)))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, column in enumerate(COLUMNS, start=1):
@@ -288,7 +343,8 @@ def template_xlsx(unit: Unit | None, today: date) -> bytes:
     guide = book.create_sheet("guide")
     guide.append([_("Column"), _("Required"), _("What it holds")])
     for column, (_field, help_text) in COLUMNS.items():
-        guide.append([column, _("yes") if column in REQUIRED else "", str(help_text)])
+        guide.append(xlsx_cells(guide, [column, _("yes") if column in REQUIRED else "",
+                                         str(help_text)]))
     guide.column_dimensions["A"].width = 22
     guide.column_dimensions["C"].width = 80
     out = io.BytesIO()
@@ -303,5 +359,5 @@ def example_unit(actor: User) -> Unit | None:
 
 
 
-__all__ = ["COLUMNS", "MAX_BYTES", "MAX_ROWS", "REQUIRED", "ImportRejected", "RowError",
+__all__ = ["COLUMNS", "REQUIRED", "ImportLimits", "ImportRejected", "RowError",
            "example_unit", "import_tasks", "template_csv", "template_xlsx", "to_iso_date"]

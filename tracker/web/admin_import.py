@@ -3,17 +3,25 @@ every fault — and the template files. (Nested under `admin`; admins only.)"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker.downloads import attachment
 from tracker.extensions import db
 from tracker.scope import ADMINS, requires
 from tracker.tasks.importer import (
     COLUMNS,
-    MAX_BYTES,
-    MAX_ROWS,
     REQUIRED,
+    ImportLimits,
     ImportRejected,
     RowError,
     example_unit,
@@ -37,12 +45,18 @@ def _ro_of(column: str) -> str | None:
     return next((ro for ro, names in SIX_RO.items() if field in names), None)
 
 
+def _limits() -> ImportLimits:
+    return ImportLimits.from_config(current_app.config)
+
+
 def _page(status: int = 200, report: ImportRejected | None = None, filename: str = ""):
     columns = [(column, FIELD_LABELS[field], help_text, _ro_of(column))
                for column, (field, help_text) in COLUMNS.items()]
+    limits = _limits()
     return render_template("admin/import.html", columns=columns, required=REQUIRED,
                            RO_LABELS=RO_LABELS, report=report, filename=filename,
-                           max_mb=MAX_BYTES // (1024 * 1024), max_rows=MAX_ROWS), status
+                           max_mb=f"{limits.max_bytes / (1024 * 1024):g}",
+                           max_rows=limits.max_tasks), status
 
 
 def _refuse(message: str, status: int = 422):
@@ -58,21 +72,26 @@ def import_form():
 @bp.route("", methods=["POST"])
 @requires(*ADMINS)
 def import_upload():
-    too_large = _("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024))
-    if (request.content_length or 0) > MAX_BYTES + REQUEST_SLACK:
+    # Nothing is held while the upload arrives and is parsed: on SQLite an open
+    # transaction is the write lock (tracker.tasks.importer).
+    db.session.commit()
+    limits = _limits()
+    max_bytes = limits.max_bytes
+    too_large = _("The file is larger than %(mb)s MB.", mb=f"{max_bytes / (1024 * 1024):g}")
+    if (request.content_length or 0) > max_bytes + REQUEST_SLACK:
         return _refuse(too_large, 413)
-    request.max_content_length = MAX_BYTES + REQUEST_SLACK  # also for chunked uploads
+    request.max_content_length = max_bytes + REQUEST_SLACK  # also for chunked uploads
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _refuse(_("Choose a file to import."))
-    data = upload.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
         return _refuse(too_large, 413)
     try:
-        tasks = import_tasks(current_user, upload.filename, data)
+        tasks = import_tasks(current_user, upload.filename, data, limits=limits)
     except ImportRejected as exc:
         db.session.rollback()
-        return _page(422, exc, upload.filename)
+        return _page(getattr(exc, "status", 422), exc, upload.filename)
     db.session.commit()
     flash(_("%(n)s task(s) imported from %(file)s.", n=len(tasks), file=upload.filename),
           "success")
@@ -84,5 +103,4 @@ def import_upload():
 def import_template(extension: str):
     unit, today = example_unit(current_user), local_today()
     body = template_xlsx(unit, today) if extension == "xlsx" else template_csv(unit, today)
-    return Response(body, mimetype=MIME[extension], headers={
-        "Content-Disposition": f"attachment; filename=tracker-tasks-template.{extension}"})
+    return attachment(body, f"tracker-tasks-template.{extension}", MIME[extension])

@@ -12,7 +12,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -24,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tracker.downloads import attachment
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
@@ -264,8 +264,4 @@ def daily_report_download(fmt: str):
     data = getattr(export, function)(report)
     if fmt == "csv":
         data = export.spooled(data)
-    filename = f"bao-cao-giam-sat-{day.isoformat()}.{fmt}"
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "private, no-store",
-    })
+    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}.{fmt}", mimetype)

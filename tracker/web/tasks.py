@@ -3,12 +3,10 @@ extension requests, colour history and audit trail; comments and evidence downlo
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -22,6 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import false, select
 
 from tracker.audit.models import AuditEntry
+from tracker.downloads import attachment, csv_writer
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import attach_file, path_of
@@ -136,12 +135,12 @@ def audit_export(task_id: int):
         .order_by(AuditEntry.at, AuditEntry.id)
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([_("Time"), _("Who"), _("Action"), _("Field"), _("Old value"),
                      _("New value"), _("Note")])
     for e in entries:
         writer.writerow([ict(e.at, seconds=True), e.actor.username if e.actor else "",
                          e.action, e.field or "", e.old_value or "", e.new_value or "",
                          e.note or ""])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{task.code}-audit.csv"'})
+    return attachment("\ufeff" + out.getvalue(), f"{task.code}-audit.csv",
+                      "text/csv; charset=utf-8")
