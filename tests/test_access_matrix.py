@@ -84,10 +84,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": LOGGED_IN,
+    "GET /login/code": EVERYONE,  # without a waiting login: back to /login (anyone)
+    "POST /login/code": EVERYONE,
     # the account: tokens, notifications
     "GET /account/tokens": LOGGED_IN,
     "POST /account/tokens": LOGGED_IN,
     "POST /account/tokens/<int:token_id>/revoke": OWNER,
+    "GET /account/two-factor": LOGGED_IN,
+    "POST /account/two-factor/setup": LOGGED_IN,
+    "POST /account/two-factor/confirm": LOGGED_IN,
+    "POST /account/two-factor/recovery-codes": LOGGED_IN,
+    "POST /account/two-factor/disable": LOGGED_IN,
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
@@ -142,6 +149,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/calendar/<day>/delete": ADMINS,
     "GET /admin/policy": ADMINS,
     "POST /admin/policy": ADMINS,
+    "GET /admin/security-events": ADMINS,
+    "GET /admin/security-events.csv": ADMINS,
+    "POST /admin/users/<int:user_id>/two-factor/reset": ADMINS,
     # the API
     f"GET {API}/openapi.json": EVERYONE,
     f"GET {API}/me": API_ALL,
