@@ -185,6 +185,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/tasks/{AT}/comments": API_WORKERS,
     f"POST {API}/tasks/{AT}/nudge": API_SUPERVISORS,
     f"GET {API}/reports/daily": API_READERS,
+    f"GET {API}/security-events": API_ADMINS,
 }
 
 

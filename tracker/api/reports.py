@@ -7,8 +7,10 @@ from flask import Response
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from tracker.api.base import ApiBlueprint, actor, unit_in_scope
+from tracker import clock
+from tracker.api.base import ApiBlueprint, actor, commit, unit_in_scope
 from tracker.api.schemas import COLOURS
+from tracker.audit.security import record_report_export
 from tracker.errors import NotFound
 from tracker.reports import history
 from tracker.scope import REPORT_READERS, requires
@@ -134,6 +136,9 @@ def daily_report(args):
     data = getattr(export, function)(report)
     if args["format"] == "csv":
         data = export.spooled(data)
+    record_report_export(actor(), report="daily_report", unit=unit, day=day,
+                         fmt=args["format"], at=clock.now())
+    commit()
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store",

@@ -24,6 +24,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tracker import clock
+from tracker.audit.security import record_report_export
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
@@ -264,6 +266,9 @@ def daily_report_download(fmt: str):
     data = getattr(export, function)(report)
     if fmt == "csv":
         data = export.spooled(data)
+    record_report_export(current_user, report="daily_report", unit=unit, day=day, fmt=fmt,
+                         at=clock.now())
+    db.session.commit()
     filename = f"bao-cao-giam-sat-{day.isoformat()}.{fmt}"
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
