@@ -84,7 +84,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": LOGGED_IN,
-    "GET /login/code": EVERYONE,  # without a waiting login: back to /login (anyone)
+    # the second step of a login: without a login waiting for its code, back to /login
+    # (a logged-in user goes home)
+    "GET /login/code": LOGGED_IN,
     "POST /login/code": EVERYONE,
     # the account: tokens, notifications
     "GET /account/tokens": LOGGED_IN,

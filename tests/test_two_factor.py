@@ -263,3 +263,20 @@ def test_the_check_uses_the_apps_clock_not_the_system_time(app, users, clock):
     clock.set(then)
     two_factor.confirm_enrolment(user, pyotp.TOTP(secret).at(then), now=clock())
     assert two_factor.is_enrolled(user)
+
+
+def test_the_operator_resets_it_at_the_command_line(app, users, client, clock, enrolled):
+    result = app.test_cli_runner().invoke(args=["tracker", "users", "reset-two-factor",
+                                                "supervisor"])
+    assert result.exit_code == 0, result.output
+    assert not two_factor.is_enrolled(users["supervisor"])
+    [event] = _events("two_factor_disabled")
+    assert (event.actor_id, event.detail) == (None, "reset by the operator")
+    assert login(client, "supervisor").headers["Location"] == "/"
+
+
+def test_the_demo_says_admins_enrol_at_first_login(app, monkeypatch):
+    app.config["TRACKER_ADMIN_2FA"] = "required"
+    monkeypatch.setenv("TRACKER_DEMO_PASSWORD", "demo password 2026")
+    result = app.test_cli_runner().invoke(args=["tracker", "demo"])
+    assert "authenticator app" in result.output
