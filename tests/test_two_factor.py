@@ -280,3 +280,38 @@ def test_the_demo_says_admins_enrol_at_first_login(app, monkeypatch):
     monkeypatch.setenv("TRACKER_DEMO_PASSWORD", "demo password 2026")
     result = app.test_cli_runner().invoke(args=["tracker", "demo"])
     assert "authenticator app" in result.output
+
+
+def test_one_code_sent_twice_at_once_passes_once(app, users, clock):
+    """Two logins answering with the same code at the same moment (PostgreSQL, whose
+    readers do not block writers; SQLite's writers take turns): the user's row lock makes
+    the second see the step the first accepted."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns")
+    import threading
+
+    user = users["supervisor"]
+    secret = two_factor.secret_text(two_factor.begin_enrolment(user, now=clock()))
+    two_factor.confirm_enrolment(user, _code(secret, clock), now=clock())
+    clock.advance(seconds=60)
+    raws = [two_factor.start_challenge(user, None, now=clock()) for _ in range(2)]
+    db.session.commit()
+    code, barrier, passed, errors = _code(secret, clock), threading.Barrier(2), [], []
+
+    def answer(raw):
+        with app.app_context():
+            try:
+                challenge = two_factor.load_challenge(raw, now=clock())
+                barrier.wait(10)
+                passed.append(two_factor.answer_challenge(challenge, code, now=clock()).passed)
+                db.session.commit()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(raw,)) for raw in raws]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert sorted(passed) == [False, True]
