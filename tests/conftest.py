@@ -83,6 +83,9 @@ def make_app(database_url: str, **extra):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "TRACKER_ARGON2_PROFILE": "CHEAPEST",
         "CLOCK": FixedClock(ict(2026, 11, 18, 10, 0)),  # a Wednesday morning
+        # Most tests log in as an admin with the password alone; tests/test_two_factor*.py
+        # set "required" (the production default) themselves.
+        "TRACKER_ADMIN_2FA": "optional",
     }
     config.update(extra)
     app = create_app(config)

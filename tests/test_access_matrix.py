@@ -84,10 +84,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": LOGGED_IN,
+    # the second step of a login: without a login waiting for its code, back to /login
+    # (a logged-in user goes home)
+    "GET /login/code": LOGGED_IN,
+    "POST /login/code": EVERYONE,
     # the account: tokens, notifications
     "GET /account/tokens": LOGGED_IN,
     "POST /account/tokens": LOGGED_IN,
     "POST /account/tokens/<int:token_id>/revoke": OWNER,
+    "GET /account/two-factor": LOGGED_IN,
+    "POST /account/two-factor/setup": LOGGED_IN,
+    "POST /account/two-factor/confirm": LOGGED_IN,
+    "POST /account/two-factor/recovery-codes": LOGGED_IN,
+    "POST /account/two-factor/disable": LOGGED_IN,
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
@@ -142,6 +151,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/calendar/<day>/delete": ADMINS,
     "GET /admin/policy": ADMINS,
     "POST /admin/policy": ADMINS,
+    "GET /admin/security-events": ADMINS,
+    "GET /admin/security-events.csv": ADMINS,
+    "POST /admin/users/<int:user_id>/two-factor/reset": ADMINS,
     # the API
     f"GET {API}/openapi.json": EVERYONE,
     f"GET {API}/me": API_ALL,
@@ -175,6 +187,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/tasks/{AT}/comments": API_WORKERS,
     f"POST {API}/tasks/{AT}/nudge": API_SUPERVISORS,
     f"GET {API}/reports/daily": API_READERS,
+    f"GET {API}/security-events": API_ADMINS,
 }
 
 

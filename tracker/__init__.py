@@ -67,15 +67,17 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         dashboard,
+        login_code,
         member,
         notifications,
         supervise,
         tasks,
+        two_factor,
         views,
     )
 
-    for module in (views, auth, tasks, notifications, member, supervise, admin, dashboard,
-                   account):
+    for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
+                   dashboard, account, two_factor):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

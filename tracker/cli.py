@@ -105,6 +105,25 @@ def users_create(username, role, unit_ref, full_name, email) -> None:
     click.echo(f"Created {user.username} ({user.role}) at {unit.name}.")
 
 
+@users_cli.command("reset-two-factor")
+@click.argument("username")
+def users_reset_two_factor(username: str) -> None:
+    """Remove a user's authenticator app and recovery codes (a lost phone; the last admin
+    locked out); their sessions end. Recorded as a security event."""
+    from tracker.auth.models import User
+    from tracker.auth.two_factor import reset
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        _fail(f"no user {username!r}")
+    try:
+        reset(None, user, now=clock.now())
+    except TrackerError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Two-factor login of {user.username} reset.")
+
+
 # --- demo --------------------------------------------------------------------------------
 
 
@@ -113,7 +132,7 @@ def demo() -> None:
     """Load the Quảng Ninh demo: 54 units, demo users and realistic tasks.
 
     Does nothing if the database already has users."""
-    from tracker.demo.loader import DemoExists, load_demo
+    from tracker.demo.loader import DemoExists, admin_note, load_demo
 
     try:
         logins = load_demo(now=clock.now())
@@ -124,6 +143,8 @@ def demo() -> None:
     click.echo("Demo loaded. Logins (username / password):")
     for username, password in logins:
         click.echo(f"  {username:<14} {password}")
+    if admin_note():
+        click.echo(f"  {admin_note()}")
 
 
 # --- cutoff, colours, scheduler ----------------------------------------------------------

@@ -89,6 +89,9 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SESSION_HOURS": int(os.environ.get("TRACKER_SESSION_HOURS", "12")),
         "TRACKER_LOGIN_MAX_FAILURES": int(os.environ.get("TRACKER_LOGIN_MAX_FAILURES", "5")),
         "TRACKER_LOGIN_LOCK_MINUTES": int(os.environ.get("TRACKER_LOGIN_LOCK_MINUTES", "15")),
+        # Admins log in with an authenticator app: "required" (the default; anything but
+        # "optional" means required) or "optional" (tracker.scope.must_use_second_factor).
+        "TRACKER_ADMIN_2FA": os.environ.get("TRACKER_ADMIN_2FA", "required").strip().lower(),
         "TRACKER_SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", ""),
         "TRACKER_SMTP_PORT": int(os.environ.get("TRACKER_SMTP_PORT", "25")),
         "TRACKER_SMTP_USER": os.environ.get("TRACKER_SMTP_USER", ""),

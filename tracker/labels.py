@@ -32,6 +32,30 @@ REASON_LABELS = {
     "overdue": _l("Overdue by %(days)s day(s)"),
 }
 
+# One per tracker.audit.security.SecurityEventKind (tests/test_security_events_page.py).
+SECURITY_EVENT_LABELS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "login_throttled": _l("Login paused after failures"),
+    "logout": _l("Logged out"),
+    "sessions_ended": _l("Sessions ended"),
+    "user_created": _l("User created"),
+    "user_changed": _l("User details changed"),
+    "access_changed": _l("Role or unit changed"),
+    "user_deactivated": _l("User deactivated"),
+    "user_reactivated": _l("User reactivated"),
+    "password_changed": _l("Password changed"),
+    "password_reset": _l("Password reset"),
+    "token_created": _l("API token created"),
+    "token_revoked": _l("API token revoked"),
+    "two_factor_enabled": _l("Two-factor login turned on"),
+    "two_factor_disabled": _l("Two-factor login turned off"),
+    "recovery_code_used": _l("Recovery code used"),
+    "calendar_changed": _l("Calendar changed"),
+    "policy_changed": _l("Colour policy changed"),
+    "report_exported": _l("Report exported"),
+}
+
 
 def dmy(value: date | datetime | None) -> str:
     if value is None:

@@ -3,6 +3,7 @@
 from tracker.audit.models import AuditEntry, SecurityEvent
 from tracker.auth.models import LoginAttempt, User, UserSession
 from tracker.auth.tokens import ApiToken
+from tracker.auth.two_factor_models import LoginChallenge, RecoveryCode, SecondFactor
 from tracker.cutoff.models import (
     CutoffRun,
     MissedUpdate,
@@ -27,11 +28,14 @@ __all__ = [
     "Evidence",
     "ExtensionRequest",
     "LoginAttempt",
+    "LoginChallenge",
     "MissedUpdate",
     "Notification",
     "ProgressUpdate",
+    "RecoveryCode",
     "RedTaskDay",
     "SchedulerHeartbeat",
+    "SecondFactor",
     "SecurityEvent",
     "Setting",
     "Task",

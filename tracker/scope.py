@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 
+from tracker.audit.models import SecurityEvent
 from tracker.auth.models import Role, User
 from tracker.errors import Forbidden, NotFound
 from tracker.extensions import db
@@ -227,3 +228,44 @@ def may_change_access(actor: User, user: User) -> bool:
 def acts_for(actor: User, owner_id: int) -> bool:
     """Personal things (API tokens) are created, seen and revoked by their owner alone."""
     return actor.id == owner_id
+
+
+# --- the second factor --------------------------------------------------------------------
+
+
+def must_use_second_factor(user: User) -> bool:
+    """Whether the user may not work without an authenticator app (xác thực hai lớp):
+    admins, unless the deployment sets `TRACKER_ADMIN_2FA=optional`. Everyone else may
+    choose. (API tokens are a credential of their own and are not concerned.)"""
+    return (has_role(user, *ADMINS)
+            and current_app.config.get("TRACKER_ADMIN_2FA", "required") != "optional")
+
+
+def may_reset_second_factor(actor: User, user: User) -> bool:
+    """An admin resets the second factor of the accounts they see (a lost phone) — never
+    their own: that is done on their own account page, with a code or their password."""
+    return may_change_access(actor, user)
+
+
+# --- security events ----------------------------------------------------------------------
+
+
+def can_see_security_event(actor: User, event: SecurityEvent) -> bool:
+    """Admins read the security events placed in their subtree; an event placed nowhere (a
+    failed login for a name with no account) only the deployment's admin reads."""
+    if not has_role(actor, *ADMINS):
+        return False
+    if event.unit_id is None:
+        return manages_deployment(actor)
+    unit = db.session.get(Unit, event.unit_id)
+    return unit is not None and can_see_unit(actor, unit)
+
+
+def visible_security_events(actor: User) -> Select:
+    """SQL twin of `can_see_security_event`."""
+    if not has_role(actor, *ADMINS):
+        return select(SecurityEvent).where(false())
+    placed = SecurityEvent.unit_id.in_(visible_unit_ids(actor))
+    if manages_deployment(actor):
+        return select(SecurityEvent).where(or_(placed, SecurityEvent.unit_id.is_(None)))
+    return select(SecurityEvent).where(placed)

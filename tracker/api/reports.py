@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from tracker.api.base import ApiBlueprint, actor, unit_in_scope
+from tracker import clock
+from tracker.api.base import ApiBlueprint, actor, commit, unit_in_scope
 from tracker.api.schemas import COLOURS
+from tracker.audit.security import record_report_export
 from tracker.downloads import attachment
 from tracker.errors import NotFound
 from tracker.reports import history
@@ -134,4 +136,7 @@ def daily_report(args):
     data = getattr(export, function)(report)
     if args["format"] == "csv":
         data = export.spooled(data)
+    record_report_export(actor(), report="daily_report", unit=unit, day=day,
+                         fmt=args["format"], at=clock.now())
+    commit()
     return attachment(data, filename, mimetype)

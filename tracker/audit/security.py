@@ -74,3 +74,12 @@ def record_security(kind: SecurityEventKind, *, at: datetime, actor=None, user=N
     )
     db.session.add(event)
     return event
+
+
+def record_report_export(actor, *, report: str, unit, day, fmt: str,
+                         at: datetime) -> SecurityEvent:
+    """A report downloaded (web or API): which report, of which unit's subtree, for which
+    day, in which format. Placed in that unit, so the admins who see it read it."""
+    return record_security(SecurityEventKind.REPORT_EXPORTED, at=at, actor=actor, user=actor,
+                           unit=unit, detail=f"{report} {day.isoformat()} {fmt} "
+                                             f"(unit {unit.id})")

@@ -83,10 +83,20 @@ def _passwords(usernames: list[str]) -> dict[str, str]:
     return {u: shared or secrets.token_urlsafe(9) for u in usernames}
 
 
+def admin_note() -> str:
+    """The line under the demo's logins when admins must use two-factor login."""
+    if current_app.config.get("TRACKER_ADMIN_2FA", "required") == "optional":
+        return ""
+    return ("(admin: at the first login, set up an authenticator app such as Google "
+            "Authenticator — two-factor login is required for admins; "
+            "TRACKER_ADMIN_2FA=optional lifts it)")
+
+
 def _save_logins(logins: list[tuple[str, str]]) -> None:
     """Kept (owner-only) so that `make run` can print generated passwords again."""
     path = Path(current_app.instance_path) / "demo-logins.txt"
-    path.write_text("".join(f"{u} {p}\n" for u, p in logins))
+    note = admin_note()
+    path.write_text("".join(f"{u} {p}\n" for u, p in logins) + (f"{note}\n" if note else ""))
     path.chmod(0o600)
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from tracker.audit.security import SecurityEventKind, record_security
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
 from tracker.dates import parse_date
@@ -68,12 +69,16 @@ def set_day(actor: User | None, day, kind, note, *, now: datetime | None = None)
     _refuse_past(parsed, now)
     bump_rules_version()
     row = db.session.get(CalendarDay, parsed) or CalendarDay(day=parsed)
+    before = DayKind(row.kind).value if row.kind is not None else "working_day"
     row.kind = DayKind(kind)
     row.note = note
     row.created_by_id = actor.id if actor else None
     row.created_at = now
     db.session.add(row)
     bump_calendar_version()
+    record_security(SecurityEventKind.CALENDAR_CHANGED, at=now, actor=actor,
+                    detail=f"{parsed.isoformat()}: {before} -> {DayKind(kind).value}"
+                           + (f" ({note})" if note else ""))
     db.session.flush()
     recolour_all(now)  # the warning window counts working days
     return parsed
@@ -88,6 +93,8 @@ def clear_day(actor: User | None, day: date, *, now: datetime | None = None) -> 
     row = db.session.get(CalendarDay, day)
     if row is not None:
         bump_rules_version()
+        record_security(SecurityEventKind.CALENDAR_CHANGED, at=now, actor=actor,
+                        detail=f"{day.isoformat()}: {DayKind(row.kind).value} removed")
         db.session.delete(row)
         bump_calendar_version()
         db.session.flush()
@@ -125,7 +132,7 @@ def set_policy(actor: User | None, values: dict, *,
     if errors:
         raise InvalidInput(_("The settings were not saved."), errors)
     now = stamp(now)
-    changed = False
+    changed: list[str] = []
     for key, number in parsed.items():
         row = db.session.get(Setting, key)
         old = int(row.value) if row is not None else POLICY_DEFAULTS[key]
@@ -137,8 +144,10 @@ def set_policy(actor: User | None, values: dict, *,
         row.value = str(number)
         row.updated_at = now
         record(None, actor, "policy", at=now, field=key, old=old, new=number)
-        changed = True
+        changed.append(f"{key}: {old} -> {number}")
     if changed:
+        record_security(SecurityEventKind.POLICY_CHANGED, at=now, actor=actor,
+                        detail="; ".join(changed))
         bump_rules_version()
         db.session.flush()
         recolour_all(now)

@@ -14,11 +14,14 @@ from tracker.auth.sessions import (
     is_throttled,
     start_session,
 )
+from tracker.auth.two_factor import second_step_due, start_challenge
 from tracker.extensions import db
 from tracker.web.auth_forms import LoginForm
 from tracker.web.helpers import safe_next
 
 bp = Blueprint("auth", __name__)
+
+CHALLENGE_KEY = "login_challenge"  # the token of a login waiting for its code
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,15 +45,27 @@ def login():
             status = 401
         else:
             next_url = safe_next(request.args.get("next"))
-            session.clear()  # a fresh session: nothing carried over from before login
-            start_session(user, now=now, user_agent=request.headers.get("User-Agent"))
-            clear_failures(username)
-            db.session.commit()
-            login_user(user)
-            return redirect(next_url)
+            # The second step (two-factor login): the session starts only after the code.
+            if second_step_due(user):
+                session.clear()
+                session[CHALLENGE_KEY] = start_challenge(user, next_url, now=now)
+                db.session.commit()
+                return redirect(url_for("login_code.code"))
+            return complete_login(user, next_url, now=now)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def complete_login(user, next_url: str, *, now):
+    """Start the session of a user who passed every step of the login (the password, and
+    the code when they use two-factor login: tracker.web.login_code)."""
+    session.clear()  # a fresh session: nothing carried over from before login
+    start_session(user, now=now, user_agent=request.headers.get("User-Agent"))
+    clear_failures(user.username)
+    db.session.commit()
+    login_user(user)
+    return redirect(next_url)
 
 
 @bp.route("/logout", methods=["POST"])

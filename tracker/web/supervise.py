@@ -23,6 +23,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tracker import clock
+from tracker.audit.security import record_report_export
 from tracker.downloads import attachment
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
@@ -264,4 +266,7 @@ def daily_report_download(fmt: str):
     data = getattr(export, function)(report)
     if fmt == "csv":
         data = export.spooled(data)
+    record_report_export(current_user, report="daily_report", unit=unit, day=day, fmt=fmt,
+                         at=clock.now())
+    db.session.commit()
     return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}.{fmt}", mimetype)
