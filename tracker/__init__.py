@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
 
     register_extensions(app)
+    register_signals()
     register_blueprints(app)
     register_commands(app)
     from tracker.web import errors, formatting
@@ -55,6 +56,14 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "tracker" / "translations"),
     )
     login.init(app, login_manager)
+
+
+def register_signals() -> None:
+    """What reacts to the operations' signals (tracker.signals): the notifications and
+    their e-mail. Connecting twice keeps one connection."""
+    from tracker.notifications import events
+
+    events.connect()
 
 
 def register_blueprints(app: Flask) -> None:
