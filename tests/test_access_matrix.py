@@ -88,6 +88,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /account/tokens": LOGGED_IN,
     "POST /account/tokens": LOGGED_IN,
     "POST /account/tokens/<int:token_id>/revoke": OWNER,
+    "GET /account/notifications": LOGGED_IN,
+    "POST /account/notifications": LOGGED_IN,
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
@@ -108,6 +110,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST /tasks/{T}/extension": MEMBERS,
     # the supervisor's pages
     "GET /supervise/red": SUPERVISORS,
+    "GET /supervise/inbox": SUPERVISORS,
     f"POST /supervise/tasks/{T}/nudge": SUPERVISORS,
     f"POST /supervise/tasks/{T}/acknowledge": SUPERVISORS,
     f"POST /supervise/tasks/{T}/confirm": SUPERVISORS,

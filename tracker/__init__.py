@@ -73,15 +73,17 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         dashboard,
+        inbox,
         member,
         notifications,
+        preferences,
         supervise,
         tasks,
         views,
     )
 
     for module in (views, auth, tasks, notifications, member, supervise, admin, dashboard,
-                   account):
+                   account, preferences, inbox):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 
