@@ -172,6 +172,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/tasks/{AT}/extensions": API_ALL,
     f"POST {API}/tasks/{AT}/extensions": API_MEMBERS,
     f"GET {API}/extensions": API_ALL,
+    f"GET {API}/inbox": API_SUPERVISORS,
     f"POST {API}/extensions/<int(max=2147483647):extension_id>/approve": API_SUPERVISORS,
     f"POST {API}/extensions/<int(max=2147483647):extension_id>/reject": API_SUPERVISORS,
     f"GET {API}/tasks/{AT}/comments": API_ALL,
