@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from tracker.auth.models import User
 from tracker.extensions import db
@@ -28,27 +28,22 @@ class Waiting:
     request: ExtensionRequest | None = None
 
 
-def _supervised(user: User):
-    return supervised_tasks(user).with_only_columns(Task.id)
-
-
 def _completions(user: User):
-    return Task.status == Status.SUBMITTED, Task.id.in_(_supervised(user))
+    return supervised_tasks(user).where(Task.status == Status.SUBMITTED)
 
 
 def _extensions(user: User):
     # A request on a task finished meanwhile waits for nobody.
-    return (ExtensionRequest.status == ExtensionStatus.PENDING,
-            ExtensionRequest.task_id.in_(_supervised(user).where(
-                Task.status.in_((*OPEN_STATUSES, Status.SUBMITTED)))))
+    return (supervised_tasks(user)
+            .join(ExtensionRequest, ExtensionRequest.task_id == Task.id)
+            .where(ExtensionRequest.status == ExtensionStatus.PENDING,
+                   Task.status.in_((*OPEN_STATUSES, Status.SUBMITTED))))
 
 
 def waiting_counts(user: User) -> dict[str, int]:
     """How many completions and extension requests wait for `user`'s decision."""
-    completions = db.session.scalar(
-        select(func.count()).select_from(Task).where(*_completions(user)))
-    extensions = db.session.scalar(
-        select(func.count()).select_from(ExtensionRequest).where(*_extensions(user)))
+    completions = db.session.scalar(_completions(user).with_only_columns(func.count()))
+    extensions = db.session.scalar(_extensions(user).with_only_columns(func.count()))
     return {"completion": completions, "extension": extensions,
             "total": completions + extensions}
 
@@ -56,11 +51,9 @@ def waiting_counts(user: User) -> dict[str, int]:
 def waiting_decisions(user: User, limit: int = LIMIT) -> dict[str, list[Waiting]]:
     """The oldest `limit` completions and extension requests waiting, each oldest first."""
     tasks = db.session.scalars(
-        select(Task).where(*_completions(user))
-        .order_by(Task.submitted_at, Task.id).limit(limit)).all()
+        _completions(user).order_by(Task.submitted_at, Task.id).limit(limit)).all()
     requests = db.session.execute(
-        select(ExtensionRequest, Task).join(Task, Task.id == ExtensionRequest.task_id)
-        .where(*_extensions(user))
+        _extensions(user).with_only_columns(ExtensionRequest, Task)
         .order_by(ExtensionRequest.requested_at, ExtensionRequest.id).limit(limit)).all()
     return {
         "completion": [Waiting("completion", t, t.submitted_at) for t in tasks],
