@@ -45,6 +45,7 @@ def task(users, units):
 def smtp(app):
     with running_smtp_server(app, TRACKER_BASE_URL=BASE) as collector:
         yield collector
+        mail.wait()  # no sender outlives the test's database
 
 
 def _submit(app, task, username="can_bo"):

@@ -85,3 +85,44 @@ def test_submit_return_and_the_member_sees_why_on_a_phone(page, live, login, bro
     expect(page.get_by_test_id("notification").first).to_contain_text(
         f"Hoàn thành bị trả lại: {REASON}")
     assert _fits(page)
+
+
+def test_an_extension_rejected_on_the_task_page_reaches_the_member_on_a_desktop(
+        page, live, login, browser, task):
+    """The other loop, on a desktop: the member asks for an extension; the supervisor,
+    told by a notification, rejects it on the task page with a reason; the member sees
+    the rejection and the reason on /today and the task page."""
+    from playwright.sync_api import expect
+
+    login("ha_long")
+    page.goto(live.url(f"/tasks/{task['id']}"))
+    page.get_by_role("link", name="Đề nghị gia hạn").first.click()
+    page.locator("input[name=requested_deadline]").fill("2027-01-31")  # a date input
+    page.locator("textarea[name=reason]").fill("Chờ bố trí kinh phí")
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.click()
+    expect(page.get_by_test_id("extension-state")).to_contain_text("Đang chờ duyệt gia hạn")
+
+    live.settle()
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    try:
+        chief = context.new_page()
+        log_in(chief, live, "supervisor", PASSWORD)
+        chief.goto(live.url("/notifications"))
+        notice = chief.get_by_test_id("notification").first
+        expect(notice).to_contain_text("31/01/2027")
+        notice.locator("a").click()
+        decision = chief.locator("#extension-decision")
+        decision.locator("textarea").fill("Chưa đủ căn cứ gia hạn")
+        with chief.expect_navigation():
+            decision.get_by_role("button", name="Không đồng ý").click()
+        expect(chief.locator(".flash-success")).to_be_visible()
+    finally:
+        context.close()
+
+    live.settle()
+    for url in ("/today", f"/tasks/{task['id']}"):
+        page.goto(live.url(url))
+        state = page.get_by_test_id("extension-state").first
+        expect(state).to_contain_text("Không đồng ý gia hạn")
+        expect(state).to_contain_text("Chưa đủ căn cứ gia hạn")
