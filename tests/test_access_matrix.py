@@ -97,6 +97,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /account/two-factor/confirm": LOGGED_IN,
     "POST /account/two-factor/recovery-codes": LOGGED_IN,
     "POST /account/two-factor/disable": LOGGED_IN,
+    "GET /account/notifications": LOGGED_IN,
+    "POST /account/notifications": LOGGED_IN,
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
@@ -117,6 +119,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST /tasks/{T}/extension": MEMBERS,
     # the supervisor's pages
     "GET /supervise/red": SUPERVISORS,
+    "GET /supervise/inbox": SUPERVISORS,
     f"POST /supervise/tasks/{T}/nudge": SUPERVISORS,
     f"POST /supervise/tasks/{T}/acknowledge": SUPERVISORS,
     f"POST /supervise/tasks/{T}/confirm": SUPERVISORS,
@@ -181,6 +184,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/tasks/{AT}/extensions": API_ALL,
     f"POST {API}/tasks/{AT}/extensions": API_MEMBERS,
     f"GET {API}/extensions": API_ALL,
+    f"GET {API}/inbox": API_SUPERVISORS,
     f"POST {API}/extensions/<int(max=2147483647):extension_id>/approve": API_SUPERVISORS,
     f"POST {API}/extensions/<int(max=2147483647):extension_id>/reject": API_SUPERVISORS,
     f"GET {API}/tasks/{AT}/comments": API_ALL,

@@ -17,7 +17,7 @@ from tracker.clock import FixedClock
 from tracker.cutoff.backlog import cutoff_status, process_due
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import CutoffRun, MissedUpdate, SchedulerHeartbeat
-from tracker.cutoff.scheduler import MAX_BACKOFF, KeepUp, build_scheduler, remind
+from tracker.cutoff.scheduler import MAX_BACKOFF, KeepUp, build_scheduler, digest, remind
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.colour import colours_epoch, mismatches
@@ -52,10 +52,19 @@ def test_the_reminder_times_are_read_from_the_settings(app):
         ict(2026, 11, 18, 13, 15)
 
 
-def test_no_cutoff_waits_for_a_time_of_day_only_the_reminders_do(scheduler):
+def test_no_cutoff_waits_for_a_time_of_day_only_the_reminders_and_the_digest_do(scheduler):
     # The cutoff is not a job at 16:00:01 that a late start or a failure skips until
     # tomorrow: the keep-up loop processes whatever is due, every second.
-    assert sorted(job.id for job in scheduler.get_jobs()) == ["reminder-0", "reminder-1"]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "digest", "reminder-0", "reminder-1"]
+
+
+def test_the_daily_digest_job_fires_at_the_digest_time(app, scheduler):
+    assert scheduler.get_job("digest").func is digest
+    assert _next_fire(scheduler, "digest", ict(2026, 11, 18, 8, 0)) == ict(2026, 11, 18, 17, 0)
+    app.config["TRACKER_DIGEST_TIME"] = "16:30"
+    assert _next_fire(build_scheduler(app), "digest", ict(2026, 11, 18, 8, 0)) == \
+        ict(2026, 11, 18, 16, 30)
 
 
 # --- catching up -------------------------------------------------------------------------

@@ -19,8 +19,11 @@ from tracker.scope import (
     can_report_on,
     can_see_unit,
     can_see_user,
+    can_supervise,
     has_role,
     in_reporters_subtree,
+    supervised_tasks,
+    supervisors_of,
     tasks_to_report,
     visible_tasks,
     visible_unit_ids,
@@ -111,3 +114,17 @@ def test_visible_users_are_the_accounts_can_see_user_allows(people):
         allowed = {u.id for u in everyone if can_see_user(actor, u)}
         assert _ids(visible_users(actor).with_only_columns(User.id)) == allowed, \
             actor.username
+
+
+def test_supervisors_of_a_task_are_the_users_can_supervise_allows(people, tasks):
+    everyone = db.session.scalars(select(User)).all()
+    for task in tasks:
+        allowed = {u.id for u in everyone if can_supervise(u, task)}
+        assert _ids(supervisors_of(task).with_only_columns(User.id)) == allowed, task.code
+
+
+def test_supervised_tasks_are_the_tasks_can_supervise_allows(people, tasks):
+    for user in people:
+        allowed = {t.id for t in tasks if can_supervise(user, t)}
+        assert _ids(supervised_tasks(user).with_only_columns(Task.id)) == allowed, \
+            user.username

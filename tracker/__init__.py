@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     logs.configure(app)
     register_extensions(app)
+    register_signals()
     register_blueprints(app)
     register_commands(app)
     from tracker.web import errors, formatting
@@ -60,6 +61,14 @@ def register_extensions(app: Flask) -> None:
     login.init(app, login_manager)
 
 
+def register_signals() -> None:
+    """What reacts to the operations' signals (tracker.signals): the notifications and
+    their e-mail. Connecting twice keeps one connection."""
+    from tracker.notifications import events
+
+    events.connect()
+
+
 def register_blueprints(app: Flask) -> None:
     from tracker import api
     from tracker.web import (
@@ -67,9 +76,11 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         dashboard,
+        inbox,
         login_code,
         member,
         notifications,
+        preferences,
         supervise,
         tasks,
         two_factor,
@@ -77,7 +88,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, account, two_factor):
+                   dashboard, account, two_factor, preferences, inbox):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

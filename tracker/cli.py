@@ -174,7 +174,7 @@ def cutoff_run(day, force: bool) -> None:
     last line printed is the day's JSON summary."""
     from tracker.cutoff.backlog import process_due
     from tracker.cutoff.job import CutoffRefused, refuse_unless_passed, run_cutoff
-    from tracker.notifications.service import deliver_emails
+    from tracker.notifications.mail import deliver_emails
 
     day = day.date()
     try:
@@ -201,7 +201,7 @@ def cutoff_run(day, force: bool) -> None:
 def cutoff_catch_up() -> None:
     """Process every due cutoff that has not run, oldest first (one JSON line each)."""
     from tracker.cutoff.backlog import process_due
-    from tracker.notifications.service import deliver_emails
+    from tracker.notifications.mail import deliver_emails
 
     for summary in process_due(wait_seconds=_wait_seconds()):
         _print_summary(summary)

@@ -98,6 +98,13 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SMTP_PASSWORD": os.environ.get("TRACKER_SMTP_PASSWORD", ""),
         "TRACKER_SMTP_STARTTLS": _bool("TRACKER_SMTP_STARTTLS", False),
         "TRACKER_SMTP_FROM": os.environ.get("TRACKER_SMTP_FROM", "tracker@localhost"),
+        # The address users open Tracker at (e.g. https://tracker.quangninh.gov.vn): the
+        # e-mails link to the task with it; without it they carry no link.
+        "TRACKER_BASE_URL": os.environ.get("TRACKER_BASE_URL", ""),
+        # E-mail right after the commit (a background thread); off: the scheduler's
+        # outbox run sends them within a second or so.
+        "TRACKER_MAIL_AT_ONCE": _bool("TRACKER_MAIL_AT_ONCE", True),
+        "TRACKER_DIGEST_TIME": os.environ.get("TRACKER_DIGEST_TIME", "17:00"),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
         # How many working days back the scheduler's catch-up reaches (gaps included).

@@ -13,7 +13,7 @@ from tracker.cutoff.models import (
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
-from tracker.notifications.models import Notification
+from tracker.notifications.models import Notification, NotificationPreference
 from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
@@ -31,6 +31,7 @@ __all__ = [
     "LoginChallenge",
     "MissedUpdate",
     "Notification",
+    "NotificationPreference",
     "ProgressUpdate",
     "RecoveryCode",
     "RedTaskDay",

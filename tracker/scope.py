@@ -191,6 +191,23 @@ def can_supervise(user: User, task: Task) -> bool:
     return has_role(user, *SUPERVISORS) and task.lead_unit.is_within(user.unit)
 
 
+def supervised_tasks(user: User) -> Select:
+    """The tasks the user supervises (the inbox of decisions). SQL twin of `can_supervise`
+    over the tasks."""
+    if not has_role(user, *SUPERVISORS):
+        return select(Task).where(false())
+    return select(Task).where(Task.lead_unit_id.in_(visible_unit_ids(user)))
+
+
+def supervisors_of(task: Task) -> Select:
+    """Everyone who may supervise `task` — who hears of its submitted completion, its
+    extension request, a comment from its unit. SQL twin of `can_supervise` over the
+    users: an active supervisor or admin whose home unit is the lead unit or above it."""
+    above = [int(x) for x in task.lead_unit.path.strip("/").split("/") if x]
+    return select(User).where(User.role.in_(SUPERVISORS), User.active,
+                              User.unit_id.in_(above))
+
+
 def can_comment(user: User, task: Task, kind: str = "comment") -> bool:
     """A comment by anyone who works on the task (viewers only read); an acknowledgement
     (ghi nhận) is a supervisor's note on a red item."""

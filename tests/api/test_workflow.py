@@ -129,3 +129,24 @@ def test_a_supervisor_nudges_the_lead_units_members(api, world, users):
                                json={"message": "x"}).status_code == 403
     assert api("supervisor").post(f"/tasks/{world.silent.id}/nudge",
                                   json={"message": ""}).status_code == 422
+
+
+def test_the_inbox_lists_the_decisions_waiting_in_scope_oldest_first(api, world):
+    assert api("ha_long").post(f"/tasks/{world.fresh.id}/submit",
+                               json={"result": "Kho số"}).status_code == 200
+    asked = api("ha_long").post(f"/tasks/{world.silent.id}/extensions",
+                                json={"requested_deadline": "31/01/2027", "reason": "Chờ vốn"})
+    assert asked.status_code == 201
+
+    inbox = api("supervisor").get("/inbox")
+    assert inbox.status_code == 200
+    body = inbox.get_json()
+    assert body["counts"] == {"completion": 1, "extension": 1, "total": 2}
+    assert [w["task"]["id"] for w in body["completions"]] == [world.fresh.id]
+    [extension] = body["extensions"]
+    assert extension["kind"] == "extension" and extension["task"]["id"] == world.silent.id
+    assert extension["extension"]["requested_deadline"] == "2027-01-31"
+
+    other = api("co_to_supervisor").get("/inbox").get_json()
+    assert other["counts"]["total"] == 0
+    assert api("ha_long").get("/inbox").status_code == 403

@@ -352,3 +352,29 @@ class AuditEntrySchema(Schema):
     old_value = _text()
     new_value = _text()
     note = _text()
+
+
+class InboxTaskSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    lead_unit = fields.Nested(UnitBriefSchema)
+    deadline = fields.Date()
+    status = fields.String()
+
+
+class WaitingSchema(Schema):
+    """One decision waiting: a completion (extension null) or an extension request."""
+
+    kind = _one_of(("completion", "extension"))
+    since = fields.DateTime(metadata={"description": "submitted or requested at"})
+    task = fields.Nested(InboxTaskSchema)
+    extension = fields.Nested(ExtensionSchema, attribute="request", allow_none=True)
+
+
+class InboxSchema(Schema):
+    """The inbox of decisions: counts, and the oldest waiting of each kind, oldest first."""
+
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    completions = fields.List(fields.Nested(WaitingSchema))
+    extensions = fields.List(fields.Nested(WaitingSchema))

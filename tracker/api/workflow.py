@@ -24,6 +24,7 @@ from tracker.api.schemas import (
     ExtensionPageSchema,
     ExtensionQuerySchema,
     ExtensionSchema,
+    InboxSchema,
     NoteSchema,
     NudgeResultSchema,
     NudgeSchema,
@@ -37,8 +38,9 @@ from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge
 from tracker.paging import paginate
-from tracker.scope import visible_tasks
+from tracker.scope import SUPERVISORS, requires, visible_tasks
 from tracker.tasks import lifecycle
+from tracker.tasks.inbox import waiting_counts, waiting_decisions
 from tracker.tasks.models import Comment, ExtensionRequest, Task
 from tracker.tasks.service import add_comment
 from tracker.units.tree import subtree_ids
@@ -138,6 +140,19 @@ def extension_list(args):
     if "status" in args:
         query = query.where(ExtensionRequest.status == args["status"])
     return paginate(query.order_by(ExtensionRequest.id), args["page"], args["per_page"])
+
+
+@bp.route("/inbox")
+@bp.response(200, InboxSchema)
+@requires(*SUPERVISORS)
+def inbox():
+    """What waits for your decision in your scope (supervisor, admin): completions to
+    confirm or return and extension requests to approve or reject, each oldest first (at
+    most 100 of each; `counts` has them all) — the web inbox's list."""
+    user = actor()
+    waiting = waiting_decisions(user)
+    return {"counts": waiting_counts(user), "completions": waiting["completion"],
+            "extensions": waiting["extension"]}
 
 
 def _decide(extension_id: int, *, approve: bool, note: str | None) -> ExtensionRequest:

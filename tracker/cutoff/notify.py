@@ -12,6 +12,7 @@ from tracker.auth.models import Role, User
 from tracker.cutoff.models import RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
 from tracker.notifications.models import Notification
+from tracker.notifications.preferences import mail_sql
 from tracker.notifications.service import add_notifications
 from tracker.tasks.models import Task
 from tracker.types import UTCDateTime
@@ -38,7 +39,7 @@ def notify_cutoff(day, summary, *, now: datetime) -> int:
     # saying it was not red before. One INSERT … SELECT, however many tasks.
     turned_red = (
         select(User.id, literal("red", String), Task.id, _red_message(),
-               literal(now, UTCDateTime()))
+               literal(now, UTCDateTime()), mail_sql(User.id, User.email, "red"))
         .select_from(RedTaskDay)
         .join(TaskColourChange, and_(TaskColourChange.task_id == RedTaskDay.task_id,
                                      TaskColourChange.day == RedTaskDay.day))
@@ -50,7 +51,7 @@ def notify_cutoff(day, summary, *, now: datetime) -> int:
                    TaskColourChange.previous_colour != "red"))
     )
     count = db.session.execute(insert(Notification).from_select(
-        ["user_id", "kind", "task_id", "message", "created_at"], turned_red)).rowcount
+        ["user_id", "kind", "task_id", "message", "created_at", "mail"], turned_red)).rowcount
     rows = []
     supervisors = db.session.execute(
         select(User.id, User.unit_id).where(User.role == Role.SUPERVISOR, User.active)

@@ -9,7 +9,8 @@
   tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF` — so a due day is processed
   within half a minute of the database coming back.
 - At the reminder times (14:00 and 15:30 by default), APScheduler reminds the units that
-  still owe updates.
+  still owe updates; at the digest time (17:00 by default) of each working day it sends
+  each user who chose it the day's digest e-mail.
 
 Every job runs in its own app context and transactions, and sends e-mail only after its
 commits. Running two schedulers is safe: each cutoff day is processed exactly once.
@@ -31,7 +32,8 @@ from apscheduler.triggers.cron import CronTrigger
 from tracker import clock
 from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbeat
 from tracker.extensions import db
-from tracker.notifications.service import deliver_emails, send_reminders
+from tracker.notifications.mail import deliver_digests, deliver_emails
+from tracker.notifications.service import send_reminders
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -133,6 +135,18 @@ def remind(app) -> int:
         return count
 
 
+def digest(app) -> int:
+    with app.app_context():
+        try:
+            count = deliver_digests(clock.now())
+        except Exception:  # the outbox keeps them: the next run sends them
+            db.session.rollback()
+            log.exception("the daily digest failed; the next one sends what is owed")
+            return 0
+        log.info("daily digests: %s", count)
+        return count
+
+
 def _deliver() -> None:
     try:
         deliver_emails(clock.now())
@@ -142,7 +156,7 @@ def _deliver() -> None:
 
 
 def build_scheduler(app) -> BackgroundScheduler:
-    """The jobs at fixed times of day: the reminders."""
+    """The jobs at fixed times of day: the reminders and the daily digest."""
     zone = app.config["TRACKER_TIMEZONE"]
     scheduler = BackgroundScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
@@ -150,6 +164,9 @@ def build_scheduler(app) -> BackgroundScheduler:
         h, m = at.strip().split(":")
         scheduler.add_job(remind, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
                           args=[app], id=f"reminder-{n}")
+    h, m = app.config["TRACKER_DIGEST_TIME"].strip().split(":")
+    scheduler.add_job(digest, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
+                      args=[app], id="digest")
     return scheduler
 
 

@@ -1,16 +1,15 @@
-"""Creating notifications (reminders, nudges, red tasks, the daily report) and sending the
-e-mail copies. Notifications are written in the job's transaction; e-mail goes out
-afterwards from that outbox, so a slow or broken mail server never blocks a cutoff."""
+"""Creating notifications: reminders, nudges, and (tracker.notifications.events) the
+decisions and requests on a task. Notifications are written in the caller's transaction,
+each with its outbox state (`Notification.mail`, from the user's choice); the e-mail copies
+go out after the commit (tracker.notifications.mail), so a slow or broken mail server
+never blocks a request or a cutoff."""
 
 from __future__ import annotations
 
-import smtplib
 from collections import defaultdict
 from datetime import datetime
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
@@ -19,14 +18,16 @@ from tracker.auth.models import Role, User
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.inputs import one_text
-from tracker.notifications.models import Notification
+from tracker.notifications import mail
+from tracker.notifications.models import Delivery, Notification
+from tracker.notifications.preferences import mail_for
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_supervise
 from tracker.tasks.models import Task
 
 
-def _members_of(unit_ids) -> dict[int, list[int]]:
+def members_of(unit_ids) -> dict[int, list[int]]:
     rows = db.session.execute(
         select(User.unit_id, User.id).where(User.unit_id.in_(list(unit_ids)),
                                             User.role == Role.MEMBER, User.active)
@@ -38,8 +39,16 @@ def _members_of(unit_ids) -> dict[int, list[int]]:
 
 
 def add_notifications(rows: list[dict]) -> int:
-    if rows:
-        db.session.execute(insert(Notification), rows)
+    """Write `rows` (user_id, kind, message, created_at, task_id), each with its outbox
+    state; those to be e-mailed at once go out right after the commit."""
+    if not rows:
+        return 0
+    states = mail_for({r["user_id"] for r in rows}, {r["kind"] for r in rows})
+    rows = [{"task_id": None, **r, "mail": states[r["user_id"], r["kind"]]} for r in rows]
+    ids = db.session.scalars(insert(Notification).returning(
+        Notification.id, sort_by_parameter_order=True), rows).all()
+    mail.after_commit_send([i for i, r in zip(ids, rows, strict=True)
+                            if r["mail"] == Delivery.NOW])
     return len(rows)
 
 
@@ -55,7 +64,7 @@ def send_reminders(now: datetime) -> int:
         .where(rules_sql.still_owes(Task, calendar, day)).group_by(Task.lead_unit_id)).all())
     deadline = end.astimezone(ZoneInfo(calendar.zone)).strftime("%H:%M")
     rows = []
-    for unit_id, user_ids in _members_of(owing).items():
+    for unit_id, user_ids in members_of(owing).items():
         message = _("%(n)s task(s) still need today's progress update before %(time)s.",
                     n=owing[unit_id], time=deadline)
         rows += [{"user_id": u, "kind": "reminder", "message": message, "created_at": now}
@@ -73,48 +82,6 @@ def nudge(actor: User, task: Task, message: str, *, now: datetime) -> int:
     message = one_text(message, "message", max_len=NUDGE_MAX, required=True,
                        message=_("Write a message for the unit."))
     record(task, actor, "nudge", at=now, note=message)
-    user_ids = _members_of([task.lead_unit_id]).get(task.lead_unit_id, [])
+    user_ids = members_of([task.lead_unit_id]).get(task.lead_unit_id, [])
     return add_notifications([{"user_id": u, "kind": "nudge", "task_id": task.id, "created_at": now,
                   "message": f"{task.code}: {message}"} for u in user_ids])
-
-
-def deliver_emails(now: datetime) -> int:
-    """Send the e-mail copy of every notification not yet sent, when SMTP is set up.
-
-    Each sent message is marked and committed at once, so a failure part-way sends
-    nothing twice; the rest waits for the next call.
-    """
-    config = current_app.config
-    if not config.get("TRACKER_SMTP_HOST"):
-        return 0
-    pending = db.session.execute(
-        select(Notification, User.email).join(User, User.id == Notification.user_id)
-        .where(Notification.emailed_at.is_(None), User.email.is_not(None))
-        .order_by(Notification.id)
-    ).all()
-    if not pending:
-        return 0
-    sent = 0
-    with smtplib.SMTP(config["TRACKER_SMTP_HOST"], int(config["TRACKER_SMTP_PORT"]),
-                      timeout=30) as smtp:
-        if config.get("TRACKER_SMTP_STARTTLS"):
-            smtp.starttls()
-        if config.get("TRACKER_SMTP_USER"):
-            smtp.login(config["TRACKER_SMTP_USER"], config["TRACKER_SMTP_PASSWORD"])
-        for notification, email in pending:
-            message = EmailMessage()
-            message["From"] = config["TRACKER_SMTP_FROM"]
-            message["To"] = email
-            message["Subject"] = _("[Tracker] %(kind)s", kind=_kind_label(notification.kind))
-            message.set_content(notification.message)
-            smtp.send_message(message)
-            notification.emailed_at = now
-            db.session.commit()
-            sent += 1
-    return sent
-
-
-def _kind_label(kind: str) -> str:
-    return {"reminder": _("Reminder"), "nudge": _("Nudge"), "red": _("Red task"),
-            "report": _("Daily supervision report")}.get(kind, kind)
-

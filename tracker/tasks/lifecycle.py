@@ -13,6 +13,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from tracker import signals
 from tracker.audit.service import record, record_changes
 from tracker.auth.models import User
 from tracker.dates import LATEST, parse_date
@@ -65,6 +66,8 @@ def submit_completion(actor: User, task: Task, *, result: str,
                       message=_("Describe the product of the task."))
     _change(task, actor, "submit", now, None, status=Status.SUBMITTED, submitted_at=now,
             result=result, progress=100)
+    db.session.flush()
+    signals.completion_submitted.send(task, actor=actor, now=now)
 
 
 def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
@@ -78,6 +81,8 @@ def confirm_completion(actor: User, task: Task, *, now: datetime | None = None,
     note = one_text(note, "note", max_len=NOTE_MAX, message=_("Some fields are not valid."))
     _change(task, actor, "confirm", now, note or None, status=Status.DONE, confirmed_at=now,
             confirmed_by_id=actor.id)
+    db.session.flush()
+    signals.completion_confirmed.send(task, actor=actor, now=now, note=note or None)
 
 
 def return_completion(actor: User, task: Task, *, note: str,
@@ -93,6 +98,8 @@ def return_completion(actor: User, task: Task, *, note: str,
                     message=_("Say why the task is returned."))
     _change(task, actor, "return", now, note, status=Status.RETURNED,
             submitted_at=None, duty_since=now)
+    db.session.flush()
+    signals.completion_returned.send(task, actor=actor, now=now, note=note)
 
 
 def cancel_task(actor: User, task: Task, *, note: str, now: datetime | None = None) -> None:
@@ -141,6 +148,7 @@ def request_extension(actor: User, task: Task, *, new_deadline, reason: str,
     # Not the "deadline" field: nothing changes until a supervisor approves.
     record(task, actor, "extension_request", at=now, field="requested_deadline",
            old=task.deadline, new=new_deadline, note=reason)
+    signals.extension_requested.send(task, actor=actor, now=now, request=request)
     return request
 
 
@@ -166,3 +174,5 @@ def decide_extension(actor: User, request: ExtensionRequest, *, approve: bool,
                 deadline=request.requested_deadline)
     else:
         record(task, actor, "extension_rejected", at=now, note=request.decision_note)
+    db.session.flush()
+    signals.extension_decided.send(task, actor=actor, now=now, request=request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import system_now
@@ -121,6 +121,13 @@ class Task(db.Model):
 # it also serves every filter on the colour alone.
 Index("ix_tasks_red_queue", Task.colour, Task.colour_reason.desc(), Task.colour_days.desc(),
       Task.deadline, Task.id, Task.lead_unit_id)
+
+
+# The supervisors' inbox (tracker.tasks.inbox): the completions awaiting confirmation, oldest
+# first, with the lead unit for the scope — a few rows among many, counted and listed from
+# this index alone.
+Index("ix_tasks_awaiting_confirmation", Task.submitted_at, Task.id, Task.lead_unit_id,
+      sqlite_where=text("status = 'submitted'"), postgresql_where=text("status = 'submitted'"))
 
 
 class ExtensionStatus(StrEnum):

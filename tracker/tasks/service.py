@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from tracker import signals
 from tracker.audit.service import record, record_changes, snapshot
 from tracker.auth.models import Role, User
 from tracker.errors import Conflict, Forbidden, InvalidInput
@@ -269,4 +270,5 @@ def add_comment(actor: User, task: Task, body: str, *, now: datetime | None = No
     db.session.add(comment)
     db.session.flush()
     record(task, actor, kind, at=now, note=body)
+    signals.comment_added.send(task, actor=actor, now=now, comment=comment)
     return comment

@@ -33,6 +33,7 @@ from tracker.tasks.colour import facts_of
 from tracker.tasks.lifecycle import request_extension as request_extension_service
 from tracker.tasks.lifecycle import submit_completion as submit_completion_service
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
+from tracker.tasks.requests import request_states
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.helpers import COLOUR_ORDER, MAX_ID
 from tracker.web.task_forms import (
@@ -129,9 +130,11 @@ def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None
         .where(Task.id.in_(open_or_submitted.with_only_columns(Task.id)))
     ).one()
     rows = []
+    states = request_states(list(page.items))
     for task in page.items:
         form = forms.get(task.id) or EvidenceUpdateForm(formdata=None, prefix=f"t{task.id}")
-        rows.append({"task": task, "duty": duty.of(task), "form": form})
+        rows.append({"task": task, "duty": duty.of(task), "form": form,
+                     "state": states[task.id]})
     return render_template(
         "member/today.html", rows=rows, page=page, total=counts[0], owed=counts[1],
         reported=counts[2], **duty.context(),

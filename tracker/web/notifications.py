@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from tracker import clock
 from tracker.extensions import db
+from tracker.notifications.kinds import kind_label
 from tracker.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -20,7 +21,7 @@ def notification_list():
         select(Notification).where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(100)
     ).all()
-    return render_template("notifications/list.html", items=items)
+    return render_template("notifications/list.html", items=items, kind_label=kind_label)
 
 
 @bp.route("/read", methods=["POST"])

@@ -38,7 +38,7 @@ from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Tas
 from tracker.tasks.service import add_comment
 from tracker.units.models import Unit, path_is_within
 from tracker.units.tree import subtree_ids
-from tracker.web.helpers import MAX_ID
+from tracker.web.helpers import MAX_ID, safe_next
 from tracker.web.task_forms import (
     AcknowledgeForm,
     ConfirmForm,
@@ -163,7 +163,8 @@ def _act(task_id: int, name: str, form, action, done_message: str):
         return refused(task, name, form, exc)
     db.session.commit()
     flash(done_message, "success")
-    return redirect(url_for("tasks.task_detail", task_id=task.id))
+    back = request.form.get("next")  # the inbox, when decided from its list
+    return redirect(safe_next(back) if back else url_for("tasks.task_detail", task_id=task.id))
 
 
 @bp.route("/supervise/tasks/<int:task_id>/nudge", methods=["POST"])

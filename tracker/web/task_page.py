@@ -28,6 +28,7 @@ from tracker.tasks.models import (
     Status,
     Task,
 )
+from tracker.tasks.requests import request_states
 from tracker.updates.models import ProgressUpdate
 from tracker.web.task_forms import action_forms, apply_errors
 
@@ -118,6 +119,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         evidence_by_update=by_update, people=people, allowed=allowed, forms=all_forms,
         form=all_forms["update"], can_report=allowed.update,
         AUDIT_ACTIONS=AUDIT_ACTIONS, EXTENSION_STATUS=EXTENSION_STATUS,
+        state=request_states([task])[task.id],
     ), status
 
 

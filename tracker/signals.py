@@ -1,0 +1,28 @@
+"""What happens to a task, announced to whoever wants to react (blinker, which ships with
+Flask). An operation changes its rows, flushes, then sends its signal in the same
+transaction; the receivers (notifications, e-mail) write in that transaction too. The
+operations never import the features that react to them.
+
+Each signal is sent with the task as sender and keyword arguments: `actor` (the user who
+acted), `now` (the write's server stamp) and what the event carries (`note`, `request`,
+`comment`).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+completion_submitted = _signals.signal("completion-submitted")
+"""The lead unit submitted the task's completion (đề nghị xác nhận hoàn thành)."""
+completion_confirmed = _signals.signal("completion-confirmed")
+"""A supervisor confirmed the completion (`note` optional)."""
+completion_returned = _signals.signal("completion-returned")
+"""A supervisor returned the completion (`note`: the reason)."""
+extension_requested = _signals.signal("extension-requested")
+"""The lead unit asked for a later deadline (`request`: the ExtensionRequest)."""
+extension_decided = _signals.signal("extension-decided")
+"""A supervisor approved or rejected an extension (`request`: the decided request)."""
+comment_added = _signals.signal("comment-added")
+"""Someone commented on the task, or acknowledged it (`comment`: the Comment)."""

@@ -1,0 +1,27 @@
+"""The supervisor's inbox of decisions: completions waiting for confirmation and extension
+requests waiting for a decision, oldest first, each decided from the list (the forms post
+to the supervisor's actions, which come back here) or from the task page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from tracker.scope import SUPERVISORS, has_role, requires
+from tracker.tasks.inbox import LIMIT, waiting_counts, waiting_decisions
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.route("/supervise/inbox")
+@requires(*SUPERVISORS)
+def inbox():
+    return render_template("supervise/inbox.html", counts=waiting_counts(current_user),
+                           waiting=waiting_decisions(current_user), limit=LIMIT)
+
+
+def waiting_count() -> int:
+    """For the header: how many decisions wait for the logged-in supervisor (0 for others)."""
+    if not current_user.is_authenticated or not has_role(current_user, *SUPERVISORS):
+        return 0
+    return waiting_counts(current_user)["total"]
