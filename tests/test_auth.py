@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
-from tracker.auth.models import LoginAttempt, UserSession
+from tracker.auth.models import UserSession
 from tracker.auth.passwords import verify_password
 from tracker.auth.service import set_active
 from tracker.extensions import db
@@ -60,13 +60,6 @@ def test_throttle_lifts_after_the_lock_period(client, users, clock):
         login(client, "ha_long", "bad password")
     clock.advance(minutes=16)
     assert login(client, "ha_long").status_code == 302
-
-
-def test_successful_login_clears_failures(client, users):
-    login(client, "ha_long", "bad password")
-    login(client, "ha_long")
-    count = select(func.count()).select_from(LoginAttempt)
-    assert db.session.scalar(count) == 0
 
 
 def test_session_cookie_is_httponly_and_samesite(client, users):

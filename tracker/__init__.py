@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    trust_proxies(app)
 
     from tracker import logs
 
@@ -39,11 +40,24 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind `TRACKER_TRUSTED_PROXIES` reverse proxies, the client's address and scheme
+    are the ones they forwarded (X-Forwarded-For, X-Forwarded-Proto), counted from the
+    right: a client cannot pass off an address of its choosing. Without it (0) the
+    forwarded headers are ignored."""
+    hops = int(app.config.get("TRACKER_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0,
+                                x_port=0, x_prefix=0)
+
+
 def register_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (every table known to the metadata)
     from tracker.auth import login
     from tracker.database import configure_engine_events
-    from tracker.extensions import babel, csrf, db, login_manager, migrate
+    from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
     from tracker.web.i18n import select_locale, select_timezone
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -59,6 +73,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "tracker" / "translations"),
     )
     login.init(app, login_manager)
+    limiter.init_app(app)
 
 
 def register_signals() -> None:

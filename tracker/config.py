@@ -92,6 +92,24 @@ def _settings(instance_path: str) -> dict:
         # Admins log in with an authenticator app: "required" (the default; anything but
         # "optional" means required) or "optional" (tracker.scope.must_use_second_factor).
         "TRACKER_ADMIN_2FA": os.environ.get("TRACKER_ADMIN_2FA", "required").strip().lower(),
+        # The login throttle (tracker.auth.throttle, docs/security.md "Login throttling").
+        "TRACKER_LOGIN_USER_MAX_FAILURES": int(
+            os.environ.get("TRACKER_LOGIN_USER_MAX_FAILURES", "50")),
+        "TRACKER_LOGIN_USER_WINDOW_MINUTES": int(
+            os.environ.get("TRACKER_LOGIN_USER_WINDOW_MINUTES", "60")),
+        "TRACKER_LOGIN_ADDRESS_MAX_FAILURES": int(
+            os.environ.get("TRACKER_LOGIN_ADDRESS_MAX_FAILURES", "100")),
+        "TRACKER_DEVICE_DAYS": int(os.environ.get("TRACKER_DEVICE_DAYS", "90")),
+        # How many reverse proxies stand in front of the app and append X-Forwarded-For;
+        # 0: none, the client's address is the connection's.
+        "TRACKER_TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
+        # Request rate limits (Flask-Limiter): memory:// is per process; redis://… is
+        # shared by every worker and host.
+        "RATELIMIT_ENABLED": _bool("TRACKER_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("TRACKER_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRACKER_LOGIN_RATE_LIMIT": os.environ.get("TRACKER_LOGIN_RATE_LIMIT", "60/minute"),
+        "TRACKER_API_RATE_LIMIT": os.environ.get("TRACKER_API_RATE_LIMIT", "600/minute"),
         "TRACKER_SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", ""),
         "TRACKER_SMTP_PORT": int(os.environ.get("TRACKER_SMTP_PORT", "25")),
         "TRACKER_SMTP_USER": os.environ.get("TRACKER_SMTP_USER", ""),

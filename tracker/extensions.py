@@ -5,6 +5,8 @@ without creating an import cycle.
 """
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,3 +33,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Request rate limits (POST /login per address, the API per token): settings in
+# tracker.config, the limits on the views (tracker.web.auth, tracker.api.base).
+limiter = Limiter(key_func=get_remote_address)

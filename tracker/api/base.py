@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -19,9 +19,10 @@ from webargs.flaskparser import FlaskParser
 
 from tracker import clock
 from tracker.auth.models import User
+from tracker.auth.sessions import token_hash
 from tracker.auth.tokens import Identity, identity_for_token
 from tracker.errors import InvalidInput, NotFound, TrackerError
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.fence import stamp
 from tracker.scope import can_see_unit, get_task, visible_tasks
 from tracker.tasks.models import Task
@@ -195,6 +196,19 @@ def unauthorized(exc: Unauthorized):
     return response
 
 
+def rate_key() -> str:
+    """Whose budget a request spends (Flask-Limiter, before the token is checked): its
+    token's, by the token's hash; without one, its address's."""
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and raw.strip():
+        return "token:" + token_hash(raw.strip())[:32]
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def _api_rate() -> str:
+    return current_app.config["TRACKER_API_RATE_LIMIT"]
+
+
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint whose every view needs a valid token. `tag` names its
     section of the OpenAPI document (the blueprint's own name must be unique in the app)."""
@@ -206,6 +220,9 @@ class ApiBlueprint(Blueprint):
         self.tag = tag
         self.before_request(authenticate)
         self.register_error_handler(Unauthorized, unauthorized)
+        # One budget per token over the whole API (TRACKER_API_RATE_LIMIT): 429 with
+        # Retry-After past it.
+        limiter.shared_limit(_api_rate, scope="api", key_func=rate_key)(self)
 
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import system_now
@@ -72,13 +72,18 @@ class UserSession(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One failed login, kept to throttle guessing per username and per address."""
+    """One login attempt, recorded before its password is checked and counted as a failure
+    unless it `succeeded`; kept (pruned by age) to throttle guessing per username and
+    client, per username and per address (tracker.auth.throttle)."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     remote_addr: Mapped[str] = mapped_column(String(64))
+    # The browser's trusted-device id when it has logged in as this username before.
+    device: Mapped[str | None] = mapped_column(String(32))
+    succeeded: Mapped[bool] = mapped_column(default=False, server_default=false())
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
 
     __table_args__ = (

@@ -1,20 +1,21 @@
-"""Server-side login sessions and the failed-login throttle."""
+"""Server-side login sessions, and the login itself: the password checked outside any
+database lock, behind the throttle (tracker.auth.throttle)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
-from tracker.auth.models import LoginAttempt, User, UserSession
+from tracker.audit.security import SecurityEventKind, record_security
+from tracker.auth import throttle
+from tracker.auth.models import User, UserSession
 from tracker.auth.passwords import hash_password, needs_rehash, verify_password
 from tracker.extensions import db
-
-# Many failures from one address (over all usernames) lock that address too.
-ADDRESS_FACTOR = 4
 
 
 def token_hash(token: str) -> str:
@@ -57,35 +58,75 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-def is_throttled(username: str, remote_addr: str, *, now: datetime) -> bool:
-    limit = current_app.config["TRACKER_LOGIN_MAX_FAILURES"]
-    since = now - timedelta(minutes=current_app.config["TRACKER_LOGIN_LOCK_MINUTES"])
-    by_user = db.session.scalar(
-        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at > since)
-    )
-    by_addr = db.session.scalar(
-        select(func.count()).where(LoginAttempt.remote_addr == remote_addr,
-                                   LoginAttempt.at > since)
-    )
-    return by_user >= limit or by_addr >= limit * ADDRESS_FACTOR
+def end_other_sessions(user: User, keep_token: str | None) -> int:
+    """End every session of `user` but the one whose cookie carries `keep_token`; how many
+    ended."""
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        query = query.where(UserSession.token_hash != token_hash(keep_token))
+    return db.session.execute(query).rowcount
 
 
-def authenticate(username: str, password: str, remote_addr: str, *, now: datetime) -> User | None:
-    """The user if the password is right, the account active and not throttled.
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The user whose password was right (in an open transaction the caller goes on
+    with); else None, and when a throttle limit refused the attempt, the seconds to
+    wait."""
 
-    Each failure is recorded (in its own commit by the caller), whatever the reason, so a
-    guesser learns nothing from the answer or from its timing.
-    """
-    username = username.strip().lower()
-    user = db.session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else None, password)
-    if ok and user.active:
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        return user
-    db.session.add(LoginAttempt(username=username[:64], remote_addr=remote_addr[:64], at=now))
-    return None
+    user: User | None
+    retry_after: int = 0
 
 
-def clear_failures(username: str) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+def authenticate(typed: str, password: str, *, address: str, device: str | None,
+                 now: datetime) -> LoginOutcome:
+    """Check a login with no database lock held while the password is hashed.
+
+    It runs its own transactions: a short one records the attempt (tracker.auth.throttle)
+    and reads the user, and is committed; the password is then checked with no transaction
+    open (argon2 takes about a quarter of a second; on SQLite a transaction holds the write
+    lock); a failure or a refusal is committed with its security event. On success the
+    user is returned in a new transaction, the attempt marked succeeded, for the caller to
+    start the session (`complete_login`) and commit. `device` is the browser's
+    trusted-device id for this username (tracker.auth.devices), if any. A guesser learns
+    nothing from the answer or its timing: an unknown username is checked against a dummy
+    hash."""
+    username = typed.strip().lower()[:64]
+    db.session.rollback()  # nothing of the caller's is pending: start from a clean session
+    verdict = throttle.reserve(username, address, device, now=now)
+    if verdict.attempt_id is None:
+        record_security(SecurityEventKind.LOGIN_THROTTLED, at=now, username=typed,
+                        address=address, detail=f"limit: {verdict.refused_by}")
+        db.session.commit()
+        return LoginOutcome(None, verdict.retry_after)
+    row = db.session.execute(select(User.id, User.password_hash, User.active)
+                             .where(User.username == username)).first()
+    db.session.commit()  # counted before the password is checked; the locks released
+    stored = row.password_hash if row else None
+    ok = verify_password(stored, password) and row is not None and row.active
+    rehashed = hash_password(password) if ok and needs_rehash(stored) else None
+    user = db.session.get(User, row.id) if row else None
+    if not ok:
+        record_security(SecurityEventKind.LOGIN_FAILED, at=now, user=user, username=typed,
+                        address=address, detail=None if user is None or user.active
+                        else "deactivated")
+        db.session.commit()
+        return LoginOutcome(None)
+    throttle.succeeded(verdict.attempt_id)
+    if rehashed and user.password_hash == stored:
+        user.password_hash = rehashed
+    return LoginOutcome(user)
+
+
+def complete_login(user: User, *, now: datetime, address: str | None,
+                   user_agent: str | None) -> str:
+    """Every factor is checked: start the session and record the login. Returns the raw
+    session token; the caller commits."""
+    token = start_session(user, now=now, user_agent=user_agent)
+    record_security(SecurityEventKind.LOGIN, at=now, actor=user, user=user, address=address)
+    return token
+
+
+def log_out(user: User, token: str | None, *, now: datetime) -> None:
+    """End this session (the cookie's copy is dead from now on) and record it."""
+    record_security(SecurityEventKind.LOGOUT, at=now, actor=user, user=user)
+    end_session(token)

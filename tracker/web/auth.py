@@ -1,21 +1,29 @@
-"""Log in and log out."""
+"""Log in and log out.
+
+A login goes: the throttle and the password (`authenticate`, no database lock held while
+the password is hashed) → `_password_verified` → the second step when the user has
+two-factor login (tracker.web.login_code) → the session (`complete_login`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker import clock
-from tracker.auth.sessions import (
-    authenticate,
-    clear_failures,
-    end_session,
-    is_throttled,
-    start_session,
-)
+from tracker.auth import devices, sessions
 from tracker.auth.two_factor import second_step_due, start_challenge
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.web.auth_forms import LoginForm
 from tracker.web.helpers import safe_next
 
@@ -24,7 +32,18 @@ bp = Blueprint("auth", __name__)
 CHALLENGE_KEY = "login_challenge"  # the token of a login waiting for its code
 
 
+def client_address() -> str:
+    """The client's address: the connection's, or with `TRACKER_TRUSTED_PROXIES` set, the
+    one the trusted proxies forwarded (ProxyFix, in create_app)."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+def _login_rate() -> str:
+    return current_app.config["TRACKER_LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"], scope="login")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
@@ -32,46 +51,59 @@ def login():
     status = 200
     if form.validate_on_submit():
         now = clock.now()
-        username = form.username.data.strip().lower()
-        address = request.remote_addr or "unknown"
-        if is_throttled(username, address, now=now):
+        typed = form.username.data
+        device = devices.trusted_device(request.cookies.get(devices.COOKIE),
+                                        typed.strip().lower())
+        outcome = sessions.authenticate(typed, form.password.data, address=client_address(),
+                                        device=device, now=now)
+        if outcome.user is not None:
+            return _password_verified(outcome.user, now=now)
+        if outcome.retry_after:
             flash(_("Too many failed attempts. Please wait a few minutes and try again."),
                   "error")
-            return render_template("auth/login.html", form=form), 429
-        user = authenticate(username, form.password.data, address, now=now)
-        if user is None:
-            db.session.commit()  # keep the failed attempt
-            flash(_("Wrong username or password, or the account is deactivated."), "error")
-            status = 401
-        else:
-            next_url = safe_next(request.args.get("next"))
-            # The second step (two-factor login): the session starts only after the code.
-            if second_step_due(user):
-                session.clear()
-                session[CHALLENGE_KEY] = start_challenge(user, next_url, now=now)
-                db.session.commit()
-                return redirect(url_for("login_code.code"))
-            return complete_login(user, next_url, now=now)
+            return render_template("auth/login.html", form=form), 429, \
+                {"Retry-After": str(outcome.retry_after)}
+        flash(_("Wrong username or password, or the account is deactivated."), "error")
+        status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
 
 
+def _password_verified(user, *, now):
+    """The password was right; `authenticate` has marked the attempt succeeded in the open
+    transaction, which either branch commits. With two-factor login the session starts
+    only after the code (tracker.web.login_code)."""
+    next_url = safe_next(request.args.get("next"))
+    if second_step_due(user):
+        session.clear()
+        session[CHALLENGE_KEY] = start_challenge(user, next_url, now=now)
+        db.session.commit()
+        return redirect(url_for("login_code.code"))
+    return complete_login(user, next_url, now=now)
+
+
 def complete_login(user, next_url: str, *, now):
     """Start the session of a user who passed every step of the login (the password, and
-    the code when they use two-factor login: tracker.web.login_code)."""
+    the code when they use two-factor login): a fresh session, the login recorded, this
+    browser trusted for this username from now on (tracker.auth.devices)."""
     session.clear()  # a fresh session: nothing carried over from before login
-    start_session(user, now=now, user_agent=request.headers.get("User-Agent"))
-    clear_failures(user.username)
+    sessions.complete_login(user, now=now, address=client_address(),
+                            user_agent=request.headers.get("User-Agent"))
     db.session.commit()
     login_user(user)
-    return redirect(next_url)
+    response = redirect(next_url)
+    response.set_cookie(devices.COOKIE,
+                        devices.remember(request.cookies.get(devices.COOKIE), user.username),
+                        max_age=devices.max_age(), httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    end_session(current_user.get_id())
+    sessions.log_out(current_user, current_user.get_id(), now=clock.now())
     db.session.commit()
     logout_user()
     session.clear()

@@ -55,6 +55,8 @@ def register(app) -> None:
                                     "your scope.")),
             405: (_("Not allowed"), _("This action is not allowed here.")),
             413: (_("Too large"), _("The file is too large.")),
+            429: (_("Too many requests"), _("Too many requests. Please wait a moment and "
+                                            "try again.")),
         }
         title, message = messages.get(exc.code, (exc.name, exc.description or ""))
         if exc.code == 403:
