@@ -89,6 +89,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /login/code": LOGGED_IN,
     "POST /login/code": EVERYONE,
     # the account: tokens, notifications
+    "GET /account/password": LOGGED_IN,
+    "POST /account/password": LOGGED_IN,
     "GET /account/tokens": LOGGED_IN,
     "POST /account/tokens": LOGGED_IN,
     "POST /account/tokens/<int:token_id>/revoke": OWNER,
@@ -142,6 +144,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/users/<int:user_id>/role": ADMINS,
     "POST /admin/users/<int:user_id>/active": ADMINS,
     "POST /admin/users/<int:user_id>/password": ADMINS,
+    "POST /admin/users/<int:user_id>/tokens/<int:token_id>/revoke": ADMINS,
     "GET /admin/tasks/new": ADMINS,
     "POST /admin/tasks/new": ADMINS,
     "GET /admin/tasks/bulk": ADMINS,
@@ -160,6 +163,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     # the API
     f"GET {API}/openapi.json": EVERYONE,
     f"GET {API}/me": API_ALL,
+    f"POST {API}/me/password": API_ALL,
     f"GET {API}/units": API_ALL,
     f"GET {API}/units/<int(max=2147483647):unit_id>": API_ALL,
     f"GET {API}/units/<int(max=2147483647):unit_id>/summary": API_READERS,
@@ -169,6 +173,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/users/<int(max=2147483647):user_id>": API_ADMINS,
     f"POST {API}/users/<int(max=2147483647):user_id>/deactivate": API_ADMINS,
     f"POST {API}/users/<int(max=2147483647):user_id>/activate": API_ADMINS,
+    f"GET {API}/users/<int(max=2147483647):user_id>/tokens": API_ADMINS,
+    f"POST {API}/users/<int(max=2147483647):user_id>/tokens/<int(max=2147483647):token_id>"
+    "/revoke": API_ADMINS,
     f"GET {API}/tasks": API_ALL,
     f"POST {API}/tasks": API_ADMINS,
     f"POST {API}/tasks/bulk": API_ADMINS,

@@ -124,6 +124,26 @@ def users_reset_two_factor(username: str) -> None:
     click.echo(f"Two-factor login of {user.username} reset.")
 
 
+@users_cli.command("set-password")
+@click.argument("username")
+def users_set_password(username) -> None:
+    """Reset a user's password (read from a prompt, or from stdin when piped): their
+    sessions end and their API tokens are revoked."""
+    from tracker.auth.models import User
+    from tracker.auth.service import set_password
+
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        _fail(f"no user {username!r}")
+    try:
+        set_password(None, user, _read_password())
+    except TrackerError as exc:
+        _fail(f"{exc.message} {exc.fields}")
+    db.session.commit()
+    click.echo(f"The password of {user.username} was reset; their sessions ended and their "
+               "API tokens were revoked.")
+
+
 # --- demo --------------------------------------------------------------------------------
 
 

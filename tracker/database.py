@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from tracker.rules.sql import SQLITE_LOCAL_DATE, sqlite_local_date
 
@@ -34,3 +35,27 @@ def configure_engine_events(engine: Engine, config) -> None:
         # writes can then never fail half-way with "database is locked"; it waits its turn
         # (busy_timeout) instead, and commits all or nothing.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Whether a session's transaction has written anything yet (`session.info["wrote"]`), so
+# that slow work with nothing to write, such as hashing a password
+# (tracker.auth.passwords.hash_unlocked), may end a read-only transaction first and not
+# hold SQLite's write lock through it. Any statement that is not a SELECT counts as a
+# write (raw SQL too: an advisory lock must not be let go early).
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)

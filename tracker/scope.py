@@ -243,8 +243,16 @@ def may_change_access(actor: User, user: User) -> bool:
 
 
 def acts_for(actor: User, owner_id: int) -> bool:
-    """Personal things (API tokens) are created, seen and revoked by their owner alone."""
+    """Personal things (API tokens, the password) are created and changed by their owner
+    alone."""
     return actor.id == owner_id
+
+
+def may_manage_tokens(actor: User, owner: User) -> bool:
+    """A user's API tokens are listed and revoked by their owner, and by an admin who sees
+    the owner's account (a token outlives a forgotten script; an admin ends it). Only the
+    owner creates them."""
+    return (actor.active and acts_for(actor, owner.id)) or can_see_user(actor, owner)
 
 
 # --- the second factor --------------------------------------------------------------------

@@ -67,12 +67,17 @@ def test_a_deactivated_users_tokens_stop_working(api, users):
     assert api("co_to").get("/me").status_code == 401
 
 
-def test_an_admin_deactivating_a_user_through_the_api_ends_their_tokens(api, users):
+def test_an_admin_deactivating_a_user_through_the_api_revokes_their_tokens_for_good(
+        api, users):
     user_id = users["co_to"].id
     assert api("admin").post(f"/users/{user_id}/deactivate").status_code == 200
     assert api("co_to").get("/me").status_code == 401
     assert api("admin").post(f"/users/{user_id}/activate").get_json()["active"] is True
-    assert api("co_to").get("/me").status_code == 200
+    # Reactivated, the user logs in again, but the old token stays revoked.
+    assert api("co_to").get("/me").status_code == 401
+    db.session.rollback()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user_id))
+    assert token.revoked_at == clock.now()
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(api, clock, users):

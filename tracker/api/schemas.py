@@ -127,6 +127,33 @@ class UserCreateSchema(Schema):
         metadata={"description": "With a dot in its domain: x@y is refused."})
 
 
+class TokenSchema(Schema):
+    """A personal API token as its owner and their admins see it (never the token)."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class PasswordChangeSchema(Schema):
+    """Your own new password, as `tracker.auth.service.change_own_password` checks it."""
+
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, metadata={
+        "description": "At least 8 characters (12 for an admin), at most 1,024; not a "
+                       "common password; not containing the username."})
+    end_other_sessions = fields.Boolean(load_default=False, metadata={
+        "description": "End every web session of yours."})
+
+
+class PasswordChangedSchema(Schema):
+    sessions_ended = fields.Integer()
+
+
 class UserQuerySchema(PageArgsSchema):
     unit_id = _id(metadata={"description": "Users of this unit's subtree."})
     role = _one_of(r.value for r in Role)

@@ -1,22 +1,34 @@
-"""Users: who you are (any role); the accounts of your subtree (admin)."""
+"""Users: who you are and your password (any role); the accounts of your subtree and
+their API tokens (admin)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from tracker import clock
 from tracker.api.base import (
     MAX_ID,
     ApiBlueprint,
     actor,
     commit,
     json_object,
+    rate_key,
     unit_in_scope,
 )
-from tracker.api.schemas import UserCreateSchema, UserPageSchema, UserQuerySchema, UserSchema
+from tracker.api.schemas import (
+    PasswordChangedSchema,
+    PasswordChangeSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserSchema,
+)
 from tracker.auth.models import User
-from tracker.auth.service import create_user, set_active
-from tracker.errors import NotFound
-from tracker.extensions import db
+from tracker.auth.service import change_own_password, create_user, set_active
+from tracker.auth.tokens import revoke_token, token_of, tokens_for
+from tracker.errors import InvalidInput, NotFound
+from tracker.extensions import db, limiter
 from tracker.paging import paginate
 from tracker.scope import (
     ADMINS,
@@ -30,6 +42,7 @@ bp = ApiBlueprint("users", __name__,
                   description="Accounts: yourself; the users of your subtree (admin).")
 
 USER = f"/users/<int(max={MAX_ID}):user_id>"
+TOKEN = f"{USER}/tokens/<int(max={MAX_ID}):token_id>"
 
 
 def _user_in_scope(user_id: int) -> User:
@@ -44,6 +57,26 @@ def _user_in_scope(user_id: int) -> User:
 def me():
     """The user the token belongs to: role and home unit decide what the API allows."""
     return actor()
+
+
+@bp.route("/me/password", methods=["POST"])
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": PasswordChangeSchema}}})
+@bp.response(200, PasswordChangedSchema)
+@limiter.limit("10/hour", key_func=rate_key, scope="own-password")
+def my_password():
+    """Change your own password, giving the current one; with `end_other_sessions`, every
+    web session of yours ends. Your API tokens stay (revoke them one by one if needed)."""
+    raw = json_object()
+    end_others = raw.get("end_other_sessions", False)
+    if not isinstance(end_others, bool):
+        raise InvalidInput(_("Some fields are not valid."),
+                           {"end_other_sessions": [_("Not a valid boolean.")]})
+    ended = change_own_password(actor(), current=raw.get("current_password"),
+                                new=raw.get("new_password"), end_other_sessions_too=end_others,
+                                now=clock.now())
+    commit()
+    return {"sessions_ended": ended}
 
 
 @bp.route("/users")
@@ -105,3 +138,23 @@ def user_activate(user_id: int):
     set_active(actor(), user, True)
     commit()
     return user
+
+
+@bp.route(f"{USER}/tokens")
+@bp.response(200, TokenSchema(many=True))
+@requires(*ADMINS)
+def user_tokens(user_id: int):
+    """A user's API tokens, newest first, revoked and expired ones included (admin)."""
+    return tokens_for(actor(), _user_in_scope(user_id))
+
+
+@bp.route(f"{TOKEN}/revoke", methods=["POST"])
+@bp.response(200, TokenSchema)
+@requires(*ADMINS)
+def user_token_revoke(user_id: int, token_id: int):
+    """Revoke one of a user's API tokens at once (admin); revoking twice changes
+    nothing."""
+    token = token_of(actor(), _user_in_scope(user_id), token_id)
+    revoke_token(actor(), token, now=clock.now())
+    commit()
+    return token

@@ -1,15 +1,27 @@
-"""The one write path for users: the admin pages, the API and the CLI call these."""
+"""The one write path for users: the admin pages, the API and the CLI call these. Each
+records its security event (tracker.audit.security) in the caller's transaction; each
+hashes a new password with no database lock held (`hash_unlocked`)."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from tracker import clock
+from tracker.audit.security import SecurityEventKind as Kind
+from tracker.audit.security import record_security
 from tracker.auth.models import Role, User
-from tracker.auth.passwords import hash_password, password_problem
-from tracker.auth.sessions import end_all_sessions
+from tracker.auth.passwords import (
+    hash_unlocked,
+    password_problem,
+    release_read_transaction,
+    verify_password,
+)
+from tracker.auth.sessions import end_all_sessions, end_other_sessions
+from tracker.auth.tokens import revoke_all_tokens
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.inputs import text
@@ -37,7 +49,7 @@ def _unit(value) -> Unit | None:
 
 
 def create_user(actor: User | None, *, username, password, role, unit, full_name="",
-                email=None) -> User:
+                email=None, now: datetime | None = None) -> User:
     """Create a user from input as given: a web form's text, an API's JSON values (a wrong
     type is named, not a 500), the CLI's. `unit` is a Unit or its id. `actor` None means
     the operator at the command line. Every field at fault is named in one answer."""
@@ -48,58 +60,115 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
     role = text(role, "role", errors, max_len=32)
     full_name = text(full_name, "full_name", errors, max_len=FULL_NAME_MAX)
     email = text(email, "email", errors, max_len=EMAIL_MAX) or None
-    if password is not None and not isinstance(password, str):
-        errors["password"] = [_("Not valid text.")]
-    password = password if isinstance(password, str) else ""  # kept as typed: not stripped
-    unit = _unit(unit)
     if not USERNAME_RE.match(username):
         errors.setdefault("username", [_("2–64 characters: lower-case letters, digits, _ . -")])
-    elif db.session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = [_("This username is taken.")]
     if role not in {r.value for r in Role}:
         errors.setdefault("role", [_("Unknown role.")])
-    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
-        errors["unit_id"] = [_("Unknown unit or outside your scope.")]
-    problem = password_problem(password)
+    problem = password_problem("" if password is None else password, username=username,
+                               role=role)
     if problem:
-        errors.setdefault("password", [_("The password needs %(rule)s.", rule=problem)])
+        errors["password"] = [problem]
     if email is not None and not EMAIL_RE.match(email):
         errors.setdefault("email", [_("Enter a valid e-mail address.")])
+    # The slow hash before the rows are read: a name taken meanwhile is still seen below.
+    password_hash = None if errors else hash_unlocked(password)
+    if "username" not in errors and \
+            db.session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = [_("This username is taken.")]
+    unit = _unit(unit)
+    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
+        errors["unit_id"] = [_("Unknown unit or outside your scope.")]
     if errors:
         raise InvalidInput(_("The user could not be created."), errors)
-    user = User(username=username, password_hash=hash_password(password), role=Role(role),
+    user = User(username=username, password_hash=password_hash, role=Role(role),
                 unit=unit, full_name=full_name, email=email)
     db.session.add(user)
     db.session.flush()
+    record_security(Kind.USER_CREATED, at=now or clock.now(), actor=actor, user=user,
+                    detail=f"role: {role}; unit: {unit.code}")
     return user
 
 
-def set_active(actor: User | None, user: User, active: bool) -> None:
-    """Deactivate (their sessions end) or reactivate a user. Nobody deactivates their own
-    account: an admin would lock themselves out (the one guard for every caller)."""
+def set_active(actor: User | None, user: User, active: bool, *,
+               now: datetime | None = None) -> None:
+    """Deactivate (their sessions end, their API tokens are revoked for good) or
+    reactivate a user (who logs in again; revoked tokens stay revoked). Nobody deactivates
+    their own account: an admin would lock themselves out (the one guard for every
+    caller)."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
         if not can_see_user(actor, user):
             raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
         if not active and not may_change_access(actor, user):
             raise Conflict(_("You cannot deactivate your own account."))
+    now = now or clock.now()
+    if user.active != active:
+        record_security(Kind.USER_REACTIVATED if active else Kind.USER_DEACTIVATED, at=now,
+                        actor=actor, user=user)
     user.active = active
     if not active:
         end_all_sessions(user)
+        revoke_all_tokens(actor, user, now=now, reason="deactivated")
 
 
-def set_password(actor: User | None, user: User, password: str) -> None:
+def set_password(actor: User | None, user: User, password, *,
+                 now: datetime | None = None) -> None:
+    """A password reset by an admin (or the operator): the user's sessions end and their
+    API tokens are revoked for good — whoever knew the old password may have made one."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
-    problem = password_problem(password or "")
+        if not can_see_user(actor, user):
+            raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
+    problem = password_problem(password, username=user.username, role=user.role)
     if problem:
-        raise InvalidInput(_("The password needs %(rule)s.", rule=problem),
-                           {"password": [problem]})
-    user.password_hash = hash_password(password)
+        raise InvalidInput(problem, {"password": [problem]})
+    password_hash = hash_unlocked(password)
+    now = now or clock.now()
+    user.password_hash = password_hash
     end_all_sessions(user)
+    revoke_all_tokens(actor, user, now=now, reason="password reset")
+    record_security(Kind.PASSWORD_RESET, at=now, actor=actor, user=user)
 
 
-def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit | None) -> None:
+def change_own_password(user: User, *, current, new, end_other_sessions_too: bool = False,
+                        session_token: str | None = None,
+                        now: datetime | None = None) -> int:
+    """A user changes their own password, giving the current one. With
+    `end_other_sessions_too` every other session of theirs ends (the one whose token is
+    `session_token` stays). Both passwords are hashed with no database lock held. Returns
+    how many sessions ended; the caller commits."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(current, str) or not current:
+        errors["current_password"] = [_("Enter your current password.")]
+    problem = password_problem(new, username=user.username, role=user.role)
+    if problem:
+        errors["new_password"] = [problem]
+    if errors:
+        raise InvalidInput(_("The password was not changed."), errors)
+    stored = user.password_hash
+    release_read_transaction()
+    if not verify_password(stored, current):
+        raise InvalidInput(_("The password was not changed."),
+                           {"current_password": [_("This is not your current password.")]})
+    new_hash = hash_unlocked(new)
+    # Compare and set: a reset by an admin meanwhile is not overwritten.
+    changed = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == stored)
+        .values(password_hash=new_hash).execution_options(synchronize_session="fetch"))
+    if changed.rowcount != 1:
+        raise Conflict(_("Your password was changed meanwhile; log in again."))
+    now = now or clock.now()
+    record_security(Kind.PASSWORD_CHANGED, at=now, actor=user, user=user)
+    ended = 0
+    if end_other_sessions_too:
+        ended = end_other_sessions(user, session_token)
+        record_security(Kind.SESSIONS_ENDED, at=now, actor=user, user=user,
+                        detail=f"other sessions: {ended}")
+    return ended
+
+
+def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit | None,
+                      now: datetime | None = None) -> None:
     """Change what a user does and where: their role and home unit (so their scope). Their
     sessions end, so the new scope applies at once."""
     errors: dict[str, list[str]] = {}
@@ -116,6 +185,9 @@ def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit |
     if errors:
         raise InvalidInput(_("The user was not changed."), errors)
     if user.role != role or user.unit_id != unit.id:
+        record_security(Kind.ACCESS_CHANGED, at=now or clock.now(), actor=actor, user=user,
+                        unit=unit, detail=f"role: {user.role} → {role}; "
+                                          f"unit: {user.unit.code} → {unit.code}")
         user.role = Role(role)
         user.unit = unit
         end_all_sessions(user)

@@ -1,8 +1,10 @@
 """Personal API tokens: how scripts and other systems act as a user over the REST API.
 
 A token is shown once, when it is created; only its SHA-256 is kept. Every token expires
-(90 days unless chosen otherwise), can be revoked by its owner, and stops working the
-moment its user is deactivated. The token carries exactly its user's role and scope.
+(90 days unless chosen otherwise), can be revoked by its owner or an admin who sees the
+owner's account, and stops working the moment its user is deactivated. A deactivation or a
+password reset revokes every token of the user for good: a reactivated user makes new ones.
+The token carries exactly its user's role and scope.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth.models import User
 from tracker.auth.sessions import token_hash
 from tracker.clock import system_now
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
-from tracker.scope import acts_for
+from tracker.scope import acts_for, may_manage_tokens
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -75,23 +78,65 @@ def create_token(actor: User | None, user: User, *, name: str | None = None,
                      expires_at=now + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
+    record_security(SecurityEventKind.TOKEN_CREATED, at=now, actor=actor, user=user,
+                    detail=_token_detail(token))
     return token, raw
 
 
+def _token_detail(token: ApiToken, reason: str | None = None) -> str:
+    return f"token {token.id} ({token.name})" + (f": {reason}" if reason else "")
+
+
 def revoke_token(actor: User | None, token: ApiToken, *, now: datetime) -> None:
-    """Revoke a token at once. Only its owner (or the operator) may; revoking twice is a
-    no-op, and the first revocation time is kept."""
-    if actor is not None and not acts_for(actor, token.user_id):
+    """Revoke a token at once: its owner, an admin who sees the owner's account, or the
+    operator (`actor` None) may. Revoking twice is a no-op, and the first revocation time
+    is kept."""
+    if actor is not None and not may_manage_tokens(actor, token.user):
         raise NotFound(_("token not found"))
     if token.revoked_at is None:
         token.revoked_at = now
+        record_security(SecurityEventKind.TOKEN_REVOKED, at=now, actor=actor,
+                        user=token.user, detail=_token_detail(token))
+
+
+def revoke_all_tokens(actor: User | None, user: User, *, now: datetime, reason: str) -> int:
+    """Revoke every token of `user` not yet revoked, for good (a deactivation, a password
+    reset); each is recorded. The caller has checked that `actor` may do what `reason`
+    says. Returns how many."""
+    live = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                     ApiToken.revoked_at.is_(None))).all()
+    for token in live:
+        token.revoked_at = now
+        record_security(SecurityEventKind.TOKEN_REVOKED, at=now, actor=actor, user=user,
+                        detail=_token_detail(token, reason))
+    return len(live)
+
+
+def _token_row(token_id: int) -> ApiToken | None:
+    return db.session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
 
 
 def own_token(user: User, token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id) if 0 < token_id <= 2**31 - 1 else None
+    token = _token_row(token_id)
     if token is None or not acts_for(user, token.user_id):
         raise NotFound(_("token not found"))
     return token
+
+
+def token_of(actor: User, owner: User, token_id: int) -> ApiToken:
+    """A token of `owner` that `actor` may manage (see `tracker.scope.may_manage_tokens`);
+    404 otherwise, so that ids do not leak."""
+    token = _token_row(token_id)
+    if token is None or token.user_id != owner.id or not may_manage_tokens(actor, owner):
+        raise NotFound(_("token not found"))
+    return token
+
+
+def tokens_for(actor: User, owner: User) -> list[ApiToken]:
+    """The tokens of `owner`, newest first, if `actor` may manage them (else 404)."""
+    if not may_manage_tokens(actor, owner):
+        raise NotFound(_("user not found"))
+    return tokens_of(owner)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

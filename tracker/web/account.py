@@ -1,4 +1,5 @@
-"""The page where a logged-in user creates and revokes their own API tokens."""
+"""A logged-in user's own account: their password (changed with the current one, other
+sessions ended if they choose) and their API tokens (created and revoked)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import clock
+from tracker.auth.passwords import MAX_LENGTH, min_length
+from tracker.auth.service import change_own_password
 from tracker.auth.tokens import DEFAULT_DAYS, create_token, own_token, revoke_token, tokens_of
-from tracker.errors import InvalidInput
-from tracker.extensions import db
+from tracker.errors import Conflict, InvalidInput
+from tracker.extensions import db, limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -59,3 +62,52 @@ def token_revoke(token_id: int):
     db.session.commit()
     flash(_("The token has been revoked."), "success")
     return redirect(url_for("account.tokens"))
+
+
+def _password_page(status: int = 200, errors: dict | None = None):
+    return render_template("account/password.html", errors=errors or {},
+                           min_length=min_length(current_user.role),
+                           max_length=MAX_LENGTH), status
+
+
+def _own_key() -> str:
+    return f"user:{current_user.id}"
+
+
+@bp.route("/password")
+@login_required
+def password():
+    return _password_page()
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+@limiter.limit("10/hour", key_func=_own_key, scope="own-password")
+def password_change():
+    """The current password is asked for (a session left open is not enough to take the
+    account); checked with no database lock held (tracker.auth.service)."""
+    form = request.form
+    errors: dict[str, list[str]] = {}
+    if form.get("new_password", "") != form.get("new_password2", ""):
+        errors["new_password2"] = [_("The two passwords differ.")]
+    try:
+        if errors:
+            raise InvalidInput(_("The password was not changed."), errors)
+        ended = change_own_password(
+            current_user, current=form.get("current_password", "")[:MAX_LENGTH + 1],
+            new=form.get("new_password", "")[:MAX_LENGTH + 1],
+            end_other_sessions_too=form.get("end_other_sessions") == "1",
+            session_token=current_user.get_id(), now=clock.now())
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _password_page(422, {**errors, **exc.fields})
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _password_page(409)
+    db.session.commit()
+    flash(_("Your password has been changed.") + (
+        " " + _("Your other sessions (%(n)s) have ended.", n=ended) if ended else ""),
+        "success")
+    return redirect(url_for("account.password"))

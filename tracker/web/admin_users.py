@@ -1,5 +1,6 @@
 """Admin pages: the users of the admin's subtree — list, create, deactivate and
-reactivate, reset a password. (Nested under the `admin` blueprint; admins only.)"""
+reactivate, reset a password, list and revoke their API tokens. (Nested under the `admin`
+blueprint; admins only.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from tracker import clock
 from tracker.auth.models import User
 from tracker.auth.service import create_user, set_active, set_password, set_role_and_unit
+from tracker.auth.tokens import revoke_token, token_of, tokens_for
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
@@ -97,6 +100,7 @@ def _detail(user, errors=None, status=200):
     values = {"role": user.role, "unit_id": user.unit_id}
     return render_template("admin/user_detail.html", user=user, errors=errors or {},
                            values=values, units=unit_options(current_user),
+                           tokens=tokens_for(current_user, user), now=clock.now(),
                            ROLE_LABELS=ROLE_LABELS), status
 
 
@@ -162,3 +166,16 @@ def user_reset_password(user_id: int):
             name=user.username), "success")
     return redirect(url_for("admin.users.user_detail", user_id=user.id))
 
+
+
+@bp.route("/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires(*ADMINS)
+def user_token_revoke(user_id: int, token_id: int):
+    """Revoke one API token of a user of the admin's subtree, at once."""
+    user = _user(user_id)
+    token = token_of(current_user, user, token_id)
+    revoke_token(current_user, token, now=clock.now())
+    db.session.commit()
+    flash(_("The token %(name)s of %(user)s has been revoked.", name=token.name,
+            user=user.username), "success")
+    return redirect(url_for("admin.users.user_detail", user_id=user_id))
