@@ -162,7 +162,8 @@ def user_reset_password(user_id: int):
     if errors:
         return _detail(_user(user_id), errors, 422)
     db.session.commit()
-    flash(_("The password of %(name)s was reset; their sessions were ended.",
+    flash(_("The password of %(name)s was reset; their sessions were ended and their API "
+            "tokens revoked.",
             name=user.username), "success")
     return redirect(url_for("admin.users.user_detail", user_id=user.id))
 
