@@ -228,3 +228,63 @@ def test_an_admin_outside_the_users_subtree_cannot_touch_their_tokens(client, us
     assert client.post(f"/api/v1/users/{own}/tokens/{token_id}/revoke",
                        headers=bearer(raw)).status_code == 404
     assert client.get("/api/v1/me", headers=bearer(co_to_token)).status_code == 200
+
+
+# --- hashing holds no SQLite write lock -------------------------------------------------------
+
+
+def test_setting_and_changing_passwords_hash_with_no_sqlite_write_lock(app, login_as, users,
+                                                                      units, monkeypatch):
+    """While a new password is hashed (an admin creating a user or resetting a password, a
+    user changing their own, which also checks the current one), another writer with a
+    50 ms busy timeout gets the write lock at once."""
+    import sqlite3
+
+    from tracker.auth import passwords, service
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    path, unit_id = db.engine.url.database, units["co_to"].id
+    db.session.rollback()
+    locked: list[str] = []
+
+    def another_writer(what):
+        writer = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("UPDATE units SET name = name WHERE id = ?", (unit_id,))
+            writer.execute("COMMIT")
+        except sqlite3.OperationalError:
+            locked.append(what)
+        finally:
+            writer.close()
+
+    real_hash, real_verify = passwords.hash_password, service.verify_password
+    calls = []
+
+    def hashing(password):
+        calls.append("hash")
+        another_writer("hash")
+        return real_hash(password)
+
+    def verifying(stored, password):
+        calls.append("verify")
+        another_writer("verify")
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(passwords, "hash_password", hashing)
+    monkeypatch.setattr(service, "verify_password", verifying)
+    admin = login_as("admin")
+    page = f"/admin/users/{users['co_to'].id}"
+    assert admin.post("/admin/users/new", data={
+        "csrf_token": csrf_token(admin, "/admin/users/new"), "username": "moi",
+        "password": "a long passphrase", "password2": "a long passphrase",
+        "role": "member", "unit_id": str(unit_id)}).status_code == 302
+    assert admin.post(f"{page}/password", data={
+        "csrf_token": csrf_token(admin, page), "password": "a reset passphrase",
+        "password2": "a reset passphrase"}).status_code == 302
+    member = app.test_client()
+    assert login(member, "moi", "a long passphrase").status_code == 302
+    assert _change(member, current="a long passphrase").status_code == 302
+    assert calls == ["hash", "hash", "verify", "hash"]
+    assert locked == []
