@@ -1,7 +1,7 @@
 """login attempts: recorded before the password check (succeeded), per trusted device
 
 Revision ID: 168dec8ce4ce
-Revises: 9093fb2efac1
+Revises: 2f32d1c89fc8
 Create Date: 2026-11-30 01:53:40.501017
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '168dec8ce4ce'
-down_revision = '9093fb2efac1'
+down_revision = '2f32d1c89fc8'
 branch_labels = None
 depends_on = None
 
