@@ -28,7 +28,8 @@ UNTIL_TUESDAY = {"date_to": "17/11/2026"}
 def events(app, users, units):
     """A login in Hạ Long, a password reset in Cô Tô, a province-level token, and a failed
     login for a name with no account (placed nowhere) — on Tuesday. (The tests
-    read up to Tuesday: logging in, today, may record events of its own.)"""
+    read up to Tuesday: creating the users and logging in, today, record events of their
+    own.)"""
     admin = users["admin"]
     record_security(SecurityEventKind.LOGIN, at=ict(2026, 11, 17, 6, 30), user=users["ha_long"],
                     address="10.0.0.1")
@@ -78,13 +79,14 @@ def test_filter_by_kind_user_and_days(app, users, events, client):
     login(client, "admin")
     assert _kinds(client.get(URL, query_string={"kind": "login", **UNTIL_TUESDAY})) == \
         ["login"]
-    assert _kinds(client.get(URL, query_string={"user": "CO_TO"})) == ["password_reset"]
+    assert _kinds(client.get(URL, query_string={"user": "CO_TO", **UNTIL_TUESDAY})) == \
+        ["password_reset"]
     days = {"date_from": "17/11/2026", "date_to": "17/11/2026"}
     assert _kinds(client.get(URL, query_string=days)) == \
         ["token_created", "password_reset", "login_failed", "login"]
     # Days are Vietnam's: the login at 06:30 on the 17th is the 16th's 23:30 in UTC.
     assert _kinds(client.get(URL, query_string={"date_to": "16/11/2026"})) == []
-    assert _kinds(client.get(URL, query_string={"date_from": "18/11/2026",
+    assert _kinds(client.get(URL, query_string={"date_from": "18/11/2026", "kind": "login",
                                                 "user": "ha_long"})) == []
 
 
@@ -105,8 +107,8 @@ def test_pages_of_fifty(app, users, client):
                         user=users["ha_long"])
     db.session.commit()
     login(client, "admin")
-    first = client.get(URL, query_string={"user": "ha_long"})
-    second = client.get(URL, query_string={"user": "ha_long", "page": 2})
+    first = client.get(URL, query_string={"user": "ha_long", **UNTIL_TUESDAY})
+    second = client.get(URL, query_string={"user": "ha_long", "page": 2, **UNTIL_TUESDAY})
     assert len(_kinds(first)) == 50 and len(_kinds(second)) == 5
     assert "08:54:00" in first.get_data(as_text=True)
     assert "08:00:00" in second.get_data(as_text=True)
