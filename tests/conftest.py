@@ -86,6 +86,9 @@ def make_app(database_url: str, **extra):
         # Most tests log in as an admin with the password alone; tests/test_two_factor*.py
         # set "required" (the production default) themselves.
         "TRACKER_ADMIN_2FA": "optional",
+        # Tests move the clock by hours with the same login; tests/test_session_limits.py
+        # sets the idle limit itself.
+        "TRACKER_SESSION_IDLE_MINUTES": 0,
     }
     config.update(extra)
     app = create_app(config)

@@ -87,6 +87,9 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "TRACKER_CUTOFF_TIME": os.environ.get("TRACKER_CUTOFF_TIME", "16:00"),
         "TRACKER_SESSION_HOURS": int(os.environ.get("TRACKER_SESSION_HOURS", "12")),
+        # A session idle this long ends (NIST SP 800-63B AAL2: 30 minutes); 0 = no limit.
+        "TRACKER_SESSION_IDLE_MINUTES": int(os.environ.get("TRACKER_SESSION_IDLE_MINUTES",
+                                                           "30")),
         "TRACKER_LOGIN_MAX_FAILURES": int(os.environ.get("TRACKER_LOGIN_MAX_FAILURES", "5")),
         "TRACKER_LOGIN_LOCK_MINUTES": int(os.environ.get("TRACKER_LOGIN_LOCK_MINUTES", "15")),
         # Admins log in with an authenticator app: "required" (the default; anything but

@@ -36,6 +36,9 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an admin chose the password (creation, reset): the user must choose their
+    # own before anything else (ASVS 6.4.1); cleared by their own change.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -66,6 +69,9 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last request seen (to the minute): a session idle for longer than
+    # TRACKER_SESSION_IDLE_MINUTES ends (ASVS 7.3.1).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     user_agent: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship()

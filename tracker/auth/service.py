@@ -81,7 +81,8 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
     if errors:
         raise InvalidInput(_("The user could not be created."), errors)
     user = User(username=username, password_hash=password_hash, role=Role(role),
-                unit=unit, full_name=full_name, email=email)
+                unit=unit, full_name=full_name, email=email,
+                must_change_password=actor is not None)  # an admin chose it
     db.session.add(user)
     db.session.flush()
     record_security(Kind.USER_CREATED, at=now or clock.now(), actor=actor, user=user,
@@ -125,6 +126,7 @@ def set_password(actor: User | None, user: User, password, *,
     password_hash = hash_unlocked(password)
     now = now or clock.now()
     user.password_hash = password_hash
+    user.must_change_password = actor is not None  # an admin chose it
     end_all_sessions(user)
     revoke_all_tokens(actor, user, now=now, reason="password reset")
     record_security(Kind.PASSWORD_RESET, at=now, actor=actor, user=user)
@@ -154,7 +156,8 @@ def change_own_password(user: User, *, current, new, end_other_sessions_too: boo
     # Compare and set: a reset by an admin meanwhile is not overwritten.
     changed = db.session.execute(
         update(User).where(User.id == user.id, User.password_hash == stored)
-        .values(password_hash=new_hash).execution_options(synchronize_session="fetch"))
+        .values(password_hash=new_hash, must_change_password=False)
+        .execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:
         raise Conflict(_("Your password was changed meanwhile; log in again."))
     now = now or clock.now()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth import throttle
@@ -30,6 +30,7 @@ def start_session(user: User, *, now: datetime, user_agent: str | None = None) -
         user_id=user.id,
         token_hash=token_hash(token),
         created_at=now,
+        last_seen_at=now,
         expires_at=now + timedelta(hours=hours),
         user_agent=(user_agent or "")[:255],
     ))
@@ -38,13 +39,29 @@ def start_session(user: User, *, now: datetime, user_agent: str | None = None) -
     return token
 
 
+# A session's last activity is written at most once a minute, not on every request.
+SEEN_GRAIN = timedelta(minutes=1)
+
+
 def load_session_user(token: str, *, now: datetime) -> User | None:
+    """The user of a live session: not expired, not idle for longer than
+    TRACKER_SESSION_IDLE_MINUTES (0: no idle limit), the user active. Called once at the
+    start of a request (Flask-Login, from the gates that run before every page), so it
+    commits its own touch of the session's last activity, at most once a minute."""
     row = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == token_hash(token))
     )
     if row is None or row.expires_at <= now or not row.user.active:
         return None
+    idle = timedelta(minutes=current_app.config["TRACKER_SESSION_IDLE_MINUTES"])
+    seen = row.last_seen_at or row.created_at
+    if idle and seen + idle <= now:
+        return None
     user = row.user
+    if now - seen >= SEEN_GRAIN:
+        db.session.execute(update(UserSession).where(UserSession.id == row.id)
+                           .values(last_seen_at=now))
+        db.session.commit()
     user.session_token = token
     return user
 

@@ -17,6 +17,27 @@ from tracker.extensions import db, limiter
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 DAY_CHOICES = (30, 90, 180, 365)
+# What a user who must choose their own password may still open: the password page,
+# the second factor's set-up (an admin may have to do both), logging out, the language,
+# static files, health checks. (The API has its own credential, which a reset revokes.)
+OPEN_WHILE_CHANGING = {"account.password", "account.password_change", "auth.logout",
+                       "auth.login", "static", "web.set_language", "web.health",
+                       "web.cutoff_health"}
+
+
+@bp.before_app_request
+def _own_password_first():
+    """A password an admin chose (at creation or a reset) is changed at the first login,
+    before any other page (ASVS 6.4.1)."""
+    endpoint = request.endpoint or ""
+    if (endpoint in OPEN_WHILE_CHANGING or endpoint.startswith(("two_factor.", "api"))
+            or not current_user.is_authenticated):
+        return None
+    if current_user.must_change_password:
+        flash(_("Your password was set by an administrator. Choose your own password to "
+                "continue."), "info")
+        return redirect(url_for("account.password"))
+    return None
 
 
 def _page(status: int = 200, *, raw: str | None = None, errors: dict | None = None,
