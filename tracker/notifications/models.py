@@ -23,5 +23,7 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why no e-mail copy could be sent (an address no mail can go to): never tried again.
+    email_error: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_notifications_user_id_created_at", "user_id", "created_at"),)

@@ -4,6 +4,7 @@ afterwards from that outbox, so a slow or broken mail server never blocks a cuto
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections import defaultdict
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy import func, insert, select
 
 from tracker.audit.service import record
 from tracker.auth.models import Role, User
+from tracker.auth.service import EMAIL_RE
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.inputs import one_text
@@ -24,6 +26,8 @@ from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_supervise
 from tracker.tasks.models import Task
+
+log = logging.getLogger("tracker.notifications")
 
 
 def _members_of(unit_ids) -> dict[int, list[int]]:
@@ -82,14 +86,17 @@ def deliver_emails(now: datetime) -> int:
     """Send the e-mail copy of every notification not yet sent, when SMTP is set up.
 
     Each sent message is marked and committed at once, so a failure part-way sends
-    nothing twice; the rest waits for the next call.
+    nothing twice; the rest waits for the next call. A copy that can never go — an address
+    that is not one (a line break in it would forge headers), or one the mail server
+    refuses — is marked with the reason and skipped, so it never holds up the others.
     """
     config = current_app.config
     if not config.get("TRACKER_SMTP_HOST"):
         return 0
     pending = db.session.execute(
         select(Notification, User.email).join(User, User.id == Notification.user_id)
-        .where(Notification.emailed_at.is_(None), User.email.is_not(None))
+        .where(Notification.emailed_at.is_(None), Notification.email_error.is_(None),
+               User.email.is_not(None))
         .order_by(Notification.id)
     ).all()
     if not pending:
@@ -102,12 +109,23 @@ def deliver_emails(now: datetime) -> int:
         if config.get("TRACKER_SMTP_USER"):
             smtp.login(config["TRACKER_SMTP_USER"], config["TRACKER_SMTP_PASSWORD"])
         for notification, email in pending:
-            message = EmailMessage()
-            message["From"] = config["TRACKER_SMTP_FROM"]
-            message["To"] = email
-            message["Subject"] = _("[Tracker] %(kind)s", kind=_kind_label(notification.kind))
-            message.set_content(notification.message)
-            smtp.send_message(message)
+            try:
+                if not EMAIL_RE.fullmatch(email):
+                    raise ValueError("not an e-mail address")
+                message = EmailMessage()
+                message["From"] = config["TRACKER_SMTP_FROM"]
+                message["To"] = email
+                message["Subject"] = _("[Tracker] %(kind)s", kind=_kind_label(notification.kind))
+                message.set_content(notification.message)
+                smtp.send_message(message)
+            except (ValueError, smtplib.SMTPRecipientsRefused) as exc:
+                reason = "address refused by the mail server" if isinstance(
+                    exc, smtplib.SMTPRecipientsRefused) else "not an e-mail address"
+                log.warning("notification %s not e-mailed to user %s: %s", notification.id,
+                            notification.user_id, reason)
+                notification.email_error = reason
+                db.session.commit()
+                continue
             notification.emailed_at = now
             db.session.commit()
             sent += 1
