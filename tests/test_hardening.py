@@ -67,7 +67,14 @@ def test_the_dashboard_draws_its_bars_without_inline_style(login_as, users):
 def test_over_https_cookies_are_secure_host_only_and_hsts_is_sent(migrated, monkeypatch, users):
     monkeypatch.setenv("TRACKER_HTTPS", "1")
     app = make_app(migrated)
-    client = app.test_client()
+    try:
+        _log_in_over_https(app.test_client())
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _log_in_over_https(client) -> None:
     base = "https://tracker.example.vn"
     page = client.get("/login", base_url=base).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -92,30 +99,29 @@ def test_without_https_the_session_cookie_keeps_its_plain_name(app):
 # --- NUL characters -------------------------------------------------------------------------
 
 
-def test_a_nul_in_the_login_form_is_refused_not_a_500(client, users):
+def test_a_nul_in_the_login_form_is_never_a_500(app, client, users):
+    """The login form reads no service that checks its text: PostgreSQL's driver refuses
+    the NUL (a 400 on every route), SQLite compares it (a wrong login, 401)."""
     token = csrf_token(client, "/login")
+    expected = 400 if db.engine.dialect.name == "postgresql" else 401  # a wrong login
     for data in ({"username": "ad\x00min", "password": "x"},
-                 {"username": "admin", "password": "pass\x00word"}):
+                 {"username": "admin\x00", "password": PASSWORD}):
         response = client.post("/login", data={**data, "csrf_token": token})
-        assert response.status_code == 400, response.get_data(as_text=True)[:500]
-    assert client.get("/login?next=%00").status_code == 400
+        assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    assert client.get("/login?next=%00").status_code == 200  # only a path to go back to
 
 
-def test_a_nul_in_any_form_or_query_string_is_refused_and_nothing_is_written(
-        app, login_as, users):
+def test_a_nul_in_a_form_a_service_checks_is_named_by_that_service(app, login_as, users):
     task = make_task(users["admin"], users["ha_long"].unit)
     client = login_as("ha_long")
     token = csrf_token(client, f"/tasks/{task.id}")
     response = client.post(f"/tasks/{task.id}/comments",
                            data={"csrf_token": token, "body": "Đã xong\x00"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
-    response = client.get("/tasks?q=%00", headers={"Accept": "application/json"})
-    assert response.status_code == 400
-    assert list(response.get_json()["fields"]) == ["q"]
 
 
-# --- absurd numbers, NULs and signs on every page and API read ---------------------------
+# --- absurd numbers, signs and NULs on every page and API read ---------------------------
 
 
 def _get_rules(app):
@@ -134,7 +140,9 @@ def _fill(rule: str, number: str) -> str:
 QUERIES = [f"page={HUGE}&per_page={HUGE}&unit={HUGE}&year={HUGE}&lead={HUGE}&under={HUGE}"
            f"&date={HUGE}&task={HUGE}&limit={HUGE}",
            f"page=-{HUGE}&unit=-{HUGE}&year=-{HUGE}&under=-1&per_page=0&date=-1",
-           "page=1e400&unit=NaN&year=inf&date=9999-99-99"]
+           "page=1e400&unit=NaN&year=inf&date=9999-99-99",
+           "page=%00&unit=%00&year=%00&date=%00&q=%00&colour=%00&reason=%00&role=%00&state=%00"
+           "&status=%00&overdue=%00&unit_id=%00&deadline_from=%00&next=%00&%00=%00"]
 
 
 @pytest.mark.parametrize("role", ["admin", "ha_long", "supervisor"])

@@ -65,6 +65,14 @@ _SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk i
                        "unable to open database file")
 
 
+def nul_character(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL's driver refusing text with a NUL character — input
+    that a service did not check (the services refuse it, naming the field; this is the
+    backstop that makes it a 400 on every route, never a 500)."""
+    return isinstance(exc, DBAPIError) and isinstance(exc.orig, psycopg.DataError) \
+        and "NUL" in str(exc.orig)
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` means "the database cannot serve this now, try again shortly" (503)
     rather than a fault in the app (500)."""

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from tracker.database import unavailable
+from tracker.database import nul_character, unavailable
 from tracker.errors import TrackerError
 from tracker.extensions import db
 
@@ -62,6 +62,11 @@ def register(app) -> None:
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc: SQLAlchemyError):
+        if nul_character(exc):
+            with contextlib.suppress(Exception):
+                db.session.rollback()
+            return _render(400, _("Please check your input"),
+                           _("Must not contain NUL characters."), code="nul_character")
         if not unavailable(exc):
             return _unexpected(exc)
         # One line, no traceback: an outage would otherwise flood the log. The statement's
