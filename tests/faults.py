@@ -5,7 +5,8 @@
 - `DatabaseOutage`: makes the test database really unreachable and brings it back: on
   PostgreSQL a TCP relay between the app and the server is cut (every connection through it
   dropped, new ones refused); on SQLite another connection takes the database's exclusive
-  lock, as a stuck writer would.
+  lock, as a stuck writer would. On PostgreSQL `freeze()`/`thaw()` stops the relay
+  forwarding while keeping every connection open, as a server or network that hangs does.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class _Relay:
         self.port = self.listener.getsockname()[1]
         self.listener.listen(64)
         self.up = True
+        self.frozen = False
         self.pairs: list[tuple[socket.socket, socket.socket]] = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -65,14 +67,19 @@ class _Relay:
                 client.close()
                 continue
             with self.lock:
+                if not self.up:  # cut while this connection was being made
+                    client.close()
+                    server.close()
+                    continue
                 self.pairs.append((client, server))
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                while self.frozen:  # held, as a hung server or network would
+                    time.sleep(0.02)
                 sink.sendall(data)
         except OSError:
             pass
@@ -87,16 +94,21 @@ class _Relay:
             pairs, self.pairs = self.pairs, []
         for pair in pairs:
             for s in pair:
-                try:
+                with contextlib.suppress(OSError):  # the peer may have gone already
                     s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
+                s.close()
 
     def mend(self) -> None:
         self.up = True
 
+    def freeze(self) -> None:
+        self.frozen = True
+
+    def thaw(self) -> None:
+        self.frozen = False
+
     def close(self) -> None:
+        self.thaw()
         self.cut()
         self.listener.close()
 
@@ -132,6 +144,13 @@ class DatabaseOutage:
             self._holder.execute("ROLLBACK")
             self._holder.close()
             self._holder = None
+
+    def freeze(self) -> None:
+        """PostgreSQL only: nothing passes any more, but no connection is closed."""
+        self._relay.freeze()
+
+    def thaw(self) -> None:
+        self._relay.thaw()
 
     def close(self) -> None:
         self.up()

@@ -34,7 +34,7 @@ RAW = [
 def test_raw_sql_cannot_change_or_delete_audit_rows(rows, statement):
     before = (db.session.scalar(select(func.count()).select_from(AuditEntry)),
               db.session.scalar(select(func.count()).select_from(SecurityEvent)))
-    assert before[0] > 0 and before[1] == 1
+    assert before[0] > 0 and before[1] > 0
     db.session.commit()
     with pytest.raises(DatabaseError, match="never changed"):
         db.session.execute(text(statement))
@@ -42,7 +42,8 @@ def test_raw_sql_cannot_change_or_delete_audit_rows(rows, statement):
     after = (db.session.scalar(select(func.count()).select_from(AuditEntry)),
              db.session.scalar(select(func.count()).select_from(SecurityEvent)))
     assert after == before
-    assert db.session.scalar(select(SecurityEvent.address)) == "192.0.2.7"
+    assert db.session.scalar(select(SecurityEvent.address)
+                             .where(SecurityEvent.kind == "login")) == "192.0.2.7"
 
 
 def test_truncate_is_refused_on_postgresql(rows):
@@ -57,6 +58,6 @@ def test_new_rows_are_still_written(rows, users):
     record_security(SecurityEventKind.LOGOUT, at=ict(2026, 11, 18, 9, 5), user=users["admin"])
     db.session.commit()
     kinds = db.session.scalars(select(SecurityEvent.kind).order_by(SecurityEvent.id)).all()
-    assert kinds == ["login", "logout"]
+    assert kinds[-2:] == ["login", "logout"]
     event = db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc())).first()
     assert event.unit_id == users["admin"].unit_id and event.username == "admin"

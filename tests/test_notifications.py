@@ -8,12 +8,13 @@ from datetime import date, timedelta
 
 import pytest
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.factories import cutoff_through, ict, make_task, make_user
 from tests.mailserver import parse, running_smtp_server
 from tracker.audit.models import AuditEntry
-from tracker.errors import Forbidden
+from tracker.auth.models import User
+from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.notifications.mail import deliver_emails
 from tracker.notifications.models import Notification
@@ -269,6 +270,10 @@ def members_with_email(users, units):
 MESSAGE = "Đề nghị đồng chí cập nhật tiến độ số hoá hồ sơ trước 16 giờ hôm nay."
 
 
+def _recipients(server) -> list[str]:
+    return sorted(r for e in server.envelopes for r in e.rcpt_tos)
+
+
 def test_notifications_are_emailed_with_a_correctly_encoded_vietnamese_body(
         smtp_server, users, members_with_email, ha_long_task):
     now = ict(2026, 11, 18, 11, 0)
@@ -276,9 +281,7 @@ def test_notifications_are_emailed_with_a_correctly_encoded_vietnamese_body(
     db.session.commit()
 
     assert deliver_emails(now) == 2
-
-    assert sorted(r for e in smtp_server.envelopes for r in e.rcpt_tos) == [
-        "can.bo.2@halong.gov.vn", "can.bo.3@halong.gov.vn"]
+    assert _recipients(smtp_server) == ["can.bo.2@halong.gov.vn", "can.bo.3@halong.gov.vn"]
     for envelope in smtp_server.envelopes:
         message = parse(envelope)
         assert envelope.mail_from == message["From"] == "tracker@quangninh.gov.vn"
@@ -299,6 +302,34 @@ def test_emailed_notifications_are_marked_and_users_without_an_address_are_skipp
     emailed = {n.user_id: n.emailed_at for n in _notifications("nudge")}
     assert emailed == {users["ha_long"].id: None,  # no e-mail address
                        members_with_email[0].id: now, members_with_email[1].id: now}
+
+
+def test_an_address_with_a_line_break_is_refused_when_a_user_is_created(users, units):
+    for address in ("can.bo@halong.gov.vn\r\nBcc: all@halong.gov.vn",
+                    "can.bo@halong.gov.vn\nBcc: all@halong.gov.vn"):
+        with pytest.raises(InvalidInput) as refused:
+            make_user("ha_long_9", "member", units["ha_long"], email=address)
+        assert list(refused.value.fields) == ["email"]
+
+
+def test_a_bad_address_in_the_outbox_is_marked_and_never_holds_up_the_others(
+        smtp_server, users, members_with_email, ha_long_task, units):
+    """An address stored before it was checked (or written by hand) with a line break:
+    the copy for it is marked and skipped, the others go, and it is not tried again."""
+    bad = make_user("ha_long_4", "member", units["ha_long"], email="ok@halong.gov.vn")
+    db.session.commit()
+    db.session.execute(update(User).where(User.id == bad.id).values(
+        email="can.bo.4@halong.gov.vn\r\nBcc: everyone@halong.gov.vn"))
+    now = ict(2026, 11, 18, 11, 0)
+    nudge(users["supervisor"], ha_long_task, MESSAGE, now=now)
+    db.session.commit()
+
+    assert deliver_emails(now) == 2
+    assert _recipients(smtp_server) == ["can.bo.2@halong.gov.vn", "can.bo.3@halong.gov.vn"]
+    marked = {n.user_id: (n.emailed_at, n.email_error) for n in _notifications("nudge")}
+    assert marked[bad.id] == (None, "not an e-mail address")
+    assert deliver_emails(now + timedelta(minutes=5)) == 0  # not tried again
+    assert len(smtp_server.envelopes) == 2
 
 
 def test_a_second_delivery_sends_nothing_again(smtp_server, users, members_with_email,

@@ -31,12 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_signals()
     register_blueprints(app)
     register_commands(app)
-    from tracker.web import errors, formatting
+    from tracker.web import errors, formatting, hardening
 
     # After the blueprints: the app's handler for HTTPException replaces the one
     # flask-smorest registers, so the API's errors have Tracker's body too.
     errors.register(app)
     formatting.register(app)
+    hardening.register(app)
     return app
 
 

@@ -32,14 +32,50 @@ def database_url(value: str | None, instance_path: str) -> str:
     return value
 
 
-def engine_options(url: str | None) -> dict:
-    """Connections are checked before use (a restarted database is reconnected to), and a
-    PostgreSQL server that does not answer is given up on after 10 s rather than waited
-    for without end — the scheduler then retries."""
-    options: dict = {"pool_pre_ping": True}
-    if url and url.startswith(("postgres://", "postgresql")):
-        options["connect_args"] = {"connect_timeout": 10}
-    return options
+def engine_options(_url: str | None = None) -> dict:
+    """SQLAlchemy's engine options: an error never carries the statement's parameters
+    (password and token hashes) into a log or a page. No pool pre-ping: on PostgreSQL
+    `tracker.deadlines` checks each connection before use, with a time limit (the pool's
+    own check waits for ever on a frozen server); a SQLite file is never "gone"."""
+    return {"hide_parameters": True}
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def https_settings(https: bool) -> dict:
+    """The cookies' flags. Served over HTTPS (TRACKER_HTTPS=1): every cookie is `Secure`,
+    the session cookie is named `__Host-session` (which a browser accepts only over HTTPS,
+    for the whole site and from this host alone, so a sibling subdomain cannot plant or
+    overwrite it) and every answer carries HSTS (tracker.web.hardening)."""
+    settings = {
+        "TRACKER_HTTPS": https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+    }
+    if https:
+        settings.update({"SESSION_COOKIE_NAME": "__Host-session", "SESSION_COOKIE_PATH": "/",
+                         "SESSION_COOKIE_DOMAIN": None, "PREFERRED_URL_SCHEME": "https"})
+    return settings
+
+
+def database_limits() -> dict:
+    """How long the database may take (seconds; 0 is no limit), read by tracker.database.
+    A web request's statements and lock waits are bounded; the commands and the scheduler
+    (the cutoff, imports, migrations) get a longer statement limit and no lock limit."""
+    return {
+        "TRACKER_DB_CONNECT_TIMEOUT": _seconds("TRACKER_DB_CONNECT_TIMEOUT", 5),
+        "TRACKER_DB_STATEMENT_TIMEOUT": _seconds("TRACKER_DB_STATEMENT_TIMEOUT", 30),
+        "TRACKER_DB_LOCK_TIMEOUT": _seconds("TRACKER_DB_LOCK_TIMEOUT", 10),
+        "TRACKER_DB_IDLE_TIMEOUT": _seconds("TRACKER_DB_IDLE_TIMEOUT", 60),
+        "TRACKER_DB_JOB_STATEMENT_TIMEOUT": _seconds("TRACKER_DB_JOB_STATEMENT_TIMEOUT", 600),
+        "TRACKER_RETRY_AFTER_SECONDS": int(_seconds("TRACKER_RETRY_AFTER_SECONDS", 10)),
+    }
 
 
 def _secret_key(instance_path: str) -> str:
@@ -71,12 +107,9 @@ def _settings(instance_path: str) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(os.environ.get("DATABASE_URL")),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool("TRACKER_SECURE_COOKIES", False),
+        **https_settings(_bool("TRACKER_HTTPS", False)
+                         or _bool("TRACKER_SECURE_COOKIES", False)),
+        **database_limits(),
         # Evidence uploads: at most TRACKER_MAX_UPLOAD_MB per file; a request may carry a
         # little more (the form around the file) before it is refused with 413.
         "TRACKER_MAX_UPLOAD_BYTES": _megabytes("TRACKER_MAX_UPLOAD_MB", 10),
@@ -156,4 +189,5 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_SQLITE_BUSY_TIMEOUT_MS": int(
             os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", "10000")
         ),
+        "TRACKER_SQLITE_SYNCHRONOUS": os.environ.get("TRACKER_SQLITE_SYNCHRONOUS", "FULL"),
     }

@@ -1,17 +1,33 @@
-"""Engine set-up: SQLite made safe for a small multi-process deployment."""
+"""Engine set-up: SQLite made safe for a small multi-process deployment, PostgreSQL given
+time limits (tracker.deadlines) so that a database that is down or frozen is noticed in
+seconds, not waited for."""
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from tracker import deadlines
 from tracker.rules.sql import SQLITE_LOCAL_DATE, sqlite_local_date
+
+SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 def configure_engine_events(engine: Engine, config) -> None:
+    if engine.dialect.name == "postgresql":
+        deadlines.configure(engine, config)
+        return
     if engine.dialect.name != "sqlite":
         return
+    synchronous = str(config.get("TRACKER_SQLITE_SYNCHRONOUS", "FULL")).upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"TRACKER_SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS}")
     busy_ms = int(config.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", 10000))
 
     @event.listens_for(engine, "connect")
@@ -26,7 +42,10 @@ def configure_engine_events(engine: Engine, config) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            # FULL: a commit is on disk before it is acknowledged, even through a power
+            # loss (NORMAL, WAL's usual setting, may lose the last commits then). Its cost
+            # is measured in docs/performance.md ("SQLite durability").
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -59,3 +78,39 @@ def _executed(state: ORMExecuteState) -> None:
 def _ended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop("wrote", None)
+
+
+# Errors that say the database is unavailable for now, not that the request is wrong:
+# SQLSTATE classes 08 (connection), 53 (out of resources: too many connections), 57
+# (cancelled by a timeout, shut down, starting up), 58 (system I/O), and a lock not
+# obtained in time, a serialization failure, a deadlock.
+_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+_UNAVAILABLE_STATES = {"55P03", "40001", "40P01"}
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "disk i/o error",
+                       "unable to open database file")
+
+
+def nul_character(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL's driver refusing text with a NUL character — input
+    that a service did not check (the services refuse it, naming the field; this is the
+    backstop that makes it a 400 on every route, never a 500)."""
+    return isinstance(exc, DBAPIError) and isinstance(exc.orig, psycopg.DataError) \
+        and "NUL" in str(exc.orig)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means "the database cannot serve this now, try again shortly" (503)
+    rather than a fault in the app (500)."""
+    if isinstance(exc, PoolTimeout | DisconnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        return str(original).lower().startswith(_SQLITE_UNAVAILABLE)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:  # the driver's own: no connection at all
+        return isinstance(original, psycopg.OperationalError)
+    return sqlstate[:2] in _UNAVAILABLE_CLASSES or sqlstate in _UNAVAILABLE_STATES

@@ -24,6 +24,7 @@ from sqlalchemy import event, select
 
 from tracker import clock
 from tracker.auth.models import User
+from tracker.auth.service import EMAIL_RE
 from tracker.extensions import db
 from tracker.labels import ict
 from tracker.notifications.kinds import kind_label
@@ -144,9 +145,29 @@ def _locked(*where):
         select(Notification, User.email, Task.code)
         .join(User, User.id == Notification.user_id)
         .outerjoin(Task, Task.id == Notification.task_id)
-        .where(Notification.emailed_at.is_(None), User.email.is_not(None), *where)
+        .where(Notification.emailed_at.is_(None), Notification.email_error.is_(None),
+               User.email.is_not(None), *where)
         .order_by(Notification.id)
         .with_for_update(of=Notification, skip_locked=True)).all()
+
+
+def _send_or_mark(smtp, notification: Notification, email: str, content) -> bool:
+    """Send one copy; one that can never go — an address that is not one (a line break in
+    it would forge headers) or that the mail server refuses — is marked with the reason
+    (`email_error`) and skipped for good, so it never holds up the others."""
+    try:
+        if not EMAIL_RE.fullmatch(email):
+            raise ValueError("not an e-mail address")
+        subject, body = content()
+        smtp.send_message(_message(email, subject, body))
+    except (ValueError, smtplib.SMTPRecipientsRefused) as exc:
+        reason = "address refused by the mail server" if isinstance(
+            exc, smtplib.SMTPRecipientsRefused) else "not an e-mail address"
+        log.warning("notification %s not e-mailed to user %s: %s", notification.id,
+                    notification.user_id, reason)
+        notification.email_error = reason
+        return False
+    return True
 
 
 def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
@@ -155,7 +176,8 @@ def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
     if not current_app.config.get("TRACKER_SMTP_HOST"):
         return 0
     owed = select(Notification.id).where(Notification.mail == Delivery.NOW,
-                                         Notification.emailed_at.is_(None))
+                                         Notification.emailed_at.is_(None),
+                                         Notification.email_error.is_(None))
     if ids is not None:
         owed = owed.where(Notification.id.in_(ids))
     pending = list(db.session.scalars(owed.order_by(Notification.id)))
@@ -167,9 +189,10 @@ def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
         for notification_id in pending:
             for notification, email, code in _locked(Notification.id == notification_id):
                 subject = _("[Tracker] %(kind)s", kind=kind_label(notification.kind))
-                smtp.send_message(_message(email, subject, _body(notification, code)))
-                notification.emailed_at = now
-                sent += 1
+                if _send_or_mark(smtp, notification, email,
+                                 lambda n=notification, c=code, s=subject: (s, _body(n, c))):
+                    notification.emailed_at = now
+                    sent += 1
             db.session.commit()
     return sent
 

@@ -37,6 +37,8 @@ class Notification(db.Model):
     # from the user's choice and whether they have an address), NULL when none is.
     mail: Mapped[str | None] = mapped_column(String(8))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why no e-mail copy could be sent (an address no mail can go to): never tried again.
+    email_error: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         Index("ix_notifications_user_id_created_at", "user_id", "created_at"),

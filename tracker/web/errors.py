@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+import contextlib
+
+from flask import current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from tracker.database import nul_character, unavailable
 from tracker.errors import TrackerError
 from tracker.extensions import db
 from tracker.logs import refused
@@ -63,9 +68,47 @@ def register(app) -> None:
             refused(403, exc.description or "")
         return _render(exc.code or 500, title, message)
 
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(exc: SQLAlchemyError):
+        if nul_character(exc):
+            with contextlib.suppress(Exception):
+                db.session.rollback()
+            return _render(400, _("Please check your input"),
+                           _("Must not contain NUL characters."), code="nul_character")
+        if not unavailable(exc):
+            return _unexpected(exc)
+        # One line, no traceback: an outage would otherwise flood the log. The statement's
+        # parameters never appear (hide_parameters, tracker.config.engine_options).
+        app.logger.warning("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        return _unavailable()
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unexpected error")
-        db.session.rollback()
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         return _render(500, _("Something went wrong"),
                        _("The error has been logged. Please try again in a moment."))
+
+
+def _unavailable():
+    """503 with Retry-After: the database is down, frozen or busy. The page reads nothing
+    from the database (not even who is logged in), so it is answered at once."""
+    retry = str(current_app.config.get("TRACKER_RETRY_AFTER_SECONDS", 10))
+    title = _("Temporarily unavailable")
+    message = _("The system cannot reach its database at the moment. Your last change may "
+                "not have been saved. Please try again in a few minutes.")
+    headers = {"Retry-After": retry}
+    if _wants_json():
+        body = {"code": "unavailable", "message": message, "fields": {}}
+        return jsonify(body), 503, headers
+    try:
+        # Straight from the template, without the context processors: they would ask the
+        # database who is logged in.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            title=title, message=message, request=request, get_locale=get_locale)
+        return page, 503, headers
+    except Exception:  # the error page itself must never fail
+        return f"503 {title}: {message}", 503, {**headers, "Content-Type": "text/plain"}

@@ -67,7 +67,7 @@ def _task(task_id: int) -> Task:
 
 def _unit_arg() -> Unit | None:
     unit_id = request.args.get("unit", type=int)
-    if unit_id is None or unit_id > MAX_ID:
+    if unit_id is None or not 0 < unit_id <= MAX_ID:  # no row has such an id
         return None
     return get_unit(current_user, unit_id)
 

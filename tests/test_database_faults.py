@@ -1,0 +1,197 @@
+"""A database that is down, frozen or busy: every request is answered quickly with 503
+and `Retry-After` (a Vietnamese page on the web, JSON on the API), and the app recovers by
+itself once the database is back — on PostgreSQL through a TCP relay the test cuts or
+freezes (tests/faults.py), on SQLite by another connection holding the write lock."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from tests.conftest import login, make_app
+from tests.faults import DatabaseOutage
+from tracker import clock
+from tracker.auth.tokens import create_token
+from tracker.extensions import db
+
+RETRY = 7
+LIMITS = {"TRACKER_DB_CONNECT_TIMEOUT": 2, "TRACKER_DB_STATEMENT_TIMEOUT": 3,
+          "TRACKER_DB_LOCK_TIMEOUT": 1, "TRACKER_RETRY_AFTER_SECONDS": RETRY,
+          "TRACKER_SQLITE_BUSY_TIMEOUT_MS": 500}
+
+
+def _is_pg(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def outage(app, users):
+    token = create_token(None, users["ha_long"], name="faults", now=clock.now())[1]
+    db.session.commit()
+    db.session.close()
+    outage = DatabaseOutage(app.config["SQLALCHEMY_DATABASE_URI"])
+    faulty = make_app(outage.url, **LIMITS)
+    client = faulty.test_client()
+    assert login(client, "ha_long").status_code == 302
+    yield outage, client, {"Authorization": f"Bearer {token}"}
+    outage.close()
+    with faulty.app_context():
+        db.engine.dispose()
+
+
+def _timed(call, give_up: float = 30):
+    """The answer and how long it took; a request that hangs fails the test instead of
+    hanging it (its thread is left behind)."""
+    answers = []
+    started = time.monotonic()
+    worker = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+    worker.start()
+    worker.join(give_up)
+    assert answers, f"no answer within {give_up} s"
+    return answers[0], time.monotonic() - started
+
+
+def _unavailable(response) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.headers["Retry-After"] == str(RETRY)
+
+
+def _vietnamese_page(response) -> None:
+    _unavailable(response)
+    page = response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "Tạm thời chưa phục vụ được" in page
+
+
+def _json(response) -> None:
+    _unavailable(response)
+    assert response.get_json()["code"] == "unavailable"
+
+
+def test_a_database_that_is_down_is_answered_503_at_once_and_the_app_recovers(outage):
+    outage, client, api = outage
+    assert client.get("/today").status_code == 200
+    assert client.get("/api/v1/tasks", headers=api).status_code == 200
+
+    outage.down()
+    response, took = _timed(lambda: client.get("/today"))
+    _vietnamese_page(response)
+    assert took < 3
+    response, took = _timed(lambda: client.get("/api/v1/tasks", headers=api))
+    _json(response)
+    assert took < 3
+
+    outage.up()
+    assert client.get("/today").status_code == 200  # the same app, not restarted
+    assert client.get("/api/v1/tasks", headers=api).status_code == 200
+
+
+def test_a_frozen_database_is_answered_503_within_the_connect_limit_and_the_app_recovers(
+        outage):
+    outage, client, api = outage
+    if outage._relay is None:
+        pytest.skip("a frozen server is a PostgreSQL fault (SQLite's lock is the test above)")
+    assert client.get("/today").status_code == 200
+
+    outage.freeze()
+    try:
+        response, took = _timed(lambda: client.get("/today"))
+        _vietnamese_page(response)
+        assert took < 2 * LIMITS["TRACKER_DB_CONNECT_TIMEOUT"] + 2
+        response, took = _timed(lambda: client.get("/api/v1/tasks", headers=api))
+        _json(response)
+        assert took < 2 * LIMITS["TRACKER_DB_CONNECT_TIMEOUT"] + 2
+    finally:
+        outage.thaw()
+
+    assert client.get("/today").status_code == 200
+    assert client.get("/api/v1/tasks", headers=api).status_code == 200
+
+
+def test_a_statement_that_freezes_half_way_is_ended_by_the_client_after_its_limit(outage):
+    """The server's statement_timeout cannot help when no answer gets through: the
+    client's own deadline (tracker.deadlines) shuts the connection."""
+    outage, _client, _api = outage
+    if outage._relay is None:
+        pytest.skip("PostgreSQL only")
+    faulty = make_app(outage.url, **LIMITS)
+    with faulty.test_request_context():
+        db.session.execute(text("SELECT 1"))  # checked out, in a transaction
+        outage.freeze()
+        context = contextvars.copy_context()  # the same request, from the waiting thread
+
+        def frozen_statement():
+            try:
+                context.run(db.session.execute, text("SELECT 2"))
+            except OperationalError as exc:
+                return exc
+            return None
+
+        try:
+            raised, took = _timed(frozen_statement)
+        finally:
+            outage.thaw()
+        assert isinstance(raised, OperationalError) and raised.connection_invalidated
+        assert took < LIMITS["TRACKER_DB_STATEMENT_TIMEOUT"] + 4
+        db.session.rollback()
+        assert db.session.execute(text("SELECT 3")).scalar() == 3  # a new connection
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_a_lock_held_too_long_is_answered_503_after_the_lock_timeout(app, outage):
+    outage, client, api = outage
+    if not _is_pg(app):
+        pytest.skip("SQLite has one write lock: the outage test above holds it")
+    holder = psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace(
+        "postgresql+psycopg", "postgresql"))
+    try:
+        holder.execute("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+        response, took = _timed(lambda: client.get("/api/v1/tasks", headers=api))
+        _json(response)
+        assert took < LIMITS["TRACKER_DB_LOCK_TIMEOUT"] + 2
+    finally:
+        holder.rollback()
+        holder.close()
+    assert client.get("/api/v1/tasks", headers=api).status_code == 200
+
+
+def test_web_requests_and_jobs_get_their_own_time_limits(app):
+    if not _is_pg(app):
+        pytest.skip("PostgreSQL's settings")
+    app.config.update(TRACKER_DB_STATEMENT_TIMEOUT=30, TRACKER_DB_LOCK_TIMEOUT=10,
+                      TRACKER_DB_IDLE_TIMEOUT=60, TRACKER_DB_JOB_STATEMENT_TIMEOUT=600)
+    show = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), " \
+           "current_setting('idle_in_transaction_session_timeout')"
+    db.session.close()
+    with app.test_request_context():
+        assert tuple(db.session.execute(text(show)).one()) == ("30s", "10s", "1min")
+        db.session.close()
+    # The cutoff, the commands, migrations: outside a request.
+    assert tuple(db.session.execute(text(show)).one()) == ("10min", "0", "0")
+    db.session.close()
+
+
+def test_a_database_error_that_is_a_fault_of_the_app_stays_a_500(app):
+    """Only an unavailable database is a 503: an error in a statement is the app's."""
+    from tracker.database import unavailable
+
+    with pytest.raises(Exception) as raised:
+        db.session.execute(text("SELECT * FROM no_such_table"))
+    db.session.rollback()
+    assert not unavailable(raised.value)
+
+
+def test_sqlite_commits_are_durable_through_power_loss(app):
+    if _is_pg(app):
+        pytest.skip("SQLite's setting")
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+

@@ -1,0 +1,159 @@
+"""Time limits on PostgreSQL, so that a database that is down, frozen or stuck on a lock
+costs a request seconds and an answer (503, tracker.web.errors), never a hung worker.
+
+- **The server's limits**, set on each connection as it is handed out:
+  `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`. A web
+  request gets the web's (TRACKER_DB_STATEMENT_TIMEOUT, _LOCK_TIMEOUT, _IDLE_TIMEOUT);
+  anything else — the commands, the scheduler's cutoff, migrations — the jobs' longer
+  statement limit (TRACKER_DB_JOB_STATEMENT_TIMEOUT) and no lock or idle limit.
+- **A check before use**: the same round trip that sets the limits proves the connection
+  alive (SQLAlchemy's pre-ping, done here instead). A connection the server dropped is
+  replaced at once; one that does not answer within TRACKER_DB_CONNECT_TIMEOUT is given up.
+- **The client's own deadline**: a frozen server (or a network that swallows packets)
+  enforces no timeout of its own, and the driver would wait for ever. A watchdog thread
+  shuts the socket of a statement still waiting a little after its statement limit (or of a
+  check after the connect limit); the driver then fails, SQLAlchemy drops that connection,
+  and the next request connects afresh — which is how the app recovers by itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+
+import psycopg
+from flask import has_request_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+
+GRACE = 2.0  # the server cancels a statement itself at its limit; the watchdog only after
+_PROFILE = "tracker_profile"  # connection record info: the limits set on that connection
+_LIMIT = "tracker_statement_limit"
+
+
+class _Watchdog:
+    """Deadlines of the statements waiting on the database, by driver connection."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._due: dict[int, tuple[float, object]] = {}
+        self._fired: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, connection, seconds: float) -> None:
+        with self._lock:
+            self._fired.discard(id(connection))
+            self._due[id(connection)] = (time.monotonic() + seconds, connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tracker-db-deadlines",
+                                                daemon=True)
+                self._thread.start()
+
+    def release(self, connection) -> bool:
+        """Stop watching `connection`; whether its deadline had passed (its socket shut)."""
+        with self._lock:
+            self._due.pop(id(connection), None)
+            if id(connection) in self._fired:
+                self._fired.discard(id(connection))
+                return True
+            return False
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                late = [(key, conn) for key, (due, conn) in self._due.items() if due <= now]
+                for key, _conn in late:
+                    del self._due[key]
+                    self._fired.add(key)
+            for _key, conn in late:
+                _shut(conn)
+
+
+def _shut(connection) -> None:
+    """Shut the connection's socket: the driver's wait ends with an error at once."""
+    with contextlib.suppress(Exception):
+        duplicate = socket.socket(fileno=os.dup(connection.fileno()))
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()
+
+
+watchdog = _Watchdog()
+
+
+def _profile(config) -> tuple[tuple[str, str, str], float, float]:
+    """(the settings to send, the statement limit, the connect limit) for this caller."""
+    def ms(name: str) -> str:
+        return str(int(float(config.get(name, 0)) * 1000))
+
+    if has_request_context():
+        limits = (ms("TRACKER_DB_STATEMENT_TIMEOUT"), ms("TRACKER_DB_LOCK_TIMEOUT"),
+                  ms("TRACKER_DB_IDLE_TIMEOUT"))
+    else:
+        limits = (ms("TRACKER_DB_JOB_STATEMENT_TIMEOUT"), "0", "0")
+    return limits, int(limits[0]) / 1000, float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
+
+
+_SET = ("SELECT set_config('statement_timeout', %s, false),"
+        " set_config('lock_timeout', %s, false),"
+        " set_config('idle_in_transaction_session_timeout', %s, false)")
+
+
+def configure(engine: Engine, config) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, _cargs, cparams):
+        # libpq counts whole seconds, at least 2.
+        limit = float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
+        cparams.setdefault("connect_timeout", max(2, round(limit)))
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy):
+        limits, statement_limit, connect_limit = _profile(config)
+        watchdog.release(dbapi_connection)
+        was_autocommit = dbapi_connection.autocommit
+        watchdog.watch(dbapi_connection, connect_limit)
+        try:
+            dbapi_connection.autocommit = True  # the settings outlive this round trip
+            with dbapi_connection.cursor() as cursor:
+                if record.info.get(_PROFILE) == limits:
+                    cursor.execute("SELECT 1")
+                else:
+                    cursor.execute(_SET, limits)
+                    record.info[_PROFILE] = limits
+            dbapi_connection.autocommit = was_autocommit
+        except psycopg.Error as exc:
+            if watchdog.release(dbapi_connection):
+                # Frozen: no answer in time. Another connection would wait as long.
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {connect_limit:g} s") from exc
+            raise DisconnectionError(str(exc)) from exc  # dropped: the pool reconnects
+        watchdog.release(dbapi_connection)
+        record.info[_LIMIT] = statement_limit
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, _record):
+        if dbapi_connection is not None:
+            watchdog.release(dbapi_connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, _cursor, _statement, _parameters, _context, _executemany):
+        limit = conn.info.get(_LIMIT)
+        if limit:
+            watchdog.watch(conn.connection.dbapi_connection, limit + GRACE)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, _cursor, _statement, _parameters, _context, _executemany):
+        if conn.info.get(_LIMIT):
+            watchdog.release(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "handle_error")
+    def _error(context):
+        with contextlib.suppress(Exception):
+            watchdog.release(context.connection.connection.dbapi_connection)
