@@ -36,7 +36,7 @@ def test_every_answer_carries_the_security_headers(client, url):
                .split("; "))
     assert csp["default-src"] == csp["script-src"] == csp["style-src"] == "'self'"
     assert csp["object-src"] == "'none'" and csp["frame-ancestors"] == "'none'"
-    assert csp["base-uri"] == csp["form-action"] == "'self'"
+    assert csp["base-uri"] == "'none'" and csp["form-action"] == "'self'"
     assert "unsafe" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -82,11 +82,13 @@ def _log_in_over_https(client) -> None:
                            data={"username": "ha_long", "password": PASSWORD,
                                  "csrf_token": token})
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-session=")
-    attributes = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
-    assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
-    assert "Path=/" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert sorted(c.split("=")[0] for c in cookies) == ["__Host-session",
+                                                         "__Host-tracker_device"]
+    for cookie in cookies:  # the session, and the owner's trusted browser
+        attributes = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+        assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+        assert "Path=/" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert client.get("/today", base_url=base).status_code == 200  # the cookie works
 

@@ -54,3 +54,16 @@ def test_a_forbidden_action_names_the_user(client, users, units, login_as, log_l
     assert response.status_code == 403, response.status_code
     [line] = [line for line in log_lines() if "tracker.security" in line]
     assert "refused 403" in line and "user=ha_long" in line and "POST" in line
+
+
+def test_a_rate_limit_reached_is_logged(app, client, users, log_lines):
+    from werkzeug.exceptions import TooManyRequests
+
+    @app.route("/_limited")
+    def _limited():
+        raise TooManyRequests("60 per 1 minute")
+
+    assert client.get("/_limited", environ_overrides={"REMOTE_ADDR": "198.51.100.7"}) \
+        .status_code == 429
+    [line] = [line for line in log_lines() if "tracker.security" in line]
+    assert "refused 429" in line and "addr=198.51.100.7" in line

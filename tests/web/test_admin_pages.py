@@ -131,6 +131,16 @@ def test_user_list_filters_by_role_and_unit(login_as, units):
     assert ">co_to<" in page and ">ha_long<" not in page
 
 
+def test_the_user_search_takes_percent_and_underscore_as_typed(login_as, units):
+    client = login_as("admin")
+    page = client.get("/admin/users?q=%").get_data(as_text=True)
+    assert ">ha_long<" not in page and ">supervisor<" not in page  # no user has a "%"
+    page = client.get("/admin/users?q=_long").get_data(as_text=True)
+    assert ">ha_long<" in page and ">co_to<" not in page
+    page = client.get("/admin/users?q=a_l").get_data(as_text=True)  # "_" is not "any one"
+    assert ">ha_long<" in page and ">admin<" not in page
+
+
 def test_an_admin_creates_a_user_at_a_commune(login_as, units):
     client = login_as("admin")
     response = _form(client, "/admin/users/new", username="bai_chay", full_name="Cán bộ",

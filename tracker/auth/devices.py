@@ -18,6 +18,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "tracker_device"
+
+
+def cookie_name() -> str:
+    """Over HTTPS (Secure cookies) the cookie is host-only, `__Host-` prefixed (ASVS 3.3.1),
+    like the session cookie."""
+    secure = current_app.config.get("SESSION_COOKIE_SECURE")
+    return f"__Host-{COOKIE}" if secure else COOKIE
 MAX_USERNAMES = 5  # a shared office computer: the last few people who logged in on it
 
 

@@ -45,9 +45,9 @@ def user_list():
         .where(User.unit_id.in_(subtree_ids(unit)))
     q = request.args.get("q", "").strip()[:100]
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(User.username.ilike(like), User.full_name.ilike(like),
-                                Unit.name.ilike(like)))
+        # As typed: "%" and "_" are letters here, not wildcards (as in the task search).
+        query = query.where(or_(*(column.icontains(q, autoescape=True) for column in
+                                  (User.username, User.full_name, Unit.name))))
     role = request.args.get("role", "")
     if role in ROLE_LABELS:
         query = query.where(User.role == role)

@@ -52,7 +52,7 @@ def login():
     if form.validate_on_submit():
         now = clock.now()
         typed = form.username.data
-        device = devices.trusted_device(request.cookies.get(devices.COOKIE),
+        device = devices.trusted_device(request.cookies.get(devices.cookie_name()),
                                         typed.strip().lower())
         outcome = sessions.authenticate(typed, form.password.data, address=client_address(),
                                         device=device, now=now)
@@ -93,9 +93,9 @@ def complete_login(user, next_url: str, *, now):
     db.session.commit()
     login_user(user)
     response = redirect(next_url)
-    response.set_cookie(devices.COOKIE,
-                        devices.remember(request.cookies.get(devices.COOKIE), user.username),
-                        max_age=devices.max_age(), httponly=True, samesite="Lax",
+    response.set_cookie(devices.cookie_name(),
+                        devices.remember(request.cookies.get(devices.cookie_name()), user.username),
+                        max_age=devices.max_age(), httponly=True, samesite="Lax", path="/",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 

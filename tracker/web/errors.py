@@ -64,8 +64,8 @@ def register(app) -> None:
                                             "try again.")),
         }
         title, message = messages.get(exc.code, (exc.name, exc.description or ""))
-        if exc.code == 403:
-            refused(403, exc.description or "")
+        if exc.code in (403, 429):  # refused access, a rate limit reached (ASVS 16.3.3)
+            refused(exc.code, exc.description or "")
         return _render(exc.code or 500, title, message)
 
     @app.errorhandler(SQLAlchemyError)

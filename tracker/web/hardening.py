@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "script-src 'self'",
     "style-src 'self'",
     "object-src 'none'",
-    "base-uri 'self'",
+    "base-uri 'none'",  # no <base> in any template (ASVS 3.4.3)
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
