@@ -74,6 +74,16 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "tracker" / "translations"),
     )
     login.init(app, login_manager)
+
+    @app.after_request
+    def _outage_keeps_its_retry_after(response):
+        # Registered before the limiter's, so run after it: Flask-Limiter writes its own
+        # Retry-After (its window's reset) on every answer; an outage's 503 keeps the
+        # database's (tracker.web.errors).
+        if response.status_code == 503:
+            response.headers["Retry-After"] = str(app.config.get("TRACKER_RETRY_AFTER_SECONDS", 10))
+        return response
+
     limiter.init_app(app)
     # The in-memory rate counts (limits' MemoryStorage) start a non-daemon timer thread at
     # once, to expire counts that do not exist yet; the interpreter waits for it at exit,
