@@ -84,15 +84,9 @@ def register_extensions(app: Flask) -> None:
             response.headers["Retry-After"] = str(app.config.get("TRACKER_RETRY_AFTER_SECONDS", 10))
         return response
 
+    from tracker import ratelimit  # noqa: F401  (registers tracker-memory://)
+
     limiter.init_app(app)
-    # The in-memory rate counts (limits' MemoryStorage) start a non-daemon timer thread at
-    # once, to expire counts that do not exist yet; the interpreter waits for it at exit,
-    # which under a faked monotonic clock (libfaketime) is for ever: the scheduler and
-    # every command would never end. Cancelled here, it is started again by the first
-    # counted request (web processes only). tests/test_scheduler_process.py fails without.
-    timer = getattr(limiter.storage, "timer", None)
-    if timer is not None:
-        timer.cancel()
 
 
 def register_signals() -> None:

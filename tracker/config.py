@@ -142,7 +142,8 @@ def _settings(instance_path: str) -> dict:
         # Request rate limits (Flask-Limiter): memory:// is per process; redis://… is
         # shared by every worker and host.
         "RATELIMIT_ENABLED": _bool("TRACKER_RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("TRACKER_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("TRACKER_RATELIMIT_STORAGE_URI",
+                                                "tracker-memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRACKER_LOGIN_RATE_LIMIT": os.environ.get("TRACKER_LOGIN_RATE_LIMIT", "60/minute"),
         "TRACKER_API_RATE_LIMIT": os.environ.get("TRACKER_API_RATE_LIMIT", "600/minute"),
