@@ -22,9 +22,11 @@ from tracker.scope import (
     can_supervise,
     has_role,
     in_reporters_subtree,
+    is_unit_member,
     supervised_tasks,
     supervisors_of,
     tasks_to_report,
+    unit_members,
     visible_tasks,
     visible_unit_ids,
     visible_units,
@@ -128,3 +130,24 @@ def test_supervised_tasks_are_the_tasks_can_supervise_allows(people, tasks):
         allowed = {t.id for t in tasks if can_supervise(user, t)}
         assert _ids(supervised_tasks(user).with_only_columns(Task.id)) == allowed, \
             user.username
+
+
+def test_unit_members_are_the_users_is_unit_member_allows(people, units):
+    """Who is told of a unit's tasks, asked per unit, for a set of units, and joined to a
+    task's lead unit (as the cutoff's "turned red" notice does)."""
+    everyone = db.session.scalars(select(User)).all()
+    for unit in units.values():
+        allowed = {u.id for u in everyone if is_unit_member(u, unit.id)}
+        assert _ids(select(User.id).where(unit_members([unit.id]))) == allowed, unit.name
+    several = [units["ha_long"].id, units["co_to"].id]
+    assert _ids(select(User.id).where(unit_members(several))) == \
+        {u.id for u in everyone if any(is_unit_member(u, i) for i in several)}
+
+
+def test_unit_members_joined_to_tasks_are_the_lead_units_members(people, tasks):
+    pairs = set(db.session.execute(
+        select(Task.id, User.id).join(User, unit_members(Task.lead_unit_id))).all())
+    everyone = db.session.scalars(select(User)).all()
+    assert pairs == {(t.id, u.id) for t in tasks for u in everyone
+                     if is_unit_member(u, t.lead_unit_id)}
+    assert pairs  # the generated set has members at lead units

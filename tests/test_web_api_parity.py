@@ -317,3 +317,21 @@ def test_an_extension_typed_as_people_write_dates_is_accepted_on_both_sides(app,
     assert web == api == (True, set())
     assert set(db.session.scalars(select(ExtensionRequest.requested_deadline))) == {
         date(2026, 12, 31)}
+
+
+@pytest.mark.parametrize("text", ["31/02/2026", "hôm qua", "2026-13-01"])
+def test_a_report_date_that_is_no_date_is_refused_alike(admin, text):
+    page = admin.web.get(f"/reports/daily?{urlencode({'date': text})}")
+    answer = admin.api.get(f"/api/v1/reports/daily?{urlencode({'date': text})}",
+                           headers=admin.headers)
+    assert (page.status_code, answer.status_code) == (422, 422)
+    assert flagged(page) == set(answer.get_json()["fields"]) == {"date"}
+
+
+@pytest.mark.parametrize("text", ["18/11/2026", "2026-11-18"])
+def test_a_report_date_is_read_alike_as_people_type_it(admin, text):
+    """Both sides read the day as typed; its cutoff has not run, so neither has a report."""
+    page = admin.web.get(f"/reports/daily?{urlencode({'date': text})}")
+    answer = admin.api.get(f"/api/v1/reports/daily?{urlencode({'date': text})}",
+                           headers=admin.headers)
+    assert (page.status_code, answer.status_code) == (404, 404)

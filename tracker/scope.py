@@ -13,14 +13,14 @@ that is a filter, not a decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import wraps
 from typing import Protocol
 
 from flask import abort, current_app, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 
 from tracker.audit.models import SecurityEvent
 from tracker.auth.models import Role, User
@@ -206,6 +206,21 @@ def supervisors_of(task: Task) -> Select:
     above = [int(x) for x in task.lead_unit.path.strip("/").split("/") if x]
     return select(User).where(User.role.in_(SUPERVISORS), User.active,
                               User.unit_id.in_(above))
+
+
+def is_unit_member(user: User, unit_id: int) -> bool:
+    """A member whose home unit is `unit_id`: who is told of that unit's tasks — the
+    reminders, a nudge, a decision on its request, a task turned red. (A member higher up
+    may report on those tasks too, `can_report_on`, but is not told of each.)"""
+    return has_role(user, *MEMBERS) and user.unit_id == unit_id
+
+
+def unit_members(unit: ColumnElement | Collection[int]) -> ColumnElement[bool]:
+    """SQL twin of `is_unit_member`, as a condition on `User`: `unit` is a column (the lead
+    unit of a joined task) or a collection of unit ids."""
+    home = User.unit_id.in_(list(unit)) if isinstance(unit, Collection) \
+        else User.unit_id == unit
+    return and_(home, User.role.in_(MEMBERS), User.active)
 
 
 def can_comment(user: User, task: Task, kind: str = "comment") -> bool:

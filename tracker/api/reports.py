@@ -10,6 +10,7 @@ from tracker import clock
 from tracker.api.base import ApiBlueprint, actor, commit, unit_in_scope
 from tracker.api.schemas import COLOURS
 from tracker.audit.security import record_report_export
+from tracker.dates import TypedDate
 from tracker.downloads import attachment
 from tracker.errors import NotFound
 from tracker.reports import history
@@ -27,7 +28,8 @@ DOWNLOADS = {
 
 
 class ReportQuerySchema(Schema):
-    date = fields.Date(metadata={"description": "The reporting day; the latest by default."})
+    date = TypedDate(metadata={"description": "The reporting day (yyyy-mm-dd or dd/mm/yyyy); "
+                                              "the latest by default."})
     unit_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
                              metadata={"description": "Your own unit by default."})
     format = fields.String(load_default="json",

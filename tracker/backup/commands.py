@@ -1,5 +1,5 @@
 """`flask --app wsgi tracker backup` and `… tracker restore`: the commands, registered
-under the `tracker` group by tracker/cli.py; the work is in tracker.backup.service."""
+under the `tracker` group by tracker/cli; the work is in tracker.backup.service."""
 
 from __future__ import annotations
 

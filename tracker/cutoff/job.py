@@ -19,45 +19,34 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tracker import clock
-from tracker.bulk import BulkUpdate, all_rows, analyze, insert_rows
+from tracker.bulk import analyze
+from tracker.cutoff.judge import judge_day, same_epoch
 from tracker.cutoff.models import (
     CutoffRun,
     MissedUpdate,
     RedTaskDay,
     TaskColourChange,
     UnitDayStat,
-    change_rank,
-    red_rank,
 )
 from tracker.cutoff.notify import notify_cutoff
 from tracker.extensions import db
 from tracker.fence import wait_for_writers
-from tracker.rules.calendar import WorkCalendar
-from tracker.rules.colours import Policy, TaskFacts, colour_key, task_colour, was_missed
 from tracker.rules.store import ensure_rules_row, hold_rules, load_calendar, load_policy
 from tracker.rules.units import UnitRow, roll_up, unit_colour
-from tracker.tasks.colour import colour_of, colour_writer, mark_colours, stored_values
-from tracker.tasks.facts import FACTS, facts_at
+from tracker.tasks.colour import colour_writer, mark_colours
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
-from tracker.updates.models import ProgressUpdate
 
-BATCH = 5000
 COUNTED = ("green", "yellow", "red", "done_on_time", "done_late", "open_within_deadline",
            "open_overdue", "missed")
-MISSED_COLUMNS = ("day", "task_id", "unit_id")
-HISTORY_COLUMNS = ("task_id", "day", "unit_id", "colour", "reason", "days", "previous_colour",
-                   "code", "rank")
-RED_COLUMNS = ("day", "task_id", "unit_id", "code", "reason", "days", "rank")
 
 
 class CutoffRefused(Exception):
@@ -82,174 +71,6 @@ class CutoffSummary:
 
     def public(self) -> dict:
         return asdict(self)
-
-
-def _batches(moment: datetime):
-    """Tasks that existed at `moment`, in id order, a batch at a time (bounded memory)."""
-    last_id = 0
-    while True:
-        # Plain rows: no ORM bookkeeping, no per-value processing, for a million rows.
-        rows = all_rows(
-            select(Task.id, Task.version, Task.code, Task.lead_unit_id, Task.status,
-                   Task.start_date, Task.deadline, Task.duty_since, Task.submitted_at,
-                   Task.last_update_at, Task.colour, Task.colour_reason, Task.colour_days)
-            .where(Task.id > last_id, Task.created_at <= moment)
-            .order_by(Task.id).limit(BATCH))
-        if not rows:
-            return
-        last_id = rows[-1].id
-        yield rows
-
-
-def _last_updates_before(task_ids: list[int], moment: datetime) -> dict[int, datetime]:
-    if not task_ids:
-        return {}
-    return dict(db.session.execute(
-        select(ProgressUpdate.task_id, func.max(ProgressUpdate.created_at))
-        .where(ProgressUpdate.task_id.in_(task_ids), ProgressUpdate.created_at <= moment)
-        .group_by(ProgressUpdate.task_id)
-    ).all())
-
-
-def _previous_colours(lo: int, hi: int, day: date) -> dict[int, tuple[str, str]]:
-    """Each task's colour and reason at the latest stored cutoff before `day`."""
-    latest = (
-        select(TaskColourChange.task_id, func.max(TaskColourChange.day).label("day"))
-        .where(TaskColourChange.task_id.between(lo, hi), TaskColourChange.day < day)
-        .group_by(TaskColourChange.task_id).subquery()
-    )
-    rows = db.session.execute(
-        select(TaskColourChange.task_id, TaskColourChange.colour, TaskColourChange.reason)
-        .join(latest, and_(TaskColourChange.task_id == latest.c.task_id,
-                           TaskColourChange.day == latest.c.day))
-    )
-    return {task_id: (colour, reason) for task_id, colour, reason in rows}
-
-
-def _same_epoch(calendar: WorkCalendar, moment: datetime, now: datetime) -> bool:
-    """Whether `now` lies in the epoch the cutoff at `moment` opened (no midnight or later
-    cutoff between them): then a task that has not changed since the moment has the same
-    colour now, and one pass serves both the day's record and the stored colours."""
-    return now > moment and calendar.epoch(now) == calendar.epoch(moment) + 1
-
-
-@dataclass
-class _Day:
-    """What judging one day needs besides a batch's rows (read once per day)."""
-
-    day: date
-    moment: datetime
-    now: datetime
-    calendar: WorkCalendar
-    policy: Policy
-    past: dict[int, dict]  # the facts at the moment of the tasks changed since (by id)
-    same_epoch: bool
-    verdicts: dict = field(default_factory=dict)  # colour_key → verdict
-
-
-def _inputs(the: _Day):
-    """Each batch of tasks with what judging it needs from the database."""
-    for rows in _batches(the.moment):
-        lo, hi = rows[0].id, rows[-1].id
-        stale = {r.id for r in rows if r.last_update_at and r.last_update_at > the.moment}
-        yield (rows, stale, _last_updates_before(sorted(stale), the.moment),
-               _previous_colours(lo, hi, the.day))
-
-
-def _verdict(the: _Day, values: dict, last: datetime | None) -> tuple:
-    """What the rules say of a task as of the day's cutoff, with what the job derives from
-    it: (colour or None when cancelled, category, missed the day's update, reason code,
-    reason days, the stored colour values, the red list's rank). `last` is the task's
-    latest update at or before the cutoff: the day's window ends at the cutoff, so it was
-    reported in the window exactly when that one was."""
-    task = TaskFacts(**values)
-    updates = [last] if last else []
-    result = task_colour(task, updates, the.calendar, the.policy, the.moment)
-    missed = was_missed(task, updates, the.calendar, the.day)
-    if result.colour is None:
-        return None, None, missed, None, 0, stored_values(result), 0
-    reason = result.reasons[0]
-    code = str(reason.code)
-    return (result.colour.value, result.category.value, missed, code, reason.days,
-            stored_values(result), red_rank(code, reason.days))
-
-
-def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
-    """Judge one batch (pure: no database); returns the rows to write. Each distinct
-    `colour_key` is judged once for the whole day (the rules are a pure function of it)."""
-    rows, stale, earlier, previous = inputs
-    calendar, day, past, verdicts = the.calendar, the.day, the.past, the.verdicts
-    missed_rows, history_rows, red_rows, recoloured = [], [], [], []
-    for row in rows:
-        task_id = row.id
-        changed = past.get(task_id)
-        values = (row.status, row.start_date, row.deadline, row.duty_since, row.submitted_at) \
-            if changed is None else tuple(changed[name] for name in FACTS)
-        last = earlier.get(task_id) if task_id in stale else row.last_update_at
-        key = colour_key(*values, last, calendar)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = _verdict(the, dict(zip(FACTS, values, strict=True)),
-                                               last)
-        colour, category, missed, code, days, stored, rank = verdict
-        if the.same_epoch:
-            current = stored if not changed and task_id not in stale \
-                else stored_values(colour_of(row, the.now, calendar, the.policy))
-            if current != (row.colour, row.colour_reason, row.colour_days):
-                recoloured.append((task_id, row.version, *current))
-        if colour is None:
-            continue  # cancelled: out of the colours and the counts
-        unit_id = row.lead_unit_id
-        counts = own[unit_id]
-        counts[colour] += 1
-        counts[category] += 1
-        counts["total"] += 1
-        if missed:
-            counts["missed"] += 1
-            missed_rows.append((day, task_id, unit_id))
-        if colour == "red":
-            red_rows.append((day, task_id, unit_id, row.code, code, days, rank))
-        before = previous.get(task_id)
-        if before != (colour, code):
-            was = before[0] if before else None
-            history_rows.append((task_id, day, unit_id, colour, code, days, was, row.code,
-                                 change_rank(colour, was)))
-            if was != colour:
-                counts["changes"] += 1
-    return missed_rows, history_rows, red_rows, recoloured
-
-
-def _judge_day(day: date, calendar: WorkCalendar, policy: Policy, summary: CutoffSummary,
-               own: dict[int, Counter], now: datetime, recolour: BulkUpdate | None) -> None:
-    """Judge every task as of the day's cutoff; with `recolour` (when `now` is in the same
-    epoch), also refresh the stored colours in the same pass.
-
-    A batch at a time, and overlapped: while one thread judges a batch (pure Python), this
-    one writes the previous batch's rows (COPY on PostgreSQL, which waits on the server
-    with the interpreter lock released) and reads the next. Every read and every row of the
-    day's record goes through the session's connection, in its one transaction; the colours
-    go through `recolour`, in transactions of their own."""
-    moment = calendar.cutoff_moment(day)
-    the = _Day(day, moment, now, calendar, policy, facts_at(moment), recolour is not None)
-
-    def write(judged) -> None:
-        missed_rows, history_rows, red_rows, recoloured = judged
-        insert_rows(MissedUpdate.__table__, MISSED_COLUMNS, missed_rows)
-        insert_rows(TaskColourChange.__table__, HISTORY_COLUMNS, history_rows)
-        insert_rows(RedTaskDay.__table__, RED_COLUMNS, red_rows)
-        if recolour is not None:
-            recolour.add(recoloured)
-        summary.changed += len(history_rows)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutoff-judge") as judge:
-        pending = None
-        for inputs in _inputs(the):
-            judging = judge.submit(_judge_batch, the, inputs, own)
-            if pending is not None:
-                write(pending.result())
-            pending = judging
-        if pending is not None:
-            write(pending.result())
 
 
 def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary) -> None:
@@ -364,12 +185,12 @@ def _process(day: date, now: datetime, force: bool) -> CutoffSummary:
         run.started_at = started
 
     moment = calendar.cutoff_moment(day)
-    same_epoch = _same_epoch(calendar, moment, now)
-    recolour = colour_writer(separately=True) if same_epoch else None
+    in_epoch = same_epoch(calendar, moment, now)
+    recolour = colour_writer(separately=True) if in_epoch else None
     summary = CutoffSummary(date=day.isoformat())
     own: dict[int, Counter] = defaultdict(Counter)
     try:
-        _judge_day(day, calendar, policy, summary, own, now, recolour)
+        summary.changed = judge_day(day, calendar, policy, own, now, recolour)
         if recolour is not None:
             recolour.apply()  # elsewhere than PostgreSQL: in this transaction
         _store_unit_stats(day, own, summary)
@@ -386,7 +207,7 @@ def _process(day: date, now: datetime, force: bool) -> CutoffSummary:
     finally:
         if recolour is not None:
             recolour.close()
-    if same_epoch:
+    if in_epoch:
         mark_colours(calendar.epoch(now))
     return summary
 

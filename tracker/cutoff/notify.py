@@ -14,6 +14,7 @@ from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.notifications.preferences import mail_sql
 from tracker.notifications.service import add_notifications
+from tracker.scope import unit_members
 from tracker.tasks.models import Task
 from tracker.types import UTCDateTime
 
@@ -44,8 +45,7 @@ def notify_cutoff(day, summary, *, now: datetime) -> int:
         .join(TaskColourChange, and_(TaskColourChange.task_id == RedTaskDay.task_id,
                                      TaskColourChange.day == RedTaskDay.day))
         .join(Task, Task.id == RedTaskDay.task_id)
-        .join(User, and_(User.unit_id == Task.lead_unit_id, User.role == Role.MEMBER,
-                         User.active))
+        .join(User, unit_members(Task.lead_unit_id))
         .where(RedTaskDay.day == day,
                or_(TaskColourChange.previous_colour.is_(None),
                    TaskColourChange.previous_colour != "red"))

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from tracker.audit.service import record
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.inputs import one_text
@@ -23,15 +23,13 @@ from tracker.notifications.models import Delivery, Notification
 from tracker.notifications.preferences import mail_for
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
-from tracker.scope import can_supervise
+from tracker.scope import can_supervise, unit_members
 from tracker.tasks.models import Task
 
 
 def members_of(unit_ids) -> dict[int, list[int]]:
-    rows = db.session.execute(
-        select(User.unit_id, User.id).where(User.unit_id.in_(list(unit_ids)),
-                                            User.role == Role.MEMBER, User.active)
-    )
+    """Each unit's members who are told of its tasks (`scope.is_unit_member`), by unit."""
+    rows = db.session.execute(select(User.unit_id, User.id).where(unit_members(unit_ids)))
     members: dict[int, list[int]] = defaultdict(list)
     for unit_id, user_id in rows:
         members[unit_id].append(user_id)

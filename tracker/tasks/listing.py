@@ -82,8 +82,8 @@ class TaskFilterSchema(Schema):
         return cleaned
 
 
-FILTER_FIELDS = frozenset(TaskFilterSchema._declared_fields)
 _schema = TaskFilterSchema()
+FILTER_FIELDS = frozenset(_schema.fields)
 
 
 def matches_text(q: str):

@@ -26,6 +26,7 @@ from tracker.auth.models import User
 from tracker.auth.tokens import Identity
 from tracker.bulk import BulkUpdate, insert_rows, one_trip, reserve_ids
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound, TrackerError
+from tracker.evidence.service import attach_file
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.rules.store import load_calendar, load_policy
@@ -230,14 +231,20 @@ def post_updates(reporter: Identity, items: Sequence[tuple[int, dict]], *,
     return _write(reporter, rows, accepted, now)
 
 
-def post_update(actor: User, task, raw: dict, *, now: datetime | None = None) -> dict:
+def post_update(actor: User, task, raw: dict, *, now: datetime | None = None,
+                evidence_file=None) -> dict:
     """One update by `actor` on `task` (a Task): `post_updates` with one item, its refusal
-    raised as it is. The task object is expired, as its row has changed."""
+    raised as it is; with `evidence_file` (an upload), the file is kept as the update's
+    evidence, in the same transaction. The task object is expired, as its row has
+    changed."""
     try:
         [update] = post_updates(Identity.of(actor), [(task.id, raw)], now=now)
     except Refused as exc:
         raise exc.errors[0] from None
     db.session.expire(task)
+    if evidence_file:
+        attach_file(actor, task, evidence_file, now=update["created_at"],
+                    update_id=update["id"])
     return update
 
 
@@ -246,8 +253,9 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
     """Write the accepted (task id, data) items: every value is computed first (the new
     state of each task, its colour, the audit rows); the database then only stores them."""
     calendar, policy = load_calendar(), load_policy()
+    day = calendar.reporting_day(now)  # one stamp for the whole batch: one reporting day
     new = [{"task_id": task_id, "author_id": reporter.user_id, "author": reporter.username,
-            "created_at": now, "reporting_day": calendar.reporting_day(now),
+            "created_at": now, "reporting_day": day,
             "progress": data["progress"], "work_done": data["work_done"],
             "obstacles": data.get("obstacles"), "next_steps": data.get("next_steps"),
             "evidence_url": data.get("evidence_url")}

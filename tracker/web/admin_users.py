@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from tracker import clock
 from tracker.auth.models import User
@@ -16,7 +16,7 @@ from tracker.auth.tokens import revoke_token, token_of, tokens_for
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
-from tracker.scope import ADMINS, can_see_user, get_unit, requires
+from tracker.scope import ADMINS, can_see_user, get_unit, requires, visible_users
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
@@ -41,7 +41,7 @@ def user_list():
         if not isinstance(unit_id, int) or not unit_id:
             abort(404)
         unit = get_unit(current_user, unit_id)
-    query = select(User).join(Unit, Unit.id == User.unit_id) \
+    query = visible_users(current_user).join(Unit, Unit.id == User.unit_id) \
         .where(User.unit_id.in_(subtree_ids(unit)))
     q = request.args.get("q", "").strip()[:100]
     if q:

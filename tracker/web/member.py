@@ -150,10 +150,7 @@ def post_task_update(task_id: int):
         abort(400)
     code = task.code
     try:
-        update = post_update(current_user, task, form.raw())
-        if form.evidence_file.data:
-            attach_file(current_user, task, form.evidence_file.data,
-                        now=update["created_at"], update_id=update["id"])
+        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
         for message in apply_errors(form, getattr(exc, "fields", {})):

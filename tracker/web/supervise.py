@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.audit.security import record_report_export
+from tracker.dates import parse_date
 from tracker.downloads import attachment
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
@@ -225,13 +226,16 @@ def decide_extension(task_id: int, request_id: int):
 
 
 def _report_day(days: list[date]) -> date | None:
+    """The day asked for (dd/mm/yyyy or yyyy-mm-dd, as the API reads it), the latest
+    processed one by default; a text that is no date is refused naming the field (422)."""
     text = request.args.get("date")
     if not text:
         return days[0] if days else None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(404)
+    day = parse_date(text)
+    if day is None:
+        raise InvalidInput(_("Some fields are not valid."),
+                           {"date": [_("Not a valid date (dd/mm/yyyy).")]})
+    return day
 
 
 @bp.route("/reports/daily")

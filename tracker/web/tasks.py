@@ -23,7 +23,7 @@ from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment, csv_writer
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
-from tracker.evidence.service import attach_file, path_of
+from tracker.evidence.service import path_of
 from tracker.extensions import db
 from tracker.labels import ict
 from tracker.paging import paginate, requested_page
@@ -78,10 +78,7 @@ def task_post_update(task_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        update = post_update(current_user, task, form.raw())
-        if form.evidence_file.data:
-            attach_file(current_user, task, form.evidence_file.data,
-                        now=update["created_at"], update_id=update["id"])
+        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
     except (InvalidInput, Conflict) as exc:
         return refused(task, "update", form, exc)
     db.session.commit()

@@ -74,52 +74,48 @@ def page():
     return _page()
 
 
+def _changed(change, done: str | None = None, *, codes: bool = False):
+    """Make one change to the current user's second factor: committed and said, with the
+    new recovery codes shown once (`codes`), or refused with the reason."""
+    try:
+        result = change()
+    except (InvalidInput, Conflict) as exc:
+        return _refused(exc)
+    db.session.commit()
+    if done:
+        flash(done, "success")
+    return _page(codes=result) if codes else redirect(url_for("two_factor.page"))
+
+
+def _form(name: str, limit: int) -> str:
+    return request.form.get(name, "")[:limit]
+
+
 @bp.route("/setup", methods=["POST"])
 @login_required
 def setup():
-    try:
-        two_factor.begin_enrolment(current_user, now=clock.now())
-    except Conflict as exc:
-        return _refused(exc)
-    db.session.commit()
-    return redirect(url_for("two_factor.page"))
+    return _changed(lambda: two_factor.begin_enrolment(current_user, now=clock.now()))
 
 
 @bp.route("/confirm", methods=["POST"])
 @login_required
 def confirm():
-    try:
-        codes = two_factor.confirm_enrolment(
-            current_user, request.form.get("code", "")[:CODE_MAX], now=clock.now())
-    except (InvalidInput, Conflict) as exc:
-        return _refused(exc)
-    db.session.commit()
-    flash(_("Two-factor login is on."), "success")
-    return _page(codes=codes)
+    return _changed(lambda: two_factor.confirm_enrolment(
+        current_user, _form("code", CODE_MAX), now=clock.now()),
+        _("Two-factor login is on."), codes=True)
 
 
 @bp.route("/recovery-codes", methods=["POST"])
 @login_required
 def recovery_codes():
-    try:
-        codes = two_factor.regenerate_recovery_codes(
-            current_user, request.form.get("code", "")[:CODE_MAX], now=clock.now())
-    except (InvalidInput, Conflict) as exc:
-        return _refused(exc)
-    db.session.commit()
-    flash(_("New recovery codes were made; the old ones no longer work."), "success")
-    return _page(codes=codes)
+    return _changed(lambda: two_factor.regenerate_recovery_codes(
+        current_user, _form("code", CODE_MAX), now=clock.now()),
+        _("New recovery codes were made; the old ones no longer work."), codes=True)
 
 
 @bp.route("/disable", methods=["POST"])
 @login_required
 def disable():
-    try:
-        two_factor.disable(current_user, code=request.form.get("code", "")[:CODE_MAX],
-                           password=request.form.get("password", "")[:PASSWORD_MAX],
-                           now=clock.now())
-    except (InvalidInput, Conflict) as exc:
-        return _refused(exc)
-    db.session.commit()
-    flash(_("Two-factor login is off."), "success")
-    return redirect(url_for("two_factor.page"))
+    return _changed(lambda: two_factor.disable(
+        current_user, code=_form("code", CODE_MAX), password=_form("password", PASSWORD_MAX),
+        now=clock.now()), _("Two-factor login is off."))

@@ -1,0 +1,16 @@
+"""`flask --app wsgi tracker …`: the operator's commands, one module per area — the people
+(`people`: units, users, tokens), the day (`daily`: cutoff, colours, reminders, scheduler),
+the work (`work`: demo data, progress updates, the calendar) — and backup and restore
+(tracker/backup/commands.py). Each command calls the same service as the pages and the API."""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+from tracker.backup.commands import backup_command, restore_command
+from tracker.cli import daily, people, work
+
+tracker_cli = AppGroup("tracker", help="Tracker operations.")
+for command in (*people.COMMANDS, *daily.COMMANDS, *work.COMMANDS, backup_command,
+                restore_command):
+    tracker_cli.add_command(command)

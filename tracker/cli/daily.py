@@ -1,0 +1,152 @@
+"""`tracker cutoff …`, `tracker colours …`, `tracker remind`, `tracker scheduler`: the day's
+16:00 cutoff, the stored colours, the reminders and the scheduler that runs them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from tracker import clock
+from tracker.cli.common import fail
+from tracker.cutoff.backlog import cutoff_status, process_due
+from tracker.cutoff.job import CutoffRefused, refuse_unless_passed, run_cutoff
+from tracker.cutoff.scheduler import remind, run_scheduler
+from tracker.extensions import db
+from tracker.notifications.mail import deliver_emails
+from tracker.tasks.colour import mismatches, recolour_all
+
+cutoff_cli = AppGroup("cutoff", help="The daily 16:00 cutoff.")
+colours_cli = AppGroup("colours", help="Stored colours.")
+
+
+def _wait_seconds() -> float:
+    return current_app.config["TRACKER_CUTOFF_WAIT_SECONDS"]
+
+
+def _print_summary(summary) -> None:
+    click.echo(json.dumps(summary.public(), ensure_ascii=False))
+
+
+@cutoff_cli.command("run")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="The reporting day, YYYY-MM-DD.")
+@click.option("--force", is_flag=True, help="Recompute a day already processed.")
+def cutoff_run(day, force: bool) -> None:
+    """Process one reporting day, after every earlier day still due (in date order); the
+    last line printed is the day's JSON summary."""
+    day = day.date()
+    try:
+        refuse_unless_passed(day, clock.now())
+        summaries = process_due(through=day, wait_seconds=_wait_seconds())
+        for summary in summaries:
+            if summary.date != day.isoformat():
+                click.echo(f"(an earlier day still due) {summary.date}: "
+                           f"processed first", err=True)
+                _print_summary(summary)
+        done = {summary.date: summary for summary in summaries}
+        if force and day.isoformat() in done:
+            force = False  # just processed: nothing to recompute
+        summary = done.get(day.isoformat()) or run_cutoff(
+            day, now=clock.now(), force=force, wait_seconds=_wait_seconds())
+    except CutoffRefused as exc:
+        db.session.rollback()
+        fail(str(exc))
+    deliver_emails(clock.now())
+    _print_summary(summary)
+
+
+@cutoff_cli.command("catch-up")
+def cutoff_catch_up() -> None:
+    """Process every due cutoff that has not run, oldest first (one JSON line each)."""
+    for summary in process_due(wait_seconds=_wait_seconds()):
+        _print_summary(summary)
+    deliver_emails(clock.now())
+
+
+@cutoff_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="As the health endpoint answers.")
+def cutoff_status_command(as_json: bool) -> None:
+    """The last processed day, the days due and not yet processed (and how late), and
+    each scheduler's state. Exits 1 when something needs an operator."""
+    status = cutoff_status(clock.now())
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
+    public = status.public(grace)
+    if as_json:
+        click.echo(json.dumps(public, ensure_ascii=False, indent=2))
+    else:
+        for line in _status_lines(public):
+            click.echo(line)
+    sys.exit(1 if public["problems"] else 0)
+
+
+def _status_lines(public: dict) -> list[str]:
+    lines = [f"now: {public['now']}",
+             f"last processed day: {public['last_processed_day'] or 'none yet'}"
+             + (f" (ran {public['last_started_at']} → {public['last_finished_at']})"
+                if public["last_processed_day"] else "")]
+    if public["due"]:
+        for due in public["due"]:
+            lines.append(f"DUE, not processed: {due['day']} (cutoff {due['cutoff']}, "
+                         f"{due['late_seconds']:.0f} s ago)")
+    else:
+        lines.append("due and not processed: none")
+    if not public["schedulers"]:
+        lines.append("schedulers: none has reported")
+    for s in public["schedulers"]:
+        state = s["state"] if s["alive"] else f"silent since {s['seen_at']}"
+        line = f"scheduler {s['name']}: {state}"
+        if s["last_error"]:
+            line += f"; last error at {s['last_error_at']}: {s['last_error']}"
+        lines.append(line)
+    lines.append("stored colours: " + ("fresh" if public["colours_fresh"] else
+                                       "to be refreshed (the scheduler does it)"))
+    lines.append("status: " + (public["status"] if not public["problems"] else
+                               "needs attention: " + ", ".join(public["problems"])))
+    return lines
+
+
+@colours_cli.command("check")
+def colours_check() -> None:
+    """Recompute every task's colour; exit 1 listing the tasks whose stored colour differs."""
+    found = 0
+    for task_id, _version, stored, computed in mismatches(clock.now()):
+        found += 1
+        click.echo(f"task {task_id}: stored {stored} != computed {computed}")
+    if found:
+        click.echo(f"{found} task(s) differ.", err=True)
+        sys.exit(1)
+    click.echo("All stored colours are correct.")
+
+
+@colours_cli.command("refresh")
+def colours_refresh() -> None:
+    """Bring every stored colour up to date now."""
+    changed = recolour_all(clock.now(), separately=True)
+    db.session.commit()
+    click.echo(f"{changed} task(s) recoloured.")
+
+
+@click.command("remind")
+def remind_now() -> None:
+    """Send the reminders to units that still owe today's update."""
+    click.echo(f"{remind(current_app._get_current_object())} reminder(s) sent.")
+
+
+@click.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler until stopped: every due cutoff as soon as it is due, the
+    colours after midnight, the reminders."""
+    # The libraries' lines (APScheduler) on the root logger; Tracker's own have their
+    # handler already (tracker.logs), so they do not go through the root's as well.
+    logging.getLogger("tracker").propagate = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    run_scheduler(current_app._get_current_object())
+
+
+COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler)
