@@ -45,7 +45,7 @@ def sheet_name(text: str) -> str:
 def typed_cells(sheet, values: Iterable) -> list:
     """Cells for `sheet.append`: text as inert string cells, numbers, percentages and dates
     as typed cells with a Vietnamese number format."""
-    cells = xlsx_cells(sheet, values)
+    cells = xlsx_cells(sheet, [None if v == "" else v for v in values])  # blank: no cell
     for cell in cells:
         value = cell.value
         if isinstance(value, Percent):

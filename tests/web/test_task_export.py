@@ -5,6 +5,7 @@ fresh database as it is, and here refused row by row, since an import only adds 
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
 from openpyxl import load_workbook
@@ -131,3 +132,10 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(users, units, login_
     assert rows[0]["Tên nhiệm vụ"].value == title
     assert rows[0]["Tên nhiệm vụ"].data_type == "s"
     assert rows[0]["Người chịu trách nhiệm"].data_type == "s"
+
+
+def test_the_list_links_to_its_export_with_its_filter(world, login_as):
+    page = login_as("supervisor").get("/tasks?colour=red&status=open").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)"[^>]*data-testid="task-export"', page)
+    assert link and link.group(1).startswith("/tasks/export.xlsx?")
+    assert "colour=red" in link.group(1) and "status=open" in link.group(1)
