@@ -113,15 +113,20 @@ def app(migrated):
     app = make_app(migrated)
     with app.app_context():
         yield app
-        db.session.remove()
-        with db.engine.begin() as conn:
-            # The audit tables refuse DELETE (tracker.audit.append_only): lift that for the
-            # cleanup only, inside its transaction.
-            append_only.drop(conn)
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            append_only.create(conn)
+        empty_database()
         db.engine.dispose()
+
+
+def empty_database() -> None:
+    """Every table emptied, as a test leaves the database for the next one."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        # The audit tables refuse DELETE (tracker.audit.append_only): lift that for the
+        # cleanup only, inside its transaction.
+        append_only.drop(conn)
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        append_only.create(conn)
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
     "GET /tasks": LOGGED_IN,
+    "GET /tasks/export.xlsx": LOGGED_IN,
     f"GET /tasks/{T}": LOGGED_IN,
     f"GET /tasks/{T}/audit.csv": LOGGED_IN,
     f"GET /tasks/{T}/evidence/<int:evidence_id>": LOGGED_IN,
@@ -177,6 +178,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/users/<int(max=2147483647):user_id>/tokens/<int(max=2147483647):token_id>"
     "/revoke": API_ADMINS,
     f"GET {API}/tasks": API_ALL,
+    f"GET {API}/tasks/export.xlsx": API_ALL,
     f"POST {API}/tasks": API_ADMINS,
     f"POST {API}/tasks/bulk": API_ADMINS,
     f"GET {API}/tasks/{AT}": API_ALL,

@@ -21,8 +21,9 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from numbers import Number
+from typing import IO
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -105,6 +106,14 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     if fallback != name:
         value += f"; filename*=UTF-8''{quote(name, safe='')}"
     return value
+
+
+def chunks_of(out: IO[bytes]) -> Iterator[bytes]:
+    """A file's content for a streamed download, a chunk at a time; the file is closed once
+    sent."""
+    with out:
+        while chunk := out.read(1 << 16):
+            yield chunk
 
 
 def attachment(body, filename: str, mimetype: str) -> Response:

@@ -17,7 +17,8 @@ from werkzeug.test import encode_multipart
 from tests.conftest import csrf_token
 from tests.factories import make_user
 from tracker.extensions import db
-from tracker.tasks.importer import COLUMNS, ImportLimits, ImportRejected, import_tasks
+from tracker.tasks.columns import IMPORTED
+from tracker.tasks.importer import ImportLimits, ImportRejected, import_tasks
 from tracker.tasks.models import Task
 
 MAX_BYTES = ImportLimits().max_bytes
@@ -221,11 +222,12 @@ def test_the_template_has_the_documented_columns_and_imports_as_is(login_as, kin
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     if kind == "xlsx":
-        sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+        sheet = openpyxl.load_workbook(io.BytesIO(response.data))["Nhiệm vụ"]
         header = [c.value for c in sheet[1]]
     else:
         header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert header == list(COLUMNS)
+    assert header == [column.header for column in IMPORTED]
+    assert header[8] == "Lãnh đạo phụ trách"
     assert _upload(client, response.data, f"template.{kind}").status_code == 302
     assert _tasks() == 1
 

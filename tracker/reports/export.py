@@ -11,18 +11,17 @@ tracker.downloads, so that no cell becomes a formula and no PDF paragraph reads 
 from __future__ import annotations
 
 import io
-import itertools
 import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
 
-from tracker.downloads import csv_writer, pdf_text, xlsx_cells
+from tracker.downloads import chunks_of, csv_writer, pdf_text
 from tracker.labels import reason_text
+from tracker.xlsx import Percent, TableSheet, new_book, to_bytes
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -44,16 +43,18 @@ def _dmy(iso: str) -> str:
     return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
-def sections(report: dict) -> list[tuple[str, list[str], list[list]]]:
+def sections(report: dict, typed: bool = False) -> list[tuple[str, list[str], list[list]]]:
     """The report as titled tables: (title, header, rows). Every format renders these; the
-    rows of the two task lists are iterators (a national download has a million)."""
+    rows of the two task lists are iterators (a national download has a million). Typed,
+    dates are dates and rates `Percent`s (for a workbook); else both are text."""
     t = report["totals"]
+    rate = Percent if typed else (lambda value: f"{value:.0%}")
     summary = [
         [_("Unit"), report["unit"]["name"]],
-        [_("Date"), _dmy(report["date"])],
+        [_("Date"), date.fromisoformat(report["date"]) if typed else _dmy(report["date"])],
         [_("Tasks"), t["total"]],
         [_("Green"), t["green"]], [_("Yellow"), t["yellow"]], [_("Red"), t["red"]],
-        [_("Green rate"), f"{t['green_rate']:.0%}"],
+        [_("Green rate"), rate(t["green_rate"])],
         [_("Completed on time"), t["done_on_time"]],
         [_("Completed late"), t["done_late"]],
         [_("Not completed, within deadline"), t["open_within_deadline"]],
@@ -66,7 +67,7 @@ def sections(report: dict) -> list[tuple[str, list[str], list[list]]]:
         (_("Summary"), [_("Item"), _("Value")], summary),
         (_("Units ranked by green rate"),
          [_("Unit"), _("Colour"), _("Green rate"), _("Tasks"), _("Red"), _("Missed updates")],
-         [[u["unit"], _colour(u["colour"]), f"{u['green_rate']:.0%}", u["total"], u["red"],
+         [[u["unit"], _colour(u["colour"]), rate(u["green_rate"]), u["total"], u["red"],
            u["missed"]] for u in report["units"]]),
         (_("Units that missed updates"), [_("Unit"), _("Missed updates")],
          [[m["unit"], m["missed"]] for m in report["missed_units"]]),
@@ -118,46 +119,28 @@ def spooled(chunks: Iterator[bytes], in_memory: int = 8 << 20) -> Iterator[bytes
     """Write the chunks now (inside the request) to a file kept in memory up to
     `in_memory` bytes and on disk beyond, and send it from there: a national download
     never sits whole in a web worker's memory. The file is closed once sent."""
-    out = tempfile.SpooledTemporaryFile(max_size=in_memory)  # noqa: SIM115 (closed by _send)
+    out = tempfile.SpooledTemporaryFile(max_size=in_memory)  # noqa: SIM115 (closed by chunks_of)
     for chunk in chunks:
         out.write(chunk)
     out.seek(0)
-    return _send(out)
-
-
-def _send(out: IO[bytes]) -> Iterator[bytes]:
-    with out:
-        while chunk := out.read(1 << 16):
-            yield chunk
+    return chunks_of(out)
 
 
 def report_xlsx(report: dict) -> bytes:
-    """The report as a workbook, a sheet per section; written row by row (openpyxl's
-    write-only mode) so that a national day's rows are never all held at once. Column
-    widths follow the first rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """The report as a workbook, a sheet per section (tracker.xlsx: typed cells, the header
+    frozen and filtered, A4 landscape); written row by row, so that a national day's rows
+    are never all held at once."""
+    book = new_book()
+    names = sheet_names()
+    for (heading, header, rows), name in zip(sections(report, typed=True), names, strict=True):
+        TableSheet(book, name, header, rows, above=[[title(report)], [heading]]).write()
+    return to_bytes(book)
 
-    book = Workbook(write_only=True)
-    for heading, header, rows in sections(report):
-        sheet = book.create_sheet(heading[:31])
-        rows = iter(rows)
-        first = list(itertools.islice(rows, 200))
-        for index, values in enumerate(zip(header, *first, strict=True), start=1):
-            width = max(len(str(v if v is not None else "")) for v in values)
-            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10,
-                                                                                 width + 2))
-        sheet.append(xlsx_cells(sheet, [title(report)]))
-        bold = xlsx_cells(sheet, header)
-        for cell in bold:
-            cell.font = Font(bold=True)
-        sheet.append(bold)
-        for row in itertools.chain(first, rows):
-            sheet.append(xlsx_cells(sheet, row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+
+def sheet_names() -> list[str]:
+    """The sheets of the report's workbook, one per section, short enough for a sheet name."""
+    return [_("Summary"), _("Unit ranking"), _("Units not reporting"), _("Red tasks"),
+            _("Changes")]
 
 
 def _font() -> str:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from tracker.tasks.columns import fold
 from tracker.tasks.import_limits import (
     ImportLimits,
     ImportRejected,
@@ -59,7 +60,13 @@ def _collect(rows, limits: ImportLimits) -> list[list[str]]:
     return collected
 
 
-def _read_xlsx(data: bytes, limits: ImportLimits) -> list[list[str]]:
+def _sheet(book, names: tuple[str, ...]):
+    """The first sheet whose name, folded, is one of `names`; else the first sheet."""
+    folded = {fold(sheet.title): sheet for sheet in book.worksheets}
+    return next((folded[name] for name in names if name in folded), book.worksheets[0])
+
+
+def _read_xlsx(data: bytes, limits: ImportLimits, sheets: tuple[str, ...]) -> list[list[str]]:
     import openpyxl
 
     check_xlsx(data, limits)  # the zip and every part within bounds, before openpyxl
@@ -71,7 +78,7 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> list[list[str]]:
             # read_only: the sheet is streamed row by row, never held whole.
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                sheet = book.worksheets[0]
+                sheet = _sheet(book, sheets)
                 cells = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
                 rows = _collect(([_cell_text(v) for v in row] for row in cells), limits)
             finally:
@@ -111,15 +118,18 @@ def _read_csv(data: bytes, limits: ImportLimits) -> list[list[str]]:
     return rows
 
 
-def read_table(filename: str, data: bytes, limits: ImportLimits) -> list[list[str]]:
+def read_table(filename: str, data: bytes, limits: ImportLimits,
+               sheets: tuple[str, ...] = ()) -> list[list[str]]:
     """The file's rows as text cells, blank rows included (so that row numbers are the
-    file's), read until more than `limits.max_tasks` non-blank rows follow the header."""
+    file's), read until more than `limits.max_tasks` non-blank rows follow the header. Of
+    an XLSX file, the first sheet named one of `sheets` (folded: no accents, lower case)
+    is read, else the first sheet."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS:
         raise ImportRejected(_("Upload an .xlsx or a .csv file."),
                              [RowError(0, "", _("Upload an .xlsx or a .csv file."))])
     refuse_size(limits, len(data))
-    return _read_xlsx(data, limits) if extension == "xlsx" else _read_csv(data, limits)
+    return _read_xlsx(data, limits, sheets) if extension == "xlsx" else _read_csv(data, limits)
 
 
 __all__ = ["ImportLimits", "ImportRejected", "LimitExceeded", "RowError", "read_table"]

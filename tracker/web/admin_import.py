@@ -18,30 +18,26 @@ from flask_login import current_user
 from tracker.downloads import attachment
 from tracker.extensions import db
 from tracker.scope import ADMINS, requires
+from tracker.tasks.columns import COLUMNS
+from tracker.tasks.export import example_unit, template_csv, template_xlsx
 from tracker.tasks.importer import (
-    COLUMNS,
-    REQUIRED,
     ImportLimits,
     ImportRejected,
     RowError,
-    example_unit,
     import_tasks,
-    template_csv,
-    template_xlsx,
 )
-from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
+from tracker.tasks.sixro import RO_LABELS, SIX_RO
 from tracker.web.helpers import local_today
+from tracker.xlsx import MIME as XLSX
 
 bp = Blueprint("importer", __name__, url_prefix="/import")
 
 # Multipart overhead on top of the file itself.
 REQUEST_SLACK = 64 * 1024
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "csv": "text/csv; charset=utf-8"}
+MIME = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
 
 
-def _ro_of(column: str) -> str | None:
-    field = COLUMNS[column][0]
+def _ro_of(field: str | None) -> str | None:
     return next((ro for ro, names in SIX_RO.items() if field in names), None)
 
 
@@ -50,11 +46,11 @@ def _limits() -> ImportLimits:
 
 
 def _page(status: int = 200, report: ImportRejected | None = None, filename: str = ""):
-    columns = [(column, FIELD_LABELS[field], help_text, _ro_of(column))
-               for column, (field, help_text) in COLUMNS.items()]
+    columns = [(column.header, column.key, column.help, _ro_of(column.field))
+               for column in COLUMNS]
     limits = _limits()
-    return render_template("admin/import.html", columns=columns, required=REQUIRED,
-                           RO_LABELS=RO_LABELS, report=report, filename=filename,
+    return render_template("admin/import.html", columns=columns, RO_LABELS=RO_LABELS,
+                           report=report, filename=filename,
                            max_mb=f"{limits.max_bytes / (1024 * 1024):g}",
                            max_rows=limits.max_tasks), status
 
@@ -103,4 +99,4 @@ def import_upload():
 def import_template(extension: str):
     unit, today = example_unit(current_user), local_today()
     body = template_xlsx(unit, today) if extension == "xlsx" else template_csv(unit, today)
-    return attachment(body, f"tracker-tasks-template.{extension}", MIME[extension])
+    return attachment(body, f"mau-nhap-nhiem-vu.{extension}", MIME[extension])
