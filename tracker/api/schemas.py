@@ -23,6 +23,7 @@ from tracker.units.models import UnitKind
 from tracker.updates.service import UpdateInputSchema, quick_load
 
 COLOURS = ("green", "yellow", "red")
+UNIT_COLOURS = (*COLOURS, "none")  # a unit with no task counted (tracker.rules.units)
 STATUSES = tuple(s.value for s in Status)
 
 

@@ -44,7 +44,7 @@ from tracker.fence import wait_for_writers
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import Policy, TaskFacts, colour_key, task_colour, was_missed
 from tracker.rules.store import ensure_rules_row, hold_rules, load_calendar, load_policy
-from tracker.rules.units import UnitRow, roll_up, unit_colour
+from tracker.rules.units import UnitRow, roll_up, unit_colour, waits_to_count
 from tracker.tasks.colour import colour_of, colour_writer, mark_colours, stored_values
 from tracker.tasks.facts import FACTS, facts_at
 from tracker.tasks.models import Task
@@ -204,6 +204,8 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
         counts[colour] += 1
         counts[category] += 1
         counts["total"] += 1
+        if waits_to_count(values[0], colour):
+            counts["not_started"] += 1
         if missed:
             counts["missed"] += 1
             missed_rows.append((day, task_id, unit_id))
@@ -265,6 +267,8 @@ def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary
         rows.append({"unit_id": unit_id, "day": day, "colour": unit_colour(counts).value,
                      "total": counts["total"], "communes": counts["communes"],
                      "communes_green": counts["communes_green"],
+                     "communes_none": counts["communes_none"],
+                     "not_started": counts["not_started"],
                      "changes": counts["changes"],
                      "missed_own": own[unit_id]["missed"] if unit_id in own else 0,
                      **{name: counts[name] for name in COUNTED}})

@@ -22,18 +22,23 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tracker.downloads import csv_writer, pdf_text, xlsx_cells
-from tracker.labels import reason_text
+from tracker.labels import (
+    COMMUNES_SHARE_DEFINITION,
+    GREEN_RATE_DEFINITION,
+    percent,
+    reason_text,
+    unit_colour_text,
+)
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 )
-COLOURS = {"green": "Green", "yellow": "Yellow", "red": "Red"}
 
 
 def _colour(value: str | None) -> str:
-    return _(COLOURS[value]) if value in COLOURS else (value or "")
+    return unit_colour_text(value)
 
 
 def _reason(code: str, days: int) -> str:
@@ -53,21 +58,31 @@ def sections(report: dict) -> list[tuple[str, list[str], list[list]]]:
         [_("Date"), _dmy(report["date"])],
         [_("Tasks"), t["total"]],
         [_("Green"), t["green"]], [_("Yellow"), t["yellow"]], [_("Red"), t["red"]],
-        [_("Green rate"), f"{t['green_rate']:.0%}"],
+        [_("Green rate"), percent(t["green_rate"])],
+        [_("Not started, not counted"), t.get("not_started", 0)],
         [_("Completed on time"), t["done_on_time"]],
         [_("Completed late"), t["done_late"]],
         [_("Not completed, within deadline"), t["open_within_deadline"]],
         [_("Not completed, overdue"), t["open_overdue"]],
         [_("Missed updates"), t["missed"]],
     ]
+    summary.append([_("Definition"), str(GREEN_RATE_DEFINITION)])
     if t.get("communes"):
-        summary.append([_("Green communes"), f"{t['communes_green']}/{t['communes']}"])
+        judged = t["communes"] - t.get("communes_none", 0)
+        summary += [
+            [_("Green communes"), f"{t['communes_green']}/{judged}"],
+            [_("Share of green communes"), percent(t.get("communes_share"))],
+            [_("Communes with no task"), t.get("communes_none", 0)],
+            [_("Definition"), str(COMMUNES_SHARE_DEFINITION)],
+        ]
     return [
         (_("Summary"), [_("Item"), _("Value")], summary),
         (_("Units ranked by green rate"),
          [_("Unit"), _("Colour"), _("Green rate"), _("Tasks"), _("Red"), _("Missed updates")],
-         [[u["unit"], _colour(u["colour"]), f"{u['green_rate']:.0%}", u["total"], u["red"],
+         [[u["unit"], _colour(u["colour"]), percent(u["green_rate"]), u["total"], u["red"],
            u["missed"]] for u in report["units"]]),
+        (_("Units with no task counted"), [_("Unit"), _("Tasks"), _("Not started")],
+         [[u["unit"], u["total"], u["not_started"]] for u in report.get("idle_units", [])]),
         (_("Units that missed updates"), [_("Unit"), _("Missed updates")],
          [[m["unit"], m["missed"]] for m in report["missed_units"]]),
         (_("Red tasks"), [_("Code"), _("Task"), _("Unit"), _("Owner"), _("Reason")],
