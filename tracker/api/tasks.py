@@ -34,6 +34,7 @@ from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.listing import TaskFilter
 from tracker.tasks.models import Task
 from tracker.tasks.service import bulk_assign, create_task, update_task
+from tracker.tasks.wording import describe
 
 bp = ApiBlueprint("tasks", __name__,
                   description="Tasks (nhiệm vụ): assign, list, read, edit.")
@@ -111,11 +112,17 @@ def task_patch(task_id: int):
     return task, etag(task)
 
 
+AUDIT_COLUMNS = ("id", "task_id", "actor_id", "at", "action", "field", "old_value",
+                 "new_value", "note")
+
+
 @bp.route(f"{TASK}/audit")
 @bp.response(200, AuditEntrySchema(many=True))
 def task_audit(task_id: int):
     """Every change to the task: who, when, what, old → new (oldest first)."""
     task = load_task(task_id)
-    return db.session.scalars(
+    entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == task.id)
         .order_by(AuditEntry.at, AuditEntry.id)).all()
+    return [{**{name: getattr(entry, name) for name in AUDIT_COLUMNS}, "actor": entry.actor,
+             "words": words} for entry, words in zip(entries, describe(entries), strict=True)]
