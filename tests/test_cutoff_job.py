@@ -211,7 +211,10 @@ def test_unit_stats_roll_up_to_the_province_with_the_share_of_green_communes(use
     province = db.session.get(UnitDayStat, (units["province"].id, date(2026, 11, 17)))
     assert (province.total, province.green, province.colour) == (2, 1, "red")
     assert province.green_rate == 0.5
-    assert (province.communes, province.communes_green) == (54, 53)
+    # Hạ Long is green, Cô Tô red; the other 52 have no task: counted apart, never green.
+    assert (province.communes, province.communes_green, province.communes_none) == (54, 1, 52)
+    bai_chay = db.session.get(UnitDayStat, (units["bai_chay"].id, date(2026, 11, 17)))
+    assert (bai_chay.colour, bai_chay.green_rate) == ("none", None)
 
 
 def test_the_daily_report_and_the_trend_come_from_the_stored_history(users, units, task):
@@ -229,5 +232,7 @@ def test_the_daily_report_and_the_trend_come_from_the_stored_history(users, unit
     assert colour_on(other.id, date(2026, 11, 16)).colour == "yellow"
     trend = green_rate_trend(units["province"], date(2026, 11, 17))
     # Every day since the tasks were assigned (Friday the 13th) was judged, in order.
-    assert [(s.day.day, s.green_rate) for s in trend] == [(13, 1.0), (16, 0.5), (17, 0.0)]
+    # On the 13th both tasks were new, not started and green: no task counted, no rate.
+    assert [(s.day.day, s.green_rate) for s in trend] == [(13, None), (16, 0.5), (17, 0.0)]
+    assert [s.not_started for s in trend] == [2, 0, 0]
     assert daily_report(units["province"], date(2026, 11, 19)) is None

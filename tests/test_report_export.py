@@ -32,11 +32,24 @@ def test_csv_is_utf8_with_a_bom_and_names_the_red_task(report):
     assert ["Đỏ", "1"] in rows
 
 
+def test_the_downloads_count_as_the_dashboard_does_and_say_how(report):
+    """Cô Tô's one task is red; the 53 other communes have none: counted apart, never green,
+    and the definitions travel with the figures."""
+    rows = list(csv.reader(io.StringIO(report_csv(report).decode("utf-8-sig"))))
+    assert ["Tỷ lệ xanh", "0%"] in rows
+    assert ["Số xã, phường xanh", "0/1"] in rows
+    assert ["Xã, phường chưa có nhiệm vụ", "53"] in rows
+    definitions = [row[1] for row in rows if row[:1] == ["Cách tính"]]
+    assert [d.split(" =")[0] for d in definitions] == ["Tỷ lệ xanh", "Tỷ lệ xã, phường xanh"]
+    idle = [row[0] for row in rows if len(row) == 3 and row[1:] == ["0", "0"]]
+    assert len(idle) == 53 and "Đặc khu Cô Tô" not in idle
+
+
 def test_xlsx_has_a_sheet_per_section(report):
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(report_xlsx(report)))
-    assert len(book.sheetnames) == 5
+    assert len(book.sheetnames) == 6
     values = {c.value for sheet in book for row in sheet.iter_rows() for c in row}
     assert "Rà soát tài sản công dôi dư" in values
 

@@ -130,7 +130,7 @@ def test_the_audit_trail_exports_as_csv_within_scope(login_as, users, units):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     text = response.get_data(as_text=True)
-    assert "create" in text and "admin" in text
+    assert "Tạo nhiệm vụ" in text and "admin" in text
 
 
 def test_the_audit_export_is_404_outside_scope(login_as, users, units):

@@ -11,6 +11,18 @@ from flask_babel import lazy_gettext as _l
 
 COLOUR_LABELS = {"green": _l("Green"), "yellow": _l("Yellow"), "red": _l("Red")}
 COLOUR_ICONS = {"green": "●", "yellow": "▲", "red": "■"}
+# A unit's colour has a fourth state: no task counted (tracker.rules.units.UnitColour).
+UNIT_COLOUR_LABELS = {**COLOUR_LABELS, "none": _l("No task")}
+UNIT_COLOUR_ICONS = {**COLOUR_ICONS, "none": "○"}
+# The figures' definitions, one sentence each, as the dashboard and the daily report state
+# them (docs/status-rules.md §7, tracker.rules.units).
+GREEN_RATE_DEFINITION = _l(
+    "Green rate = green tasks ÷ tasks counted; cancelled tasks, and tasks not started that "
+    "are still green, are not counted until their unit posts progress or they turn yellow "
+    "or red.")
+COMMUNES_SHARE_DEFINITION = _l(
+    "Share of green communes = green communes ÷ communes with a counted task; a commune "
+    "with no task (or only tasks not started) is shown as “no task”, never as green.")
 STATUS_LABELS = {
     "not_started": _l("Not started"),
     "in_progress": _l("In progress"),
@@ -77,3 +89,13 @@ def reason_text(code: str | None, days: int = 0) -> str:
         return ""
     label = REASON_LABELS.get(code)
     return str(label) % {"days": days} if label is not None else code
+
+
+def percent(rate: float | None) -> str:
+    """A rate as users read it ("85%"), or "–" when there is nothing to rate."""
+    return "–" if rate is None else f"{round(rate * 100)}%"
+
+
+def unit_colour_text(colour: str | None) -> str:
+    label = UNIT_COLOUR_LABELS.get(colour or "")
+    return str(label) if label is not None else (colour or "")

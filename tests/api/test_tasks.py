@@ -247,3 +247,11 @@ def test_the_audit_trail_lists_every_change_oldest_first(api, world):
     db.session.rollback()
     assert len(entries) == db.session.scalar(
         select(func.count()).where(AuditEntry.task_id == world.fresh.id))
+
+
+def test_each_audit_entry_also_comes_in_the_pages_words(api, world):
+    entries = api("viewer").get(f"/tasks/{world.fresh.id}/audit").get_json()
+    created, updated = entries[0]["words"], entries[1]["words"]
+    assert created["action"] == "Tạo nhiệm vụ"
+    assert updated["action"] == "Báo cáo tiến độ" and updated["at"] == "17/11/2026 10:00:00"
+    assert {"label": "Tiến độ", "old": "0%", "new": "30%"} in updated["changes"]

@@ -30,8 +30,9 @@ def test_the_colour_summary_counts_stored_colours_in_the_subtree(api, world, uni
     rows = {c["unit"]["id"]: c for c in body["children"]}
     assert rows[units["ha_long"].id]["total"] == 3 and rows[units["co_to"].id]["red"] == 1
     assert rows[units["bai_chay"].id]["total"] == 0
-    assert rows[units["bai_chay"].id]["green_rate"] == 1.0
-    assert rows[units["bai_chay"].id]["colour"] == "green"
+    # No task: no rate and no colour of its own, never green at 100%.
+    assert rows[units["bai_chay"].id]["green_rate"] is None
+    assert rows[units["bai_chay"].id]["colour"] == "none"
 
 
 def test_the_summary_is_for_supervisors_admins_and_viewers_in_scope(api, world, units):

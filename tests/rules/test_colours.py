@@ -385,9 +385,10 @@ def test_cancelled_tasks_leave_the_green_rate():
     assert unit_rollup([Colour.GREEN, None, Colour.RED, None]) == (Colour.RED, 0.5)
 
 
-def test_unit_without_tasks_is_green_at_full_rate():
-    assert unit_rollup([]) == (Colour.GREEN, 1.0)
-    assert unit_rollup([None]) == (Colour.GREEN, 1.0)
+def test_unit_without_tasks_has_no_colour_and_no_rate():
+    # Never green at 100%: "chưa có nhiệm vụ" (tests/rules/test_units.py has the rest).
+    assert unit_rollup([]) == ("none", None)
+    assert unit_rollup([None]) == ("none", None)
 
 
 # --- properties -------------------------------------------------------------------------

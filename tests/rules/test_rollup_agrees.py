@@ -22,8 +22,9 @@ from tracker.tasks.lifecycle import (
 )
 from tracker.updates.service import post_update
 
-FIGURES = ("total", "green", "yellow", "red", "done_on_time", "done_late",
-           "open_within_deadline", "open_overdue", "communes", "communes_green")
+FIGURES = ("total", "green", "yellow", "red", "not_started", "done_on_time", "done_late",
+           "open_within_deadline", "open_overdue", "communes", "communes_green",
+           "communes_none")
 
 
 def test_stored_figures_equal_the_live_ones_at_the_cutoff_moment(app, users, units):
@@ -58,6 +59,16 @@ def test_stored_figures_equal_the_live_ones_at_the_cutoff_moment(app, users, uni
             elif roll < 0.63:
                 cancel_task(admin, task, note="Không còn cần", now=at)
             db.session.commit()
+    # Not started: Bãi Cháy's only tasks start next month (green, not counted: the commune
+    # has no task counted); one of Hạ Long's starts and is due on Friday (yellow: counted); two
+    # assigned an hour before the cutoff owe nothing yet (green, not counted).
+    for deadline in ("2026-12-20", "2026-12-22"):
+        make_task(admin, units["bai_chay"], at=start, start_date="2026-12-01",
+                  deadline=deadline)
+    make_task(admin, units["ha_long"], at=start, start_date="2026-11-20",
+              deadline="2026-11-20")
+    for name in ("ha_long", "co_to"):
+        make_task(admin, units[name], at=ict(2026, 11, 18, 15, 0))
     calendar = load_calendar()
     day = ict(2026, 11, 18).date()
     moment = calendar.cutoff_moment(day)
@@ -77,3 +88,6 @@ def test_stored_figures_equal_the_live_ones_at_the_cutoff_moment(app, users, uni
     nation = stored[units["nation"].id]
     assert nation.total and nation.red and nation.green and nation.done_on_time \
         and nation.open_overdue and nation.open_within_deadline
+    assert nation.not_started >= 4 and nation.communes_none == 52
+    assert stored[units["bai_chay"].id].colour == "none"
+    assert stored[units["bai_chay"].id].green_rate is None

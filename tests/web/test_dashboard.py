@@ -11,14 +11,16 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.factories import cutoff_through, ict, make_task
+from tests.factories import cutoff_through, ict, make_task, task_input
 from tracker.cutoff.models import CutoffRun
 from tracker.extensions import db
+from tracker.reports.history import green_rate_trend
 from tracker.reports.live import rollup
 from tracker.rules.store import load_calendar, load_policy
 from tracker.tasks.colour import colour_of, refresh_colour
 from tracker.tasks.lifecycle import cancel_task, confirm_completion, submit_completion
 from tracker.tasks.models import Task
+from tracker.tasks.service import bulk_assign
 from tracker.updates.service import post_update
 
 
@@ -86,12 +88,15 @@ def test_counts_by_colour_and_category(login_as, scene):
     page = login_as("viewer").get("/dashboard").get_data(as_text=True)
     # Cancelled tasks leave the counts; done (on time or late) is green.
     assert [_numbers(page, f"count-{c}") for c in ("green", "yellow", "red")] == ["4", "1", "1"]
-    assert _numbers(page, "green-rate") == "67%"
+    # Not counted: the two tasks not started and still green (the new one here, Cô Tô's).
+    assert _numbers(page, "green-rate") == "50%"
     categories = {c: _numbers(page, f"cat-{c}") for c in
                   ("done_on_time", "done_late", "open_within_deadline", "open_overdue")}
     assert categories == {"done_on_time": "1", "done_late": "1",
                           "open_within_deadline": "3", "open_overdue": "1"}
-    assert _numbers(page, "communes-green") == "53/54"
+    # Hạ Long is red; Cô Tô (only a task not started) and 52 others have no task counted.
+    assert _numbers(page, "communes-green") == "0/1"
+    assert _numbers(page, "communes-none") == "53 chưa có nhiệm vụ"
 
 
 def test_the_live_counts_equal_the_colour_rules_task_by_task(units, scene, clock):
@@ -111,8 +116,10 @@ def test_units_are_ranked_by_green_rate(login_as, units, scene):
     page = client.get("/dashboard").get_data(as_text=True)
     ranking = re.search(r'data-testid="ranking">(.*?)</table>', page, re.S).group(1)
     names = re.findall(r'<th scope="row"><a href="/dashboard/units/\d+">([^<]+)</a>', ranking)
-    assert names == [units["co_to"].name, units["ha_long"].name]
-    assert "<summary>52 unit(s) with no tasks</summary>" in page
+    assert names == [units["ha_long"].name]  # Cô Tô has no task counted: not ranked
+    idle = re.search(r'data-testid="idle-units">(.*?)</details>', page, re.S).group(1)
+    assert "No task" in idle and "53 unit(s) with no task counted" in idle
+    assert f'{units["co_to"].name}</a> <span class="muted">(1 not started)' in idle
 
 
 def test_drill_down_from_province_to_commune_to_task(login_as, units, scene):
@@ -150,11 +157,17 @@ def test_an_id_out_of_range_is_not_found(login_as):
 def test_the_trend_is_an_inline_svg_of_the_processed_cutoffs(login_as, units, scene, clock):
     cutoff_through(date(2026, 11, 17), clock())
     days = db.session.scalars(select(CutoffRun.day).order_by(CutoffRun.day)).all()
+    # A day with no task counted (the 2nd: every task new, not started and green) has no
+    # rate: no point, rather than a 100% that nobody earned.
+    rated = [s.day for s in green_rate_trend(units["province"], date(2026, 11, 17))
+             if s.green_rate is not None]
     db.session.commit()
     page = login_as("supervisor").get("/dashboard").get_data(as_text=True)
     svg = re.search(r'<svg[^>]*role="img".*?</svg>', page, re.S).group(0)
-    assert svg.count("<circle") == len(days) > 1 and "<polyline" in svg
-    assert f"{days[0]:%d/%m/%Y}" in svg and "17/11/2026" in svg
+    assert days[0] not in rated and len(rated) == len(days) - 1
+    assert svg.count("<circle") == len(rated) > 1 and "<polyline" in svg
+    assert f"{rated[0]:%d/%m/%Y}" in svg and f"{days[0]:%d/%m/%Y}" not in svg
+    assert "17/11/2026" in svg
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page.split("</main>")[0].split("<main>")[1]
 
@@ -190,4 +203,46 @@ def test_the_nation_rolls_up_every_level_as_each_subtree_does(units, users, scen
     assert nation[units["nation"].id] == nation[province.id] + Counter(units=1)
     assert nation[province.id]["units"] == 54 and nation[province.id]["communes"] == 54
     assert nation[ha_long.id]["communes_green"] == 0 and nation[province.id][
-        "communes_green"] == 53
+        "communes_green"] == 0
+    assert nation[province.id]["communes_none"] == 53
+
+
+def test_the_page_defines_the_green_rate_and_the_share_of_green_communes(login_as, scene):
+    page = login_as("viewer").get("/dashboard").get_data(as_text=True)
+    definitions = re.search(r'data-testid="definitions">(.*?)</section>', page, re.S).group(1)
+    assert "Tỷ lệ xanh = số nhiệm vụ xanh ÷ số nhiệm vụ được tính" in definitions
+    assert "Tỷ lệ xã, phường xanh = số xã, phường xanh ÷ số xã, phường có nhiệm vụ" \
+        in definitions
+    assert _numbers(page, "not-started") == "2 chưa thực hiện, chưa tính"
+
+
+def test_assigning_a_task_to_every_commune_moves_no_figure(login_as, users, units, scene,
+                                                         clock):
+    """The issue's case: 54 new tasks, not started, once raised the green rate and made
+    every commune green."""
+    communes = [u.id for u in units.values() if u.parent_id == units["province"].id]
+    bulk_assign(users["admin"], task_input(units["ha_long"]), communes, now=clock())
+    db.session.commit()
+    page = login_as("viewer").get("/dashboard").get_data(as_text=True)
+    assert _numbers(page, "green-rate") == "50%"
+    assert _numbers(page, "communes-green") == "0/1"
+    assert _numbers(page, "communes-none") == "53 chưa có nhiệm vụ"
+    assert _numbers(page, "not-started") == "56 chưa thực hiện, chưa tính"
+
+
+def test_a_task_not_started_counts_once_its_unit_posts_progress(login_as, users, scene,
+                                                              clock):
+    post_update(users["ha_long"], scene["green"], {"progress": 10, "work_done": "Khảo sát"},
+                now=clock())
+    db.session.commit()
+    page = login_as("viewer").get("/dashboard").get_data(as_text=True)
+    assert _numbers(page, "green-rate") == "60%"  # 3 of the 5 counted
+
+
+def test_a_commune_with_no_task_is_shown_as_such(login_as, units, scene):
+    client = login_as("admin")
+    client.get("/lang/en")
+    page = client.get(f"/dashboard/units/{units['bai_chay'].id}").get_data(as_text=True)
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert "No task" in heading and "Green" not in heading
+    assert _numbers(page, "green-rate") == "–"

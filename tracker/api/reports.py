@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from tracker import clock
 from tracker.api.base import ApiBlueprint, actor, commit, unit_in_scope
-from tracker.api.schemas import COLOURS
+from tracker.api.schemas import UNIT_COLOURS
 from tracker.audit.security import record_report_export
 from tracker.dates import TypedDate
 from tracker.downloads import attachment
@@ -51,22 +51,37 @@ class ReportTotalsSchema(Schema):
     done_late = fields.Integer()
     open_within_deadline = fields.Integer()
     open_overdue = fields.Integer()
-    green_rate = fields.Float()
-    colour = fields.String(validate=validate.OneOf(COLOURS))
+    not_started = fields.Integer(metadata={
+        "description": "Tasks not started and still green: not counted in the green rate."})
+    green_rate = fields.Float(allow_none=True, metadata={
+        "description": "green tasks / tasks counted; null when no task is counted."})
+    colour = fields.String(validate=validate.OneOf(UNIT_COLOURS))
     communes = fields.Integer()
     communes_green = fields.Integer()
+    communes_none = fields.Integer(metadata={
+        "description": "Communes with no task counted: neither green nor in the share."})
+    communes_share = fields.Float(allow_none=True, metadata={
+        "description": "communes_green / (communes - communes_none); null with none."})
 
 
 class RankedUnitSchema(Schema):
     unit_id = fields.Integer()
     unit = fields.String()
-    colour = fields.String(validate=validate.OneOf(COLOURS))
+    colour = fields.String(validate=validate.OneOf(UNIT_COLOURS))
     green_rate = fields.Float()
     total = fields.Integer()
     green = fields.Integer()
     yellow = fields.Integer()
     red = fields.Integer()
+    not_started = fields.Integer()
     missed = fields.Integer()
+
+
+class IdleUnitSchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    total = fields.Integer()
+    not_started = fields.Integer()
 
 
 class MissedUnitSchema(Schema):
@@ -101,7 +116,11 @@ class DailyReportSchema(Schema):
     unit = fields.Nested(ReportUnitSchema)
     totals = fields.Nested(ReportTotalsSchema)
     units = fields.List(fields.Nested(RankedUnitSchema),
-                        metadata={"description": "Units directly below, best green rate first."})
+                        metadata={"description": "Units directly below with a task counted, "
+                                               "best green rate first."})
+    idle_units = fields.List(fields.Nested(IdleUnitSchema), metadata={
+        "description": "Units directly below with no task counted (no task, or only tasks "
+                       "not started): not ranked, never green."})
     missed_units = fields.List(fields.Nested(MissedUnitSchema))
     red_tasks = fields.List(fields.Nested(RedTaskSchema),
                             metadata={"description": "Worst first (at most 500)."})

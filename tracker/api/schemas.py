@@ -23,6 +23,7 @@ from tracker.units.models import UnitKind
 from tracker.updates.service import UpdateInputSchema, quick_load
 
 COLOURS = ("green", "yellow", "red")
+UNIT_COLOURS = (*COLOURS, "none")  # a unit with no task counted (tracker.rules.units)
 STATUSES = tuple(s.value for s in Status)
 
 
@@ -368,6 +369,20 @@ class NudgeResultSchema(Schema):
     notified = fields.Integer(metadata={"description": "Members of the unit notified."})
 
 
+class AuditChangeSchema(Schema):
+    label = fields.String(metadata={"description": "The field as the forms label it."})
+    old = fields.String()
+    new = fields.String()
+
+
+class AuditWordsSchema(Schema):
+    at = fields.String(metadata={"description": "dd/mm/yyyy HH:MM:SS, ICT."})
+    who = fields.String()
+    action = fields.String(metadata={"description": "The action as a verb."})
+    changes = fields.List(fields.Nested(AuditChangeSchema))
+    note = fields.String()
+
+
 class AuditEntrySchema(Schema):
     id = fields.Integer()
     task_id = fields.Integer(allow_none=True)
@@ -379,6 +394,9 @@ class AuditEntrySchema(Schema):
     old_value = _text()
     new_value = _text()
     note = _text()
+    words = fields.Nested(AuditWordsSchema, metadata={
+        "description": "The entry as the task page and the CSV say it (Vietnamese): "
+                       "tracker.tasks.wording."})
 
 
 class InboxTaskSchema(Schema):

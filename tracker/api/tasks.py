@@ -37,6 +37,7 @@ from tracker.tasks.export import export_filename, tasks_xlsx
 from tracker.tasks.listing import TaskFilter, TaskFilterSchema
 from tracker.tasks.models import Task
 from tracker.tasks.service import bulk_assign, create_task, update_task
+from tracker.tasks.wording import describe
 from tracker.xlsx import MIME as XLSX
 
 bp = ApiBlueprint("tasks", __name__,
@@ -130,11 +131,17 @@ def task_patch(task_id: int):
     return task, etag(task)
 
 
+AUDIT_COLUMNS = ("id", "task_id", "actor_id", "at", "action", "field", "old_value",
+                 "new_value", "note")
+
+
 @bp.route(f"{TASK}/audit")
 @bp.response(200, AuditEntrySchema(many=True))
 def task_audit(task_id: int):
     """Every change to the task: who, when, what, old → new (oldest first)."""
     task = load_task(task_id)
-    return db.session.scalars(
+    entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == task.id)
         .order_by(AuditEntry.at, AuditEntry.id)).all()
+    return [{**{name: getattr(entry, name) for name in AUDIT_COLUMNS}, "actor": entry.actor,
+             "words": words} for entry, words in zip(entries, describe(entries), strict=True)]

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from tracker.api.base import MAX_ID, ApiBlueprint, actor
 from tracker.api.schemas import (
-    COLOURS,
+    UNIT_COLOURS,
     UnitBriefSchema,
     UnitDetailSchema,
     UnitQuerySchema,
@@ -29,9 +29,14 @@ class ColourCountsSchema(Schema):
     green = fields.Integer()
     yellow = fields.Integer()
     red = fields.Integer()
-    green_rate = fields.Float(metadata={"description": "green / total; 1.0 with no tasks."})
-    colour = fields.String(validate=validate.OneOf(COLOURS), metadata={
-        "description": "red if any task is red, else yellow if any is yellow, else green."})
+    not_started = fields.Integer(metadata={
+        "description": "Tasks not started and still green: not counted in the green rate."})
+    green_rate = fields.Float(allow_none=True, metadata={
+        "description": "green tasks / tasks counted (not cancelled, less `not_started`); "
+                       "null when no task is counted."})
+    colour = fields.String(validate=validate.OneOf(UNIT_COLOURS), metadata={
+        "description": "red if any task is red, else yellow if any is yellow, else green "
+                       "if a task is counted; none (no task) otherwise."})
 
 
 class ChildSummarySchema(ColourCountsSchema):
@@ -46,7 +51,8 @@ class UnitSummarySchema(ColourCountsSchema):
 
 def _counts(counts) -> dict:
     return {"total": counts["total"], "green": counts["green"], "yellow": counts["yellow"],
-            "red": counts["red"], "green_rate": green_rate(counts),
+            "red": counts["red"], "not_started": counts["not_started"],
+            "green_rate": green_rate(counts),
             "colour": unit_colour(counts)}
 
 

@@ -86,6 +86,8 @@ def _store_unit_stats(day: date, own: dict[int, Counter], summary: CutoffSummary
         rows.append({"unit_id": unit_id, "day": day, "colour": unit_colour(counts).value,
                      "total": counts["total"], "communes": counts["communes"],
                      "communes_green": counts["communes_green"],
+                     "communes_none": counts["communes_none"],
+                     "not_started": counts["not_started"],
                      "changes": counts["changes"],
                      "missed_own": own[unit_id]["missed"] if unit_id in own else 0,
                      **{name: counts[name] for name in COUNTED}})

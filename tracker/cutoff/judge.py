@@ -24,6 +24,7 @@ from tracker.cutoff.models import (
 from tracker.extensions import db
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import Policy, TaskFacts, colour_key, task_colour, was_missed
+from tracker.rules.units import waits_to_count
 from tracker.tasks.colour import colour_of, stored_values
 from tracker.tasks.facts import FACTS, facts_at
 from tracker.tasks.models import Task
@@ -156,6 +157,8 @@ def _judge_batch(the: _Day, inputs, own: dict[int, Counter]):
         counts[colour] += 1
         counts[category] += 1
         counts["total"] += 1
+        if waits_to_count(values[0], colour):
+            counts["not_started"] += 1
         if missed:
             counts["missed"] += 1
             missed_rows.append((day, task_id, unit_id))

@@ -9,7 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
-from tracker.rules.units import green_rate
+from tracker.rules.units import green_rate, rated
 from tracker.types import UTCDateTime
 
 
@@ -146,8 +146,24 @@ class UnitDayStat(db.Model):
     colour: Mapped[str] = mapped_column(String(8), default="green")
     communes: Mapped[int] = mapped_column(default=0)
     communes_green: Mapped[int] = mapped_column(default=0)
+    # Tasks not started and still green (outside the green rate), and communes with no
+    # counted task (outside the share of green communes): docs/status-rules.md §7.
+    not_started: Mapped[int] = mapped_column(default=0, server_default="0")
+    communes_none: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
-    def green_rate(self) -> float:
-        """Tỷ lệ xanh, by the one rule (`tracker.rules.units.green_rate`)."""
-        return green_rate({"green": self.green, "total": self.total})
+    def counts(self) -> dict[str, int]:
+        return {"green": self.green, "total": self.total, "not_started": self.not_started,
+                "communes": self.communes, "communes_green": self.communes_green,
+                "communes_none": self.communes_none}
+
+    @property
+    def green_rate(self) -> float | None:
+        """Tỷ lệ xanh, by the one rule (`tracker.rules.units.green_rate`); None when no
+        task is counted."""
+        return green_rate(self.counts)
+
+    @property
+    def rated(self) -> tuple[int, int]:
+        """(green, tasks) counted in the green rate (`tracker.rules.units.rated`)."""
+        return rated(self.counts)

@@ -20,7 +20,13 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tracker.downloads import chunks_of, csv_writer, pdf_text
-from tracker.labels import reason_text
+from tracker.labels import (
+    COMMUNES_SHARE_DEFINITION,
+    GREEN_RATE_DEFINITION,
+    percent,
+    reason_text,
+    unit_colour_text,
+)
 from tracker.xlsx import Percent, TableSheet, new_book, to_bytes
 
 FONT_CANDIDATES = (
@@ -28,11 +34,10 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 )
-COLOURS = {"green": "Green", "yellow": "Yellow", "red": "Red"}
 
 
 def _colour(value: str | None) -> str:
-    return _(COLOURS[value]) if value in COLOURS else (value or "")
+    return unit_colour_text(value)
 
 
 def _reason(code: str, days: int) -> str:
@@ -48,27 +53,38 @@ def sections(report: dict, typed: bool = False) -> list[tuple[str, list[str], li
     rows of the two task lists are iterators (a national download has a million). Typed,
     dates are dates and rates `Percent`s (for a workbook); else both are text."""
     t = report["totals"]
-    rate = Percent if typed else (lambda value: f"{value:.0%}")
+    # No rate (nothing counted) is "–" in text and an empty cell in a workbook.
+    rate = (lambda value: None if value is None else Percent(value)) if typed else percent
     summary = [
         [_("Unit"), report["unit"]["name"]],
         [_("Date"), date.fromisoformat(report["date"]) if typed else _dmy(report["date"])],
         [_("Tasks"), t["total"]],
         [_("Green"), t["green"]], [_("Yellow"), t["yellow"]], [_("Red"), t["red"]],
         [_("Green rate"), rate(t["green_rate"])],
+        [_("Not started, not counted"), t.get("not_started", 0)],
         [_("Completed on time"), t["done_on_time"]],
         [_("Completed late"), t["done_late"]],
         [_("Not completed, within deadline"), t["open_within_deadline"]],
         [_("Not completed, overdue"), t["open_overdue"]],
         [_("Missed updates"), t["missed"]],
     ]
+    summary.append([_("Definition"), str(GREEN_RATE_DEFINITION)])
     if t.get("communes"):
-        summary.append([_("Green communes"), f"{t['communes_green']}/{t['communes']}"])
+        judged = t["communes"] - t.get("communes_none", 0)
+        summary += [
+            [_("Green communes"), f"{t['communes_green']}/{judged}"],
+            [_("Share of green communes"), rate(t.get("communes_share"))],
+            [_("Communes with no task"), t.get("communes_none", 0)],
+            [_("Definition"), str(COMMUNES_SHARE_DEFINITION)],
+        ]
     return [
         (_("Summary"), [_("Item"), _("Value")], summary),
         (_("Units ranked by green rate"),
          [_("Unit"), _("Colour"), _("Green rate"), _("Tasks"), _("Red"), _("Missed updates")],
          [[u["unit"], _colour(u["colour"]), rate(u["green_rate"]), u["total"], u["red"],
            u["missed"]] for u in report["units"]]),
+        (_("Units with no task counted"), [_("Unit"), _("Tasks"), _("Not started")],
+         [[u["unit"], u["total"], u["not_started"]] for u in report.get("idle_units", [])]),
         (_("Units that missed updates"), [_("Unit"), _("Missed updates")],
          [[m["unit"], m["missed"]] for m in report["missed_units"]]),
         (_("Red tasks"), [_("Code"), _("Task"), _("Unit"), _("Owner"), _("Reason")],
@@ -139,8 +155,8 @@ def report_xlsx(report: dict) -> bytes:
 
 def sheet_names() -> list[str]:
     """The sheets of the report's workbook, one per section, short enough for a sheet name."""
-    return [_("Summary"), _("Unit ranking"), _("Units not reporting"), _("Red tasks"),
-            _("Changes")]
+    return [_("Summary"), _("Unit ranking"), _("Units with no task"), _("Units not reporting"),
+            _("Red tasks"), _("Changes")]
 
 
 def _font() -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
+from tracker.rules.units import communes_share, green_rate, unit_colour
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.units.tree import path_within
@@ -99,21 +100,28 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
     stat = db.session.get(UnitDayStat, (unit.id, day))
     totals = {name: getattr(stat, name, 0) for name in
               ("total", "green", "yellow", "red", "missed", *CATEGORIES)}
-    totals["green_rate"] = stat.green_rate if stat else 1.0
-    totals["colour"] = stat.colour if stat else "green"
-    totals["communes"] = stat.communes if stat else 0
-    totals["communes_green"] = stat.communes_green if stat else 0
+    for name in ("not_started", "communes", "communes_green", "communes_none"):
+        totals[name] = getattr(stat, name, 0)
+    totals["green_rate"] = green_rate(totals)
+    totals["colour"] = stat.colour if stat else unit_colour(totals).value
+    totals["communes_share"] = communes_share(totals)
 
     children = db.session.execute(
         select(UnitDayStat, Unit).join(Unit, Unit.id == UnitDayStat.unit_id)
         .where(UnitDayStat.day == day, Unit.parent_id == unit.id)
     ).all()
+    # Ranked: the units with a task counted in the green rate; the others are named apart
+    # (chưa có nhiệm vụ), never ranked as if green.
     ranked = sorted(
         ({"unit_id": u.id, "unit": u.name, "colour": s.colour, "green_rate": s.green_rate,
           "total": s.total, "green": s.green, "yellow": s.yellow, "red": s.red,
-          "missed": s.missed} for s, u in children if s.total),
+          "not_started": s.not_started, "missed": s.missed}
+         for s, u in children if s.green_rate is not None),
         key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], r["unit"]),
     )
+    idle = sorted(({"unit_id": u.id, "unit": u.name, "total": s.total,
+                    "not_started": s.not_started}
+                   for s, u in children if s.green_rate is None), key=lambda r: r["unit"])
     missed = db.session.execute(
         select(Unit.id, Unit.name, UnitDayStat.missed_own)
         .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)
@@ -134,6 +142,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         "unit": {"id": unit.id, "name": unit.name},
         "totals": totals,
         "units": ranked,
+        "idle_units": idle,
         "missed_units": [{"unit_id": i, "unit": n, "missed": c} for i, n, c in missed],
         "red_tasks": red,
         "red_total": stat.red if stat else 0,

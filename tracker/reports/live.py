@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.rules import sql as rules_sql
 from tracker.rules.colours import ReasonCode
 from tracker.rules.store import load_calendar
-from tracker.rules.units import UnitRow, roll_up
+from tracker.rules.units import UnitRow, roll_up, waits_to_count
 from tracker.tasks.models import Status, Task
 from tracker.units.models import Unit, UnitKind
 from tracker.units.tree import subtree, subtree_ids
@@ -65,6 +65,8 @@ def _own_counts(root: Unit) -> dict[int, Counter]:
         counts["green"] += green
         counts["yellow"] += yellow
         counts["red"] += red
+        if waits_to_count(status, "green"):  # the group's green tasks wait to count
+            counts["not_started"] += green
         if status == Status.DONE:
             counts["done_on_time"] += on_time
             counts["done_late"] += n - on_time
@@ -76,7 +78,8 @@ def _own_counts(root: Unit) -> dict[int, Counter]:
 
 def rollup(root: Unit, *, with_users: bool = False) -> dict[int, Counter]:
     """Subtree totals for `root` and every unit below it, keyed by unit id: total, each
-    colour, each category, `units` (below it), `communes` and `communes_green`, and with
+    colour, `not_started` (not started and still green: outside the green rate), each
+    category, `units` (below it), `communes`, `communes_green` and `communes_none`, and with
     `with_users` the number of `users` (active or not) and `active_users`. The counts are
     the stored colours', fresh for the current epoch (`tracker.tasks.colour`)."""
     units = db.session.execute(

@@ -59,7 +59,7 @@ class TrendChart:
 
 
 def trend_chart(stats, end: date, days: int = 30) -> TrendChart:
-    """`stats` are UnitDayStat-like rows (day, total, green, colour), oldest first."""
+    """`stats` are UnitDayStat rows (day, colour, `green_rate`, `rated`), oldest first."""
     start = end - timedelta(days=days - 1)
     span = max((end - start).days, 1)
     left, top, right, bottom = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
@@ -74,8 +74,11 @@ def trend_chart(stats, end: date, days: int = 30) -> TrendChart:
     for stat in stats:
         if not start <= stat.day <= end:
             continue
-        rate = stat.green / stat.total if stat.total else 1.0
-        points.append(TrendPoint(stat.day, rate, stat.colour, stat.total, stat.green,
+        rate = stat.green_rate  # the one rule's (tracker.rules.units.green_rate)
+        if rate is None:
+            continue  # no task counted that day: no point, never 100%
+        green, total = stat.rated
+        points.append(TrendPoint(stat.day, rate, stat.colour, total, green,
                                  x_of(stat.day), y_of(rate)))
     chart = TrendChart(start=start, end=end, points=points)
     chart.y_ticks = [(y_of(r), f"{round(r * 100)}%") for r in (0, 0.25, 0.5, 0.75, 1)]

@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.paging import paginate, requested_page
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
-from tracker.rules.units import green_rate, unit_colour
+from tracker.rules.units import communes_share, green_rate, rated, unit_colour
 from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
@@ -65,12 +65,14 @@ def overview(unit_id: int | None = None):
     totals = rollup(unit)
     counts = totals[unit.id]
     children = [(child, totals[child.id]) for child in children_of(unit)]
-    ranked = sorted(((c, n, green_rate(n)) for c, n in children if n["total"]),
+    # Only units with a counted task are ranked; the others are named apart (no task).
+    ranked = sorted(((c, n, green_rate(n)) for c, n in children if green_rate(n) is not None),
                     key=lambda row: (-row[2], row[0].name))
-    idle = [c for c, n in children if not n["total"]]
+    idle = [(c, n) for c, n in children if green_rate(n) is None]
     page, colour = _tasks_page(unit) if not children else (None, "")
     return render_template(
         "dashboard/index.html", unit=unit, counts=counts, rate=green_rate(counts),
+        rated=rated(counts), communes_share=communes_share(counts),
         unit_colour=unit_colour(counts), moment=moment, ranked=ranked, idle=idle,
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,

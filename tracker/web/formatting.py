@@ -7,10 +7,15 @@ from flask_babel import get_locale
 from tracker.labels import (
     COLOUR_ICONS,
     COLOUR_LABELS,
+    COMMUNES_SHARE_DEFINITION,
+    GREEN_RATE_DEFINITION,
     PRIORITY_LABELS,
     STATUS_LABELS,
+    UNIT_COLOUR_ICONS,
+    UNIT_COLOUR_LABELS,
     dmy,
     ict,
+    percent,
     reason_text,
 )
 from tracker.rules.store import load_calendar
@@ -25,11 +30,16 @@ def reporting_day(moment):
 
 
 def register(app) -> None:
-    app.jinja_env.filters.update(dmy=dmy, ict=ict, reporting_day=reporting_day)
+    app.jinja_env.filters.update(dmy=dmy, ict=ict, percent=percent,
+                                 reporting_day=reporting_day)
     app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
         COLOUR_ICONS=COLOUR_ICONS,
+        UNIT_COLOUR_LABELS=UNIT_COLOUR_LABELS,
+        UNIT_COLOUR_ICONS=UNIT_COLOUR_ICONS,
+        GREEN_RATE_DEFINITION=GREEN_RATE_DEFINITION,
+        COMMUNES_SHARE_DEFINITION=COMMUNES_SHARE_DEFINITION,
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         reason_text=reason_text,

@@ -29,25 +29,10 @@ from tracker.tasks.models import (
     Task,
 )
 from tracker.tasks.requests import request_states
+from tracker.tasks.wording import describe
 from tracker.updates.models import ProgressUpdate
 from tracker.web.task_forms import action_forms, apply_errors
 
-AUDIT_ACTIONS = {
-    "create": _l("Created"),
-    "edit": _l("Edited"),
-    "progress_update": _l("Progress update"),
-    "submit": _l("Completion submitted"),
-    "confirm": _l("Completion confirmed"),
-    "return": _l("Completion returned"),
-    "cancel": _l("Cancelled"),
-    "extension_request": _l("Extension requested"),
-    "extension_approved": _l("Extension approved"),
-    "extension_rejected": _l("Extension rejected"),
-    "comment": _l("Comment"),
-    "acknowledge": _l("Acknowledged"),
-    "nudge": _l("Nudged"),
-    "evidence": _l("Evidence added"),
-}
 EXTENSION_STATUS = {
     "pending": _l("Pending"),
     "approved": _l("Approved"),
@@ -70,10 +55,10 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(200)
     ).all()
-    audit = db.session.scalars(
+    audit = describe(db.session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == task.id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(500)
-    ).all()
+    ))
     comments = db.session.scalars(
         select(Comment).where(Comment.task_id == task.id)
         .order_by(Comment.at.desc(), Comment.id.desc()).limit(200)
@@ -118,7 +103,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         completion_evidence=[e for e in evidence if e.purpose == Purpose.COMPLETION],
         evidence_by_update=by_update, people=people, allowed=allowed, forms=all_forms,
         form=all_forms["update"], can_report=allowed.update,
-        AUDIT_ACTIONS=AUDIT_ACTIONS, EXTENSION_STATUS=EXTENSION_STATUS,
+        EXTENSION_STATUS=EXTENSION_STATUS,
         state=request_states([task])[task.id],
     ), status
 

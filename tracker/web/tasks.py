@@ -26,7 +26,6 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
-from tracker.labels import ict
 from tracker.paging import paginate, requested_page
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -35,6 +34,7 @@ from tracker.tasks.models import (
     Task,
 )
 from tracker.tasks.service import add_comment
+from tracker.tasks.wording import csv_rows
 from tracker.types import MAX_ID
 from tracker.updates.service import post_update
 from tracker.web.helpers import COLOUR_ORDER
@@ -146,14 +146,9 @@ def audit_export(task_id: int):
     entries = db.session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == task.id)
         .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
+    )
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow([_("Time"), _("Who"), _("Action"), _("Field"), _("Old value"),
-                     _("New value"), _("Note")])
-    for e in entries:
-        writer.writerow([ict(e.at, seconds=True), e.actor.username if e.actor else "",
-                         e.action, e.field or "", e.old_value or "", e.new_value or "",
-                         e.note or ""])
+    writer.writerows(csv_rows(entries))  # in the page's words (tracker.tasks.wording)
     return attachment("\ufeff" + out.getvalue(), f"{task.code}-audit.csv",
                       "text/csv; charset=utf-8")
