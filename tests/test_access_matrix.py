@@ -150,6 +150,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/tasks/new": ADMINS,
     "GET /admin/tasks/bulk": ADMINS,
     "POST /admin/tasks/bulk": ADMINS,
+    # an admin's changes to a task of their subtree (edit, reassign, cancel)
+    f"GET /admin/tasks/{T}/edit": ADMINS,
+    f"POST /admin/tasks/{T}/edit": ADMINS,
+    f"POST /admin/tasks/{T}/reassign": ADMINS,
+    f"POST /admin/tasks/{T}/cancel": ADMINS,
     "GET /admin/import": ADMINS,
     "POST /admin/import": ADMINS,
     "GET /admin/import/template.<any(xlsx, csv):extension>": ADMINS,
@@ -183,6 +188,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/tasks/bulk": API_ADMINS,
     f"GET {API}/tasks/{AT}": API_ALL,
     f"PATCH {API}/tasks/{AT}": API_ADMINS,
+    f"POST {API}/tasks/{AT}/reassign": API_ADMINS,
     f"GET {API}/tasks/{AT}/audit": API_ALL,
     f"GET {API}/tasks/{AT}/updates": API_ALL,
     f"POST {API}/tasks/{AT}/updates": API_MEMBERS,
@@ -297,6 +303,7 @@ def _api_body(path: str, values: dict, units) -> dict | None:
     bodies = {"updates": update, "submit": {"result": "Xong"}, "confirm": {}, "approve": {},
               "return": {"note": "Thiếu"},
               "cancel": {"note": "Trùng"}, "reject": {"note": "Không"},
+              "reassign": {"owner_name": "Người khác"},
               "extensions": {"requested_deadline": "2027-02-28", "reason": "Cần thêm"},
               "comments": {"body": "Ghi chú"}, "nudge": {"message": "Khẩn trương"}}
     return bodies.get(path.rsplit("/", 1)[-1], {"title": "Sửa"} if "/tasks/" in path else {})
@@ -308,7 +315,9 @@ def _form(client, role: str) -> dict[str, str]:
     return {"csrf_token": csrf_token(client, page), "progress": "50", "work_done": "Đã làm",
             "comment-body": "Ghi chú", "nudge-message": "Khẩn trương", "ack-body": "Đã biết",
             "confirm-note": "", "return-note": "Thiếu", "decision-note": "Không",
-            "decision": "reject", "result": "Xong", "requested_deadline": "28/02/2027",
+            "decision": "reject", "result": "Xong", "version": "1",
+            "reassign-owner_name": "Người khác", "cancel-note": "Trùng",
+            "requested_deadline": "28/02/2027",
             "reason": "Cần thêm", "active": "0", "role": "viewer", "password": "x",
             "password2": "x", "day": "24/12/2026", "kind": "day_off"}
 

@@ -7,8 +7,9 @@ from tests.factories import make_task, task_input
 from tracker.audit.models import AuditEntry
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
+from tracker.tasks.editing import update_task
 from tracker.tasks.models import Comment, Task
-from tracker.tasks.service import add_comment, bulk_assign, update_task
+from tracker.tasks.service import add_comment, bulk_assign
 
 
 def _tasks():

@@ -26,3 +26,11 @@ extension_decided = _signals.signal("extension-decided")
 """A supervisor approved or rejected an extension (`request`: the decided request)."""
 comment_added = _signals.signal("comment-added")
 """Someone commented on the task, or acknowledged it (`comment`: the Comment)."""
+task_edited = _signals.signal("task-edited")
+"""An admin changed some of the task's fields, its lead unit aside (`changes`: field →
+(old, new); `note` optional)."""
+task_reassigned = _signals.signal("task-reassigned")
+"""An admin gave the task to another lead unit (`old_unit`: the Unit that led it;
+`changes`: field → (old, new), the lead unit's ids among them; `note` optional)."""
+task_cancelled = _signals.signal("task-cancelled")
+"""An admin cancelled the task (`note`: the reason)."""

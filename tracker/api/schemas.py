@@ -221,8 +221,18 @@ class TaskPatchSchema(TaskBodySchema):
     """The fields an admin may change; send only those that change, with If-Match."""
 
     class Meta:
-        exclude = ("code", "lead_unit_id", "coordinating_unit_ids")
+        exclude = ("code",)
         unknown = EXCLUDE
+
+
+class ReassignSchema(Schema):
+    """Another lead unit and/or accountable owner, and why (optional)."""
+
+    lead_unit_id = fields.Integer(metadata={"description": "The new lead unit (in your scope)."})
+    owner_name = fields.String(validate=validate.Length(max=200))
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=5000),
+                         metadata={"description": "Why (optional)."})
 
 
 class TaskQuerySchema(PageArgsSchema, TaskFilterSchema):

@@ -1,4 +1,5 @@
-"""Tasks: list with filters, read, assign (one or in bulk), edit with If-Match, audit trail."""
+"""Tasks: list with filters, read, assign (one or in bulk), edit and reassign with If-Match,
+audit trail."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tracker.api.schemas import (
     AuditEntrySchema,
     BulkAssignSchema,
     BulkResultSchema,
+    ReassignSchema,
     TaskBodySchema,
     TaskPageSchema,
     TaskPatchSchema,
@@ -33,10 +35,11 @@ from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.paging import paginate
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
+from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.export import export_filename, tasks_xlsx
 from tracker.tasks.listing import TaskFilter, TaskFilterSchema
 from tracker.tasks.models import Task
-from tracker.tasks.service import bulk_assign, create_task, update_task
+from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.wording import describe
 from tracker.xlsx import MIME as XLSX
 
@@ -119,14 +122,34 @@ def task_detail(task_id: int):
                  description="If-Match is not the task's current ETag.")
 @bp.alt_response(428, response="PRECONDITION_REQUIRED", description="If-Match is missing.")
 def task_patch(task_id: int):
-    """Change fields (admin of the lead unit). The original deadline and every change stay
-    in the audit trail; use extensions for deadline requests."""
+    """Change any "6 rõ" field (admin of the lead unit), the lead unit and the coordinating
+    units included (a new unit must be in your scope); send the ETag you read as If-Match
+    — a task changed since answers 412 and nothing is written. The original deadline and
+    every change stay in the audit trail; the lead unit is told (on a new lead unit, the
+    old one too)."""
     task = load_task(task_id)
     if not can_manage_task(actor(), task):
         raise Forbidden(_("Only an admin of this unit can change the task."))
     raw = json_object()
     task = lock_task(task_id, if_match="required")
     update_task(actor(), task, raw, expected_version=task.version)
+    commit()
+    return task, etag(task)
+
+
+@bp.route(f"{TASK}/reassign", methods=["POST"])
+@bp.doc(requestBody=body(ReassignSchema), parameters=[{**IF_MATCH, "required": False}])
+@bp.response(200, TaskSchema, headers=ETAG_HEADER)
+@bp.alt_response(412, response="PRECONDITION_FAILED",
+                 description="If-Match is not the task's current ETag.")
+@requires(*ADMINS)
+def task_reassign(task_id: int):
+    """Give the task to another lead unit (in your scope) and/or accountable owner, saying
+    why if you wish (admin of the lead unit). The new unit owes its first update from now;
+    both units are told. With If-Match, a task changed since answers 412."""
+    raw = json_object()
+    task = lock_task(task_id)
+    reassign_task(actor(), task, raw)
     commit()
     return task, etag(task)
 

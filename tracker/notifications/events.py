@@ -5,7 +5,9 @@ for it"): the receivers of `tracker.signals`, connected once by `connect`.
   an extension approved (the new deadline) or rejected (with the reason), a supervisor's
   comment — and nudges (`service.nudge`);
 - to everyone who may supervise the task (`scope.supervisors_of`): a completion
-  submitted, an extension requested, a comment from the unit.
+  submitted, an extension requested, a comment from the unit;
+- what an admin changed (`admin_changes`): an edit and a cancellation to the lead unit's
+  members, a reassignment to the members of the new unit and of the old one.
 
 Never to the actor. Each message names the task and says what to do next; it is stored in
 the deployment's language (Vietnamese by default), whoever acted in whichever language.
@@ -23,7 +25,7 @@ from tracker import signals
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.labels import dmy
-from tracker.notifications import mail
+from tracker.notifications import admin_changes, mail
 from tracker.notifications.service import add_notifications, members_of
 from tracker.scope import can_report_on, supervisors_of
 from tracker.tasks.models import Comment, ExtensionRequest, Task
@@ -133,6 +135,9 @@ RECEIVERS = (
     (signals.completion_submitted, on_submitted),
     (signals.extension_requested, on_extension_requested),
     (signals.comment_added, on_comment),
+    (signals.task_edited, admin_changes.on_edited),
+    (signals.task_reassigned, admin_changes.on_reassigned),
+    (signals.task_cancelled, admin_changes.on_cancelled),
 )
 
 

@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 # Each group of kinds is delivered as the user chose (tracker.notifications.preferences).
 GROUPS: dict[str, tuple[str, ...]] = {
-    # to the lead unit's members: what a supervisor decided
-    "decisions": ("confirmed", "returned", "extension_approved", "extension_rejected"),
+    # to the lead unit's members: what a supervisor decided, what an admin changed
+    "decisions": ("confirmed", "returned", "extension_approved", "extension_rejected",
+                  "edited", "reassigned", "cancelled"),
     # to the supervisors: what waits for their decision
     "requests": ("submitted", "extension_requested"),
     "comments": ("comment",),
@@ -18,7 +19,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
 GROUP_OF = {kind: group for group, kinds in GROUPS.items() for kind in kinds}
 
 GROUP_LABELS = {
-    "decisions": _l("Decisions on my unit's requests (confirmed, returned, extensions)"),
+    "decisions": _l("Decisions on my unit's tasks (confirmed, returned, extensions; "
+                    "changed, reassigned or cancelled by an admin)"),
     "requests": _l("Requests waiting for my decision (completions, extensions)"),
     "comments": _l("Comments"),
     "nudges": _l("Nudges"),
@@ -37,6 +39,9 @@ KIND_LABELS = {
     "submitted": _l("Completion awaiting confirmation"),
     "extension_requested": _l("Extension request"),
     "comment": _l("Comment"),
+    "edited": _l("Task changed"),
+    "reassigned": _l("Task reassigned"),
+    "cancelled": _l("Task cancelled"),
 }
 
 

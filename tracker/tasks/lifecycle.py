@@ -23,6 +23,7 @@ from tracker.fence import stamp
 from tracker.inputs import one_text, text
 from tracker.scope import can_manage_task, can_report_on, can_supervise
 from tracker.tasks.colour import refresh_colour
+from tracker.tasks.editing import check_version
 from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import (
     OPEN_STATUSES,
@@ -102,17 +103,24 @@ def return_completion(actor: User, task: Task, *, note: str,
     signals.completion_returned.send(task, actor=actor, now=now, note=note)
 
 
-def cancel_task(actor: User, task: Task, *, note: str, now: datetime | None = None) -> None:
+def cancel_task(actor: User, task: Task, *, note: str, now: datetime | None = None,
+                expected_version=None) -> None:
+    """An admin of the lead unit ends an unfinished task, saying why; the unit is told.
+    With `expected_version` (the version the admin read), a task changed meanwhile is not
+    cancelled (409)."""
     now = stamp(now)
     lock_task(task)
     if not can_manage_task(actor, task):
         raise Forbidden(_("Only an admin of this unit can cancel the task."))
+    check_version(task, expected_version)
     if task.status in (Status.DONE, Status.CANCELLED):
         raise Conflict(_("A finished task cannot be cancelled."))
     note = one_text(note, "note", max_len=NOTE_MAX, required=True,
                     message=_("Say why the task is cancelled."))
     _change(task, actor, "cancel", now, note, status=Status.CANCELLED,
             cancelled_at=now)
+    db.session.flush()
+    signals.task_cancelled.send(task, actor=actor, now=now, note=note)
 
 
 def request_extension(actor: User, task: Task, *, new_deadline, reason: str,

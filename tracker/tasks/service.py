@@ -10,15 +10,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from tracker import signals
-from tracker.audit.service import record, record_changes, snapshot
+from tracker.audit.service import record, snapshot
 from tracker.auth.models import Role, User
-from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.inputs import text
-from tracker.scope import can_comment, can_manage_task, can_see_unit, require_role
+from tracker.scope import can_comment, can_see_unit, require_role
 from tracker.tasks.colour import refresh_colour
-from tracker.tasks.facts import facts_now, record_if_changed
 from tracker.tasks.models import Comment, Status, Task
 from tracker.tasks.schemas import TaskInputSchema, unit_id_field
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, missing_ro
@@ -90,9 +89,12 @@ def parse_task_input(raw: dict, *, bulk: bool = False) -> dict:
     return data
 
 
-def _units_in_scope(actor: User, data: dict) -> tuple[Unit, list[Unit]]:
+def units_in_scope(actor: User, data: dict,
+                    kept: frozenset[int] = frozenset()) -> tuple[Unit, list[Unit]]:
+    """The lead and coordinating units of `data`, each in the actor's scope — but those
+    in `kept`, which the task already has (an edit keeps them whoever set them)."""
     lead = db.session.get(Unit, data["lead_unit_id"])
-    if lead is None or not can_see_unit(actor, lead):
+    if lead is None or (lead.id not in kept and not can_see_unit(actor, lead)):
         raise InvalidInput(
             _("The lead unit is not one you manage."),
             {"lead_unit_id": [_("Unknown unit or outside your scope.")]},
@@ -100,7 +102,7 @@ def _units_in_scope(actor: User, data: dict) -> tuple[Unit, list[Unit]]:
     coordinating = []
     for unit_id in dict.fromkeys(data.get("coordinating_unit_ids") or []):
         unit = db.session.get(Unit, unit_id)
-        if unit is None or not can_see_unit(actor, unit):
+        if unit is None or (unit.id not in kept and not can_see_unit(actor, unit)):
             raise InvalidInput(
                 _("A coordinating unit is not one you manage."),
                 {"coordinating_unit_ids": [_("Unknown unit or outside your scope.")]},
@@ -116,7 +118,7 @@ def create_task(actor: User, raw: dict, *, now: datetime | None = None) -> Task:
     require_role(actor, Role.ADMIN)
     now = stamp(now)
     data = parse_task_input(raw)
-    lead, coordinating = _units_in_scope(actor, data)
+    lead, coordinating = units_in_scope(actor, data)
     code = data.get("code")
     if code and db.session.scalar(select(Task.id).where(Task.code == code)):
         raise InvalidInput(_("This code is already used."), {"code": [_("Already used.")]})
@@ -203,49 +205,6 @@ def bulk_assign(actor: User, raw: dict, unit_ids, *,
     if errors:
         raise InvalidInput(" ".join(str(m) for m in messages), errors)
     return [create_task(actor, {**raw, "lead_unit_id": unit.id}, now=now) for unit in units]
-
-
-EDITABLE = ("title", "description", "owner_name", "leader_in_charge", "expected_output",
-            "assigning_authority", "source_doc_number", "source_doc_date", "field",
-            "priority", "start_date", "deadline")
-
-
-def update_task(actor: User, task: Task, raw: dict, *, now: datetime | None = None,
-                expected_version: int | None = None) -> Task:
-    """Change a task's fields (admin). With `expected_version`, a stale edit is refused
-    (409) instead of silently overwriting someone else's change. Every change is audited;
-    the original deadline stays as it was."""
-    if not can_manage_task(actor, task):
-        raise Forbidden(_("Only an admin of this unit can change the task."))
-    now = stamp(now)
-    lock_task(task)
-    if expected_version is not None and expected_version != task.version:
-        raise Conflict(_("The task was changed by someone else; reload it and try again."),
-                       {"version": [str(task.version)]})
-    errors = {name: [_("Not editable.")] for name in sorted(set(raw) - set(EDITABLE))}
-    current = {name: getattr(task, name) for name in EDITABLE}
-    current["lead_unit_id"] = task.lead_unit_id
-    try:
-        data = parse_task_input({**{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                    for k, v in current.items()},
-                                 **{k: v for k, v in raw.items() if k in EDITABLE}})
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message if not errors else _("Some fields are not valid."),
-                           {**errors, **exc.fields}) from None
-    if errors:
-        raise InvalidInput(_("These fields cannot be changed here."), errors)
-    changes = {name: (current[name], data[name]) for name in EDITABLE
-               if name in raw and data[name] != current[name]}
-    before = facts_now(task)
-    for name, (_old, new) in changes.items():
-        setattr(task, name, new)
-    record_if_changed(task.id, before, facts_now(task), now)
-    if changes:
-        task.version += 1
-        task.updated_at = now
-        record_changes(task, actor, "edit", changes, at=now)
-        refresh_colour(task, now)
-    return task
 
 
 COMMENT_MAX = 5000

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "confirm": _l("Confirmed the completion"),
     "return": _l("Returned the completion"),
     "cancel": _l("Cancelled the task"),
+    "reassign": _l("Reassigned the task"),
     "extension_request": _l("Requested an extension"),
     "extension_approved": _l("Approved the extension"),
     "extension_rejected": _l("Rejected the extension"),

@@ -1,4 +1,4 @@
-"""Forms for the member's and the supervisor's actions on a task.
+"""Forms for the member's, the supervisor's and the admin's actions on a task.
 
 They carry CSRF and render the fields; the services validate (one set of rules for the
 web UI and the API). Several forms share a page, so each has a prefix: the field ids stay
@@ -56,6 +56,19 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(_l("Note (required to reject)"))
 
 
+class ReassignForm(FlaskForm):
+    """An admin gives the task to another lead unit or owner (the unit list is drawn by
+    the template from the admin's scope; the service checks it)."""
+
+    lead_unit_id = StringField(_l("Lead unit"))
+    owner_name = StringField(_l("Accountable owner"))
+    note = TextAreaField(_l("Why (optional)"))
+
+
+class CancelForm(FlaskForm):
+    note = TextAreaField(_l("Why is the task cancelled?"))
+
+
 class CsrfOnlyForm(FlaskForm):
     """A form whose fields are read by hand (one row per task), for its CSRF check."""
 
@@ -70,6 +83,8 @@ def action_forms(formdata=None) -> dict[str, FlaskForm]:
         "confirm": ConfirmForm(formdata=formdata, prefix="confirm"),
         "return": ReturnForm(formdata=formdata, prefix="return"),
         "decision": DecisionForm(formdata=formdata, prefix="decision"),
+        "reassign": ReassignForm(formdata=formdata, prefix="reassign"),
+        "cancel": CancelForm(formdata=formdata, prefix="cancel"),
     }
 
 

@@ -20,7 +20,13 @@ from tracker.cutoff.models import TaskColourChange
 from tracker.errors import InvalidInput, TrackerError
 from tracker.evidence.models import Evidence, Purpose
 from tracker.extensions import db
-from tracker.scope import can_comment, can_report_on, can_supervise, get_task
+from tracker.scope import (
+    can_comment,
+    can_manage_task,
+    can_report_on,
+    can_supervise,
+    get_task,
+)
 from tracker.tasks.models import (
     Comment,
     ExtensionRequest,
@@ -31,6 +37,7 @@ from tracker.tasks.models import (
 from tracker.tasks.requests import request_states
 from tracker.tasks.wording import describe
 from tracker.updates.models import ProgressUpdate
+from tracker.web.helpers import unit_options
 from tracker.web.task_forms import action_forms, apply_errors
 
 EXTENSION_STATUS = {
@@ -94,7 +101,9 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         and pending is None,
         supervise=supervisor,
         comment=can_comment(current_user, task),
+        manage=can_manage_task(current_user, task),
     )
+    allowed.change = allowed.manage and task.status not in (Status.DONE, Status.CANCELLED)
     all_forms = action_forms()
     all_forms.update(forms or {})
     return render_template(
@@ -105,6 +114,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         form=all_forms["update"], can_report=allowed.update,
         EXTENSION_STATUS=EXTENSION_STATUS,
         state=request_states([task])[task.id],
+        manage_units=unit_options(current_user) if allowed.change else [],
     ), status
 
 
