@@ -14,6 +14,7 @@ from tracker.notifications.models import Notification
 from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.lifecycle import cancel_task
 from tracker.tasks.models import Status, TaskFactsUntil
+from tracker.tasks.wording import describe
 from tracker.units.importer import find_province, import_units, province_code
 from tracker.units.models import Unit
 
@@ -29,6 +30,16 @@ def _trail(task, action: str) -> dict[str, tuple]:
     rows = db.session.scalars(select(AuditEntry).where(
         AuditEntry.task_id == task.id, AuditEntry.action == action)).all()
     return {r.field: (r.old_value, r.new_value, r.note) for r in rows}
+
+
+def _words(task, field):
+    """The change of `field` as the task page words it (tracker.tasks.wording)."""
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.task_id == task.id)
+                                 .order_by(AuditEntry.id)).all()
+    for entry, words in zip(entries, describe(entries), strict=True):
+        if entry.field == field:
+            found = words
+    return found.changes[0]
 
 
 def _told(user) -> list[Notification]:
@@ -53,7 +64,8 @@ def test_every_ro_field_can_be_edited_and_each_change_is_audited(users, units, t
     assert [u.name for u in task.coordinating_units] == [units["bai_chay"].name]
     trail = _trail(task, "edit")
     assert set(trail) == set(changes) and len(trail) == 13
-    assert trail["coordinating_unit_ids"][:2] == (None, units["bai_chay"].name)
+    assert trail["coordinating_unit_ids"][:2] == (None, str(units["bai_chay"].id))
+    assert _words(task, "coordinating_unit_ids").new == units["bai_chay"].name
     assert trail["deadline"][1] == "2026-12-31"
 
 
@@ -115,8 +127,10 @@ def test_reassigning_moves_the_task_and_its_duty_starts_anew(users, units, task)
     assert task.lead_unit_id == units["co_to"].id and task.duty_since == LATER
     assert task.version == 2
     trail = _trail(task, "reassign")
-    assert trail["lead_unit_id"] == (units["ha_long"].name, units["co_to"].name,
+    assert trail["lead_unit_id"] == (str(units["ha_long"].id), str(units["co_to"].id),
                                      "Đúng địa bàn")
+    words = _words(task, "lead_unit_id")  # the trail as people read it names the units
+    assert (words.old, words.new) == (units["ha_long"].name, units["co_to"].name)
     assert trail["owner_name"][1] == "Chủ tịch UBND đặc khu Cô Tô"
     # The cutoff can still judge the days before as they stood (tracker.tasks.facts).
     kept = db.session.scalars(select(TaskFactsUntil).where(TaskFactsUntil.task_id == task.id))

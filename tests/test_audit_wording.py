@@ -21,13 +21,14 @@ from tests.factories import ict, make_task
 from tracker.audit.models import AuditEntry
 from tracker.extensions import db
 from tracker.rules.store import POLICY_DEFAULTS
+from tracker.tasks.editing import EDITABLE, update_task
 from tracker.tasks.lifecycle import (
     decide_extension,
     request_extension,
     return_completion,
     submit_completion,
 )
-from tracker.tasks.service import COMMENT_KINDS, EDITABLE, update_task
+from tracker.tasks.service import COMMENT_KINDS
 from tracker.tasks.wording import ACTION_LABELS, AUDIT_FIELD_LABELS, describe
 from tracker.updates.service import post_update
 
