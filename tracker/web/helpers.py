@@ -47,9 +47,10 @@ def form_id(value: str | None) -> int | str | None:
 
 
 def unit_options(user) -> list[tuple[int, str, int]]:
-    """(id, name, depth below the user's unit) for every unit in scope, as a tree: each
-    unit followed by its children by name."""
-    units = list(db.session.scalars(visible_units(user)))
+    """(id, name, depth below the user's unit) for every unit in scope that takes new work
+    and people (not a retired department), as a tree: each unit followed by its children
+    by name."""
+    units = list(db.session.scalars(visible_units(user).where(Unit.active)))
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
