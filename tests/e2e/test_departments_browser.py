@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.harness import DESKTOP, PHONE, log_in
 from tests.factories import PASSWORD
 from tracker.auth.models import User
@@ -36,6 +37,10 @@ def _walk(page, live, login, browser, size: dict, mobile: bool) -> None:
     with page.expect_navigation():
         renaming.locator("button[type=submit]").click()
     expect(page.locator("h1")).to_contain_text("Sở Nội vụ tỉnh Quảng Ninh")
+    assert _fits(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    device = "phone" if mobile else "desktop"
+    page.screenshot(path=str(SCREENSHOTS / f"department_{device}.png"), full_page=True)
 
     with page.expect_navigation():
         page.locator(".actions a[href*='/admin/users/new?unit=']").click()
@@ -71,7 +76,7 @@ def _walk(page, live, login, browser, size: dict, mobile: bool) -> None:
         log_in(member, live, "ha_long", PASSWORD)
         member.goto(live.url("/account/profile"))
         form = member.get_by_test_id("profile")
-        form.locator("#f-phone").fill("0912 3456")  # too short: named, nothing saved
+        form.locator("#f-phone").fill("0912 345")  # 7 digits, too few: named, nothing saved
         with member.expect_navigation():
             form.locator("button[type=submit]").click()
         expect(member.locator("#e-phone")).to_be_visible()
@@ -81,6 +86,7 @@ def _walk(page, live, login, browser, size: dict, mobile: bool) -> None:
         expect(member.locator(".flash-success")).to_be_visible()
         expect(member.locator("#f-phone")).to_have_value("0912 345 678")
         assert _fits(member)
+        member.screenshot(path=str(SCREENSHOTS / f"profile_{device}.png"), full_page=True)
     finally:
         context.close()
     live.settle()
