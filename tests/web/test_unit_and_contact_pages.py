@@ -140,3 +140,15 @@ def test_a_member_s_bad_e_mail_is_named(login_as, users):
     assert response.status_code == 422 and 'id="e-email"' in response.get_data(as_text=True)
     assert client.post("/account/profile", data={"phone": "0203 3888 999"}).status_code == 400
     assert db.session.get(User, users["co_to"].id).phone is None
+
+
+def test_a_retired_department_is_offered_only_to_the_users_still_in_it(login_as, users, units):
+    unit = make_department(units["province"], "Sở Nội vụ", users["admin"])
+    left = make_user("snv_cu", "member", unit)
+    left.active = False
+    unit.active = False
+    db.session.commit()
+    client = login_as("admin")
+    option = f'<option value="{unit.id}" selected>'
+    assert option in client.get(f"/admin/users/{left.id}").get_data(as_text=True)
+    assert f'value="{unit.id}"' not in client.get("/admin/users/new").get_data(as_text=True)

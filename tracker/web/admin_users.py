@@ -108,7 +108,8 @@ def _detail(user, errors=None, status=200, contact=None):
     if contact is None:
         contact = {name: getattr(user, name) for name in CONTACT_FIELDS}
     return render_template("admin/user_detail.html", user=user, errors=errors or {},
-                           values=values, contact=contact, units=unit_options(current_user),
+                           values=values, contact=contact,
+                           units=unit_options(current_user, keep=user.unit_id),
                            tokens=tokens_for(current_user, user), now=clock.now(),
                            ROLE_LABELS=ROLE_LABELS), status
 
