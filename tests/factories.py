@@ -63,3 +63,10 @@ def cutoff_through(day: date, now: datetime, *, force: bool = False):
     if day.isoformat() in done:  # processed just now
         return done[day.isoformat()]
     return run_cutoff(day, now=now, force=force)
+
+
+def make_department(parent, name, actor=None, **kw):
+    """A department (sở, ngành) under `parent`, added through the service."""
+    from tracker.departments.service import add_department
+
+    return add_department(actor, parent=parent, name=name, **kw)

@@ -10,7 +10,7 @@ import random
 import pytest
 from sqlalchemy import bindparam, select
 
-from tests.factories import make_task, make_user
+from tests.factories import make_department, make_task, make_user
 from tracker.auth.models import Role, User
 from tracker.auth.service import set_active
 from tracker.extensions import db
@@ -23,6 +23,8 @@ from tracker.scope import (
     has_role,
     in_reporters_subtree,
     is_unit_member,
+    managed_departments,
+    may_manage_department,
     supervised_tasks,
     supervisors_of,
     tasks_to_report,
@@ -151,3 +153,18 @@ def test_unit_members_joined_to_tasks_are_the_lead_units_members(people, tasks):
     assert pairs == {(t.id, u.id) for t in tasks for u in everyone
                      if is_unit_member(u, t.lead_unit_id)}
     assert pairs  # the generated set has members at lead units
+
+
+def test_managed_departments_are_those_may_manage_department_allows(people, units):
+    """With a department under the province, one under the nation, and the home unit of a
+    department's own admin."""
+    province_department = make_department(units["province"], "Sở Nội vụ")
+    make_department(units["nation"], "Bộ Nội vụ")
+    own = make_user("admin_department", "admin", province_department)
+    db.session.commit()
+    everything = db.session.scalars(select(Unit)).all()
+    for user in [*people, own]:
+        allowed = {u.id for u in everything if may_manage_department(user, u)}
+        assert _ids(managed_departments(user).with_only_columns(Unit.id)) == allowed, \
+            user.username
+    assert _ids(managed_departments(own).with_only_columns(Unit.id)) == set()

@@ -28,7 +28,7 @@ from tracker.errors import Forbidden, NotFound
 from tracker.extensions import db
 from tracker.tasks.models import Task, task_coordinating_units
 from tracker.types import MAX_ID
-from tracker.units.models import Unit
+from tracker.units.models import Unit, UnitKind
 from tracker.units.tree import path_within, subtree_ids
 
 # --- roles --------------------------------------------------------------------------------
@@ -121,6 +121,33 @@ def get_unit(user: User, unit_id: int) -> Unit:
     if unit is None or not can_see_unit(user, unit):
         raise NotFound("unit not found")
     return unit
+
+
+# Where a department (sở, ngành) hangs: under a province or the nation (SPEC §3).
+DEPARTMENT_PARENTS = (UnitKind.NATION, UnitKind.PROVINCE)
+
+
+def may_add_department(user: User, parent: Unit) -> bool:
+    """An admin adds a department under the nation or a province of their subtree (a
+    province's admin within their province only; a commune's admin nowhere)."""
+    return (has_role(user, *ADMINS) and parent.kind in DEPARTMENT_PARENTS and parent.active
+            and can_see_unit(user, parent))
+
+
+def may_manage_department(user: User, unit: Unit) -> bool:
+    """An admin renames, retires and reactivates the departments of their subtree — not
+    their own home unit, nor the official units (nation, province, commune), whose names
+    come from the official tree (`tracker units import`)."""
+    return (has_role(user, *ADMINS) and unit.kind == UnitKind.DEPARTMENT
+            and unit.id != user.unit_id and can_see_unit(user, unit))
+
+
+def managed_departments(user: User) -> Select:
+    """SQL twin of `may_manage_department`."""
+    if not has_role(user, *ADMINS):
+        return select(Unit).where(false())
+    return select(Unit).where(Unit.id.in_(visible_unit_ids(user)),
+                              Unit.kind == UnitKind.DEPARTMENT, Unit.id != user.unit_id)
 
 
 def manages_deployment(user: User) -> bool:
@@ -255,6 +282,12 @@ def may_change_access(actor: User, user: User) -> bool:
     """An admin deactivates, and changes the role and home unit of, the accounts they see
     — never their own: nobody locks themselves out or widens their own scope."""
     return can_see_user(actor, user) and actor.id != user.id
+
+
+def may_edit_contact(actor: User, user: User) -> bool:
+    """A user's contact details (name, e-mail, phone) are changed by the user themselves,
+    and by an admin who sees their account."""
+    return (actor.active and acts_for(actor, user.id)) or can_see_user(actor, user)
 
 
 def acts_for(actor: User, owner_id: int) -> bool:

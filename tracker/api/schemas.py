@@ -13,7 +13,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
 from tracker.auth.models import Role
 from tracker.auth.passwords import MIN_LENGTH as PASSWORD_MIN
-from tracker.auth.service import EMAIL_MAX, EMAIL_RE, FULL_NAME_MAX, USERNAME_RE
+from tracker.auth.service import (
+    EMAIL_MAX,
+    EMAIL_RE,
+    FULL_NAME_MAX,
+    PHONE_MAX,
+    PHONE_RE,
+    USERNAME_RE,
+)
 from tracker.paging import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from tracker.rules.store import load_calendar
 from tracker.tasks.listing import TaskFilterSchema
@@ -105,6 +112,7 @@ class UserSchema(Schema):
     username = fields.String()
     full_name = fields.String()
     email = _text()
+    phone = _text()
     role = _one_of(r.value for r in Role)
     unit_id = fields.Integer()
     unit = fields.Nested(UnitBriefSchema)
@@ -126,6 +134,21 @@ class UserCreateSchema(Schema):
     email = fields.String(load_default=None, allow_none=True, validate=[
         validate.Length(max=EMAIL_MAX), validate.Regexp(EMAIL_RE)],
         metadata={"description": "With a dot in its domain: x@y is refused."})
+    phone = fields.String(load_default=None, allow_none=True, validate=[
+        validate.Length(max=PHONE_MAX), validate.Regexp(PHONE_RE)],
+        metadata={"description": "8 to 15 digits; spaces, dots, dashes, brackets and a "
+                                 "leading + allowed."})
+
+
+class UserContactSchema(Schema):
+    """Contact details, as `tracker.auth.service.change_contact` checks them: only the
+    fields sent change; null or "" removes an e-mail or a phone."""
+
+    full_name = fields.String(validate=validate.Length(max=FULL_NAME_MAX))
+    email = fields.String(allow_none=True, validate=[
+        validate.Length(max=EMAIL_MAX), validate.Regexp(EMAIL_RE)])
+    phone = fields.String(allow_none=True, validate=[
+        validate.Length(max=PHONE_MAX), validate.Regexp(PHONE_RE)])
 
 
 class TokenSchema(Schema):

@@ -1,10 +1,12 @@
-"""Units: the tree in your scope, and the colour summary (xanh hoá) of a unit's subtree."""
+"""Units: the tree in your scope, and the colour summary (xanh hoá) of a unit's subtree;
+departments (sở, ngành) added, renamed, retired and reactivated (admin)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tracker.api.base import MAX_ID, ApiBlueprint, actor
+from tracker import clock
+from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, json_object
 from tracker.api.schemas import (
     UNIT_COLOURS,
     UnitBriefSchema,
@@ -12,10 +14,17 @@ from tracker.api.schemas import (
     UnitQuerySchema,
     UnitSchema,
 )
+from tracker.departments.service import (
+    CODE_MAX,
+    NAME_MAX,
+    add_department,
+    rename_department,
+    set_department_active,
+)
 from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.rules.units import green_rate, unit_colour
-from tracker.scope import REPORT_READERS, get_unit, requires, visible_units
+from tracker.scope import ADMINS, REPORT_READERS, get_unit, requires, visible_units
 from tracker.units.models import Unit
 
 bp = ApiBlueprint("units", __name__,
@@ -47,6 +56,21 @@ class UnitSummarySchema(ColourCountsSchema):
     unit = fields.Nested(UnitBriefSchema)
     children = fields.List(fields.Nested(ChildSummarySchema), metadata={
         "description": "The same for each unit directly below, with its subtree."})
+
+
+class DepartmentCreateSchema(Schema):
+    """A new department, as `tracker.departments.service.add_department` checks it."""
+
+    parent_id = fields.Integer(required=True, metadata={
+        "description": "The nation or a province of your scope."})
+    name = fields.String(required=True, validate=validate.Length(1, NAME_MAX), metadata={
+        "description": "Not the name of another unit under the same parent."})
+    code = fields.String(validate=validate.Length(max=CODE_MAX), metadata={
+        "description": "Letters, digits, . _ -; left out, the next free one (e.g. 22-01)."})
+
+
+class DepartmentChangeSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, NAME_MAX))
 
 
 def _counts(counts) -> dict:
@@ -85,3 +109,54 @@ def unit_summary(unit_id: int):
     totals = rollup(unit)  # the dashboard's live counts, one pass per subtree
     children = [{"unit": c, **_counts(totals[c.id])} for c in unit.children]
     return {"unit": unit, **_counts(totals[unit.id]), "children": children}
+
+
+@bp.route("/units", methods=["POST"])
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": DepartmentCreateSchema}}})
+@bp.response(201, UnitSchema)
+@requires(*ADMINS)
+def department_create():
+    """Add a department under the nation or a province of your scope (admin). Whoever sees
+    the parent sees it; the fields at fault are named as on the unit's page."""
+    raw = json_object()
+    unit = add_department(actor(), parent=raw.get("parent_id"), name=raw.get("name"),
+                          code=raw.get("code"), now=clock.now())
+    commit()
+    return unit
+
+
+@bp.route(UNIT, methods=["PATCH"])
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": DepartmentChangeSchema}}})
+@bp.response(200, UnitSchema)
+@requires(*ADMINS)
+def department_rename(unit_id: int):
+    """Rename a department of your scope (admin); the official units are not renamed."""
+    unit = get_unit(actor(), unit_id)
+    rename_department(actor(), unit, json_object().get("name"), now=clock.now())
+    commit()
+    return unit
+
+
+@bp.route(f"{UNIT}/retire", methods=["POST"])
+@bp.response(200, UnitSchema)
+@requires(*ADMINS)
+def department_retire(unit_id: int):
+    """Retire a department (admin): refused (409) while it leads or coordinates an open
+    task or is the home unit of an active user, naming them in `fields.tasks` and
+    `fields.users`. A retired department keeps its history and takes no new task or user."""
+    unit = get_unit(actor(), unit_id)
+    set_department_active(actor(), unit, False, now=clock.now())
+    commit()
+    return unit
+
+
+@bp.route(f"{UNIT}/reactivate", methods=["POST"])
+@bp.response(200, UnitSchema)
+@requires(*ADMINS)
+def department_reactivate(unit_id: int):
+    unit = get_unit(actor(), unit_id)
+    set_department_active(actor(), unit, True, now=clock.now())
+    commit()
+    return unit

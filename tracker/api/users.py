@@ -19,13 +19,20 @@ from tracker.api.schemas import (
     PasswordChangedSchema,
     PasswordChangeSchema,
     TokenSchema,
+    UserContactSchema,
     UserCreateSchema,
     UserPageSchema,
     UserQuerySchema,
     UserSchema,
 )
 from tracker.auth.models import User
-from tracker.auth.service import change_own_password, create_user, set_active
+from tracker.auth.service import (
+    CONTACT_FIELDS,
+    change_contact,
+    change_own_password,
+    create_user,
+    set_active,
+)
 from tracker.auth.tokens import revoke_token, token_of, tokens_for
 from tracker.errors import InvalidInput, NotFound
 from tracker.extensions import db, limiter
@@ -57,6 +64,23 @@ def _user_in_scope(user_id: int) -> User:
 def me():
     """The user the token belongs to: role and home unit decide what the API allows."""
     return actor()
+
+
+def _contact(raw: dict) -> dict:
+    """The contact fields sent (others are not contact details and are ignored)."""
+    return {name: raw[name] for name in CONTACT_FIELDS if name in raw}
+
+
+@bp.route("/me", methods=["PATCH"])
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": UserContactSchema}}})
+@bp.response(200, UserSchema)
+def me_change():
+    """Change your own contact details: full name, e-mail, phone (as on /account/profile)."""
+    user = actor()
+    change_contact(user, user, _contact(json_object()), now=clock.now())
+    commit()
+    return user
 
 
 @bp.route("/me/password", methods=["POST"])
@@ -107,7 +131,8 @@ def user_create():
     raw = json_object()
     user = create_user(actor(), username=raw.get("username"), password=raw.get("password"),
                        role=raw.get("role"), unit=raw.get("unit_id"),
-                       full_name=raw.get("full_name"), email=raw.get("email"))
+                       full_name=raw.get("full_name"), email=raw.get("email"),
+                       phone=raw.get("phone"))
     commit()
     return user
 
@@ -117,6 +142,20 @@ def user_create():
 @requires(*ADMINS)
 def user_detail(user_id: int):
     return _user_in_scope(user_id)
+
+
+@bp.route(USER, methods=["PATCH"])
+@bp.doc(requestBody={"required": True,
+                     "content": {"application/json": {"schema": UserContactSchema}}})
+@bp.response(200, UserSchema)
+@requires(*ADMINS)
+def user_change(user_id: int):
+    """Change a user's contact details — full name, e-mail, phone (admin); refused fields
+    are named as on the user's page."""
+    user = _user_in_scope(user_id)
+    change_contact(actor(), user, _contact(json_object()), now=clock.now())
+    commit()
+    return user
 
 
 @bp.route(f"{USER}/deactivate", methods=["POST"])

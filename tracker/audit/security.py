@@ -33,6 +33,10 @@ class SecurityEventKind(StrEnum):
     TWO_FACTOR_ENABLED = "two_factor_enabled"
     TWO_FACTOR_DISABLED = "two_factor_disabled"
     RECOVERY_CODE_USED = "recovery_code_used"
+    UNIT_CREATED = "unit_created"  # a department added
+    UNIT_RENAMED = "unit_renamed"
+    UNIT_RETIRED = "unit_retired"
+    UNIT_REACTIVATED = "unit_reactivated"
     CALENDAR_CHANGED = "calendar_changed"
     POLICY_CHANGED = "policy_changed"
     REPORT_EXPORTED = "report_exported"

@@ -25,9 +25,15 @@ from tracker.auth.tokens import revoke_all_tokens
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.inputs import text
-from tracker.scope import can_see_unit, can_see_user, may_change_access, require_role
-from tracker.types import MAX_ID
+from tracker.scope import (
+    can_see_unit,
+    can_see_user,
+    may_change_access,
+    may_edit_contact,
+    require_role,
+)
 from tracker.units.models import Unit
+from tracker.units.tree import unit_given
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 # An address with a dot in its domain: "x@y" is a typing mistake, not a mailbox (RFC 5321
@@ -35,21 +41,43 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_MAX = 254
 FULL_NAME_MAX = 200
+# A phone number as people write it (0203 3825 123, +84 912 345 678, 0912.345.678): digits
+# with spaces, dots, dashes or brackets, an optional leading +; 8–15 digits (E.164).
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]*$")
+PHONE_MAX = 32
+CONTACT_FIELDS = ("full_name", "email", "phone")
 
 
-def _unit(value) -> Unit | None:
-    """A unit given as a row or as its id, typed in a form or sent in JSON."""
-    if isinstance(value, Unit) or value is None:
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if type(value) is not int or not 0 < value <= MAX_ID:
-        return None
-    return db.session.get(Unit, value)
+def _email(value, errors: dict[str, list[str]]) -> str | None:
+    """An e-mail address as every caller gives it (creation, an admin's edit, the user's
+    own): optional, at most 254 characters, with a dot in its domain."""
+    email = text(value, "email", errors, max_len=EMAIL_MAX) or None
+    if email is not None and not EMAIL_RE.match(email):
+        errors.setdefault("email", [_("Enter a valid e-mail address.")])
+    return email
+
+
+def _phone(value, errors: dict[str, list[str]]) -> str | None:
+    phone = text(value, "phone", errors, max_len=PHONE_MAX) or None
+    if phone is not None and (not PHONE_RE.match(phone)
+                              or not 8 <= sum(c.isdigit() for c in phone) <= 15):
+        errors.setdefault("phone", [_("Enter a phone number: 8 to 15 digits.")])
+    return phone
+
+
+def _unit_problem(actor: User | None, unit: Unit | None,
+                  current: Unit | None = None) -> str | None:
+    """Why `unit` cannot be a user's home unit, if it cannot: unknown, outside the actor's
+    scope, or retired (a retired department takes no one new; the `current` unit stays)."""
+    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
+        return _("Unknown unit or outside your scope.")
+    if not unit.active and unit is not current:
+        return _("This unit is retired.")
+    return None
 
 
 def create_user(actor: User | None, *, username, password, role, unit, full_name="",
-                email=None, now: datetime | None = None) -> User:
+                email=None, phone=None, now: datetime | None = None) -> User:
     """Create a user from input as given: a web form's text, an API's JSON values (a wrong
     type is named, not a 500), the CLI's. `unit` is a Unit or its id. `actor` None means
     the operator at the command line. Every field at fault is named in one answer."""
@@ -59,7 +87,8 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
     username = text(username, "username", errors, max_len=64).lower()
     role = text(role, "role", errors, max_len=32)
     full_name = text(full_name, "full_name", errors, max_len=FULL_NAME_MAX)
-    email = text(email, "email", errors, max_len=EMAIL_MAX) or None
+    email = _email(email, errors)
+    phone = _phone(phone, errors)
     if not USERNAME_RE.match(username):
         errors.setdefault("username", [_("2–64 characters: lower-case letters, digits, _ . -")])
     if role not in {r.value for r in Role}:
@@ -68,20 +97,19 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
                                role=role)
     if problem:
         errors["password"] = [problem]
-    if email is not None and not EMAIL_RE.match(email):
-        errors.setdefault("email", [_("Enter a valid e-mail address.")])
     # The slow hash before the rows are read: a name taken meanwhile is still seen below.
     password_hash = None if errors else hash_unlocked(password)
     if "username" not in errors and \
             db.session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = [_("This username is taken.")]
-    unit = _unit(unit)
-    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
-        errors["unit_id"] = [_("Unknown unit or outside your scope.")]
+    unit = unit_given(unit)
+    problem = _unit_problem(actor, unit)
+    if problem:
+        errors["unit_id"] = [problem]
     if errors:
         raise InvalidInput(_("The user could not be created."), errors)
     user = User(username=username, password_hash=password_hash, role=Role(role),
-                unit=unit, full_name=full_name, email=email,
+                unit=unit, full_name=full_name, email=email, phone=phone,
                 must_change_password=actor is not None)  # an admin chose it
     db.session.add(user)
     db.session.flush()
@@ -102,6 +130,9 @@ def set_active(actor: User | None, user: User, active: bool, *,
             raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
         if not active and not may_change_access(actor, user):
             raise Conflict(_("You cannot deactivate your own account."))
+    if active and not user.active and not user.unit.active:
+        raise Conflict(_("The unit of %(name)s is retired: move them to another unit first.",
+                         name=user.username))
     now = now or clock.now()
     if user.active != active:
         record_security(Kind.USER_REACTIVATED if active else Kind.USER_DEACTIVATED, at=now,
@@ -183,8 +214,10 @@ def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit |
             errors["role"] = [_("You cannot change your own role or unit.")]
     if role not in {r.value for r in Role}:
         errors["role"] = [_("Unknown role.")]
-    if unit is None or (actor is not None and not can_see_unit(actor, unit)):
-        errors["unit_id"] = [_("Unknown unit or outside your scope.")]
+    # Staying in a retired unit (only the role changes) takes no one new there.
+    problem = _unit_problem(actor, unit, current=user.unit)
+    if problem:
+        errors["unit_id"] = [problem]
     if errors:
         raise InvalidInput(_("The user was not changed."), errors)
     if user.role != role or user.unit_id != unit.id:
@@ -194,3 +227,36 @@ def set_role_and_unit(actor: User | None, user: User, *, role: str, unit: Unit |
         user.role = Role(role)
         user.unit = unit
         end_all_sessions(user)
+
+
+def change_contact(actor: User, user: User, changes: dict, *,
+                   now: datetime | None = None) -> list[str]:
+    """Change a user's contact details — full name, e-mail, phone — from input as given (a
+    form's text, the API's JSON): an admin for the accounts they see, every user for their
+    own. Only the fields present in `changes` change; a blank e-mail or phone removes it.
+    The e-mail is checked as at creation. Every field at fault is named in one answer; a
+    change is recorded as a security event with its old and new values. Returns the names
+    of the fields that changed; the caller commits."""
+    if not may_edit_contact(actor, user):
+        raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
+    errors: dict[str, list[str]] = {}
+    wanted = {}
+    if "full_name" in changes:
+        wanted["full_name"] = text(changes["full_name"], "full_name", errors,
+                                   max_len=FULL_NAME_MAX)
+    if "email" in changes:
+        wanted["email"] = _email(changes["email"], errors)
+    if "phone" in changes:
+        wanted["phone"] = _phone(changes["phone"], errors)
+    if errors:
+        raise InvalidInput(_("The contact details were not changed."), errors)
+    changed = [name for name in CONTACT_FIELDS
+               if name in wanted and getattr(user, name) != wanted[name]]
+    if changed:
+        detail = "; ".join(f"{name}: {getattr(user, name) or '–'} → {wanted[name] or '–'}"
+                           for name in changed)
+        for name in changed:
+            setattr(user, name, wanted[name])
+        record_security(Kind.USER_CHANGED, at=now or clock.now(), actor=actor, user=user,
+                        detail=detail)
+    return changed

@@ -99,6 +99,9 @@ def units_in_scope(actor: User, data: dict,
             _("The lead unit is not one you manage."),
             {"lead_unit_id": [_("Unknown unit or outside your scope.")]},
         )
+    if not lead.active:
+        raise InvalidInput(_("The lead unit is retired."),
+                           {"lead_unit_id": [_("This unit is retired.")]})
     coordinating = []
     for unit_id in dict.fromkeys(data.get("coordinating_unit_ids") or []):
         unit = db.session.get(Unit, unit_id)
@@ -107,6 +110,9 @@ def units_in_scope(actor: User, data: dict,
                 _("A coordinating unit is not one you manage."),
                 {"coordinating_unit_ids": [_("Unknown unit or outside your scope.")]},
             )
+        if not unit.active:
+            raise InvalidInput(_("A coordinating unit is retired."),
+                               {"coordinating_unit_ids": [_("This unit is retired.")]})
         if unit.id != lead.id:
             coordinating.append(unit)
     return lead, coordinating
@@ -178,6 +184,8 @@ def _chosen_units(actor: User, unit_ids, errors: dict[str, list[str]]) -> list[U
             unit = None
         if unit is None or not can_see_unit(actor, unit):
             errors[f"unit_ids.{index}"] = [_("Unknown unit or outside your scope.")]
+        elif not unit.active:
+            errors[f"unit_ids.{index}"] = [_("This unit is retired.")]
         else:
             units.setdefault(unit.id, unit)
     return list(units.values())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, select
 
+from tracker.extensions import db
+from tracker.types import MAX_ID
 from tracker.units.models import Unit
 
 
@@ -20,3 +22,15 @@ def subtree_ids(unit: Unit) -> Select:
 
 def subtree(unit: Unit) -> Select:
     return select(Unit).where(path_within(Unit.path, unit.path))
+
+
+def unit_given(value) -> Unit | None:
+    """A unit given as a row or as its id — typed in a form, sent in JSON, passed by the
+    CLI; None for anything that names no unit (a wrong type is not a 500)."""
+    if isinstance(value, Unit) or value is None:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if type(value) is not int or not 0 < value <= MAX_ID:
+        return None
+    return db.session.get(Unit, value)

@@ -1,5 +1,6 @@
-"""A logged-in user's own account: their password (changed with the current one, other
-sessions ended if they choose) and their API tokens (created and revoked)."""
+"""A logged-in user's own account: their contact details (name, e-mail, phone), their
+password (changed with the current one, other sessions ended if they choose) and their API
+tokens (created and revoked)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask_login import current_user, login_required
 
 from tracker import clock
 from tracker.auth.passwords import MAX_LENGTH, min_length
-from tracker.auth.service import change_own_password
+from tracker.auth.service import CONTACT_FIELDS, change_contact, change_own_password
 from tracker.auth.tokens import DEFAULT_DAYS, create_token, own_token, revoke_token, tokens_of
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db, limiter
@@ -132,3 +133,33 @@ def password_change():
         " " + _("Your other sessions (%(n)s) have ended.", n=ended) if ended else ""),
         "success")
     return redirect(url_for("account.password"))
+
+
+def _profile_page(status: int = 200, errors: dict | None = None, values: dict | None = None):
+    if values is None:
+        values = {name: getattr(current_user, name) for name in CONTACT_FIELDS}
+    return render_template("account/profile.html", errors=errors or {},
+                           values=values), status
+
+
+@bp.route("/profile")
+@login_required
+def profile():
+    return _profile_page()
+
+
+@bp.route("/profile", methods=["POST"])
+@login_required
+def profile_save():
+    """The user's own name, e-mail and phone, checked as an admin's edit is."""
+    raw = {name: request.form.get(name, "") for name in CONTACT_FIELDS}
+    try:
+        changed = change_contact(current_user, current_user, raw, now=clock.now())
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _profile_page(422, exc.fields, raw)
+    db.session.commit()
+    if changed:
+        flash(_("Your contact details have been saved."), "success")
+    return redirect(url_for("account.profile"))

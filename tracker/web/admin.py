@@ -1,5 +1,6 @@
-"""Admin pages (quản trị): the unit tree here; users, tasks, the import, the calendar and
-the policy in their own modules, as blueprints nested under this one.
+"""Admin pages (quản trị): the home page and the unit tree's address here (the tree and its
+departments in `admin_units`); users, tasks, the import, the calendar and the policy in
+their own modules, as blueprints nested under this one.
 
 Every page is for admins only (`tracker.scope.requires` on each view) and shows only the
 admin's subtree; every write goes through a service, one commit per request.
@@ -16,8 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker import clock
 from tracker.cutoff.backlog import cutoff_status
 from tracker.extensions import db
-from tracker.reports.live import children_of, rollup
-from tracker.rules.units import unit_colour
 from tracker.scope import ADMINS, get_unit, has_role, requires
 from tracker.web import (
     admin_import,
@@ -25,13 +24,14 @@ from tracker.web import (
     admin_settings,
     admin_task_changes,
     admin_tasks,
+    admin_units,
     admin_users,
 )
 from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 for child in (admin_users.bp, admin_tasks.bp, admin_task_changes.bp, admin_import.bp,
-              admin_settings.bp, admin_security.bp):
+              admin_settings.bp, admin_security.bp, admin_units.bp):
     bp.register_blueprint(child)
 
 
@@ -64,9 +64,4 @@ def units(unit_id: int | None = None):
     if unit_id is not None and unit_id > MAX_ID:
         abort(404)
     unit = current_user.unit if unit_id is None else get_unit(current_user, unit_id)
-    totals = rollup(unit, with_users=True)
-    children = [(child, totals[child.id]) for child in children_of(unit)]
-    return render_template(
-        "admin/units.html", unit=unit, counts=totals[unit.id], children=children,
-        trail=breadcrumb(current_user, unit), colour_of=unit_colour,
-        KIND_LABELS=KIND_LABELS)
+    return admin_units.tree_page(unit)

@@ -98,7 +98,7 @@ def _bulk_parent():
 @requires(*ADMINS)
 def task_bulk():
     parent = _bulk_parent()
-    children = children_of(parent)
+    children = [unit for unit in children_of(parent) if unit.active]  # not the retired
     communes = [u.id for u in descendants(parent, UnitKind.COMMUNE)]
     context = {"parent": parent, "children": children, "commune_count": len(communes)}
     if request.method == "GET":

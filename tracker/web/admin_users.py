@@ -1,6 +1,6 @@
-"""Admin pages: the users of the admin's subtree — list, create, deactivate and
-reactivate, reset a password, list and revoke their API tokens. (Nested under the `admin`
-blueprint; admins only.)"""
+"""Admin pages: the users of the admin's subtree — list, create, edit their contact
+details, deactivate and reactivate, reset a password, list and revoke their API tokens.
+(Nested under the `admin` blueprint; admins only.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from sqlalchemy import or_
 
 from tracker import clock
 from tracker.auth.models import User
-from tracker.auth.service import create_user, set_active, set_password, set_role_and_unit
+from tracker.auth.service import (
+    CONTACT_FIELDS,
+    change_contact,
+    create_user,
+    set_active,
+    set_password,
+    set_role_and_unit,
+)
 from tracker.auth.tokens import revoke_token, token_of, tokens_for
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
@@ -80,7 +87,7 @@ def user_new():
             user = create_user(current_user, username=values.get("username"),
                                password=values.get("password"), role=values.get("role"),
                                unit=values.get("unit_id"), full_name=values.get("full_name"),
-                               email=values.get("email"))
+                               email=values.get("email"), phone=values.get("phone"))
         except InvalidInput as exc:
             errors = {**errors, **exc.fields}
         if errors:
@@ -96,10 +103,13 @@ def user_new():
                            ROLE_LABELS=ROLE_LABELS), status
 
 
-def _detail(user, errors=None, status=200):
+def _detail(user, errors=None, status=200, contact=None):
     values = {"role": user.role, "unit_id": user.unit_id}
+    if contact is None:
+        contact = {name: getattr(user, name) for name in CONTACT_FIELDS}
     return render_template("admin/user_detail.html", user=user, errors=errors or {},
-                           values=values, units=unit_options(current_user),
+                           values=values, contact=contact,
+                           units=unit_options(current_user, keep=user.unit_id),
                            tokens=tokens_for(current_user, user), now=clock.now(),
                            ROLE_LABELS=ROLE_LABELS), status
 
@@ -108,6 +118,24 @@ def _detail(user, errors=None, status=200):
 @requires(*ADMINS)
 def user_detail(user_id: int):
     return _detail(_user(user_id))
+
+
+@bp.route("/<int:user_id>/contact", methods=["POST"])
+@requires(*ADMINS)
+def user_contact(user_id: int):
+    """Change the user's full name, e-mail and phone (checked as at creation)."""
+    user = _user(user_id)
+    raw = {name: request.form.get(name, "") for name in CONTACT_FIELDS}
+    try:
+        changed = change_contact(current_user, user, raw)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _detail(_user(user_id), exc.fields, 422, contact=raw)
+    db.session.commit()
+    if changed:
+        flash(_("The contact details of %(name)s were saved.", name=user.username), "success")
+    return redirect(url_for("admin.users.user_detail", user_id=user.id))
 
 
 @bp.route("/<int:user_id>/role", methods=["POST"])
@@ -166,7 +194,6 @@ def user_reset_password(user_id: int):
             "tokens revoked.",
             name=user.username), "success")
     return redirect(url_for("admin.users.user_detail", user_id=user.id))
-
 
 
 @bp.route("/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case
+from sqlalchemy import case, or_
 
 from tracker import clock
 from tracker.extensions import db
@@ -46,10 +46,12 @@ def form_id(value: str | None) -> int | str | None:
     return text
 
 
-def unit_options(user) -> list[tuple[int, str, int]]:
-    """(id, name, depth below the user's unit) for every unit in scope, as a tree: each
-    unit followed by its children by name."""
-    units = list(db.session.scalars(visible_units(user)))
+def unit_options(user, keep: int | None = None) -> list[tuple[int, str, int]]:
+    """(id, name, depth below the user's unit) for every unit in scope that takes new work
+    and people (not a retired department, unless it is `keep`, the one already chosen), as
+    a tree: each unit followed by its children by name."""
+    units = list(db.session.scalars(
+        visible_units(user).where(or_(Unit.active, Unit.id == keep))))
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
