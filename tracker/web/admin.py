@@ -27,7 +27,7 @@ from tracker.web import (
     admin_units,
     admin_users,
 )
-from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
+from tracker.web.helpers import MAX_ID
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 for child in (admin_users.bp, admin_tasks.bp, admin_task_changes.bp, admin_import.bp,
