@@ -12,6 +12,8 @@ from tracker.labels import (
     dmy,
     ict,
     reason_text,
+    task_badges,
+    task_reason,
 )
 from tracker.rules.store import load_calendar
 from tracker.web.inbox import waiting_count
@@ -33,5 +35,7 @@ def register(app) -> None:
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         reason_text=reason_text,
+        badges_of=task_badges,
+        task_reason=task_reason,
         get_locale=get_locale,
     )
