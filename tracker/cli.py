@@ -149,17 +149,21 @@ def users_set_password(username) -> None:
 
 @tracker_cli.command("demo")
 def demo() -> None:
-    """Load the Quảng Ninh demo: 54 units, demo users and realistic tasks.
+    """Load the Quảng Ninh demo: 54 units, demo users and realistic tasks, with their
+    past days judged by the cutoff as they happened.
 
     Does nothing if the database already has users."""
+    from tracker.demo.history import judge_past_days
     from tracker.demo.loader import DemoExists, admin_note, load_demo
 
+    now = clock.now()
     try:
-        logins = load_demo(now=clock.now())
+        logins = load_demo(now=now)
     except DemoExists:
         click.echo("Demo data already present; nothing loaded.")
         return
     db.session.commit()
+    judge_past_days(now)
     click.echo("Demo loaded. Logins (username / password):")
     for username, password in logins:
         click.echo(f"  {username:<14} {password}")
