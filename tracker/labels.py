@@ -3,7 +3,9 @@ dates and times as they write them (dd/mm/yyyy, ICT): for the pages and every ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -103,3 +105,43 @@ def percent(rate: float | None) -> str:
 def unit_colour_text(colour: str | None) -> str:
     label = UNIT_COLOUR_LABELS.get(colour or "")
     return str(label) if label is not None else (colour or "")
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One badge beside a task: its style (`badge-<kind>`), its icon and its words."""
+
+    kind: str
+    icon: str
+    text: str
+
+
+RETURNED_ICON = "↩"
+
+
+def task_badges(task: Any) -> list[Badge]:
+    """What the badges beside a task say (the task list, /today, the task page …).
+
+    Its colour, except that a returned task says "Returned" (Bị trả lại) first: its
+    colour is green again while its unit has a day to answer, and a green badge alone
+    would tell the unit that all is well (issue 13). A returned task that is also
+    yellow or red keeps that colour's badge after it."""
+    badges = []
+    if task.status == "returned":
+        badges.append(Badge("returned", RETURNED_ICON, str(STATUS_LABELS["returned"])))
+        if task.colour in (None, "green"):
+            return badges
+    if task.colour:
+        badges.append(Badge(task.colour, COLOUR_ICONS[task.colour],
+                            str(COLOUR_LABELS[task.colour])))
+    elif not badges:
+        badges.append(Badge("none", "", "–"))
+    return badges
+
+
+def task_reason(task: Any) -> str:
+    """The reason beside a task's badges: its colour's reason — but not "On track" for a
+    returned task, whose return (with the supervisor's reason) is what counts."""
+    if task.status == "returned" and task.colour_reason == "on_track":
+        return ""
+    return reason_text(task.colour_reason, task.colour_days)

@@ -34,7 +34,7 @@ def build_app(folder: Path):
 
     from tracker import create_app
     from tracker.clock import FixedClock
-    from tracker.cutoff.scheduler import catch_up
+    from tracker.demo.history import judge_past_days
     from tracker.demo.loader import load_demo
     from tracker.extensions import db
 
@@ -48,9 +48,7 @@ def build_app(folder: Path):
         upgrade()
         load_demo(now=NOW)
         db.session.commit()
-        db.session.remove()
-    catch_up(app)
-    with app.app_context():
+        judge_past_days(NOW)
         _supervision_in_progress()
         db.session.commit()
         db.session.remove()

@@ -49,6 +49,9 @@ def test_submit_return_and_the_member_sees_why_on_a_phone(page, live, login, bro
     try:
         chief = context.new_page()
         log_in(chief, live, "supervisor", PASSWORD)
+        menu = chief.get_by_test_id("menu-button")  # on a phone the links are behind it
+        expect(menu.get_by_test_id("menu-waiting")).to_have_text("1")
+        menu.click()
         badge = chief.get_by_test_id("nav-inbox")
         expect(badge).to_contain_text("Chờ xử lý")
         expect(badge.locator(".count")).to_have_text("1")

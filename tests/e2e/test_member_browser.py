@@ -29,6 +29,7 @@ def test_a_member_posts_an_update_on_a_phone_and_sees_today_turn_green(
     from playwright.sync_api import expect
 
     login("ha_long")
+    page.get_by_test_id("menu-button").click()  # on a phone the header's links are behind it
     page.click("a[href='/today']")
     row = page.locator(f"#task-{red_task['id']}")
     expect(row.locator(".badge")).to_have_class("badge badge-red")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.cli.common import fail, fail_with, user_named
+from tracker.demo.history import judge_past_days
 from tracker.demo.loader import DemoExists, admin_note, load_demo
 from tracker.errors import TrackerError
 from tracker.extensions import db
@@ -24,15 +25,18 @@ calendar_cli = AppGroup("calendar", help="Days off and make-up working days.")
 
 @click.command("demo")
 def demo() -> None:
-    """Load the Quảng Ninh demo: 54 units, demo users and realistic tasks.
+    """Load the Quảng Ninh demo: 54 units, demo users and realistic tasks, with their
+    past days judged by the cutoff as they happened.
 
     Does nothing if the database already has users."""
+    now = clock.now()
     try:
-        logins = load_demo(now=clock.now())
+        logins = load_demo(now=now)
     except DemoExists:
         click.echo("Demo data already present; nothing loaded.")
         return
     db.session.commit()
+    judge_past_days(now)
     click.echo("Demo loaded. Logins (username / password):")
     for username, password in logins:
         click.echo(f"  {username:<14} {password}")

@@ -14,17 +14,21 @@ from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.notifications.preferences import mail_sql
 from tracker.notifications.service import add_notifications
+from tracker.rules.store import load_calendar
 from tracker.scope import unit_members
 from tracker.tasks.models import Task
 from tracker.types import UTCDateTime
 
 
-def _red_message():
-    """The translated "Task … turned red: …" as one SQL expression over the task's columns,
-    so that the database writes a national day's notifications without a round trip each."""
+def _red_message(day):
+    """The translated "Task … turned red at the cutoff of <day>: …" as one SQL expression
+    over the task's columns, so that the database writes a national day's notifications
+    without a round trip each. It names its day: read days later, it still says when."""
     marker = "\x00"
-    text = _("Task %(code)s turned red: %(title)s", code=f"{marker}code{marker}",
-             title=f"{marker}title{marker}")
+    cutoff = load_calendar().cutoff_time.strftime("%H:%M")
+    text = _("Task %(code)s turned red at the %(time)s cutoff of %(day)s: %(title)s",
+             code=f"{marker}code{marker}", title=f"{marker}title{marker}", time=cutoff,
+             day=day.strftime("%d/%m/%Y"))
     columns = {"code": Task.code, "title": Task.title}
     parts = text.split(marker)  # text, name, text, name, text
     message = literal(parts[0], String)
@@ -39,7 +43,7 @@ def notify_cutoff(day, summary, *, now: datetime) -> int:
     # Turned red: red at this cutoff (the day's red list) with a history row that day
     # saying it was not red before. One INSERT … SELECT, however many tasks.
     turned_red = (
-        select(User.id, literal("red", String), Task.id, _red_message(),
+        select(User.id, literal("red", String), Task.id, _red_message(day),
                literal(now, UTCDateTime()), mail_sql(User.id, User.email, "red"))
         .select_from(RedTaskDay)
         .join(TaskColourChange, and_(TaskColourChange.task_id == RedTaskDay.task_id,

@@ -2,7 +2,9 @@
 
 Tasks are drawn from the province's conclusions after the July 2025 merger (digitising
 records, reorganising villages, surplus public assets …), with deadlines spread around
-today and update histories that give every colour.
+today and update histories, from the day after the assignment, that give every colour —
+and a few requests still waiting for a supervisor's decision. `tracker.demo.history` then
+judges the past days as they happened.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from tracker.auth.service import create_user
 from tracker.extensions import db
 from tracker.rules.store import load_calendar
 from tracker.tasks.colour import refresh_colour
-from tracker.tasks.lifecycle import confirm_completion, submit_completion
+from tracker.tasks.lifecycle import (
+    confirm_completion,
+    request_extension,
+    return_completion,
+    submit_completion,
+)
 from tracker.tasks.models import Task
 from tracker.tasks.service import create_task
 from tracker.units.importer import find_province, import_units
@@ -67,6 +74,22 @@ DIRECTIVES = [
      "Quyết định giải quyết chế độ cho từng trường hợp.",
      "Tổ chức bộ máy", -15, "done_on_time"),
 ]
+
+
+# A few of the units' requests, each on one commune's task of one directive (by its place
+# in DIRECTIVES): completions waiting for confirmation, extension requests waiting for a
+# decision, a completion returned with its reason.
+REQUESTS = {
+    ("ha_long", 0): "submitted",
+    ("bai_chay", 0): "submitted",
+    ("co_to", 2): "extension",
+    ("van_don", 4): "extension",
+    ("mong_cai_1", 1): "returned",
+}
+RETURN_REASON = ("Chưa có nghị quyết của HĐND xã; bổ sung nghị quyết và biên bản lấy ý kiến "
+                 "cử tri rồi gửi lại.")
+EXTENSION_REASON = ("Khối lượng hồ sơ tiếp nhận lớn hơn dự kiến; đề nghị gia hạn để hoàn "
+                    "thành kiểm đếm và số hoá.")
 
 
 class DemoExists(Exception):
@@ -133,7 +156,7 @@ def load_demo(*, now: datetime) -> list[tuple[str, str]]:
     today = calendar.local_date(now)
     assigned = now - timedelta(days=30)
     doc_date = today + timedelta(days=DOC[1])
-    tasks: list[tuple[Task, str, str]] = []
+    tasks: list[tuple[Task, str, str, str | None]] = []
     for index, short in enumerate(DEMO_COMMUNES):
         commune = communes[short]
         # Each commune gets most directives; shifting the scenarios gives every colour.
@@ -155,38 +178,66 @@ def load_demo(*, now: datetime) -> list[tuple[str, str]]:
                 "field": field,
                 "priority": "high" if due < 5 else "normal",
             }, now=assigned)
-            tasks.append((task, short, scenario))
+            tasks.append((task, short, scenario, REQUESTS.get((short, offset))))
 
-    for task, short, scenario in tasks:
-        _play(task, members[short], supervisor, scenario, calendar, now)
-    for task, _short, _scenario in tasks:
+    for task, short, scenario, request in tasks:
+        _play(task, members[short], supervisor, scenario, request, calendar, now)
+    for task, *_rest in tasks:
         refresh_colour(task, now)
     logins = [(u, passwords[u]) for u in usernames]
     _save_logins(logins)
     return logins
 
 
-def _play(task, member, supervisor, scenario, calendar, now) -> None:
-    """Post the history a scenario calls for, each at its own past moment."""
+def _play(task, member, supervisor, scenario, request, calendar, now) -> None:
+    """Post the history a scenario calls for, each at its own past moment: an update on
+    every reporting day from the first one owed (from the start date, after the
+    assignment), but for
+    the days a scenario misses; then the unit's `request`, if any."""
     today = calendar.local_date(now)
-    start = today - timedelta(days=20)
-    days = [d for d in calendar.working_days(start, today) if _local(d, 10) < now]
+    first = max(calendar.local_date(task.created_at) + timedelta(days=1), task.start_date)
+    days = [d for d in calendar.working_days(first, today) if _local(d, 10) < now]
     stop = {"missed_two": 2, "missed_one": 1}.get(scenario, 0)
     worked = days[: len(days) - stop] if stop else days
     if stop and _local(today, 16) > now and worked and worked[-1] == today:
         worked = worked[:-1]
     if scenario == "done_on_time":
         worked = [d for d in worked if d < task.deadline]
-    for n, day in enumerate(worked, start=1):
-        progress = min(95, round(100 * n / (len(days) + 5)))
-        post_update(member, task, {
-            "progress": progress,
-            "work_done": f"Đã thực hiện phần việc ngày {day:%d/%m/%Y}.",
-            "obstacles": "Thiếu nhân lực chuyên môn." if n % 5 == 0 else "",
-            "next_steps": "Tiếp tục triển khai theo kế hoạch.",
-        }, now=_local(day, 9 + n % 6, 15))
+    if scenario in ("late", "missed_one", "missed_two"):
+        # A day missed now and then, made good the next day: the trends move.
+        worked = [d for n, d in enumerate(worked) if n % 7 != 3 or d == worked[-1]]
+    # The unit's request, on the working day before the last one (its update first).
+    asked = days[-2] if request and len(days) > 3 else None
+    if request in ("submitted", "returned") and asked:
+        worked = [d for d in worked if d <= asked]  # a returned task: not updated since
+    n = 0
+    for day in days:
+        if day in worked:
+            n += 1
+            post_update(member, task, {
+                "progress": min(95, round(100 * n / (len(days) + 5))),
+                "work_done": f"Đã thực hiện phần việc ngày {day:%d/%m/%Y}.",
+                "obstacles": "Thiếu nhân lực chuyên môn." if n % 5 == 0 else "",
+                "next_steps": "Tiếp tục triển khai theo kế hoạch.",
+            }, now=_local(day, 9 + n % 6, 15))
+        if asked and day == asked:
+            _ask(task, member, supervisor, request, calendar, day)
     if scenario == "done_on_time" and worked:
         submit_moment = _local(worked[-1], 15)
         submit_completion(member, task, result="Đã hoàn thành, có văn bản kèm theo.",
                           now=submit_moment)
         confirm_completion(supervisor, task, now=submit_moment + timedelta(hours=1))
+
+
+def _ask(task, member, supervisor, request, calendar, day) -> None:
+    """The unit's request on `day`, after its update; a return comes the next working
+    day at 08:30, and the unit has not updated since."""
+    if request == "extension":
+        request_extension(member, task, new_deadline=task.deadline + timedelta(days=21),
+                          reason=EXTENSION_REASON, now=_local(day, 15, 30))
+        return
+    submit_completion(member, task, now=_local(day, 15, 30),
+                      result="Đã hoàn thành; gửi kèm báo cáo kết quả.")
+    if request == "returned":
+        return_completion(supervisor, task, note=RETURN_REASON,
+                          now=_local(calendar.next_working_day(day), 8, 30))

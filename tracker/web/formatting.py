@@ -17,6 +17,8 @@ from tracker.labels import (
     ict,
     percent,
     reason_text,
+    task_badges,
+    task_reason,
 )
 from tracker.rules.store import load_calendar
 from tracker.web.inbox import waiting_count
@@ -43,5 +45,7 @@ def register(app) -> None:
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         reason_text=reason_text,
+        badges_of=task_badges,
+        task_reason=task_reason,
         get_locale=get_locale,
     )

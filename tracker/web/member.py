@@ -24,6 +24,7 @@ from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.labels import ict
 from tracker.paging import paginate, requested_page
 from tracker.rules import sql as rules_sql
 from tracker.rules.colours import is_required, still_owes
@@ -85,12 +86,45 @@ class Duty:
             return "missing"
         return "reported"
 
+    @property
+    def is_today(self) -> bool:
+        """Whether the reporting day is today: before today's cutoff on a working day.
+        After it, and on days off, updates count for a later day, named by its date."""
+        return self.calendar.local_date(self.now) == self.day
+
+    def says(self, state: str, task: Task) -> str:
+        """What a row says of the duty (`state`: `of`), in the words of the moment:
+        "today" only while today's window is open."""
+        day = format_date(self.day, "EEEE dd/MM/yyyy")
+        today = self.is_today
+        if state == "reported":
+            time = ict(task.last_update_at)[-5:]
+            return "✔ " + (_("Today's update is in (%(time)s)", time=time) if today else
+                           _("The update for %(day)s is in (%(time)s)", day=day, time=time))
+        if state == "missing":
+            return "✖ " + (_("Today's update is not in yet") if today else
+                           _("The update for %(day)s is not in yet", day=day))
+        if state == "submitted":
+            return "… " + _("Awaiting confirmation – no daily update needed")
+        if task.status == Status.RETURNED:
+            return "↩ " + _("Progress updates are owed again from the next reporting day")
+        return "– " + (_("No update needed today") if today else
+                       _("No update needed for %(day)s", day=day))
+
+    def all_in(self) -> str:
+        """The summary's thanks once every owed update is in."""
+        if self.is_today:
+            return _("All of today's updates are in. Thank you!")
+        return _("All updates for %(day)s are in. Thank you!",
+                 day=format_date(self.day, "EEEE dd/MM/yyyy"))
+
     def context(self) -> dict:
         seconds = max(0, int((self.end - self.now).total_seconds()))
         return {
             "day": self.day,
             "day_label": format_date(self.day, "EEEE dd/MM/yyyy"),
-            "is_today": self.calendar.local_date(self.now) == self.day,
+            "is_today": self.is_today,
+            "all_in": self.all_in(),
             "cutoff": self.end,
             "cutoff_hm": self.end.astimezone(ZoneInfo(self.calendar.zone)).strftime("%H:%M"),
             "seconds_left": seconds,
@@ -133,8 +167,9 @@ def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None
     states = request_states(list(page.items))
     for task in page.items:
         form = forms.get(task.id) or EvidenceUpdateForm(formdata=None, prefix=f"t{task.id}")
-        rows.append({"task": task, "duty": duty.of(task), "form": form,
-                     "state": states[task.id]})
+        state = duty.of(task)
+        rows.append({"task": task, "duty": state, "says": duty.says(state, task),
+                     "form": form, "state": states[task.id]})
     return render_template(
         "member/today.html", rows=rows, page=page, total=counts[0], owed=counts[1],
         reported=counts[2], **duty.context(),

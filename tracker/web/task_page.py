@@ -10,16 +10,20 @@ from flask import (
     flash,
     render_template,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.audit.models import AuditEntry
 from tracker.auth.models import User
 from tracker.cutoff.models import TaskColourChange
 from tracker.errors import InvalidInput, TrackerError
 from tracker.evidence.models import Evidence, Purpose
 from tracker.extensions import db
+from tracker.labels import dmy
+from tracker.rules.store import load_calendar
 from tracker.scope import (
     can_comment,
     can_manage_task,
@@ -52,6 +56,19 @@ def _names(user_ids) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def suggested_nudge(task: Task) -> str:
+    """The nudge box's first text, ready to send and free to edit: what the unit should
+    do now, with the day and the time it is due by."""
+    if task.colour_reason == "overdue":
+        return _("%(code)s is overdue since %(deadline)s. Please submit the completion with "
+                 "its product, or request an extension giving the reason.", code=task.code,
+                 deadline=dmy(task.deadline))
+    calendar = load_calendar()
+    day = calendar.reporting_day(clock.now())
+    return _("Please post the progress update on %(code)s before %(time)s on %(day)s.",
+             code=task.code, time=calendar.cutoff_time.strftime("%H:%M"), day=dmy(day))
 
 
 def render_detail(task: Task, forms: dict | None = None, status: int = 200):
@@ -106,6 +123,8 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
     allowed.change = allowed.manage and task.status not in (Status.DONE, Status.CANCELLED)
     all_forms = action_forms()
     all_forms.update(forms or {})
+    if supervisor and "nudge" not in (forms or {}):
+        all_forms["nudge"].message.data = suggested_nudge(task)
     return render_template(
         "tasks/detail.html", task=task, updates=updates, audit=audit, comments=comments,
         extensions=extensions, pending_extension=pending, history=history,
