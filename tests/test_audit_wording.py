@@ -112,7 +112,7 @@ def trail(users, units):
 
 
 def _audit_section(page: str) -> str:
-    return re.search(r'<table class="audit">\s*<thead><tr><th>[^<]*</th><th>[^<]*</th>'
+    return re.search(r'<table class="audit"[^>]*>\s*<thead><tr><th>[^<]*</th><th>[^<]*</th>'
                      r'<th>[^<]*</th><th>[^<]*</th></tr></thead>(.*?)</table>', page,
                      re.S).group(1)
 
