@@ -19,12 +19,19 @@ from tracker.extensions import db
 from tracker.reports.live import children_of, rollup
 from tracker.rules.units import unit_colour
 from tracker.scope import ADMINS, get_unit, has_role, requires
-from tracker.web import admin_import, admin_security, admin_settings, admin_tasks, admin_users
+from tracker.web import (
+    admin_import,
+    admin_reports,
+    admin_security,
+    admin_settings,
+    admin_tasks,
+    admin_users,
+)
 from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 for child in (admin_users.bp, admin_tasks.bp, admin_import.bp, admin_settings.bp,
-              admin_security.bp):
+              admin_security.bp, admin_reports.bp):
     bp.register_blueprint(child)
 
 
