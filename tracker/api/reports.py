@@ -112,6 +112,14 @@ class DailyReportSchema(Schema):
                           metadata={"description": "Colour changes since the day before."})
 
 
+def _day(args):
+    """The day asked for, else the latest processed one (None before any cutoff)."""
+    if args.get("date") is not None:
+        return args["date"]
+    latest = history.processed_days(limit=1)
+    return latest[0] if latest else None
+
+
 @bp.route("/reports/daily")
 @bp.arguments(ReportQuerySchema, location="query")
 @bp.response(200, DailyReportSchema)
@@ -124,10 +132,7 @@ def daily_report(args):
     404 if that day's cutoff has not run. ?format=xlsx|csv downloads its data;
     ?format=pdf|docx the administrative document (Decree 30/2020/NĐ-CP)."""
     unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
-    day = args.get("date")
-    if day is None:
-        latest = history.processed_days(limit=1)
-        day = latest[0] if latest else None
+    day = _day(args)
     from tracker.reports import export, official  # the formats load their libraries lazily
 
     limit = {"json": 500, "pdf": official.ROWS, "docx": official.ROWS}.get(args["format"])
@@ -148,7 +153,7 @@ def daily_report(args):
 
 
 class SignQuerySchema(Schema):
-    date = fields.Date(required=True, metadata={"description": "The reporting day."})
+    date = fields.Date(metadata={"description": "The reporting day; the latest by default."})
     unit_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
                              metadata={"description": "Your own unit by default."})
 
@@ -165,10 +170,11 @@ def daily_report_signed(args):
     from tracker.reports import official
 
     unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
-    report = history.daily_report(unit, args["date"], red_limit=official.ROWS)
+    day = _day(args)
+    report = history.daily_report(unit, day, red_limit=official.ROWS) if day else None
     if report is None:
         raise NotFound(_("No cutoff has been processed for this day."))
     data = official.report_pdf_signed(actor(), unit, report)
     commit()
-    return attachment(data, f"bao-cao-giam-sat-{args['date'].isoformat()}-{unit.id}-ky-so.pdf",
+    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}-ky-so.pdf",
                       "application/pdf")

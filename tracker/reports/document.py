@@ -125,23 +125,24 @@ def _summary(report: dict) -> list[Text | Grid]:
 def _units(report: dict) -> list[Text | Grid]:
     out: list[Text | Grid] = [Text("II. XẾP HẠNG ĐƠN VỊ THEO TỶ LỆ XANH", "heading")]
     if not report["units"]:
-        return out + [Text("Không có đơn vị trực thuộc có nhiệm vụ.", "note")]
+        return [*out, Text("Không có đơn vị trực thuộc có nhiệm vụ.", "note")]
     rows = [(str(i), u["unit"], COLOURS.get(u["colour"], u["colour"]),
              _percent(u["green_rate"]), str(u["total"]), str(u["red"]), str(u["missed"]))
             for i, u in enumerate(report["units"], start=1)]
-    return out + [Grid(("TT", "Đơn vị", "Màu", "Tỷ lệ xanh", "Nhiệm vụ", "Đỏ",
-                        "Không cập nhật"), rows, (0.06, 0.36, 0.1, 0.13, 0.12, 0.08, 0.15),
-                       frozenset({0, 3, 4, 5, 6}))]
+    grid = Grid(("TT", "Đơn vị", "Màu", "Tỷ lệ xanh", "Nhiệm vụ", "Đỏ", "Không cập nhật"),
+                rows, (0.06, 0.36, 0.1, 0.13, 0.12, 0.08, 0.15), frozenset({0, 3, 4, 5, 6}))
+    return [*out, grid]
 
 
 def _missed(report: dict) -> list[Text | Grid]:
     out: list[Text | Grid] = [Text("III. ĐƠN VỊ KHÔNG CẬP NHẬT TIẾN ĐỘ", "heading")]
     if not report["missed_units"]:
-        return out + [Text("Tất cả các đơn vị đã cập nhật tiến độ đúng hạn.", "note")]
+        return [*out, Text("Tất cả các đơn vị đã cập nhật tiến độ đúng hạn.", "note")]
     rows = [(str(i), m["unit"], str(m["missed"]))
             for i, m in enumerate(report["missed_units"], start=1)]
-    return out + [Grid(("TT", "Đơn vị", "Số lượt không cập nhật"), rows, (0.08, 0.62, 0.3),
-                       frozenset({0, 2}))]
+    grid = Grid(("TT", "Đơn vị", "Số lượt không cập nhật"), rows, (0.08, 0.62, 0.3),
+                frozenset({0, 2}))
+    return [*out, grid]
 
 
 def _more(shown: int, total: int, what: str) -> list[Text]:
@@ -154,27 +155,26 @@ def _red(report: dict) -> list[Text | Grid]:
     out: list[Text | Grid] = [Text("IV. NHIỆM VỤ ĐỎ", "heading")]
     red = list(itertools.islice(report["red_tasks"], ROWS))
     if not red:
-        return out + [Text("Không có nhiệm vụ đỏ.", "note")]
+        return [*out, Text("Không có nhiệm vụ đỏ.", "note")]
     rows = [(str(i), r["code"], r["title"], r["unit"], r["owner"] or "",
              reason_text(r["reason"], r["days"])) for i, r in enumerate(red, start=1)]
     grid = Grid(("TT", "Mã", "Nhiệm vụ", "Đơn vị chủ trì", "Người phụ trách", "Lý do"),
-                rows, (0.06, 0.12, 0.28, 0.17, 0.15, 0.22), frozenset({0}))
-    return out + [grid] + _more(len(red), report.get("red_total", 0), "nhiệm vụ đỏ")
+                rows, (0.06, 0.18, 0.26, 0.15, 0.14, 0.21), frozenset({0}))
+    return [*out, grid, *_more(len(red), report.get("red_total", 0), "nhiệm vụ đỏ")]
 
 
 def _changes(report: dict) -> list[Text | Grid]:
     out: list[Text | Grid] = [Text("V. THAY ĐỔI SO VỚI BÁO CÁO TRƯỚC", "heading")]
     changes = list(itertools.islice(report["changes"], ROWS))
     if not changes:
-        return out + [Text("Không có nhiệm vụ đổi màu.", "note")]
+        return [*out, Text("Không có nhiệm vụ đổi màu.", "note")]
     rows = [(str(i), c["code"], c["title"], c["unit"],
              COLOURS.get(c["from"], "Mới") if c["from"] else "Mới",
              COLOURS.get(c["to"], c["to"]), reason_text(c["reason"], c["days"]))
             for i, c in enumerate(changes, start=1)]
     grid = Grid(("TT", "Mã", "Nhiệm vụ", "Đơn vị chủ trì", "Từ", "Sang", "Lý do"), rows,
-                (0.06, 0.12, 0.26, 0.17, 0.08, 0.08, 0.23), frozenset({0}))
-    return out + [grid] + _more(len(changes), report.get("changes_total", 0),
-                                "thay đổi")
+                (0.06, 0.18, 0.22, 0.15, 0.08, 0.08, 0.23), frozenset({0}))
+    return [*out, grid, *_more(len(changes), report.get("changes_total", 0), "thay đổi")]
 
 
 def build(report: dict, letterhead: Letterhead) -> OfficialDocument:

@@ -44,8 +44,7 @@ class _Styles:
         self.dated = style("dated", italic=True)
         self.kind = style("kind", 14, bold=True, spaceBefore=6 * mm)
         self.subject = style("subject", 14, bold=True)
-        self.heading = style("heading", bold=True, align=TA_LEFT, spaceBefore=6, spaceAfter=3,
-                             keepWithNext=1)
+        self.heading = style("heading", bold=True, align=TA_LEFT, spaceBefore=6, spaceAfter=3)
         self.body = style("body", align=TA_JUSTIFY, firstLineIndent=10 * mm, spaceAfter=4,
                           leading=BODY * 1.3)
         self.note = style("note", italic=True, align=TA_JUSTIFY, firstLineIndent=10 * mm,
@@ -105,7 +104,9 @@ def _grid(grid: Grid, styles: _Styles, width: float):
     data += [[cell(v, i) for i, v in enumerate(row)] for row in grid.rows]
     table = Table(data, colWidths=[f * width for f in grid.widths], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
     return table
 
 
@@ -132,13 +133,13 @@ def _closing(doc: OfficialDocument, styles: _Styles, width: float):
 def render(doc: OfficialDocument) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate
+    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate
 
     styles = _Styles()
     out = io.BytesIO()
     page = SimpleDocTemplate(
         out, pagesize=A4, title=doc.title, author=doc.letterhead.issuing_body,
-        subject=doc.subject, creator="Tracker",
+        subject=doc.subject, creator="Tracker", initialFontName=fonts.font_name(),
         **{f"{side}Margin": value * mm for side, value in MARGINS_MM.items()})
     width = page.width
     story = _letterhead(doc, styles, width)
@@ -148,6 +149,8 @@ def render(doc: OfficialDocument) -> bytes:
         else:
             style = {"heading": styles.heading, "note": styles.note}.get(block.style,
                                                                           styles.body)
+            if block.style == "heading":  # not alone at the foot of a page
+                story.append(CondPageBreak(25 * mm))
             story.append(Paragraph(_markup(block.text), style))
     story.append(KeepTogether(_closing(doc, styles, width)))
 
