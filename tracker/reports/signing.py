@@ -14,18 +14,12 @@ docs/security.md, "Signed reports", argues the choice.
 
 from __future__ import annotations
 
-import base64
 import io
-import secrets
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import pkcs12
-from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import clock
@@ -35,31 +29,21 @@ from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.reports.models import UnitSigningKey
 from tracker.scope import can_sign_report, may_configure_reports
+from tracker.sealing import seal, unseal
 from tracker.units.models import Unit
 
 MAX_PKCS12_BYTES = 64 * 1024
 PASSPHRASE_MAX = 1024
-_AAD = b"unit signing key"
-
-
-def _aead() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"tracker report signing v1").derive(current_app.config["SECRET_KEY"].encode())
-    return AESGCM(key)
+_INFO, _AAD = b"tracker report signing v1", b"unit signing key"
 
 
 def _seal(secret: bytes) -> str:
-    nonce = secrets.token_bytes(12)
-    return "v1:" + base64.urlsafe_b64encode(nonce + _aead().encrypt(nonce, secret, _AAD)).decode()
+    return seal(secret, info=_INFO, aad=_AAD)
 
 
 def _open(sealed: str) -> bytes | None:
     """The key (PKCS#8 DER), or None if SECRET_KEY has changed since it was sealed."""
-    raw = base64.urlsafe_b64decode(sealed.removeprefix("v1:"))
-    try:
-        return _aead().decrypt(raw[:12], raw[12:], _AAD)
-    except InvalidTag:
-        return None
+    return unseal(sealed, info=_INFO, aad=_AAD)
 
 
 def _refuse(message: str, field: str = "pkcs12"):
