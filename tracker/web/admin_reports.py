@@ -41,6 +41,13 @@ def _page(unit: Unit, *, values: dict | None = None, errors: dict | None = None,
         cutoff=current_app.config["TRACKER_CUTOFF_TIME"]), status
 
 
+def _done(unit: Unit, message: str):
+    """A change made: committed, said, and back to the page."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.reports.report_settings", unit_id=unit.id))
+
+
 @bp.route("/report-settings")
 @requires(*ADMINS)
 def report_settings(unit_id: int):
@@ -58,9 +65,7 @@ def report_settings_save(unit_id: int):
         db.session.rollback()
         return _page(unit, values=submitted, errors=exc.fields, message=exc.message,
                      status=422)
-    db.session.commit()
-    flash(_("The report letterhead of %(unit)s was saved.", unit=unit.name), "success")
-    return redirect(url_for("admin.reports.report_settings", unit_id=unit.id))
+    return _done(unit, _("The report letterhead of %(unit)s was saved.", unit=unit.name))
 
 
 @bp.route("/signing-key", methods=["POST"])
@@ -74,9 +79,7 @@ def signing_key_upload(unit_id: int):
     except InvalidInput as exc:
         db.session.rollback()
         return _page(unit, key_errors=exc.fields, message=exc.message, status=422)
-    db.session.commit()
-    flash(_("The signing certificate of %(unit)s was saved.", unit=unit.name), "success")
-    return redirect(url_for("admin.reports.report_settings", unit_id=unit.id))
+    return _done(unit, _("The signing certificate of %(unit)s was saved.", unit=unit.name))
 
 
 @bp.route("/signing-key/delete", methods=["POST"])
@@ -84,6 +87,4 @@ def signing_key_upload(unit_id: int):
 def signing_key_delete(unit_id: int):
     unit = _unit(unit_id)
     remove_signing_key(current_user, unit)
-    db.session.commit()
-    flash(_("The signing certificate of %(unit)s was removed.", unit=unit.name), "success")
-    return redirect(url_for("admin.reports.report_settings", unit_id=unit.id))
+    return _done(unit, _("The signing certificate of %(unit)s was removed.", unit=unit.name))
