@@ -146,6 +146,12 @@ def test_no_certificate_or_an_unreadable_one_is_a_conflict(signed_world, users, 
     remove_signing_key(users["admin"], units["province"], now=NOW)
     with pytest.raises(Conflict):
         sign_report(users["supervisor"], units["province"], pdf, day=DAY, location="", now=NOW)
+    events = db.session.scalars(select(SecurityEvent).where(
+        SecurityEvent.kind.in_(("signing_key_added", "signing_key_removed")))
+        .order_by(SecurityEvent.id)).all()
+    assert [(e.kind, e.actor_id, e.unit_id) for e in events] == [
+        (kind, users["admin"].id, units["province"].id)
+        for kind in ("signing_key_added", "signing_key_removed")]
 
 
 @pytest.mark.parametrize(("case", "field"), [
