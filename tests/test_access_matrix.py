@@ -131,7 +131,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST /supervise/tasks/{T}/return": SUPERVISORS,
     f"POST /supervise/tasks/{T}/extensions/<int:request_id>": SUPERVISORS,
     "GET /reports/daily": READERS,
-    "GET /reports/daily.<any(csv, xlsx, pdf):fmt>": READERS,
+    "GET /reports/daily.<any(csv, xlsx, pdf, docx):fmt>": READERS,
+    # signed with the unit's certificate: the role here, the unit's own office in the service
+    "POST /reports/daily/signed.pdf": SUPERVISORS,
     # the dashboard
     "GET /dashboard": DASHBOARD,
     "GET /dashboard/units/<int:unit_id>": DASHBOARD,
@@ -172,6 +174,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /admin/security-events": ADMINS,
     "GET /admin/security-events.csv": ADMINS,
     "POST /admin/users/<int:user_id>/two-factor/reset": ADMINS,
+    "GET /admin/units/<int:unit_id>/report-settings": ADMINS,
+    "POST /admin/units/<int:unit_id>/report-settings": ADMINS,
+    "POST /admin/units/<int:unit_id>/signing-key": ADMINS,
+    "POST /admin/units/<int:unit_id>/signing-key/delete": ADMINS,
     # the API
     f"GET {API}/openapi.json": EVERYONE,
     f"GET {API}/me": API_ALL,
@@ -218,6 +224,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/tasks/{AT}/comments": API_WORKERS,
     f"POST {API}/tasks/{AT}/nudge": API_SUPERVISORS,
     f"GET {API}/reports/daily": API_READERS,
+    f"POST {API}/reports/daily/signed": API_SUPERVISORS,
+    f"GET {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,
+    f"PUT {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,
     f"GET {API}/security-events": API_ADMINS,
 }
 

@@ -161,6 +161,9 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_MAIL_AT_ONCE": _bool("TRACKER_MAIL_AT_ONCE", True),
         "TRACKER_DIGEST_TIME": os.environ.get("TRACKER_DIGEST_TIME", "17:00"),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
+        # The serif of the official PDF report (tracker.reports.fonts): Liberation Serif
+        # (fonts-liberation2) by default.
+        "TRACKER_REPORT_FONT": os.environ.get("TRACKER_REPORT_FONT", ""),
         "TRACKER_REMINDER_TIMES": os.environ.get("TRACKER_REMINDER_TIMES", "14:00,15:30"),
         # How many working days back the scheduler's catch-up reaches (gaps included).
         "TRACKER_CATCH_UP_DAYS": int(os.environ.get("TRACKER_CATCH_UP_DAYS", "31")),

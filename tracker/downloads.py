@@ -11,6 +11,8 @@ nothing and their names inject nothing. Every download of the app goes through h
   their types.
 - PDF: text goes into reportlab's Paragraph, which reads a mini-markup (<img>, <a>,
   <font>…); `pdf_text` escapes it so that it is printed as written.
+- DOCX: text goes into a run's text (python-docx escapes it, and Word reads no field or
+  formula from a run's text); `docx_text` drops the characters XML cannot hold.
 - File names: `content_disposition` builds the header of RFC 6266 with an ASCII
   `filename=` and the exact name as `filename*=UTF-8''…` (RFC 5987); quotes, control
   characters (CR/LF) and path separators never reach the header.
@@ -85,6 +87,11 @@ def xlsx_cells(sheet, values: Iterable) -> list:
 def pdf_text(value) -> str:
     """Text for a reportlab Paragraph, printed as written: no markup is read from it."""
     return escape("" if value is None else str(value))
+
+
+def docx_text(value) -> str:
+    """Text for a python-docx run, printed as written (see the module docstring)."""
+    return _XML_ILLEGAL.sub("", "" if value is None else str(value))
 
 
 def _ascii_fallback(name: str) -> str:

@@ -72,6 +72,10 @@ SECURITY_EVENT_LABELS = {
     "calendar_changed": _l("Calendar changed"),
     "policy_changed": _l("Colour policy changed"),
     "report_exported": _l("Report exported"),
+    "report_settings_changed": _l("Report letterhead changed"),
+    "signing_key_added": _l("Signing certificate added"),
+    "signing_key_removed": _l("Signing certificate removed"),
+    "report_signed": _l("Report signed"),
 }
 
 

@@ -14,6 +14,7 @@ from tracker.cutoff.models import (
 )
 from tracker.evidence.models import Evidence
 from tracker.notifications.models import Notification, NotificationPreference
+from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
@@ -43,6 +44,8 @@ __all__ = [
     "TaskColourChange",
     "Unit",
     "UnitDayStat",
+    "UnitReportSettings",
+    "UnitSigningKey",
     "User",
     "UserSession",
     "task_coordinating_units",

@@ -320,6 +320,21 @@ def may_reset_second_factor(actor: User, user: User) -> bool:
     return may_change_access(actor, user)
 
 
+# --- official reports ---------------------------------------------------------------------
+
+
+def may_configure_reports(actor: User, unit: Unit) -> bool:
+    """An admin sets the letterhead (issuing body, symbol, signer) and the signing
+    certificate of each unit of their subtree."""
+    return has_role(actor, *ADMINS) and can_see_unit(actor, unit)
+
+
+def can_sign_report(actor: User, unit: Unit) -> bool:
+    """Signing with a unit's certificate is that unit's own act (its seal): an active
+    supervisor or admin whose home unit it is — never one of the units above it."""
+    return has_role(actor, *SUPERVISORS) and actor.unit_id == unit.id
+
+
 # --- security events ----------------------------------------------------------------------
 
 

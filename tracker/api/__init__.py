@@ -35,13 +35,23 @@ class TrackerApi(Api):
 
 
 def init_app(app: Flask) -> TrackerApi:
-    from tracker.api import reports, security, tasks, units, updates, users, workflow
+    from tracker.api import (
+        report_settings,
+        reports,
+        security,
+        tasks,
+        units,
+        updates,
+        users,
+        workflow,
+    )
     from tracker.api.base import config_defaults
     from tracker.extensions import csrf
 
     config_defaults(app)
     api = TrackerApi(app)
-    for module in (units, users, tasks, updates, workflow, reports, security):
+    for module in (units, users, tasks, updates, workflow, reports, report_settings,
+                   security):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)

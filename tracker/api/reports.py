@@ -14,7 +14,7 @@ from tracker.dates import TypedDate
 from tracker.downloads import attachment
 from tracker.errors import NotFound
 from tracker.reports import history
-from tracker.scope import REPORT_READERS, requires
+from tracker.scope import REPORT_READERS, SUPERVISORS, requires
 
 bp = ApiBlueprint("reports", __name__,
                   description="Daily supervision reports, as of each 16:00 cutoff.")
@@ -23,8 +23,12 @@ DOWNLOADS = {
     "csv": ("csv_chunks", "text/csv"),  # sent from a spooled file
     "xlsx": ("report_xlsx",
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    # the official document (tracker.reports.official), the same model in both formats
     "pdf": ("report_pdf", "application/pdf"),
+    "docx": ("report_docx",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 }
+OFFICIAL = ("pdf", "docx")
 
 
 class ReportQuerySchema(Schema):
@@ -129,6 +133,14 @@ class DailyReportSchema(Schema):
                           metadata={"description": "Colour changes since the day before."})
 
 
+def _day(args):
+    """The day asked for, else the latest processed one (None before any cutoff)."""
+    if args.get("date") is not None:
+        return args["date"]
+    latest = history.processed_days(limit=1)
+    return latest[0] if latest else None
+
+
 @bp.route("/reports/daily")
 @bp.arguments(ReportQuerySchema, location="query")
 @bp.response(200, DailyReportSchema)
@@ -138,26 +150,52 @@ class DailyReportSchema(Schema):
 @requires(*REPORT_READERS)
 def daily_report(args):
     """The report of a processed cutoff for a unit's subtree (supervisor, admin, viewer);
-    404 if that day's cutoff has not run. ?format=xlsx|csv|pdf downloads it."""
+    404 if that day's cutoff has not run. ?format=xlsx|csv downloads its data;
+    ?format=pdf|docx the administrative document (Decree 30/2020/NĐ-CP)."""
     unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
-    day = args.get("date")
-    if day is None:
-        latest = history.processed_days(limit=1)
-        day = latest[0] if latest else None
-    report = history.daily_report(
-        unit, day, red_limit=500 if args["format"] == "json" else None) if day else None
+    day = _day(args)
+    from tracker.reports import export, official  # the formats load their libraries lazily
+
+    limit = {"json": 500, "pdf": official.ROWS, "docx": official.ROWS}.get(args["format"])
+    report = history.daily_report(unit, day, red_limit=limit) if day else None
     if report is None:
         raise NotFound(_("No cutoff has been processed for this day."))
     if args["format"] == "json":
         return report
-    from tracker.reports import export  # the formats load their libraries lazily
-
     function, mimetype = DOWNLOADS[args["format"]]
     filename = f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}.{args['format']}"
-    data = getattr(export, function)(report)
+    data = getattr(official if args["format"] in OFFICIAL else export, function)(report)
     if args["format"] == "csv":
         data = export.spooled(data)
     record_report_export(actor(), report="daily_report", unit=unit, day=day,
                          fmt=args["format"], at=clock.now())
     commit()
     return attachment(data, filename, mimetype)
+
+
+class SignQuerySchema(Schema):
+    date = fields.Date(metadata={"description": "The reporting day; the latest by default."})
+    unit_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "Your own unit by default."})
+
+
+@bp.route("/reports/daily/signed", methods=["POST"])
+@bp.arguments(SignQuerySchema, location="query")
+@bp.doc(responses={200: {"description": "The PDF signed (PAdES) with the unit's certificate.",
+                         "content": {"application/pdf": {
+                             "schema": {"type": "string", "format": "binary"}}}}})
+@requires(*SUPERVISORS)
+def daily_report_signed(args):
+    """The report's PDF signed with the unit's certificate, by the unit's own supervisors
+    and admins (403 for another unit's); 409 if the unit has no valid certificate."""
+    from tracker.reports import official
+
+    unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
+    day = _day(args)
+    report = history.daily_report(unit, day, red_limit=official.ROWS) if day else None
+    if report is None:
+        raise NotFound(_("No cutoff has been processed for this day."))
+    data = official.report_pdf_signed(actor(), unit, report)
+    commit()
+    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}-ky-so.pdf",
+                      "application/pdf")

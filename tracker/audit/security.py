@@ -40,6 +40,10 @@ class SecurityEventKind(StrEnum):
     CALENDAR_CHANGED = "calendar_changed"
     POLICY_CHANGED = "policy_changed"
     REPORT_EXPORTED = "report_exported"
+    REPORT_SETTINGS_CHANGED = "report_settings_changed"  # a unit's letterhead
+    SIGNING_KEY_ADDED = "signing_key_added"
+    SIGNING_KEY_REMOVED = "signing_key_removed"
+    REPORT_SIGNED = "report_signed"
 
 
 ADDRESS_MAX = 64

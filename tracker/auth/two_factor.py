@@ -27,10 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -44,6 +40,7 @@ from tracker.auth.two_factor_models import LoginChallenge, RecoveryCode, SecondF
 from tracker.errors import Conflict, Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.scope import may_reset_second_factor, must_use_second_factor, require_role
+from tracker.sealing import seal, unseal
 
 ISSUER = "Tracker"
 RECOVERY_CODES = 10
@@ -57,25 +54,17 @@ _RECOVERY = re.compile(r"^[A-Z2-7]{16}$")
 # --- the secret, encrypted at rest ----------------------------------------------------------
 
 
-def _aead() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"tracker second factor v1").derive(current_app.config["SECRET_KEY"].encode())
-    return AESGCM(key)
+_INFO = b"tracker second factor v1"
 
 
 def _seal(secret: str) -> str:
-    nonce = secrets.token_bytes(12)
-    sealed = _aead().encrypt(nonce, secret.encode(), b"totp")
-    return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return seal(secret.encode(), info=_INFO, aad=b"totp")
 
 
 def _open(sealed: str) -> str | None:
     """The secret, or None if SECRET_KEY has changed since it was sealed."""
-    raw = base64.urlsafe_b64decode(sealed.removeprefix("v1:"))
-    try:
-        return _aead().decrypt(raw[:12], raw[12:], b"totp").decode()
-    except InvalidTag:
-        return None
+    opened = unseal(sealed, info=_INFO, aad=b"totp")
+    return opened.decode() if opened is not None else None
 
 
 # --- reading ---------------------------------------------------------------------------------

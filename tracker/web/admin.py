@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.scope import ADMINS, get_unit, has_role, requires
 from tracker.web import (
     admin_import,
+    admin_reports,
     admin_security,
     admin_settings,
     admin_task_changes,
@@ -31,7 +32,7 @@ from tracker.web.helpers import MAX_ID
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 for child in (admin_users.bp, admin_tasks.bp, admin_task_changes.bp, admin_import.bp,
-              admin_settings.bp, admin_security.bp, admin_units.bp):
+              admin_settings.bp, admin_security.bp, admin_units.bp, admin_reports.bp):
     bp.register_blueprint(child)
 
 

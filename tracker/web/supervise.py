@@ -33,7 +33,15 @@ from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
 from tracker.paging import paginate, requested_page
 from tracker.reports import history
-from tracker.scope import REPORT_READERS, SUPERVISORS, get_task, get_unit, requires
+from tracker.reports.signing import signing_key
+from tracker.scope import (
+    REPORT_READERS,
+    SUPERVISORS,
+    can_sign_report,
+    get_task,
+    get_unit,
+    requires,
+)
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
@@ -56,8 +64,12 @@ DOWNLOADS = {
     "csv": ("csv_chunks", "text/csv; charset=utf-8"),  # sent from a spooled file
     "xlsx": ("report_xlsx",
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    # the official document (tracker.reports.official), the same model in both formats
     "pdf": ("report_pdf", "application/pdf"),
+    "docx": ("report_docx",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 }
+OFFICIAL = ("pdf", "docx")
 
 
 def _task(task_id: int) -> Task:
@@ -253,22 +265,53 @@ def daily_report():
     return render_template(
         "supervise/daily_report.html", report=report, days=days, day=day, unit=unit,
         previous_day=older[0] if older else None, next_day=newer[-1] if newer else None,
-        downloads=DOWNLOADS,
+        downloads=DOWNLOADS, may_sign=can_sign_report(current_user, unit)
+        and signing_key(unit) is not None,
     ), status
 
 
-@bp.route("/reports/daily.<any(csv, xlsx, pdf):fmt>")
+@bp.route("/reports/daily/signed.pdf", methods=["POST"])
+@requires(*SUPERVISORS)
+def daily_report_signed():
+    """The report's PDF signed with the unit's certificate (the unit's own office only:
+    tracker.scope.can_sign_report, checked by the service)."""
+    from tracker.reports import official
+
+    unit_id = request.form.get("unit", type=int)
+    unit = (get_unit(current_user, unit_id) if unit_id and 0 < unit_id <= MAX_ID
+            else current_user.unit)
+    text = request.form.get("date") or ""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+    report = history.daily_report(unit, day, red_limit=official.ROWS)
+    if report is None:
+        abort(404)
+    try:
+        data = official.report_pdf_signed(current_user, unit, report)
+    except Conflict as exc:  # no certificate, or an expired one
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("supervise.daily_report", date=day.isoformat(), unit=unit.id))
+    db.session.commit()
+    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}-ky-so.pdf", "application/pdf")
+
+
+@bp.route("/reports/daily.<any(csv, xlsx, pdf, docx):fmt>")
 @requires(*REPORT_READERS)
 def daily_report_download(fmt: str):
-    from tracker.reports import export  # the export formats load their libraries lazily
+    # the formats load their libraries lazily
+    from tracker.reports import export, official
 
     unit = _unit_arg() or current_user.unit
     day = _report_day(history.processed_days(limit=1))
-    report = history.daily_report(unit, day, red_limit=None) if day else None
+    limit = official.ROWS if fmt in OFFICIAL else None
+    report = history.daily_report(unit, day, red_limit=limit) if day else None
     if report is None:
         abort(404)
     function, mimetype = DOWNLOADS[fmt]
-    data = getattr(export, function)(report)
+    data = getattr(official if fmt in OFFICIAL else export, function)(report)
     if fmt == "csv":
         data = export.spooled(data)
     record_report_export(current_user, report="daily_report", unit=unit, day=day, fmt=fmt,
