@@ -15,6 +15,8 @@ from sqlalchemy import or_, select
 
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
+from tracker.rules.vietnamese import sort_key
+from tracker.rules.vietnamese_sql import by_name
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.units.tree import path_within
@@ -112,13 +114,13 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         ({"unit_id": u.id, "unit": u.name, "colour": s.colour, "green_rate": s.green_rate,
           "total": s.total, "green": s.green, "yellow": s.yellow, "red": s.red,
           "missed": s.missed} for s, u in children if s.total),
-        key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], r["unit"]),
+        key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], sort_key(r["unit"])),
     )
     missed = db.session.execute(
         select(Unit.id, Unit.name, UnitDayStat.missed_own)
         .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)
         .where(UnitDayStat.day == day, UnitDayStat.missed_own > 0, _within(unit))
-        .order_by(UnitDayStat.missed_own.desc(), Unit.name, Unit.id)
+        .order_by(UnitDayStat.missed_own.desc(), by_name(Unit.name), Unit.id)
     ).all()
     red = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
             "owner": r.owner_name, "reason": r.reason, "days": r.days}

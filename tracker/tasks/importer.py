@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from datetime import date, datetime
 
 from flask import current_app
@@ -36,6 +35,8 @@ from tracker.downloads import csv_writer, xlsx_cells
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.rules import vietnamese
+from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import require_role, visible_units
 from tracker.tasks.import_files import ImportLimits, ImportRejected, RowError, read_table
 from tracker.tasks.models import Priority, Task
@@ -91,10 +92,9 @@ PRIORITY_ALIASES = {
 
 
 def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: "Đơn vị  chủ trì" → "don vi chu tri"."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(text.replace("_", " ").split())
+    """Lower case, no accents, single spaces, "_" as a space (tracker.rules.vietnamese):
+    "Đơn vị  chủ_trì" → "don vi chu tri"."""
+    return vietnamese.fold(text.replace("_", " "))
 
 
 def _header(cells: list[str], number: int) -> tuple[list[str | None], list[RowError]]:
@@ -355,7 +355,7 @@ def template_xlsx(unit: Unit | None, today: date) -> bytes:
 def example_unit(actor: User) -> Unit | None:
     """A unit to show in the template: the first commune-level unit in the admin's scope."""
     return db.session.scalar(
-        visible_units(actor).order_by(Unit.depth.desc(), Unit.name).limit(1))
+        visible_units(actor).order_by(Unit.depth.desc(), by_name(Unit.name)).limit(1))
 
 
 
