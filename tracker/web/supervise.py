@@ -93,7 +93,8 @@ def _tasks_in_order(ids: list[int]) -> list[Task]:
 
 def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
     """(unit id, name, path, reason, red tasks) for every unit leading red tasks in the
-    scope's subtree, in Vietnamese order of the unit's name: one grouped read of the index, no task rows."""
+    scope's subtree, in Vietnamese order of the unit's name: one grouped read of the index,
+    no task rows."""
     counts = (
         select(Task.lead_unit_id, Task.colour_reason, func.count().label("n"))
         .where(Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(scope)))
