@@ -173,6 +173,10 @@ def reads(port: int, seeded, repeats: int) -> dict:
         "red_queue": "/supervise/red",
         "daily_report": f"/reports/daily?date={RUSH.date().isoformat()}",
         "api_daily_report": f"/api/v1/reports/daily?date={RUSH.date().isoformat()}",
+        # The search as people type it: no diacritics, one title in eight (tracker.search).
+        "task_search": "/tasks?q=ra+soat",
+        "api_task_search": "/api/v1/tasks?q=ra+soat",
+        "task_search_unit_name": "/tasks?q=ha+long",
     }
     results = {}
     for name, path in pages.items():

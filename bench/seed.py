@@ -18,6 +18,12 @@ SCALES = {
     "province": (["Quảng Ninh"], None, 1000),
     "national": (None, None, 300),
 }
+# Titles in turn (no random draw, so the states drawn below stay those of earlier runs):
+# what the search read (bench.run) looks for.
+TITLES = ("Rà soát, sắp xếp trụ sở làm việc sau hợp nhất", "Số hoá hồ sơ, tài liệu lưu trữ",
+          "Đẩy mạnh giải ngân vốn đầu tư công", "Chuyển đổi số thủ tục hành chính",
+          "Xây dựng đề án phát triển du lịch", "Kiểm tra công tác phòng cháy chữa cháy",
+          "Đôn đốc thu ngân sách nhà nước", "Hoàn thiện quy chế làm việc của Uỷ ban")
 HISTORY_DAYS = 5  # closed working days of update history per open task (plus the rush
 # day's morning)
 
@@ -44,6 +50,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     from tracker.auth.passwords import hash_password
     from tracker.extensions import db
     from tracker.rules.store import load_calendar
+    from tracker.rules.vietnamese import fold_fields
     from tracker.units.importer import all_provinces, find_province, import_units
     from tracker.units.models import Unit, UnitKind
 
@@ -90,12 +97,13 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     updates = 0
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         with cur.copy("COPY users (id, username, full_name, password_hash, role, unit_id, "
-                      "active, created_at) FROM STDIN") as copy:
+                      "active, created_at, search_text) FROM STDIN") as copy:
             copy.write_row((1, "bench_admin", "Benchmark admin", password, "admin", nation,
-                            True, now))
+                            True, now, fold_fields("bench_admin", "Benchmark admin")))
             for n, unit_id in enumerate(unit_ids, start=2):
                 copy.write_row((n, f"m{unit_id}", f"Member {unit_id}", password, "member",
-                                unit_id, True, now))
+                                unit_id, True, now,
+                                fold_fields(f"m{unit_id}", f"Member {unit_id}")))
         cur.execute("SELECT setval('users_id_seq', %s)", (len(unit_ids) + 1,))
         with cur.copy("COPY api_tokens (user_id, name, token_hash, created_at, expires_at) "
                       "FROM STDIN") as copy:
@@ -109,7 +117,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
             "deadline, original_deadline, leader_in_charge, expected_output, "
             "assigning_authority, source_doc_number, source_doc_date, priority, progress, "
             "status, duty_since, submitted_at, confirmed_at, cancelled_at, colour_days, "
-            "last_update_at, created_at, updated_at, version) FROM STDIN"
+            "last_update_at, created_at, updated_at, version, search_text) FROM STDIN"
         ) as copy:
             for unit_id in unit_ids:
                 for _n in range(per_unit):
@@ -121,8 +129,9 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                     deadline = today + timedelta(days=rng.randint(-20, 120))
                     submitted = now - timedelta(days=rng.randint(1, 10)) \
                         if status in ("done", "submitted") else None
+                    code, title = f"B-{task_id:07d}", f"{TITLES[task_id % len(TITLES)]} ({task_id})"
                     copy.write_row((
-                        task_id, f"B-{task_id:07d}", f"Nhiệm vụ thử tải số {task_id}",
+                        task_id, code, title,
                         "Mô tả nhiệm vụ", unit_id, "Chủ tịch UBND", today - timedelta(60),
                         deadline, deadline, "Phó Chủ tịch UBND tỉnh", "Báo cáo kết quả",
                         "Ban Chỉ đạo", "02-KH/BCĐTW", today - timedelta(70), "normal", 40,
@@ -130,6 +139,8 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                         submitted + timedelta(hours=2) if status == "done" else None,
                         now - timedelta(days=3) if status == "cancelled" else None, 0,
                         None, entered, assigned, 1,
+                        fold_fields(code, title, "Mô tả nhiệm vụ", "Chủ tịch UBND",
+                                    "Phó Chủ tịch UBND tỉnh"),
                     ))
                     if status in ("in_progress", "not_started"):
                         open_tasks[unit_id].append(task_id)

@@ -8,6 +8,7 @@ the task list, `data-field="<field>"` under the member's forms)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -114,16 +115,31 @@ def admin(app, users):
 # --- search and filters ---------------------------------------------------------------------
 
 
+ALL = {"overdue", "silent", "fresh", "co_to", "percent", "underscore"}
+
+
 @pytest.mark.parametrize("q,expected", [
     ("%", {"percent"}),  # the user's text, literally: not LIKE's "anything"
     ("_", {"underscore"}),
     ("100%", {"percent"}),
     ("mau_bieu", {"underscore"}),
     ("ho_so", set()),  # "_" is no wildcard: "hồ sơ" is not "ho_so"
-    ("hồ sơ", {"fresh", "co_to", "percent"}),
+    ("hồ sơ", ALL),  # every description holds it (tests.factories.task_input)
+    ("hồ sơ lưu trữ", {"fresh"}),
     ("rà soát", {"overdue"}),
-    ("", {"overdue", "silent", "fresh", "co_to", "percent", "underscore"}),
-    ("   ", {"overdue", "silent", "fresh", "co_to", "percent", "underscore"}),
+    # as people type it: any case, no diacritics, decomposed (NFD), "d" for "đ"
+    ("ra soat", {"overdue"}),
+    ("RÀ SOÁT", {"overdue"}),
+    (unicodedata.normalize("NFD", "Rà soát"), {"overdue"}),
+    ("dat 100", {"percent"}),
+    ("ĐẠT", {"percent", "co_to"}),  # "Đạt" and "đất": diacritics are not compared
+    # the lead unit's name: "Phường Hạ Long" leads three tasks
+    ("ha long", {"overdue", "silent", "fresh"}),
+    ("HẠ LONG", {"overdue", "silent", "fresh"}),
+    (unicodedata.normalize("NFD", "Phường Hạ Long"), {"overdue", "silent", "fresh"}),
+    ("bai chay", {"underscore"}),
+    ("", ALL),
+    ("   ", ALL),
 ])
 def test_search_lists_the_same_tasks(admin, tasks, q, expected):
     web, api = admin.listed({"q": q})
@@ -182,6 +198,25 @@ def test_a_member_sees_the_same_scope_on_both_sides(app, users, tasks):
 def test_bad_filters_are_refused_naming_the_same_fields(admin, tasks, params, fields):
     web, api = admin.list_refused(params)
     assert web == api == fields
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("co to", {"co_to", "co_to_supervisor", "co_to_viewer"}),  # the username, or the unit
+    ("CÔ TÔ", {"co_to", "co_to_supervisor", "co_to_viewer"}),
+    ("ha long", {"ha_long"}),
+    (unicodedata.normalize("NFD", "Phường Hạ Long"), {"ha_long"}),
+    ("co_to_s", {"co_to_supervisor"}),  # "_" is a letter, not a wildcard
+    ("%", set()),
+])
+def test_the_user_search_finds_the_same_users(admin, users, q, expected):
+    page = admin.web.get(f"/admin/users?{urlencode({'q': q})}")
+    assert page.status_code == 200
+    web = {int(i) for i in re.findall(r'href="/admin/users/(\d+)"', page.get_data(as_text=True))}
+    answer = admin.api.get(f"/api/v1/users?{urlencode({'q': q, 'per_page': 200})}",
+                           headers=admin.headers)
+    assert answer.status_code == 200, answer.get_json()
+    api = {item["id"] for item in answer.get_json()["items"]}
+    assert web == api == {users[name].id for name in expected}
 
 
 def test_a_unit_outside_scope_is_refused_alike(app, users, units, tasks):

@@ -18,7 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     from tracker.config import from_environment
+    from tracker.inputs import NFCRequest
 
+    # Text enters in one Unicode form (NFC): query strings and forms (tracker.inputs).
+    app.request_class = NFCRequest
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)

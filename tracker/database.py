@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from tracker import deadlines
+from tracker.rules import vietnamese_sql
 from tracker.rules.sql import SQLITE_LOCAL_DATE, sqlite_local_date
 
 SYNCHRONOUS = ("FULL", "NORMAL")
@@ -38,6 +39,8 @@ def configure_engine_events(engine: Engine, config) -> None:
         # The rules' SQL twins need a timestamp's date in the zone (tracker.rules.sql).
         dbapi_connection.create_function(SQLITE_LOCAL_DATE, 2, sqlite_local_date,
                                          deterministic=True)
+        # Names sorted in Vietnamese order (tracker.rules.vietnamese_sql.by_name).
+        vietnamese_sql.register_sqlite(dbapi_connection)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if engine.url.database not in (None, "", ":memory:"):

@@ -24,6 +24,7 @@ from tracker.auth.tokens import Identity, identity_for_token
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.extensions import db, limiter
 from tracker.fence import stamp
+from tracker.rules.vietnamese import nfc_deep
 from tracker.scope import can_see_unit, get_task, visible_tasks
 from tracker.tasks.models import Task
 from tracker.tasks.schemas import EARLIEST, LATEST
@@ -104,12 +105,13 @@ _BAD_JSON = object()
 
 
 def load_body():
-    """The request body as JSON, whatever the Content-Type says; `missing` if empty.
-    Parsed once per request."""
+    """The request body as JSON, whatever the Content-Type says, its text in NFC;
+    `missing` if empty. Parsed once per request."""
     if "api_body" not in g:
         data = request.get_data(cache=True)
         try:
-            g.api_body = json.loads(data) if data.strip() else core.missing
+            # Text in one form (NFC) from here on (tracker.inputs).
+            g.api_body = nfc_deep(json.loads(data)) if data.strip() else core.missing
         except (ValueError, RecursionError):
             g.api_body = _BAD_JSON
     if g.api_body is _BAD_JSON:

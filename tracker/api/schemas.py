@@ -23,6 +23,7 @@ from tracker.auth.service import (
 )
 from tracker.paging import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from tracker.rules.store import load_calendar
+from tracker.search import search_field
 from tracker.tasks.listing import TaskFilterSchema
 from tracker.tasks.models import ExtensionStatus, Priority, Status
 from tracker.tasks.schemas import TaskInputSchema
@@ -105,6 +106,7 @@ class UnitDetailSchema(UnitSchema):
 class UnitQuerySchema(Schema):
     parent_id = _id(metadata={"description": "Only the children of this unit."})
     kind = _one_of(k.value for k in UnitKind)
+    q = search_field("Text in the unit's name or code")
 
 
 class UserSchema(Schema):
@@ -182,6 +184,7 @@ class UserQuerySchema(PageArgsSchema):
     unit_id = _id(metadata={"description": "Users of this unit's subtree."})
     role = _one_of(r.value for r in Role)
     active = fields.Boolean()
+    q = search_field("Text in the username, full name, e-mail or home unit's name")
 
 
 UserPageSchema = _page_schema("UserPage", UserSchema)

@@ -24,7 +24,9 @@ from tracker.departments.service import (
 from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.rules.units import green_rate, unit_colour
+from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import ADMINS, REPORT_READERS, get_unit, requires, visible_units
+from tracker.search import unit_matches
 from tracker.units.models import Unit
 
 bp = ApiBlueprint("units", __name__,
@@ -84,13 +86,16 @@ def _counts(counts) -> dict:
 @bp.arguments(UnitQuerySchema, location="query")
 @bp.response(200, UnitSchema(many=True))
 def unit_list(args):
-    """Every unit in your scope (your unit and all below it), parents before children."""
+    """Every unit in your scope (your unit and all below it), parents before children,
+    each level in Vietnamese alphabetical order; `q` searches as the unit picker does."""
     query = visible_units(actor())
     if "parent_id" in args:
         query = query.where(Unit.parent_id == args["parent_id"])
     if "kind" in args:
         query = query.where(Unit.kind == args["kind"])
-    return db.session.scalars(query.order_by(Unit.depth, Unit.name, Unit.id)).all()
+    if args.get("q"):
+        query = query.where(unit_matches(args["q"]))
+    return db.session.scalars(query.order_by(Unit.depth, by_name(Unit.name), Unit.id)).all()
 
 
 @bp.route(UNIT)

@@ -43,6 +43,7 @@ from tracker.scope import (
     requires,
     visible_users,
 )
+from tracker.search import user_matches
 from tracker.units.tree import subtree_ids
 
 bp = ApiBlueprint("users", __name__,
@@ -108,7 +109,8 @@ def my_password():
 @bp.response(200, UserPageSchema)
 @requires(*ADMINS)
 def user_list(args):
-    """Users whose home unit is in your subtree, by id (admin)."""
+    """Users whose home unit is in your subtree, by id (admin); `q` searches as the
+    admin's user list does."""
     query = visible_users(actor())
     if "unit_id" in args:
         unit = unit_in_scope(args["unit_id"], "unit_id")
@@ -117,6 +119,8 @@ def user_list(args):
         query = query.where(User.role == args["role"])
     if "active" in args:
         query = query.where(User.active.is_(args["active"]))
+    if args.get("q"):
+        query = query.where(user_matches(args["q"]))
     return paginate(query.order_by(User.id), args["page"], args["per_page"])
 
 

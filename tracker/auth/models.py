@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, false
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import system_now
 from tracker.extensions import db
+from tracker.rules.vietnamese_sql import keep_search_text
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -40,8 +41,17 @@ class User(db.Model):
     # Set when an admin chose the password (creation, reset): the user must choose their
     # own before anything else (ASVS 6.4.1); cleared by their own change.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # What a user search compares: username, full name and e-mail folded
+    # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+
+    __table_args__ = (
+        # The search's trigram index (pg_trgm); empty on SQLite, which scans (as tasks').
+        Index("ix_users_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
+    )
 
     # Flask-Login: the id stored in the cookie is the *session* token, not the user id,
     # so that logging out or deactivating a user ends the session on the server.
@@ -58,6 +68,9 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+keep_search_text(User, ("username", "full_name", "email"))
 
 
 class UserSession(db.Model):

@@ -16,6 +16,8 @@ from sqlalchemy import or_, select
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
 from tracker.rules.units import communes_share, green_rate, unit_colour
+from tracker.rules.vietnamese import sort_key
+from tracker.rules.vietnamese_sql import by_name
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.units.tree import path_within
@@ -117,7 +119,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
           "total": s.total, "green": s.green, "yellow": s.yellow, "red": s.red,
           "not_started": s.not_started, "missed": s.missed}
          for s, u in children if s.green_rate is not None),
-        key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], r["unit"]),
+        key=lambda r: (-r["green_rate"], SEVERITY[r["colour"]], sort_key(r["unit"])),
     )
     idle = sorted(({"unit_id": u.id, "unit": u.name, "total": s.total,
                     "not_started": s.not_started}
@@ -126,7 +128,7 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         select(Unit.id, Unit.name, UnitDayStat.missed_own)
         .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)
         .where(UnitDayStat.day == day, UnitDayStat.missed_own > 0, _within(unit))
-        .order_by(UnitDayStat.missed_own.desc(), Unit.name, Unit.id)
+        .order_by(UnitDayStat.missed_own.desc(), by_name(Unit.name), Unit.id)
     ).all()
     red = ({"task_id": r.task_id, "code": r.code, "title": r.title, "unit": r.unit,
             "owner": r.owner_name, "reason": r.reason, "days": r.days}

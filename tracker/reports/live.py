@@ -25,6 +25,7 @@ from tracker.rules import sql as rules_sql
 from tracker.rules.colours import ReasonCode
 from tracker.rules.store import load_calendar
 from tracker.rules.units import UnitRow, roll_up, waits_to_count
+from tracker.rules.vietnamese_sql import by_name
 from tracker.tasks.models import Status, Task
 from tracker.units.models import Unit, UnitKind
 from tracker.units.tree import subtree, subtree_ids
@@ -100,11 +101,11 @@ def rollup(root: Unit, *, with_users: bool = False) -> dict[int, Counter]:
 
 def children_of(unit: Unit) -> list[Unit]:
     return list(db.session.scalars(
-        select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name)))
+        select(Unit).where(Unit.parent_id == unit.id).order_by(by_name(Unit.name), Unit.id)))
 
 
 def descendants(unit: Unit, kind: UnitKind | None = None) -> list[Unit]:
     query = subtree(unit).where(Unit.id != unit.id)
     if kind is not None:
         query = query.where(Unit.kind == kind)
-    return list(db.session.scalars(query.order_by(Unit.depth, Unit.name)))
+    return list(db.session.scalars(query.order_by(Unit.depth, by_name(Unit.name), Unit.id)))

@@ -14,19 +14,18 @@ them: an imported task starts as every new task does, not started.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from tracker.rules import vietnamese
 from tracker.tasks.models import Priority, Status
 
 
 def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: "Đơn vị  chủ trì" → "don vi chu tri"."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(text.replace("_", " ").split())
+    """Lower case, no accents, single spaces, "_" as a space (tracker.rules.vietnamese):
+    "Đơn vị  chủ_trì" → "don vi chu tri"."""
+    return vietnamese.fold(text.replace("_", " "))
 
 
 @dataclass(frozen=True, eq=False)  # one object per column: compared and hashed by identity

@@ -25,6 +25,7 @@ from tracker.audit.security import record_report_export
 from tracker.auth.models import User
 from tracker.downloads import csv_writer
 from tracker.extensions import db
+from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import visible_tasks, visible_units
 from tracker.tasks.columns import (
     COLUMNS,
@@ -164,4 +165,4 @@ def template_xlsx(unit: Unit | None, today: date) -> bytes:
 def example_unit(actor: User) -> Unit | None:
     """A unit to show in the template: the first commune-level unit in the admin's scope."""
     return db.session.scalar(
-        visible_units(actor).order_by(Unit.depth.desc(), Unit.name).limit(1))
+        visible_units(actor).order_by(Unit.depth.desc(), by_name(Unit.name)).limit(1))

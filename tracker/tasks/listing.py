@@ -16,17 +16,17 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
-from sqlalchemy import Select, not_, or_
+from sqlalchemy import Select, not_
 
 from tracker import clock
 from tracker.auth.models import User
 from tracker.dates import EARLIEST, LATEST, TypedDate
 from tracker.errors import InvalidInput
 from tracker.extensions import db
-from tracker.inputs import storable
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_see_unit
+from tracker.search import search_field, task_matches
 from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.schemas import DATE_MESSAGES, INT_MESSAGES, MESSAGES
 from tracker.types import MAX_ID
@@ -35,7 +35,6 @@ from tracker.units.tree import subtree_ids
 
 COLOURS = ("green", "yellow", "red")
 STATUS_CHOICES = (*(s.value for s in Status), "open")
-SEARCH_MAX = 200
 CHOICE = _l("Not a valid value.")
 
 
@@ -51,10 +50,8 @@ class TaskFilterSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(error_messages=MESSAGES, validate=[
-        validate.Length(max=SEARCH_MAX, error=_l("At most {max} characters.")), storable],
-        metadata={"description": "Text in the title or the code, as typed: any case, and "
-                                 "% or _ are plain characters."})
+    q = search_field("Text in the code, title, description, owner, leader in charge, or "
+                     "the name of the lead or a coordinating unit", error_messages=MESSAGES)
     status = fields.String(error_messages=MESSAGES,
                            validate=validate.OneOf(STATUS_CHOICES, error=CHOICE),
                            metadata={"description": "open = not started, in progress or "
@@ -84,13 +81,6 @@ class TaskFilterSchema(Schema):
 
 _schema = TaskFilterSchema()
 FILTER_FIELDS = frozenset(_schema.fields)
-
-
-def matches_text(q: str):
-    """The search: `q` as a plain substring of the title or the code, in any case. The
-    user's text is searched literally: LIKE's wildcards (% and _) and its escape character
-    match only themselves."""
-    return or_(Task.title.icontains(q, autoescape=True), Task.code.icontains(q, autoescape=True))
 
 
 @dataclass(frozen=True)
@@ -148,7 +138,7 @@ class TaskFilter:
         if self.deadline_to:
             query = query.where(Task.deadline <= self.deadline_to)
         if self.q:
-            query = query.where(matches_text(self.q))
+            query = query.where(task_matches(self.q))
         return query
 
     def args(self, without: tuple[str, ...] = ()) -> dict[str, str]:

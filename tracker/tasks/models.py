@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.clock import system_now
 from tracker.extensions import db
 from tracker.rules import colours as rules
+from tracker.rules.vietnamese_sql import by_name, keep_search_text
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -95,8 +96,12 @@ class Task(db.Model):
 
     lead_unit: Mapped[Unit] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
     coordinating_units: Mapped[list[Unit]] = relationship(
-        secondary=task_coordinating_units, order_by=Unit.name
+        secondary=task_coordinating_units, order_by=lambda: by_name(Unit.name)
     )
+    # What the search compares (tracker.tasks.listing): the fields below, folded
+    # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`);
+    # the lead and coordinating units are searched by their own folded names.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (
         # A unit's tasks by status, and the live counts (tracker.reports.live): grouped on
@@ -114,6 +119,17 @@ class Task(db.Model):
 
     def __repr__(self) -> str:
         return f"<Task {self.code}>"
+
+
+# The fields a search finds a task by, besides its units' names.
+SEARCHED_FIELDS = ("code", "title", "description", "owner_name", "leader_in_charge")
+keep_search_text(Task, SEARCHED_FIELDS)
+
+# The search's trigram index (pg_trgm): a substring LIKE on the folded text is answered
+# from it. SQLite has no such index and scans; the partial index there is empty (WHERE 0)
+# so that one model describes both databases.
+Index("ix_tasks_search_text", Task.search_text, postgresql_using="gin",
+      postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0"))
 
 
 # The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a

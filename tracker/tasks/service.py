@@ -16,6 +16,7 @@ from tracker.errors import Forbidden, InvalidInput
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.inputs import text
+from tracker.rules.vietnamese import nfc
 from tracker.scope import can_comment, can_see_unit, require_role
 from tracker.tasks.colour import refresh_colour
 from tracker.tasks.models import Comment, Status, Task
@@ -48,10 +49,11 @@ def _messages(value) -> list[str]:
 
 
 def parse_task_input(raw: dict, *, bulk: bool = False) -> dict:
-    """Types (dates, numbers) and the "6 rõ" together, so that one answer names every
+    """Text in NFC (whatever door it came in by: a form, JSON, an imported file), types
+    (dates, numbers) and the "6 rõ" together, so that one answer names every
     field at fault; raises InvalidInput. With `bulk`, the lead unit is not part of the
     input: each unit chosen leads its own task."""
-    cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in raw.items()}
+    cleaned = {k: (nfc(v.strip()) or None) if isinstance(v, str) else v for k, v in raw.items()}
     if cleaned.get("priority") is None:
         cleaned.pop("priority", None)  # left blank: the default, normal
     if bulk:

@@ -6,13 +6,13 @@ changes nothing unless the package's data changed.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 from tracker.extensions import db
+from tracker.rules.vietnamese import fold
 from tracker.units.models import Unit, UnitKind
 
 NATION_CODE = "VN"
@@ -48,8 +48,7 @@ def short_name(ward: Ward) -> str:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = fold(text)
     for prefix in ("tinh ", "thanh pho "):
         text = text.removeprefix(prefix)
     return text.replace("_", " ").strip()

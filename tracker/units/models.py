@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import system_now
 from tracker.extensions import db
+from tracker.rules.vietnamese_sql import by_name, keep_search_text
 from tracker.types import UTCDateTime
 
 
@@ -42,9 +43,13 @@ class Unit(db.Model):
     depth: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
+    # What a unit search compares: name and code folded
+    # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent",
+                                                order_by=lambda: by_name(Unit.name))
 
     __table_args__ = (
         # varchar_pattern_ops lets PostgreSQL use the index for `path LIKE '/1/2/%'`
@@ -54,6 +59,9 @@ class Unit(db.Model):
             "path",
             postgresql_ops={"path": "varchar_pattern_ops"},
         ),
+        # The search's trigram index (pg_trgm); empty on SQLite, which scans (as tasks').
+        Index("ix_units_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
     )
 
     def __repr__(self) -> str:
@@ -62,6 +70,9 @@ class Unit(db.Model):
     def is_within(self, other: Unit) -> bool:
         """True if this unit lies in `other`'s subtree (itself included)."""
         return path_is_within(self.path, other.path)
+
+
+keep_search_text(Unit, ("name", "code"))
 
 
 def path_is_within(path: str, top_path: str) -> bool:

@@ -11,7 +11,7 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.reports.live import children_of, descendants
 from tracker.scope import ADMINS, get_unit, requires
-from tracker.tasks.listing import SEARCH_MAX
+from tracker.search import SEARCH_MAX
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.sixro import FIELD_LABELS, RO_LABELS, SIX_RO
 from tracker.units.models import UnitKind

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
 
 from tracker import clock
 from tracker.auth.models import User
@@ -23,7 +22,9 @@ from tracker.auth.tokens import revoke_token, token_of, tokens_for
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
+from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import ADMINS, can_see_user, get_unit, requires, visible_users
+from tracker.search import SEARCH_MAX, user_matches
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
@@ -50,18 +51,17 @@ def user_list():
         unit = get_unit(current_user, unit_id)
     query = visible_users(current_user).join(Unit, Unit.id == User.unit_id) \
         .where(User.unit_id.in_(subtree_ids(unit)))
-    q = request.args.get("q", "").strip()[:100]
+    q = request.args.get("q", "").strip()[:SEARCH_MAX]
     if q:
-        # As typed: "%" and "_" are letters here, not wildcards (as in the task search).
-        query = query.where(or_(*(column.icontains(q, autoescape=True) for column in
-                                  (User.username, User.full_name, Unit.name))))
+        query = query.where(user_matches(q))  # the API's search (tracker.search)
     role = request.args.get("role", "")
     if role in ROLE_LABELS:
         query = query.where(User.role == role)
     state = request.args.get("state", "")
     if state in ("active", "inactive"):
         query = query.where(User.active.is_(state == "active"))
-    page = paginate(query.order_by(Unit.path, User.username), requested_page())
+    page = paginate(query.order_by(by_name(Unit.name), by_name(User.full_name), User.username),
+                    requested_page())
     return render_template("admin/users.html", page=page, q=q, role=role, state=state,
                            unit=unit, ROLE_LABELS=ROLE_LABELS)
 

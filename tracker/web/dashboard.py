@@ -19,6 +19,7 @@ from tracker.paging import paginate, requested_page
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import communes_share, green_rate, rated, unit_colour
+from tracker.rules.vietnamese import sort_key
 from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
@@ -67,7 +68,7 @@ def overview(unit_id: int | None = None):
     children = [(child, totals[child.id]) for child in children_of(unit)]
     # Only units with a counted task are ranked; the others are named apart (no task).
     ranked = sorted(((c, n, green_rate(n)) for c, n in children if green_rate(n) is not None),
-                    key=lambda row: (-row[2], row[0].name))
+                    key=lambda row: (-row[2], sort_key(row[0].name)))
     idle = [(c, n) for c, n in children if green_rate(n) is None]
     page, colour = _tasks_page(unit) if not children else (None, "")
     return render_template(

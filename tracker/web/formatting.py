@@ -21,6 +21,7 @@ from tracker.labels import (
     task_reason,
 )
 from tracker.rules.store import load_calendar
+from tracker.rules.vietnamese import fold
 from tracker.web.inbox import waiting_count
 from tracker.web.notifications import unread_count
 
@@ -33,7 +34,7 @@ def reporting_day(moment):
 
 def register(app) -> None:
     app.jinja_env.filters.update(dmy=dmy, ict=ict, percent=percent,
-                                 reporting_day=reporting_day)
+                                 reporting_day=reporting_day, fold=fold)
     app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,

@@ -13,6 +13,7 @@ from sqlalchemy import case, or_
 
 from tracker import clock
 from tracker.extensions import db
+from tracker.rules.vietnamese import sort_key
 from tracker.scope import visible_units
 from tracker.tasks.models import Task
 from tracker.types import MAX_ID
@@ -49,7 +50,7 @@ def form_id(value: str | None) -> int | str | None:
 def unit_options(user, keep: int | None = None) -> list[tuple[int, str, int]]:
     """(id, name, depth below the user's unit) for every unit in scope that takes new work
     and people (not a retired department, unless it is `keep`, the one already chosen), as
-    a tree: each unit followed by its children by name."""
+    a tree: each unit followed by its children in Vietnamese alphabetical order."""
     units = list(db.session.scalars(
         visible_units(user).where(or_(Unit.active, Unit.id == keep))))
     children: dict[int | None, list[Unit]] = {}
@@ -59,7 +60,7 @@ def unit_options(user, keep: int | None = None) -> list[tuple[int, str, int]]:
 
     def walk(unit: Unit, depth: int) -> None:
         out.append((unit.id, unit.name, depth))
-        for child in sorted(children.get(unit.id, []), key=lambda u: u.name):
+        for child in sorted(children.get(unit.id, []), key=lambda u: sort_key(u.name)):
             walk(child, depth + 1)
 
     walk(user.unit, 0)

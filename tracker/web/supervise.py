@@ -34,6 +34,7 @@ from tracker.notifications.service import nudge as nudge_service
 from tracker.paging import paginate, requested_page
 from tracker.reports import history
 from tracker.reports.signing import signing_key
+from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import (
     REPORT_READERS,
     SUPERVISORS,
@@ -105,7 +106,8 @@ def _tasks_in_order(ids: list[int]) -> list[Task]:
 
 def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
     """(unit id, name, path, reason, red tasks) for every unit leading red tasks in the
-    scope's subtree, by unit name: one grouped read of the index, no task rows."""
+    scope's subtree, in Vietnamese order of the unit's name: one grouped read of the index,
+    no task rows."""
     counts = (
         select(Task.lead_unit_id, Task.colour_reason, func.count().label("n"))
         .where(Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(scope)))
@@ -113,7 +115,7 @@ def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
     )
     return db.session.execute(
         select(Unit.id, Unit.name, Unit.path, counts.c.colour_reason, counts.c.n)
-        .join(counts, counts.c.lead_unit_id == Unit.id).order_by(Unit.name, Unit.id)
+        .join(counts, counts.c.lead_unit_id == Unit.id).order_by(by_name(Unit.name), Unit.id)
     ).all()
 
 
