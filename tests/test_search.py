@@ -17,8 +17,8 @@ from tracker.auth.models import User
 from tracker.auth.tokens import create_token
 from tracker.extensions import db
 from tracker.rules.vietnamese import fold_fields
+from tracker.tasks.editing import update_task
 from tracker.tasks.models import Comment, Task
-from tracker.tasks.service import update_task
 from tracker.units.models import Unit
 
 

@@ -21,14 +21,14 @@ from datetime import date
 from flask import current_app
 from flask_babel import force_locale
 
-from tracker.labels import reason_text
+from tracker.labels import COMMUNES_SHARE_DEFINITION, GREEN_RATE_DEFINITION, reason_text
 
 MOTTO_COUNTRY = "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 KIND = "BÁO CÁO"
 NUMBER_BLANK = "\u00a0" * 10
 ROWS = 300  # red tasks and changes listed in the document; the XLSX holds them all
-COLOURS = {"green": "Xanh", "yellow": "Vàng", "red": "Đỏ"}
+COLOURS = {"green": "Xanh", "yellow": "Vàng", "red": "Đỏ", "none": "Chưa có nhiệm vụ"}
 CATEGORIES = (
     ("done_on_time", "Hoàn thành đúng hạn"),
     ("done_late", "Hoàn thành quá hạn"),
@@ -97,8 +97,9 @@ def cutoff_words(cutoff: str) -> str:
     return f"{int(hours)} giờ {minutes or '00'}"
 
 
-def _percent(rate: float) -> str:
-    return f"{rate:.0%}"
+def _percent(rate: float | None) -> str:
+    """A rate as the document prints it; "–" when nothing is counted (no rate)."""
+    return "–" if rate is None else f"{rate:.0%}"
 
 
 def _summary(report: dict) -> list[Text | Grid]:
@@ -111,9 +112,17 @@ def _summary(report: dict) -> list[Text | Grid]:
              f"{_percent(t['green_rate'])}; màu của đơn vị: "
              f"{COLOURS.get(t['colour'], t['colour']).lower()}."),
     ]
+    if t.get("not_started"):
+        lines.append(Text(f"Nhiệm vụ chưa thực hiện, chưa tính vào tỷ lệ xanh: "
+                          f"{t['not_started']}."))
+    lines.append(Text(str(GREEN_RATE_DEFINITION), "note"))
     if t.get("communes"):
+        none = t.get("communes_none", 0)
         lines.append(Text(f"Số xã, phường, đặc khu xanh: {t['communes_green']}/"
-                          f"{t['communes']}."))
+                          f"{t['communes'] - none}"
+                          + (f" ({none} xã, phường, đặc khu chưa có nhiệm vụ)." if none
+                             else ".")))
+        lines.append(Text(str(COMMUNES_SHARE_DEFINITION), "note"))
     lines.append(Text(f"Số lượt không cập nhật tiến độ trong ngày: {t['missed']}."))
     rows = [(name, str(t[key]), _percent(t[key] / total) if total else "–")
             for key, name in CATEGORIES]
