@@ -19,7 +19,6 @@ from tracker.api.base import (
     lock_task,
 )
 from tracker.api.schemas import (
-    AuditEntrySchema,
     BulkAssignSchema,
     BulkResultSchema,
     ReassignSchema,
@@ -28,6 +27,9 @@ from tracker.api.schemas import (
     TaskPatchSchema,
     TaskQuerySchema,
     TaskSchema,
+)
+from tracker.api.work_schemas import (
+    AuditEntrySchema,
 )
 from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment

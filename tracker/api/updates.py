@@ -16,8 +16,12 @@ from tracker.api.base import (
     identity,
     load_task,
 )
-from tracker.api.schemas import BatchResultSchema, BatchSchema, ProgressUpdateSchema
 from tracker.api.tasks import TASK
+from tracker.api.work_schemas import (
+    BatchResultSchema,
+    BatchSchema,
+    ProgressUpdateSchema,
+)
 from tracker.errors import InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.scope import MEMBERS, get_unit, requires

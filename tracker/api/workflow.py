@@ -18,6 +18,13 @@ from tracker.api.base import (
     unit_in_scope,
 )
 from tracker.api.schemas import (
+    NoteSchema,
+    RequiredNoteSchema,
+    SubmitSchema,
+    TaskSchema,
+)
+from tracker.api.tasks import ETAG_HEADER, TASK, body
+from tracker.api.work_schemas import (
     CommentInputSchema,
     CommentSchema,
     ExtensionInputSchema,
@@ -25,14 +32,9 @@ from tracker.api.schemas import (
     ExtensionQuerySchema,
     ExtensionSchema,
     InboxSchema,
-    NoteSchema,
     NudgeResultSchema,
     NudgeSchema,
-    RequiredNoteSchema,
-    SubmitSchema,
-    TaskSchema,
 )
-from tracker.api.tasks import ETAG_HEADER, TASK, body
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.fence import stamp
