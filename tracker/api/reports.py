@@ -13,22 +13,12 @@ from tracker.audit.security import record_report_export
 from tracker.dates import TypedDate
 from tracker.downloads import attachment
 from tracker.errors import NotFound
-from tracker.reports import history
+from tracker.reports import formats, history
 from tracker.scope import REPORT_READERS, SUPERVISORS, requires
 
 bp = ApiBlueprint("reports", __name__,
                   description="Daily supervision reports, as of each 16:00 cutoff.")
 
-DOWNLOADS = {
-    "csv": ("csv_chunks", "text/csv"),  # sent from a spooled file
-    "xlsx": ("report_xlsx",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    # the official document (tracker.reports.official), the same model in both formats
-    "pdf": ("report_pdf", "application/pdf"),
-    "docx": ("report_docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-}
-OFFICIAL = ("pdf", "docx")
 
 
 class ReportQuerySchema(Schema):
@@ -37,7 +27,7 @@ class ReportQuerySchema(Schema):
     unit_id = fields.Integer(validate=validate.Range(1, 2**31 - 1),
                              metadata={"description": "Your own unit by default."})
     format = fields.String(load_default="json",
-                           validate=validate.OneOf(("json", *DOWNLOADS)))
+                           validate=validate.OneOf(("json", *formats.MIMETYPES)))
 
 
 class ReportUnitSchema(Schema):
@@ -145,8 +135,8 @@ def _day(args):
 @bp.arguments(ReportQuerySchema, location="query")
 @bp.response(200, DailyReportSchema)
 @bp.doc(responses={200: {"content": {
-    mimetype: {"schema": {"type": "string", "format": "binary"}}
-    for _function, mimetype in DOWNLOADS.values()}}})
+    mimetype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+    for mimetype in formats.MIMETYPES.values()}}})
 @requires(*REPORT_READERS)
 def daily_report(args):
     """The report of a processed cutoff for a unit's subtree (supervisor, admin, viewer);
@@ -154,23 +144,19 @@ def daily_report(args):
     ?format=pdf|docx the administrative document (Decree 30/2020/NĐ-CP)."""
     unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else actor().unit
     day = _day(args)
-    from tracker.reports import export, official  # the formats load their libraries lazily
-
-    limit = {"json": 500, "pdf": official.ROWS, "docx": official.ROWS}.get(args["format"])
+    fmt = args["format"]
+    limit = 500 if fmt == "json" else formats.red_limit(fmt)
     report = history.daily_report(unit, day, red_limit=limit) if day else None
     if report is None:
         raise NotFound(_("No cutoff has been processed for this day."))
-    if args["format"] == "json":
+    if fmt == "json":
         return report
-    function, mimetype = DOWNLOADS[args["format"]]
-    filename = f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}.{args['format']}"
-    data = getattr(official if args["format"] in OFFICIAL else export, function)(report)
-    if args["format"] == "csv":
-        data = export.spooled(data)
+    filename = f"bao-cao-giam-sat-{day.isoformat()}-{unit.id}.{fmt}"
+    data = formats.render(fmt, report)
     record_report_export(actor(), report="daily_report", unit=unit, day=day,
-                         fmt=args["format"], at=clock.now())
+                         fmt=fmt, at=clock.now())
     commit()
-    return attachment(data, filename, mimetype)
+    return attachment(data, filename, formats.MIMETYPES[fmt])
 
 
 class SignQuerySchema(Schema):

@@ -32,7 +32,7 @@ from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
 from tracker.paging import paginate, requested_page
-from tracker.reports import history
+from tracker.reports import formats, history
 from tracker.reports.signing import signing_key
 from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import (
@@ -61,16 +61,6 @@ from tracker.web.task_page import refused
 bp = Blueprint("supervise", __name__)
 
 RED_REASONS = ("overdue", "missed_updates")
-DOWNLOADS = {
-    "csv": ("csv_chunks", "text/csv; charset=utf-8"),  # sent from a spooled file
-    "xlsx": ("report_xlsx",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    # the official document (tracker.reports.official), the same model in both formats
-    "pdf": ("report_pdf", "application/pdf"),
-    "docx": ("report_docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-}
-OFFICIAL = ("pdf", "docx")
 
 
 def _task(task_id: int) -> Task:
@@ -267,7 +257,7 @@ def daily_report():
     return render_template(
         "supervise/daily_report.html", report=report, days=days, day=day, unit=unit,
         previous_day=older[0] if older else None, next_day=newer[-1] if newer else None,
-        downloads=DOWNLOADS, may_sign=can_sign_report(current_user, unit)
+        downloads=formats.MIMETYPES, may_sign=can_sign_report(current_user, unit)
         and signing_key(unit) is not None,
     ), status
 
@@ -303,20 +293,14 @@ def daily_report_signed():
 @bp.route("/reports/daily.<any(csv, xlsx, pdf, docx):fmt>")
 @requires(*REPORT_READERS)
 def daily_report_download(fmt: str):
-    # the formats load their libraries lazily
-    from tracker.reports import export, official
-
     unit = _unit_arg() or current_user.unit
     day = _report_day(history.processed_days(limit=1))
-    limit = official.ROWS if fmt in OFFICIAL else None
-    report = history.daily_report(unit, day, red_limit=limit) if day else None
+    report = history.daily_report(unit, day, red_limit=formats.red_limit(fmt)) if day else None
     if report is None:
         abort(404)
-    function, mimetype = DOWNLOADS[fmt]
-    data = getattr(official if fmt in OFFICIAL else export, function)(report)
-    if fmt == "csv":
-        data = export.spooled(data)
+    data = formats.render(fmt, report)
     record_report_export(current_user, report="daily_report", unit=unit, day=day, fmt=fmt,
                          at=clock.now())
     db.session.commit()
-    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}.{fmt}", mimetype)
+    return attachment(data, f"bao-cao-giam-sat-{day.isoformat()}.{fmt}",
+                      formats.MIMETYPES[fmt])
