@@ -4,6 +4,7 @@ pyHanko's validator against a test CA made here with `cryptography`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,7 +25,12 @@ from tracker.reports import official
 from tracker.reports.document import ROWS
 from tracker.reports.history import daily_report
 from tracker.reports.models import UnitSigningKey
-from tracker.reports.signing import add_signing_key, remove_signing_key, sign_report
+from tracker.reports.signing import (
+    add_signing_key,
+    in_own_loop,
+    remove_signing_key,
+    sign_report,
+)
 
 DAY = date(2026, 11, 17)
 NOW = ict(2026, 11, 18, 9, 0)
@@ -90,12 +96,13 @@ def signed_world(users, units, test_ca):
 def _validate(data: bytes, root: x509.Certificate):
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
     [signature] = PdfFileReader(io.BytesIO(data)).embedded_signatures
-    return signature, validate_pdf_signature(signature, ValidationContext(trust_roots=[trust]))
+    return signature, in_own_loop(lambda: async_validate_pdf_signature(
+        signature, ValidationContext(trust_roots=[trust])))
 
 
 def test_a_signed_report_verifies_with_pyhanko(signed_world, users, units, test_ca):
@@ -108,6 +115,26 @@ def test_a_signed_report_verifies_with_pyhanko(signed_world, users, units, test_
     [event] = db.session.scalars(select(SecurityEvent).where(
         SecurityEvent.kind == "report_signed")).all()
     assert event.actor_id == users["supervisor"].id and event.unit_id == units["province"].id
+
+
+def test_signing_works_from_inside_a_running_event_loop(signed_world, users, units, test_ca):
+    """pyHanko's blocking calls are asyncio.run, which refuses to start inside a running
+    loop; a browser driver in the same process runs one (so may an async server)."""
+    def sign():
+        return official.report_pdf_signed(users["supervisor"], units["province"],
+                                          signed_world)
+
+    async def from_a_loop():
+        return sign()
+
+    try:
+        asyncio.get_running_loop()  # a browser test before this one left the thread in one
+    except RuntimeError:
+        data = asyncio.run(from_a_loop())
+    else:
+        data = sign()
+    _signature, status = _validate(data, test_ca["root"])
+    assert status.intact and status.valid and status.bottom_line
 
 
 def test_a_changed_byte_breaks_the_signature(signed_world, users, units, test_ca):

@@ -14,7 +14,9 @@ docs/security.md, "Signed reports", argues the choice.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from cryptography import x509
@@ -163,6 +165,16 @@ def _sign(pdf: bytes, key_der: bytes, chain_pem: bytes, *, actor: User, location
         subfilter=fields.SigSeedSubFilter.PADES, location=location or None,
         reason="Ký số báo cáo giám sát", name=actor.full_name or actor.username)
     out = io.BytesIO()
-    signers.PdfSigner(metadata, signer=signer).sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out)
+    pdf_signer = signers.PdfSigner(metadata, signer=signer)
+    in_own_loop(lambda: pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                                                  output=out))
     return out.getvalue()
+
+
+def in_own_loop(make_coroutine):
+    """Run the coroutine `make_coroutine()` makes to its end, on an event loop of its own in
+    a thread of its own. pyHanko signs and validates with asyncio, and its blocking calls
+    are `asyncio.run`, which refuses to start inside a running loop: the caller's thread may
+    be in one (an async server; a browser driver in the same test process)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-sign") as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
