@@ -21,7 +21,7 @@ from tests.factories import PASSWORD, ict, make_user
 from tracker import create_app
 from tracker.audit import append_only
 from tracker.clock import FixedClock
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("TRACKER_REQUIRE_POSTGRES") == "1"
@@ -114,6 +114,7 @@ def app(migrated):
     with app.app_context():
         yield app
         empty_database()
+        limiter.reset()  # SQLite's rate counts live beside the database (tracker.ratelimit)
         db.engine.dispose()
 
 

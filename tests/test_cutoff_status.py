@@ -94,7 +94,7 @@ def test_the_health_endpoint_shows_scheduler_errors_to_admins_only(app, client, 
     keep_up.failures, keep_up.last_error = 3, "OperationalError: connection refused"
     keep_up._heartbeat()
     anonymous = client.get("/healthz/cutoff").get_json()
-    assert anonymous["schedulers"] == [{"state": "failing", "alive": True}]
+    assert anonymous["schedulers"] == [{"role": "active", "state": "failing", "alive": True}]
     assert "connection refused" not in json.dumps(anonymous)
 
     admin = login_as("admin").get("/healthz/cutoff").get_json()

@@ -1,5 +1,7 @@
-"""The in-process rate counts start no thread (a process must be able to stop under a
-faked monotonic clock), and still count, expire and sweep."""
+"""The rate counts: in the database by default (shared by every worker and host; the
+hosts themselves are in tests/test_shared_state.py), and, in-process, without a thread (a
+process must be able to stop under a faked monotonic clock) yet still counting, expiring
+and sweeping."""
 
 from __future__ import annotations
 
@@ -10,11 +12,30 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from tracker.extensions import limiter
-from tracker.ratelimit import QuietMemoryStorage
+from tracker.ratelimit import DatabaseStorage, QuietMemoryStorage
 
 
-def test_the_app_counts_in_the_quiet_storage(app):
-    assert isinstance(limiter.storage, QuietMemoryStorage)
+def test_the_app_counts_in_the_database_by_default(app):
+    assert isinstance(limiter.storage, DatabaseStorage)
+
+
+def test_the_database_storage_counts_expires_and_clears(app, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr("tracker.ratelimit.time.time", lambda: now[0])
+    window = FixedWindowRateLimiter(DatabaseStorage("tracker-db://"))
+    five = parse("5/minute")
+    assert [window.hit(five, "addr") for _ in range(6)] == [True] * 5 + [False]
+    other = FixedWindowRateLimiter(DatabaseStorage("tracker-db://"))  # another process
+    assert not other.hit(five, "addr")
+    stats = other.get_window_stats(five, "addr")
+    assert stats.remaining == 0 and stats.reset_time == 1_000_060.0
+    now[0] += 61  # the window has passed: counted again from zero
+    assert window.hit(five, "addr")
+    assert other.get_window_stats(five, "addr").remaining == 4
+    other.clear(five, "addr")
+    assert window.get_window_stats(five, "addr").remaining == 5
+    long_key = "x" * 500
+    assert window.hit(five, long_key) and window.get_window_stats(five, long_key).remaining == 4
 
 
 def test_counting_starts_no_thread_and_limits_still_hold(monkeypatch):

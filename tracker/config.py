@@ -139,11 +139,11 @@ def _settings(instance_path: str) -> dict:
         # How many reverse proxies stand in front of the app and append X-Forwarded-For;
         # 0: none, the client's address is the connection's.
         "TRACKER_TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
-        # Request rate limits (Flask-Limiter): memory:// is per process; redis://… is
-        # shared by every worker and host.
+        # Request rate limits (Flask-Limiter): tracker-db:// counts in the database, shared
+        # by every worker and host (tracker.ratelimit); tracker-memory:// is per process.
         "RATELIMIT_ENABLED": _bool("TRACKER_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("TRACKER_RATELIMIT_STORAGE_URI",
-                                                "tracker-memory://"),
+                                                "tracker-db://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRACKER_LOGIN_RATE_LIMIT": os.environ.get("TRACKER_LOGIN_RATE_LIMIT", "60/minute"),
         "TRACKER_API_RATE_LIMIT": os.environ.get("TRACKER_API_RATE_LIMIT", "600/minute"),
@@ -174,6 +174,13 @@ def _settings(instance_path: str) -> dict:
                                                             "30")),
         "TRACKER_CUTOFF_LATE_SECONDS": float(os.environ.get("TRACKER_CUTOFF_LATE_SECONDS",
                                                             "300")),
+        # One active scheduler among several hosts on PostgreSQL (tracker.cutoff.leader):
+        # the leader's lease lasts this long unless renewed (every third of it); a standby
+        # asks for it this often. A dead leader is replaced within their sum.
+        "TRACKER_SCHEDULER_LEASE_SECONDS": float(
+            os.environ.get("TRACKER_SCHEDULER_LEASE_SECONDS", "30")),
+        "TRACKER_SCHEDULER_POLL_SECONDS": float(
+            os.environ.get("TRACKER_SCHEDULER_POLL_SECONDS", "5")),
         # Where uploaded evidence files are kept (default instance/evidence), where
         # `tracker backup` writes its archives (default instance/backups), and the folder
         # of pg_dump/pg_restore if not /usr/lib/postgresql/N/bin or the PATH.

@@ -9,11 +9,13 @@ from tracker.cutoff.models import (
     MissedUpdate,
     RedTaskDay,
     SchedulerHeartbeat,
+    SchedulerLease,
     TaskColourChange,
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
 from tracker.notifications.models import Notification, NotificationPreference
+from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
@@ -34,9 +36,11 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "ProgressUpdate",
+    "RateCount",
     "RecoveryCode",
     "RedTaskDay",
     "SchedulerHeartbeat",
+    "SchedulerLease",
     "SecondFactor",
     "SecurityEvent",
     "Setting",

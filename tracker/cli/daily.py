@@ -96,11 +96,17 @@ def _status_lines(public: dict) -> list[str]:
                          f"{due['late_seconds']:.0f} s ago)")
     else:
         lines.append("due and not processed: none")
+    if public["election"]:
+        active = public["active_scheduler"]
+        lines.append(f"active scheduler: {active['name']} (since {active['since']}, lease "
+                     f"until {active['lease_until']})" if active else
+                     "active scheduler: none holds the lease (a standby takes it over)")
     if not public["schedulers"]:
         lines.append("schedulers: none has reported")
     for s in public["schedulers"]:
         state = s["state"] if s["alive"] else f"silent since {s['seen_at']}"
-        line = f"scheduler {s['name']}: {state}"
+        role = "active" if s["role"] == "active" else "standing by"
+        line = f"scheduler {s['name']}: {state}, {role}"
         if s["last_error"]:
             line += f"; last error at {s['last_error_at']}: {s['last_error']}"
         lines.append(line)

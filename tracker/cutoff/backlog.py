@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.cutoff.job import CutoffRefused, CutoffSummary, due_days, run_cutoff
-from tracker.cutoff.models import CutoffRun, SchedulerHeartbeat
+from tracker.cutoff.leader import LEASE
+from tracker.cutoff.models import CutoffRun, SchedulerHeartbeat, SchedulerLease
 from tracker.extensions import db
 from tracker.rules.store import load_calendar
 from tracker.tasks.colour import colours_epoch, refresh_if_stale
@@ -73,6 +74,10 @@ class CutoffStatus:
     due: list[tuple[date, datetime]] = field(default_factory=list)  # (day, its cutoff)
     schedulers: list[SchedulerHeartbeat] = field(default_factory=list)
     colours_fresh: bool = True
+    # PostgreSQL's election (tracker.cutoff.leader): who holds the lease, since when,
+    # until when, and whether it is still valid by the database's clock. None: no
+    # election (SQLite), every scheduler acts.
+    lease: tuple[str, datetime, datetime, bool] | None = None
 
     @property
     def late_by(self) -> timedelta:
@@ -81,6 +86,17 @@ class CutoffStatus:
 
     def alive(self) -> list[SchedulerHeartbeat]:
         return [s for s in self.schedulers if self.now - s.seen_at <= SCHEDULER_SILENT_AFTER]
+
+    @property
+    def active(self) -> str | None:
+        """The name (host:pid) of the scheduler that acts, if the election has one."""
+        return self.lease[0] if self.lease is not None and self.lease[3] else None
+
+    def role(self, scheduler: SchedulerHeartbeat) -> str:
+        """"active" or "standby": with no election (SQLite), every scheduler acts."""
+        if self.lease is None or scheduler.name == self.active:
+            return "active"
+        return "standby"
 
     def problems(self, grace: timedelta) -> list[str]:
         """What an operator must act on; empty when all is well. A day is late once it has
@@ -91,8 +107,10 @@ class CutoffStatus:
         alive = self.alive()
         if not alive:
             found.append("no_scheduler")
-        elif all(s.state == "failing" for s in alive):
-            found.append("scheduler_failing")
+        else:  # the one that acts (all of them, with no election) fails
+            acting = [s for s in alive if self.role(s) == "active"]
+            if acting and all(s.state == "failing" for s in acting):
+                found.append("scheduler_failing")
         return found
 
     def public(self, grace: timedelta) -> dict:
@@ -111,7 +129,12 @@ class CutoffStatus:
                     for day, moment in self.due],
             "late_seconds": round(self.late_by.total_seconds(), 1),
             "colours_fresh": self.colours_fresh,
-            "schedulers": [{"name": s.name, "state": s.state, "seen_at": iso(s.seen_at),
+            "election": self.lease is not None,
+            "active_scheduler": None if self.active is None else {
+                "name": self.active, "since": iso(self.lease[1]),
+                "lease_until": iso(self.lease[2])},
+            "schedulers": [{"name": s.name, "role": self.role(s), "state": s.state,
+                            "seen_at": iso(s.seen_at),
                             "alive": s in self.alive(), "failures": s.failures,
                             "last_error": s.last_error, "last_error_at": iso(s.last_error_at)}
                            for s in self.schedulers],
@@ -128,6 +151,10 @@ def cutoff_status(now: datetime) -> CutoffStatus:
     status.due = [(day, calendar.cutoff_moment(day)) for day in due_days(now)]
     status.schedulers = list(db.session.scalars(
         select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.seen_at.desc())))
+    lease = db.session.execute(select(
+        SchedulerLease.holder, SchedulerLease.acquired_at, SchedulerLease.expires_at,
+        SchedulerLease.expires_at > func.now()).where(SchedulerLease.name == LEASE)).first()
+    status.lease = tuple(lease) if lease is not None else None
     fresh = colours_epoch()
     status.colours_fresh = fresh == calendar.epoch(now)
     return status

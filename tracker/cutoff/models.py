@@ -1,5 +1,5 @@
-"""What the cutoff records: each processed day, the schedulers' heartbeats, and the day's
-record (missed updates, colour history, the red list, the units' figures)."""
+"""What the cutoff records: each processed day, the schedulers' heartbeats and lease, and
+the day's record (missed updates, colour history, the red list, the units' figures)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,20 @@ class SchedulerHeartbeat(db.Model):
     failures: Mapped[int] = mapped_column(default=0)  # in a row, since the last success
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SchedulerLease(db.Model):
+    """Which scheduler is the active one (tracker.cutoff.leader): one row per lease, held
+    by `holder` (host:pid) until `expires_at`, by the database's clock. PostgreSQL only; on
+    SQLite (one host) every scheduler acts and no row is written."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # The day's record — missed updates, colour history, red list — refers to tasks by id with

@@ -13,7 +13,9 @@
   each user who chose it the day's digest e-mail.
 
 Every job runs in its own app context and transactions, and sends e-mail only after its
-commits. Running two schedulers is safe: each cutoff day is processed exactly once.
+commits. Running two schedulers is safe: each cutoff day is processed exactly once. On
+PostgreSQL only one of them acts, the holder of the lease (tracker.cutoff.leader); the
+others stand by, writing their heartbeats, and one takes over when the leader is gone.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from tracker import clock
 from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbeat
+from tracker.cutoff.leader import Election
 from tracker.extensions import db
 from tracker.notifications.mail import deliver_digests, deliver_emails
 from tracker.notifications.service import send_reminders
@@ -45,9 +48,10 @@ HEARTBEAT = timedelta(seconds=15)
 class KeepUp:
     """Keeps the cutoff up to date: one `tick` a second, with backoff while failing."""
 
-    def __init__(self, app, name: str | None = None):
+    def __init__(self, app, name: str | None = None, election: Election | None = None):
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.election = election
         self.wait_seconds = app.config["TRACKER_CUTOFF_WAIT_SECONDS"]
         with app.app_context():
             self.started_at = clock.now()
@@ -61,6 +65,8 @@ class KeepUp:
         """One look at the backlog; returns whether it succeeded (or had nothing to try)."""
         if time.monotonic() < self.retry_at:
             return True
+        if self.election is not None and not self.election.leading():
+            return True  # standing by: the active scheduler does it
         try:
             with self.app.app_context():
                 process_due(wait_seconds=self.wait_seconds, on_day=self._processed)
@@ -126,7 +132,17 @@ class KeepUp:
             log.warning("could not remove the heartbeat of %s", self.name)
 
 
-def remind(app) -> int:
+def _standing_by(leading, job: str) -> bool:
+    if leading is None or leading():
+        return False
+    log.info("%s: left to the active scheduler", job)
+    return True
+
+
+def remind(app, leading=None) -> int:
+    """Send the reminders now (`leading`: the scheduler's election; a standby sends none)."""
+    if _standing_by(leading, "reminders"):
+        return 0
     with app.app_context():
         count = send_reminders(clock.now())
         db.session.commit()
@@ -135,7 +151,9 @@ def remind(app) -> int:
         return count
 
 
-def digest(app) -> int:
+def digest(app, leading=None) -> int:
+    if _standing_by(leading, "daily digests"):
+        return 0
     with app.app_context():
         try:
             count = deliver_digests(clock.now())
@@ -155,18 +173,19 @@ def _deliver() -> None:
         log.exception("e-mail delivery failed; will retry")
 
 
-def build_scheduler(app) -> BackgroundScheduler:
-    """The jobs at fixed times of day: the reminders and the daily digest."""
+def build_scheduler(app, leading=None) -> BackgroundScheduler:
+    """The jobs at fixed times of day: the reminders and the daily digest (run only while
+    `leading()`, when given)."""
     zone = app.config["TRACKER_TIMEZONE"]
     scheduler = BackgroundScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
     for n, at in enumerate(t for t in app.config["TRACKER_REMINDER_TIMES"].split(",") if t):
         h, m = at.strip().split(":")
         scheduler.add_job(remind, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
-                          args=[app], id=f"reminder-{n}")
+                          args=[app, leading], id=f"reminder-{n}")
     h, m = app.config["TRACKER_DIGEST_TIME"].strip().split(":")
     scheduler.add_job(digest, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
-                      args=[app], id="digest")
+                      args=[app, leading], id="digest")
     return scheduler
 
 
@@ -183,10 +202,16 @@ def run_scheduler(app, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, stop_now)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    reminders = build_scheduler(app)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    election = Election(app, name)
+    reminders = build_scheduler(app, election.leading)
     reminders.start()
-    keep_up = KeepUp(app)
+    keep_up = KeepUp(app, name, election)
     log.info("scheduler %s started", keep_up.name)
+    election.campaign()  # before the first tick, so that a lone scheduler acts at once
+    campaigning = threading.Thread(target=election.run, args=(stop, wake_read),
+                                   name="scheduler-election", daemon=True)
+    campaigning.start()
     # The heartbeat goes on while a tick works (a national cutoff takes a minute or more).
     beating = threading.Thread(target=keep_up.beat_until, args=(stop, wake_read),
                                name="scheduler-heartbeat", daemon=True)
@@ -197,6 +222,8 @@ def run_scheduler(app, stop: threading.Event | None = None) -> None:
             clock.pause(TICK, wake=wake_read)
     finally:
         reminders.shutdown(wait=False)
+        campaigning.join(timeout=5)
+        election.resign()
         keep_up.stop()
         os.close(wake_read)
         os.close(wake_write)

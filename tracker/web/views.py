@@ -64,16 +64,19 @@ def health():
 def cutoff_health():
     """Where the cutoff stands: the last processed day, every due day not yet processed
     and how late it is, whether a scheduler is alive. 503 when an operator must act (a
-    day late beyond TRACKER_CUTOFF_LATE_SECONDS, no scheduler, the scheduler failing).
-    The schedulers' names and errors are shown to admins only."""
+    day late beyond TRACKER_CUTOFF_LATE_SECONDS, no scheduler, the scheduler failing),
+    and on PostgreSQL which scheduler is the active one and which stand by. The
+    schedulers' names and errors are shown to admins only."""
     grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_LATE_SECONDS"])
     try:
         public = cutoff_status(clock.now()).public(grace)
     except SQLAlchemyError:
         return _unhealthy()
     if not has_role(current_user, *ADMINS):
-        public["schedulers"] = [{"state": s["state"], "alive": s["alive"]}
+        public["schedulers"] = [{"role": s["role"], "state": s["state"], "alive": s["alive"]}
                                 for s in public["schedulers"]]
+        if public["active_scheduler"]:
+            public["active_scheduler"].pop("name")
     response = jsonify(public)
     response.status_code = 503 if public["problems"] else 200
     return response
