@@ -8,10 +8,12 @@ from __future__ import annotations
 import threading
 
 import limits.storage.memory
+import pytest
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import text
 
-from tracker.extensions import limiter
+from tracker.extensions import db, limiter
 from tracker.ratelimit import DatabaseStorage, QuietMemoryStorage
 
 
@@ -61,3 +63,17 @@ def test_the_private_method_replaced_still_exists_in_limits():
     # the timer thread back without this test failing otherwise.
     assert hasattr(limits.storage.memory.MemoryStorage, "_MemoryStorage__schedule_expiry")
     assert hasattr(limits.storage.memory.MemoryStorage, "_MemoryStorage__expire_events")
+
+
+def test_a_count_survives_the_loss_of_its_kept_connection(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL keeps a counting connection per thread")
+    storage = DatabaseStorage("tracker-db://")
+    window = FixedWindowRateLimiter(storage)
+    five = parse("5/minute")
+    assert window.hit(five, "addr")
+    with db.engine.begin() as conn:  # a server restart, a failover: the backend is gone
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "datname = current_database() AND pid <> pg_backend_pid()"))
+    assert window.hit(five, "addr")  # counted again on a new connection
+    assert window.get_window_stats(five, "addr").remaining == 3

@@ -2,11 +2,12 @@
 
 **`tracker-db://` (the default): in the database**, so that every worker of every web host
 counts against one budget — a limit counted on host A counts on host B
-(docs/deployment.md, "Shared state"). One statement per limited request, on a connection
-of its own and committed at once (never inside the request's transaction, whose row locks
-would make a user's concurrent requests queue behind one another): an upsert that starts a
-fresh window when the old one has expired, returning the count and the window's end; the
-headers' read of the same count (`get`, `get_expiry`) reuses it from the request's `g`.
+(docs/deployment.md, "Shared state"). One statement per limited request, in autocommit on
+a connection the thread keeps for it (never inside the request's transaction, whose row
+locks would make a user's concurrent requests queue behind one another): an upsert that
+starts a fresh window when the old one has expired, returning the count and the window's
+end; the headers' read of the same count (`get`, `get_expiry`) reuses it from the
+request's `g`.
 The window is measured with this host's clock (`time.time()`, as limits' own storages
 do; the hosts keep theirs in step). On PostgreSQL the table is UNLOGGED: no WAL, so its
 commits wait for no disk flush, and a crash empties it — a lost count is harmless. On
@@ -30,12 +31,26 @@ is started."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
+import psycopg
 from flask import g, has_app_context
 from limits.storage import MemoryStorage, Storage
-from sqlalchemy import Engine, Float, String, create_engine, delete, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    String,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -67,7 +82,26 @@ _INCR = text("""
                         ELSE rate_counts.expires_at END
     RETURNING count, expires_at
 """)
+# PostgreSQL: straight through the driver (as tracker.fence registers), since it runs
+# before every API request of the 16:00 rush; the same statement in the driver's style.
+_INCR_RAW = _INCR.text.replace(":key", "%(key)s").replace(":amount", "%(amount)s") \
+    .replace(":expires", "%(expires)s").replace(":now", "%(now)s")
 _SEEN = "tracker_rate_counts"  # g: {key: (count, expires_at)} counted in this request
+
+
+def _count(conn: Connection, key: str, amount: int, now: float,
+           expires: float) -> tuple[int, float]:
+    params = {"key": key, "amount": amount, "now": now, "expires": expires}
+    if conn.dialect.name != "postgresql":
+        return tuple(conn.execute(_INCR, params).one())
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(_INCR_RAW, params)
+            return cursor.fetchone()
+    except psycopg.Error as exc:  # as SQLAlchemy would raise it (a 503 when it is away)
+        raise DBAPIError.instance(_INCR_RAW, {}, exc, psycopg.Error, hide_parameters=True,
+                                  connection_invalidated=driver.closed) from exc
 
 
 def _key(key: str) -> str:
@@ -86,6 +120,9 @@ class DatabaseStorage(Storage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._pruned = time.time()
         self._beside: dict[str, Engine] = {}  # SQLite: the file beside the main one
+        self._local = threading.local()  # PostgreSQL: each thread's counting connection
+        self._held: list[Connection] = []  # all threads' (closed with their engine)
+        self._lock = threading.Lock()
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -108,15 +145,57 @@ class DatabaseStorage(Storage):
             self._beside[path] = beside
         return beside
 
+    @contextmanager
+    def _counting(self) -> Iterator[Connection]:
+        """A connection in autocommit (each statement its own transaction: no BEGIN or
+        COMMIT to wait for). On PostgreSQL each thread keeps its own checked out, so that
+        a count does not pay a pool checkout (and its liveness round trip) per request;
+        one that fails is dropped, and the next count connects afresh."""
+        engine = self._engine()
+        if engine.dialect.name == "sqlite":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+            return
+        held = getattr(self._local, "connection", None)
+        if held is None or held.closed or held.invalidated or held.engine is not engine:
+            held = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._local.connection = held
+            with self._lock:
+                if not event.contains(engine, "engine_disposed", self._close_held):
+                    event.listen(engine, "engine_disposed", self._close_held)
+                self._held.append(held)
+        try:
+            yield held
+            held.commit()  # ends SQLAlchemy's own "transaction"; nothing is sent
+        except Exception:
+            self._local.connection = None
+            with suppress(Exception):
+                held.close()
+            raise
+
+    def _close_held(self, engine: Engine) -> None:
+        """The engine is disposed of (tests, a fork): its kept connections go with it."""
+        with self._lock:
+            gone = [conn for conn in self._held if conn.engine is engine]
+            self._held = [conn for conn in self._held if conn.engine is not engine]
+        for conn in gone:
+            with suppress(Exception):
+                conn.invalidate()  # closes the driver's connection, not back to a pool
+                conn.close()
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        with self._engine().begin() as conn:
-            count, expires_at = conn.execute(_INCR, {
-                "key": _key(key), "amount": amount, "now": now,
-                "expires": now + expiry}).one()
-            if now - self._pruned >= PRUNE_SECONDS:
-                self._pruned = now
-                conn.execute(delete(RateCount).where(RateCount.expires_at < now - 60))
+        for attempt in range(2):
+            try:
+                with self._counting() as conn:
+                    count, expires_at = _count(conn, _key(key), amount, now, now + expiry)
+                    if now - self._pruned >= PRUNE_SECONDS:
+                        self._pruned = now
+                        conn.execute(delete(RateCount).where(RateCount.expires_at < now - 60))
+                break
+            except DBAPIError as exc:  # a kept connection the server dropped: once more
+                if attempt or not exc.connection_invalidated:
+                    raise
         if has_app_context():
             g.setdefault(_SEEN, {})[key] = (count, expires_at)
         return count
@@ -125,7 +204,7 @@ class DatabaseStorage(Storage):
         now = time.time()
         seen = g.get(_SEEN, {}).get(key) if has_app_context() else None
         if seen is None:
-            with self._engine().connect() as conn:
+            with self._counting() as conn:
                 seen = conn.execute(select(RateCount.count, RateCount.expires_at)
                                     .where(RateCount.rate_key == _key(key))).first()
         if seen is None or seen[1] <= now:

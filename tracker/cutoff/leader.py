@@ -80,8 +80,10 @@ class Election:
         sent = time.monotonic()
         try:
             with self.app.app_context(), db.engine.connect() as conn:
-                # Never stuck longer than the lease on a database that does not answer.
-                conn.execute(text(f"SET statement_timeout = {int(self.lease * 1000 / 3)}"))
+                # Never stuck longer than the lease on a database that does not answer
+                # (LOCAL: the pooled connection keeps its own limits afterwards).
+                conn.execute(text(f"SET LOCAL statement_timeout = "
+                                  f"{int(self.lease * 1000 / 3)}"))
                 won = conn.execute(_CLAIM, {"name": LEASE, "holder": self.name,
                                             "seconds": self.lease}).first() is not None
                 holder = self.name if won else conn.execute(_HOLDER, {"name": LEASE}).scalar()
