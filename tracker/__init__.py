@@ -58,7 +58,10 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from tracker import models  # noqa: F401  (every table known to the metadata)
+    from tracker import (
+        models,  # noqa: F401  (every table known to the metadata)
+        replica,
+    )
     from tracker.auth import login
     from tracker.database import configure_engine_events
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -68,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine, app.config)
+    replica.configure(app, configure_engine_events)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(

@@ -16,6 +16,7 @@ from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.paging import paginate, requested_page
+from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import communes_share, green_rate, rated, unit_colour
@@ -59,6 +60,7 @@ def _tasks_page(unit):
 @bp.route("")
 @bp.route("/units/<int:unit_id>")
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
+@may_lag
 def overview(unit_id: int | None = None):
     unit = _unit(unit_id)
     moment = clock.now()
@@ -83,6 +85,7 @@ def overview(unit_id: int | None = None):
 
 @bp.route("/units/<int:unit_id>/tasks")
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
+@may_lag
 def unit_tasks(unit_id: int):
     unit = _unit(unit_id)
     page, colour = _tasks_page(unit)
