@@ -26,7 +26,7 @@ MAX_LAG = 6  # seconds, for this module's app (a loaded machine takes a while)
 
 @pytest.fixture(scope="module")
 def pair():
-    from tests.pgcluster import Pair, binaries
+    from cluster.pg import Pair, binaries
 
     if not PG_URL or binaries() is None:
         if REQUIRE_PG:
