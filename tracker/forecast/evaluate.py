@@ -1,0 +1,189 @@
+"""The early warning proved against the stored history (`tracker forecast evaluate`).
+
+For each past cutoff day D in the range whose whole horizon has been judged, every task open
+and not red at D's cutoff is forecast as of that moment — its facts as they stood then
+(`tasks.facts.facts_at`), only the updates, missed days, returns and refusals stamped by
+then — and the answer is checked against what happened: whether the task was red at the
+cutoff of any of the next N working days (the red list the cutoff kept, `red_task_days`).
+The baseline is "the deadline is within N working days". Precision and recall, overall and
+per province: docs/forecast.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from tracker.cutoff.models import CutoffRun, MissedUpdate, RedTaskDay
+from tracker.extensions import db
+from tracker.forecast.loader import TaskState, load_histories
+from tracker.rules.colours import TaskFacts
+from tracker.rules.forecast import HORIZON_DAYS, baseline, forecast, horizon_end, record_days
+from tracker.rules.store import load_calendar, load_policy
+from tracker.tasks.facts import FACTS, facts_at
+from tracker.tasks.models import Task
+from tracker.units.models import Unit, UnitKind
+
+CHUNK = 5000  # task ids per query of the loader
+NATIONAL = "national"
+
+
+@dataclass
+class Tally:
+    """Forecasts against outcomes: true positives, false positives, false negatives."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, predicted: bool, happened: bool) -> None:
+        if predicted and happened:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif happened:
+            self.fn += 1
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.tp + self.fp
+        return self.tp / flagged if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        turned = self.tp + self.fn
+        return self.tp / turned if turned else None
+
+
+@dataclass
+class Scores:
+    """The forecast's and the baseline's tallies for one area, and how many tasks-days."""
+
+    forecast: Tally = field(default_factory=Tally)
+    baseline: Tally = field(default_factory=Tally)
+    cases: int = 0
+    turned_red: int = 0
+
+
+@dataclass
+class Evaluation:
+    """The evaluation's result: the days scored and the scores by area (NATIONAL, then each
+    province's name)."""
+
+    days: list[date]
+    horizon: int
+    areas: dict[str, Scores]
+
+
+def _provinces() -> dict[int, str]:
+    """Each unit's province's name (the nation itself: NATIONAL)."""
+    units = db.session.execute(select(Unit.id, Unit.path, Unit.kind, Unit.name)).all()
+    names = {u.id: u.name for u in units if u.kind == UnitKind.PROVINCE}
+    found = {}
+    for unit_id, path, _kind, _name in units:
+        ids = [int(x) for x in path.strip("/").split("/") if x]
+        found[unit_id] = next((names[i] for i in ids if i in names), NATIONAL)
+    return found
+
+
+def scored_days(first: date, last: date, horizon: int) -> list[date]:
+    """The judged cutoff days in [first, last] whose N following working days have all
+    been judged too."""
+    calendar = load_calendar()
+    judged = set(db.session.scalars(select(CutoffRun.day).where(
+        CutoffRun.day >= first, CutoffRun.finished_at.is_not(None))))
+    latest = db.session.scalar(select(CutoffRun.day).where(CutoffRun.finished_at.is_not(None))
+                               .order_by(CutoffRun.day.desc()).limit(1))
+    return sorted(d for d in judged if d <= last and latest is not None
+                  and horizon_end(calendar, calendar.cutoff_moment(d), horizon) <= latest)
+
+
+def evaluate(first: date, last: date, horizon: int = HORIZON_DAYS) -> Evaluation:
+    """Replay the history of the cutoff days from `first` to `last` (module docstring)."""
+    calendar, policy = load_calendar(), load_policy()
+    province = _provinces()
+    tasks = db.session.execute(select(Task.id, Task.created_at, Task.lead_unit_id,
+                                      Task.status, *(getattr(Task, n) for n in FACTS))).all()
+    areas: dict[str, Scores] = defaultdict(Scores)
+    days = scored_days(first, last, horizon)
+    for day in days:
+        moment = calendar.cutoff_moment(day)
+        end = horizon_end(calendar, moment, horizon)
+        red = _red_by_day(day, end)
+        past = facts_at(moment)
+        recorded = record_days(calendar, moment)
+        with_misses = set(db.session.scalars(select(MissedUpdate.task_id).where(
+            MissedUpdate.day >= recorded[0], MissedUpdate.day <= recorded[-1])))
+        cases: list[tuple[TaskState, int, bool]] = []
+        for task_id, created_at, unit_id, status_now, *now_facts in tasks:
+            if created_at > moment or task_id in red.get(day, ()):
+                continue
+            values = past.get(task_id) or dict(zip(FACTS, now_facts, strict=True))
+            facts = TaskFacts(**{**values, "status": str(values["status"])})
+            if not facts.is_open:
+                continue
+            turned = any(task_id in red.get(d, ()) for d in red if day < d <= end)
+            cases.append((TaskState(task_id, created_at, facts, str(status_now)), unit_id,
+                          turned))
+        # Only these can be called likely (tracker.forecast.service.candidates).
+        maybe = [c for c in cases if c[0].facts.deadline <= end or c[0].id in with_misses]
+        histories = {}
+        for i in range(0, len(maybe), CHUNK):
+            chunk = [c[0] for c in maybe[i:i + CHUNK]]
+            ids = select(Task.id).where(Task.id.in_([s.id for s in chunk]))
+            histories.update(load_histories(chunk, ids, calendar, moment))
+        for state, unit_id, turned in cases:
+            history = histories.get(state.id)
+            predicted = history is not None and \
+                forecast(history, calendar, policy, moment, horizon).likely
+            guessed = baseline(state.facts, calendar, moment, horizon)
+            for area in {NATIONAL, province.get(unit_id, NATIONAL)}:
+                scores = areas[area]
+                scores.forecast.add(predicted, turned)
+                scores.baseline.add(guessed, turned)
+                scores.cases += 1
+                scores.turned_red += turned
+        db.session.rollback()  # nothing written; let go of the snapshot between days
+    ordered = dict(sorted(areas.items(), key=lambda kv: (kv[0] != NATIONAL, kv[0])))
+    return Evaluation(days, horizon, ordered)
+
+
+def _red_by_day(day: date, end: date) -> dict[date, set[int]]:
+    """The tasks red at each cutoff from `day` to `end` (the cutoff's red list)."""
+    found: dict[date, set[int]] = defaultdict(set)
+    for d, task_id in db.session.execute(select(RedTaskDay.day, RedTaskDay.task_id)
+                                         .where(RedTaskDay.day >= day, RedTaskDay.day <= end)):
+        found[d].add(task_id)
+    return found
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
+def report_lines(result: Evaluation) -> list[str]:
+    """The evaluation as the command prints it: one line per area."""
+    first = result.days[0].isoformat() if result.days else "–"
+    last = result.days[-1].isoformat() if result.days else "–"
+    lines = [f"Cutoff days scored: {len(result.days)} ({first} … {last}); "
+             f"horizon: {result.horizon} working days",
+             f"{'area':<28} {'cases':>7} {'red':>5}  {'forecast P':>10} {'R':>7}  "
+             f"{'baseline P':>10} {'R':>7}  beats"]
+    for area, s in result.areas.items():
+        beats = beats_baseline(s)
+        lines.append(
+            f"{area:<28} {s.cases:>7} {s.turned_red:>5}  {_percent(s.forecast.precision):>10} "
+            f"{_percent(s.forecast.recall):>7}  {_percent(s.baseline.precision):>10} "
+            f"{_percent(s.baseline.recall):>7}  {'yes' if beats else 'no'}")
+    return lines
+
+
+def beats_baseline(scores: Scores) -> bool:
+    """Whether the forecast is better than the baseline on both precision and recall."""
+    f, b = scores.forecast, scores.baseline
+    if None in (f.precision, f.recall):
+        return False
+    return f.precision > (b.precision or 0) and f.recall > (b.recall or 0)
