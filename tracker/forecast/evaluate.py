@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from tracker.cutoff.models import CutoffRun, MissedUpdate, RedTaskDay
 from tracker.extensions import db
@@ -24,8 +24,9 @@ from tracker.rules.colours import TaskFacts
 from tracker.rules.forecast import HORIZON_DAYS, baseline, forecast, horizon_end, record_days
 from tracker.rules.store import load_calendar, load_policy
 from tracker.tasks.facts import FACTS, facts_at
-from tracker.tasks.models import Task
+from tracker.tasks.models import Task, TaskFactsUntil
 from tracker.units.models import Unit, UnitKind
+from tracker.units.tree import subtree_ids
 
 CHUNK = 5000  # task ids per query of the loader
 NATIONAL = "national"
@@ -60,11 +61,11 @@ class Tally:
 
 @dataclass
 class Scores:
-    """The forecast's and the baseline's tallies for one area, and how many tasks-days."""
+    """The forecast's and the baseline's tallies for one area, and how many times a task
+    turned red within the horizon of a scored day."""
 
     forecast: Tally = field(default_factory=Tally)
     baseline: Tally = field(default_factory=Tally)
-    cases: int = 0
     turned_red: int = 0
 
 
@@ -101,51 +102,86 @@ def scored_days(first: date, last: date, horizon: int) -> list[date]:
                   and horizon_end(calendar, calendar.cutoff_moment(d), horizon) <= latest)
 
 
+@dataclass(frozen=True)
+class Case:
+    """One task at one past cutoff: where it was led, what the forecast and the baseline
+    said, and whether it turned red within the horizon."""
+
+    task_id: int
+    unit_id: int
+    predicted: bool
+    guessed: bool
+    turned: bool
+
+
+def replay(tasks: Select, day: date, horizon: int = HORIZON_DAYS) -> list[Case]:
+    """Every task of `tasks` (a select of Task) that the forecast or the baseline flagged at
+    `day`'s cutoff, or that turned red within the horizon after it — each open and not red
+    at that cutoff, judged on what was known then. The tasks neither flagged nor turned
+    red are left out: precision and recall need none of them."""
+    calendar, policy = load_calendar(), load_policy()
+    moment = calendar.cutoff_moment(day)
+    end = horizon_end(calendar, moment, horizon)
+    red = _red_by_day(day, end)
+    past = facts_at(moment)
+    recorded = record_days(calendar, moment)
+    in_record = select(MissedUpdate.task_id).where(
+        MissedUpdate.day >= recorded[0], MissedUpdate.day <= recorded[-1])
+    turned_ids = set().union(*(ids for d, ids in red.items() if d > day)) - red.get(day, set())
+    inner = tasks.subquery()
+    rows = db.session.execute(
+        select(inner.c.id, inner.c.created_at, inner.c.lead_unit_id, inner.c.status,
+               *(inner.c[n] for n in FACTS))
+        .where(inner.c.created_at <= moment,
+               or_(inner.c.deadline < calendar.next_working_day(end),
+                   inner.c.id.in_(in_record),
+                   inner.c.id.in_(select(TaskFactsUntil.task_id)
+                                  .where(TaskFactsUntil.until > moment)),
+                   inner.c.id.in_(select(RedTaskDay.task_id)
+                                  .where(RedTaskDay.day > day, RedTaskDay.day <= end))))).all()
+    states: list[tuple[TaskState, int]] = []
+    for task_id, created_at, unit_id, status_now, *now_facts in rows:
+        if task_id in red.get(day, ()):
+            continue
+        values = past.get(task_id) or dict(zip(FACTS, now_facts, strict=True))
+        facts = TaskFacts(**{**values, "status": str(values["status"])})
+        if facts.is_open:
+            states.append((TaskState(task_id, created_at, facts, str(status_now)), unit_id))
+    histories = {}
+    for i in range(0, len(states), CHUNK):
+        chunk = [state for state, _unit in states[i:i + CHUNK]]
+        ids = select(Task.id).where(Task.id.in_([s.id for s in chunk]))
+        histories.update(load_histories(chunk, ids, calendar, moment))
+    cases = []
+    for state, unit_id in states:
+        case = Case(state.id, unit_id,
+                    forecast(histories[state.id], calendar, policy, moment, horizon).likely,
+                    baseline(state.facts, calendar, moment, horizon),
+                    state.id in turned_ids)
+        if case.predicted or case.guessed or case.turned:
+            cases.append(case)
+    return cases
+
+
+def likely_at(unit: Unit, day: date) -> int:
+    """How many tasks led in the unit's subtree the forecast called likely to turn red at
+    `day`'s cutoff (the daily report's count), replayed from the history."""
+    tasks = select(Task).where(Task.lead_unit_id.in_(subtree_ids(unit)))
+    return sum(case.predicted for case in replay(tasks, day))
+
+
 def evaluate(first: date, last: date, horizon: int = HORIZON_DAYS) -> Evaluation:
     """Replay the history of the cutoff days from `first` to `last` (module docstring)."""
-    calendar, policy = load_calendar(), load_policy()
     province = _provinces()
-    tasks = db.session.execute(select(Task.id, Task.created_at, Task.lead_unit_id,
-                                      Task.status, *(getattr(Task, n) for n in FACTS))).all()
     areas: dict[str, Scores] = defaultdict(Scores)
     days = scored_days(first, last, horizon)
     for day in days:
-        moment = calendar.cutoff_moment(day)
-        end = horizon_end(calendar, moment, horizon)
-        red = _red_by_day(day, end)
-        past = facts_at(moment)
-        recorded = record_days(calendar, moment)
-        with_misses = set(db.session.scalars(select(MissedUpdate.task_id).where(
-            MissedUpdate.day >= recorded[0], MissedUpdate.day <= recorded[-1])))
-        cases: list[tuple[TaskState, int, bool]] = []
-        for task_id, created_at, unit_id, status_now, *now_facts in tasks:
-            if created_at > moment or task_id in red.get(day, ()):
-                continue
-            values = past.get(task_id) or dict(zip(FACTS, now_facts, strict=True))
-            facts = TaskFacts(**{**values, "status": str(values["status"])})
-            if not facts.is_open:
-                continue
-            turned = any(task_id in red.get(d, ()) for d in red if day < d <= end)
-            cases.append((TaskState(task_id, created_at, facts, str(status_now)), unit_id,
-                          turned))
-        # Only these can be called likely (tracker.forecast.service.candidates).
-        maybe = [c for c in cases if c[0].facts.deadline <= end or c[0].id in with_misses]
-        histories = {}
-        for i in range(0, len(maybe), CHUNK):
-            chunk = [c[0] for c in maybe[i:i + CHUNK]]
-            ids = select(Task.id).where(Task.id.in_([s.id for s in chunk]))
-            histories.update(load_histories(chunk, ids, calendar, moment))
-        for state, unit_id, turned in cases:
-            history = histories.get(state.id)
-            predicted = history is not None and \
-                forecast(history, calendar, policy, moment, horizon).likely
-            guessed = baseline(state.facts, calendar, moment, horizon)
-            for area in {NATIONAL, province.get(unit_id, NATIONAL)}:
+        for case in replay(select(Task), day, horizon):
+            for area in {NATIONAL, province.get(case.unit_id, NATIONAL)}:
                 scores = areas[area]
-                scores.forecast.add(predicted, turned)
-                scores.baseline.add(guessed, turned)
-                scores.cases += 1
-                scores.turned_red += turned
+                scores.forecast.add(case.predicted, case.turned)
+                scores.baseline.add(case.guessed, case.turned)
+                scores.turned_red += case.turned
         db.session.rollback()  # nothing written; let go of the snapshot between days
     ordered = dict(sorted(areas.items(), key=lambda kv: (kv[0] != NATIONAL, kv[0])))
     return Evaluation(days, horizon, ordered)
@@ -170,12 +206,13 @@ def report_lines(result: Evaluation) -> list[str]:
     last = result.days[-1].isoformat() if result.days else "–"
     lines = [f"Cutoff days scored: {len(result.days)} ({first} … {last}); "
              f"horizon: {result.horizon} working days",
-             f"{'area':<28} {'cases':>7} {'red':>5}  {'forecast P':>10} {'R':>7}  "
+             f"{'area':<28} {'red':>5} {'flagged':>8}  {'forecast P':>10} {'R':>7}  "
              f"{'baseline P':>10} {'R':>7}  beats"]
     for area, s in result.areas.items():
         beats = beats_baseline(s)
         lines.append(
-            f"{area:<28} {s.cases:>7} {s.turned_red:>5}  {_percent(s.forecast.precision):>10} "
+            f"{area:<28} {s.turned_red:>5} {s.forecast.tp + s.forecast.fp:>8}  "
+            f"{_percent(s.forecast.precision):>10} "
             f"{_percent(s.forecast.recall):>7}  {_percent(s.baseline.precision):>10} "
             f"{_percent(s.baseline.recall):>7}  {'yes' if beats else 'no'}")
     return lines

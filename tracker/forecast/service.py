@@ -80,13 +80,18 @@ def warnings(user, moment: datetime, unit: Unit | None = None,
     return found
 
 
-def count_warnings(user, moment: datetime, unit: Unit | None = None) -> int:
-    """How many tasks the user supervises are likely to turn red (the dashboard's count)."""
-    return len(warnings(user, moment, unit))
+def count_in(unit: Unit, moment: datetime, days: int = HORIZON_DAYS) -> int:
+    """How many tasks led in the unit's subtree are likely to turn red (the dashboard's and
+    the daily report's count); the caller has checked the unit is in scope."""
+    tasks = select(Task).where(Task.lead_unit_id.in_(subtree_ids(unit)))
+    ids = candidates(tasks, load_calendar(), moment, days)
+    return sum(w.forecast.likely for w in forecast_tasks(ids, moment, days))
 
 
-def task_forecast(task: Task, moment: datetime) -> Forecast | None:
-    """One task's forecast (its page, /today); None when it is not likely to turn red."""
-    ids = select(Task.id).where(Task.id == task.id)
-    found = forecast_tasks(ids, moment)
-    return found[0].forecast if found and found[0].forecast.likely else None
+def likely_among(task_ids: list[int], moment: datetime) -> dict[int, Forecast]:
+    """Of these tasks (a page of them: the task page, /today), the forecast of each likely
+    to turn red, by id."""
+    if not task_ids:
+        return {}
+    ids = candidates(select(Task).where(Task.id.in_(task_ids)), load_calendar(), moment)
+    return {w.task.id: w.forecast for w in forecast_tasks(ids, moment) if w.forecast.likely}

@@ -19,7 +19,7 @@ def describe_sign(sign: Sign) -> str:
         return _("%(streak)d reporting days missed in a row (%(red)d turn it red)",
                  streak=v[0], red=v[1])
     if sign.code == "record":
-        return _("the unit missed %(missed)d of its last %(days)d reports",
+        return _("the unit missed its report on %(missed)d of the last %(days)d working days",
                  missed=v[0], days=v[1])
     if sign.code == "returned":
         return _("returned %(n)d times", n=v[0])
@@ -31,3 +31,11 @@ def describe_sign(sign: Sign) -> str:
 def describe(result: Forecast) -> str:
     """The reasons of a forecast in one line, weightiest first."""
     return "; ".join(describe_sign(sign) for sign in result.signs)
+
+
+def warning_line(result: Forecast) -> str:
+    """The line a task's page and the member's /today show: "Sắp chuyển đỏ (khả năng
+    62 %): …"."""
+    return _("About to turn red (%(risk)d %% likely): %(reasons)s", risk=result.risk,
+             reasons=describe(result))
+
