@@ -15,12 +15,17 @@ from sqlalchemy import select
 
 from tests.factories import ict, make_task
 from tracker.extensions import db
-from tracker.forecast.evaluate import NATIONAL, beats_baseline, evaluate
+from tracker.forecast.evaluate import NATIONAL, beats_baseline, evaluate, likely_at, replay
 from tracker.forecast.loader import TaskState, load_histories
-from tracker.forecast.service import candidates, forecast_tasks
+from tracker.forecast.service import candidates, count_in, forecast_tasks
 from tracker.rules.colours import TaskFacts
 from tracker.rules.store import load_calendar
-from tracker.tasks.lifecycle import return_completion, submit_completion
+from tracker.tasks.lifecycle import (
+    decide_extension,
+    request_extension,
+    return_completion,
+    submit_completion,
+)
 from tracker.tasks.models import Task
 from tracker.updates.service import post_update
 
@@ -88,3 +93,36 @@ def test_the_loader_counts_the_returns_known_at_the_moment(app, users, units):
     assert earlier.returns == 1
     assert earlier.progress == 40  # the update of the 12th was not known yet
     assert history(ict(2026, 11, 13, 16, 0)).progress == 70
+
+
+def test_a_past_day_is_replayed_with_the_facts_it_had_then(app, users, units, clock):
+    """Due Thursday 19/11 at the cutoff of Tuesday 17/11 (its horizon: 18, 19, 20/11), the
+    task was likely red; its deadline moved to 31/12 since, which the replay must not see —
+    nor the refusal of a first request, decided after that cutoff."""
+    member, supervisor = users["ha_long"], users["supervisor"]
+    task = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 9, 9, 0),
+                     deadline="2026-11-19")
+    for day in (10, 11, 12, 13, 16, 17):
+        post_update(member, task, {"progress": 2 * day, "work_done": "Đã làm"},
+                    now=ict(2026, 11, day, 10, 0))
+    first = request_extension(member, task, new_deadline="2026-12-31", reason="Nhiều hồ sơ",
+                              now=ict(2026, 11, 17, 11, 0))
+    decide_extension(supervisor, first, approve=False, note="Chưa đủ căn cứ",
+                     now=ict(2026, 11, 18, 8, 0))
+    again = request_extension(member, task, new_deadline="2026-12-31", reason="Bổ sung căn cứ",
+                              now=ict(2026, 11, 18, 8, 30))
+    decide_extension(supervisor, again, approve=True, note=None, now=ict(2026, 11, 18, 9, 0))
+    db.session.commit()
+
+    assert likely_at(units["province"], date(2026, 11, 17)) == 1
+    assert count_in(units["province"], clock()) == 0  # as it stands now: due 31/12
+    cases = replay(select(Task), date(2026, 11, 17))
+    assert [(c.task_id, c.predicted, c.guessed) for c in cases] == [(task.id, True, True)]
+    state = TaskState(task.id, task.created_at, TaskFacts(
+        status="in_progress", start_date=task.start_date, deadline=task.deadline,
+        duty_since=task.duty_since), "in_progress")
+    ids = select(Task.id).where(Task.id == task.id)
+    calendar = load_calendar()
+    then = load_histories([state], ids, calendar, calendar.cutoff_moment(date(2026, 11, 17)))
+    assert then[task.id].rejections == 0
+    assert load_histories([state], ids, calendar, clock())[task.id].rejections == 1

@@ -123,20 +123,24 @@ def replay(tasks: Select, day: date, horizon: int = HORIZON_DAYS) -> list[Case]:
     moment = calendar.cutoff_moment(day)
     end = horizon_end(calendar, moment, horizon)
     red = _red_by_day(day, end)
-    past = facts_at(moment)
+    inner = tasks.subquery()
+    past = facts_at(moment, select(inner.c.id))
     recorded = record_days(calendar, moment)
     in_record = select(MissedUpdate.task_id).where(
         MissedUpdate.day >= recorded[0], MissedUpdate.day <= recorded[-1])
+    soon = calendar.next_working_day(end)  # a deadline before it is within the horizon
     turned_ids = set().union(*(ids for d, ids in red.items() if d > day)) - red.get(day, set())
-    inner = tasks.subquery()
     rows = db.session.execute(
         select(inner.c.id, inner.c.created_at, inner.c.lead_unit_id, inner.c.status,
                *(inner.c[n] for n in FACTS))
         .where(inner.c.created_at <= moment,
-               or_(inner.c.deadline < calendar.next_working_day(end),
+               # The deadline as of the moment is the current one, or that kept by the
+               # task's first change since: either way, one of these is early.
+               or_(inner.c.deadline < soon,
                    inner.c.id.in_(in_record),
                    inner.c.id.in_(select(TaskFactsUntil.task_id)
-                                  .where(TaskFactsUntil.until > moment)),
+                                  .where(TaskFactsUntil.until > moment,
+                                         TaskFactsUntil.deadline < soon)),
                    inner.c.id.in_(select(RedTaskDay.task_id)
                                   .where(RedTaskDay.day > day, RedTaskDay.day <= end))))).all()
     states: list[tuple[TaskState, int]] = []
