@@ -29,7 +29,7 @@ from tracker.units.tree import subtree_ids
 
 
 @dataclass(frozen=True)
-class Warning:
+class TaskWarning:
     """A task and its forecast."""
 
     task: Task
@@ -58,17 +58,17 @@ def _state(task: Task) -> TaskState:
     return TaskState(task.id, task.created_at, facts, str(task.status))
 
 
-def forecast_tasks(ids: Select, moment: datetime, days: int = HORIZON_DAYS) -> list[Warning]:
+def forecast_tasks(ids: Select, moment: datetime, days: int = HORIZON_DAYS) -> list[TaskWarning]:
     """The forecast of every task `ids` selects, as of `moment` (the tasks as they stand)."""
     tasks = db.session.scalars(select(Task).where(Task.id.in_(ids))).all()
     calendar, policy = load_calendar(), load_policy()
     histories = load_histories([_state(t) for t in tasks], ids, calendar, moment)
-    return [Warning(t, forecast(histories[t.id], calendar, policy, moment, days))
+    return [TaskWarning(t, forecast(histories[t.id], calendar, policy, moment, days))
             for t in tasks]
 
 
 def warnings(user, moment: datetime, unit: Unit | None = None,
-             days: int = HORIZON_DAYS) -> list[Warning]:
+             days: int = HORIZON_DAYS) -> list[TaskWarning]:
     """The tasks the user supervises (within `unit`'s subtree, if given) likely to turn red
     within `days` working days, highest risk first (then the nearest deadline)."""
     scope = supervised_tasks(user)
