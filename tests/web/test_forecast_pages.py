@@ -102,3 +102,9 @@ def test_the_daily_report_counts_the_warnings_as_of_its_cutoff(soon, login_as):
     client = login_as("supervisor")
     page = client.get("/reports/daily?date=2026-11-17").get_data(as_text=True)
     assert 'data-testid="report-likely-red">1<' in page
+
+
+def test_the_daily_reports_data_carries_the_count(soon, login_as):
+    client = login_as("supervisor")
+    data = client.get("/reports/daily.csv?date=2026-11-17").get_data().decode("utf-8-sig")
+    assert "Sắp chuyển đỏ,1" in data.replace("\r", "").splitlines()
