@@ -54,8 +54,8 @@ def test_the_horizon_is_the_next_working_days_skipping_weekends_and_tet():
 
 
 def test_the_record_is_the_last_ten_working_days_already_cut_off():
-    assert record_days(CAL, MOMENT) == [date(2026, 3, d) for d in
-                                        (6, 9, 10, 11, 12, 13, 16, 17, 18, 19)]
+    assert record_days(CAL, MOMENT) == tuple(date(2026, 3, d) for d in
+                                             (6, 9, 10, 11, 12, 13, 16, 17, 18, 19))
     # Before the day's cutoff, the day itself is not on record yet.
     assert record_days(CAL, ict(2026, 3, 19, 10, 0))[-1] == date(2026, 3, 18)
 

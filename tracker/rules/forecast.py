@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import Policy, TaskFacts, is_overdue, is_required, missed_streak
@@ -94,6 +95,9 @@ class Forecast:
         return (not self.likely, -self.risk)
 
 
+# The horizon, the pace's start and the record depend only on the calendar and the moment:
+# memoised, as a page forecasts thousands of tasks at one moment.
+@lru_cache(maxsize=256)
 def horizon_end(calendar: WorkCalendar, moment: datetime, days: int = HORIZON_DAYS) -> date:
     """The last working day of the horizon: the `days`-th working day after the moment's
     date. Today's cutoff, if still to come, lies within it too."""
@@ -103,6 +107,7 @@ def horizon_end(calendar: WorkCalendar, moment: datetime, days: int = HORIZON_DA
     return end
 
 
+@lru_cache(maxsize=256)
 def pace_start(calendar: WorkCalendar, moment: datetime) -> datetime:
     """Where the pace is read from: the cutoff `PACE_DAYS` working days before the last
     cutoff at or before the moment."""
@@ -112,14 +117,15 @@ def pace_start(calendar: WorkCalendar, moment: datetime) -> datetime:
     return calendar.cutoff_moment(day)
 
 
-def record_days(calendar: WorkCalendar, moment: datetime) -> list[date]:
+@lru_cache(maxsize=256)
+def record_days(calendar: WorkCalendar, moment: datetime) -> tuple[date, ...]:
     """The last `RECORD_DAYS` working days whose cutoff is at or before the moment."""
     day = calendar.last_cutoff_day(moment)
     days = [day]
     while len(days) < RECORD_DAYS:
         day = calendar.previous_working_day(day)
         days.append(day)
-    return days[::-1]
+    return tuple(days[::-1])
 
 
 def pace(history: TaskHistory, calendar: WorkCalendar, moment: datetime) -> float:
