@@ -126,3 +126,35 @@ def test_a_past_day_is_replayed_with_the_facts_it_had_then(app, users, units, cl
     then = load_histories([state], ids, calendar, calendar.cutoff_moment(date(2026, 11, 17)))
     assert then[task.id].rejections == 0
     assert load_histories([state], ids, calendar, clock())[task.id].rejections == 1
+
+
+def test_the_loader_reads_many_tasks_in_the_same_few_queries(app, users, units, clock):
+    from sqlalchemy import event
+
+    member = users["ha_long"]
+    tasks = [make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 9, 9, 0))
+             for _ in range(12)]
+    for task in tasks:
+        post_update(member, task, {"progress": 10, "work_done": "Đã làm"},
+                    now=ict(2026, 11, 10, 10, 0))
+    db.session.commit()
+
+    def statements(some):
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+        states = [TaskState(t.id, t.created_at, TaskFacts(
+            status="in_progress", start_date=t.start_date, deadline=t.deadline,
+            duty_since=t.duty_since), "in_progress") for t in some]
+        ids = select(Task.id).where(Task.id.in_([t.id for t in some]))
+        calendar = load_calendar()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            found = load_histories(states, ids, calendar, clock())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert all(found[t.id].progress == 10 for t in some)
+        return len(seen)
+
+    assert statements(tasks[:2]) == statements(tasks) == 5
