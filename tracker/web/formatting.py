@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 
 from tracker.labels import (
     COLOUR_ICONS,
@@ -34,7 +34,8 @@ def reporting_day(moment):
 
 def register(app) -> None:
     app.jinja_env.filters.update(dmy=dmy, ict=ict, percent=percent,
-                                 reporting_day=reporting_day, fold=fold)
+                                 reporting_day=reporting_day, fold=fold,
+                                 number=format_decimal)
     app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
