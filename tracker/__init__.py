@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         dashboard,
+        early_warning,
         inbox,
         login_code,
         member,
@@ -123,7 +124,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, account, two_factor, preferences, inbox):
+                   dashboard, account, two_factor, preferences, inbox, early_warning):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

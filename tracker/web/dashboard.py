@@ -15,6 +15,7 @@ from flask_login import current_user
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.forecast.service import count_in
 from tracker.paging import paginate, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
@@ -80,7 +81,7 @@ def overview(unit_id: int | None = None):
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
-        colour_of=unit_colour)
+        colour_of=unit_colour, likely_red=count_in(unit, moment))
 
 
 @bp.route("/units/<int:unit_id>/tasks")
