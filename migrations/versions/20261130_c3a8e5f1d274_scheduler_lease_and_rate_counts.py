@@ -5,7 +5,7 @@
 (no WAL: a crash empties it, which only forgets some counts).
 
 Revision ID: c3a8e5f1d274
-Revises: b169fb9b0cf1
+Revises: c4e8a1d2f7b3
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -16,7 +16,7 @@ from tracker.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'c3a8e5f1d274'
-down_revision = 'b169fb9b0cf1'
+down_revision = 'c4e8a1d2f7b3'
 branch_labels = None
 depends_on = None
 
