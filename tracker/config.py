@@ -193,7 +193,7 @@ def _settings(instance_path: str) -> dict:
         # the leader's lease lasts this long unless renewed (every third of it); a standby
         # asks for it this often. A dead leader is replaced within their sum.
         "TRACKER_SCHEDULER_LEASE_SECONDS": float(
-            os.environ.get("TRACKER_SCHEDULER_LEASE_SECONDS", "30")),
+            os.environ.get("TRACKER_SCHEDULER_LEASE_SECONDS", "20")),
         "TRACKER_SCHEDULER_POLL_SECONDS": float(
             os.environ.get("TRACKER_SCHEDULER_POLL_SECONDS", "5")),
         # Where uploaded evidence files are kept (default instance/evidence), where
