@@ -1,14 +1,14 @@
-"""The early warning (sắp chuyển đỏ): the tasks in your scope likely to turn red within
-the next working days, highest risk first, with the reasons in words."""
+"""The early warning (sắp chuyển đỏ): the tasks in your scope the latest stored forecast
+judged likely to turn red within the next working days, highest risk first, with the
+reasons in words; read from the stored day, never computed on request (docs/forecast.md)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tracker import clock
 from tracker.api.base import ApiBlueprint, actor, unit_in_scope
 from tracker.api.schemas import PageArgsSchema
-from tracker.forecast.service import warnings
+from tracker.forecast import stored
 from tracker.forecast.wording import describe, describe_sign
 from tracker.paging import Page
 from tracker.scope import SUPERVISORS, requires
@@ -44,6 +44,11 @@ class WarningSchema(Schema):
 
 
 class WarningPageSchema(Schema):
+    as_of = fields.Date(allow_none=True, metadata={
+        "description": "The cutoff day the forecast is as of (its 16:00); null while no "
+                       "day has been computed yet (then no items)."})
+    as_of_moment = fields.DateTime(allow_none=True, metadata={
+        "description": "That cutoff's moment."})
     items = fields.List(fields.Nested(WarningSchema))
     page = fields.Integer()
     per_page = fields.Integer()
@@ -67,9 +72,14 @@ def _item(warning) -> dict:
 @requires(*SUPERVISORS)
 def warning_list(args):
     """Tasks you supervise (supervisor, admin) likely to turn red within the next 3
-    working days, highest risk first, one page at a time (docs/forecast.md)."""
+    working days as of the latest stored cutoff, highest risk first, one page at a time
+    (docs/forecast.md)."""
     unit = unit_in_scope(args["unit_id"], "unit_id") if "unit_id" in args else None
-    found = warnings(actor(), clock.now(), unit)
     page, per_page = args["page"], args["per_page"]
-    items = [_item(w) for w in found[(page - 1) * per_page:page * per_page]]
-    return Page(items=items, page=page, per_page=per_page, total=len(found))
+    as_of = stored.latest()
+    found, total = ([], 0) if as_of is None else stored.warnings_page(
+        actor(), as_of, unit, page, per_page)
+    result = Page(items=[_item(w) for w in found], page=page, per_page=per_page, total=total)
+    return {"as_of": as_of.day if as_of else None,
+            "as_of_moment": as_of.moment if as_of else None, "items": result.items,
+            "page": page, "per_page": per_page, "total": total, "pages": result.pages}

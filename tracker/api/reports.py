@@ -120,9 +120,10 @@ class DailyReportSchema(Schema):
     red_tasks = fields.List(fields.Nested(RedTaskSchema),
                             metadata={"description": "Worst first (at most 500)."})
     red_total = fields.Integer()
-    likely_red = fields.Integer(metadata={
+    likely_red = fields.Integer(allow_none=True, metadata={
         "description": "Open tasks the early warning called likely to turn red within 3 "
-                       "working days, as of this cutoff (docs/forecast.md)."})
+                       "working days, as of this cutoff, as stored after it; null while "
+                       "that day's forecast has not been computed (docs/forecast.md)."})
     changes = fields.List(fields.Nested(ColourChangeSchema),
                           metadata={"description": "Colour changes since the day before."})
 

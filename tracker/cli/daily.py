@@ -18,6 +18,7 @@ from tracker.cutoff.backlog import cutoff_status, process_due
 from tracker.cutoff.job import CutoffRefused, refuse_unless_passed, run_cutoff
 from tracker.cutoff.scheduler import remind, run_scheduler
 from tracker.extensions import db
+from tracker.forecast.store import forecast_due
 from tracker.notifications.mail import deliver_emails
 from tracker.tasks.colour import mismatches, recolour_all
 
@@ -152,7 +153,7 @@ def scheduler() -> None:
     # handler already (tracker.logs), so they do not go through the root's as well.
     logging.getLogger("tracker").propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    run_scheduler(current_app._get_current_object())
+    run_scheduler(current_app._get_current_object(), after_cutoff=forecast_due)
 
 
 COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler)

@@ -1,11 +1,14 @@
-"""`tracker forecast evaluate`: the early warning replayed against the stored history."""
+"""`tracker forecast evaluate`: the early warning replayed against the stored history;
+`tracker forecast run --date D`: (re)compute and store a day's forecast by hand."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
+from tracker.cli.common import fail
 from tracker.forecast.evaluate import evaluate, report_lines
+from tracker.forecast.store import ForecastRefused, run_forecast
 from tracker.rules.forecast import HORIZON_DAYS
 
 forecast_cli = AppGroup("forecast", help="The early warning (sắp chuyển đỏ).")
@@ -26,6 +29,20 @@ def forecast_evaluate(first, last, days: int) -> None:
     result = evaluate(first.date(), last.date(), days)
     for line in report_lines(result):
         click.echo(line)
+
+
+@forecast_cli.command("run")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="The cutoff day, YYYY-MM-DD (its cutoff must have been processed).")
+def forecast_run(day) -> None:
+    """Compute the forecast as of DATE's cutoff and store it, replacing what was stored
+    for that day (the scheduler does this after each cutoff; docs/forecast.md)."""
+    try:
+        record = run_forecast(day.date())
+    except ForecastRefused as exc:
+        fail(str(exc))
+    click.echo(f"{record.day.isoformat()}: {record.likely} task(s) likely to turn red by "
+               f"{record.horizon_end.isoformat()}")
 
 
 COMMANDS = [forecast_cli]

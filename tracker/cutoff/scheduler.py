@@ -2,12 +2,15 @@
 
 - Every second, `KeepUp.tick`: process every due cutoff day, in date order, as soon as it
   is due (`tracker.cutoff.backlog.process_due`), and refresh the stored colours once after
-  each midnight. Nothing waits for a fixed time of day, so no start, crash, restart or
-  outage can push a day to tomorrow: a day is due from its cutoff moment until it is
-  processed. When a tick cannot make progress (the database is down, a run fails), it logs
-  an error every time, records it for `tracker cutoff status` and the health endpoint, and
-  tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF` — so a due day is processed
-  within half a minute of the database coming back.
+  each midnight. Then, when nothing is due, the work that follows a cutoff (`after_cutoff`:
+  the day's stored forecast, tracker.forecast.store.forecast_due — given by the command,
+  as the cutoff's package does not import the forecast's), in batches that stop as soon
+  as a cutoff falls due or the lease is lost. Nothing waits for a fixed time of day, so
+  no start, crash, restart or outage can push a day to tomorrow: a day is due from its
+  cutoff moment until it is processed. When a tick cannot make progress (the database is
+  down, a run fails), it logs an error every time, records it for `tracker cutoff status`
+  and the health endpoint, and tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF`
+  — so a due day is processed within half a minute of the database coming back.
 - At the reminder times (14:00 and 15:30 by default), APScheduler reminds the units that
   still owe updates; at the digest time (17:00 by default) of each working day it sends
   each user who chose it the day's digest e-mail.
@@ -26,6 +29,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -33,6 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from tracker import clock
 from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbeat
+from tracker.cutoff.job import due_days
 from tracker.cutoff.leader import Election
 from tracker.extensions import db
 from tracker.notifications.mail import deliver_digests, deliver_emails
@@ -43,13 +48,17 @@ log = logging.getLogger("tracker.scheduler")
 TICK = 1.0  # seconds between two looks at the backlog
 MAX_BACKOFF = 30.0  # seconds at most between two attempts while failing
 HEARTBEAT = timedelta(seconds=15)
+AFTER_CUTOFF_RETRY = 60.0  # seconds before a failed forecast is tried again
 
 
 class KeepUp:
     """Keeps the cutoff up to date: one `tick` a second, with backoff while failing."""
 
-    def __init__(self, app, name: str | None = None, election: Election | None = None):
+    def __init__(self, app, name: str | None = None, election: Election | None = None,
+                 after_cutoff: Callable[[Callable[[], bool]], object] | None = None):
         self.app = app
+        self.after_cutoff = after_cutoff
+        self.after_retry_at = 0.0  # time.monotonic() before which it is not tried again
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.election = election
         self.wait_seconds = app.config["TRACKER_CUTOFF_WAIT_SECONDS"]
@@ -71,6 +80,7 @@ class KeepUp:
             with self.app.app_context():
                 process_due(wait_seconds=self.wait_seconds, on_day=self._processed)
                 _deliver()
+                self._after_cutoff()
                 if self.failures:
                     log.info("cutoff processing recovered after %s failed attempt(s)",
                              self.failures)
@@ -81,6 +91,27 @@ class KeepUp:
         except Exception as exc:  # the database is down, a run failed: try again soon
             self._failed(exc)
             return False
+
+    def _keep_going(self) -> bool:
+        """Whether the work after the cutoff may go on: still leading, no cutoff due."""
+        if self.election is not None and not self.election.leading():
+            return False
+        due = due_days(clock.now())
+        db.session.rollback()
+        return not due
+
+    def _after_cutoff(self) -> None:
+        """The work after the cutoff; its failure is logged and retried a minute later,
+        never counted as the cutoff's (which must go on)."""
+        if self.after_cutoff is None or time.monotonic() < self.after_retry_at:
+            return
+        try:
+            self.after_cutoff(self._keep_going)
+        except Exception:
+            db.session.rollback()
+            self.after_retry_at = time.monotonic() + AFTER_CUTOFF_RETRY
+            log.exception("the work after the cutoff failed; trying again in %.0f s",
+                          AFTER_CUTOFF_RETRY)
 
     def _processed(self, summary) -> None:
         if summary.already_processed:
@@ -189,8 +220,9 @@ def build_scheduler(app, leading=None) -> BackgroundScheduler:
     return scheduler
 
 
-def run_scheduler(app, stop: threading.Event | None = None) -> None:
-    """Run until `stop` is set, or SIGTERM/SIGINT arrives."""
+def run_scheduler(app, stop: threading.Event | None = None,
+                  after_cutoff: Callable[[Callable[[], bool]], object] | None = None) -> None:
+    """Run until `stop` is set, or SIGTERM/SIGINT arrives (`after_cutoff`: KeepUp's)."""
     stop = stop or threading.Event()
     wake_read, wake_write = os.pipe()
 
@@ -206,7 +238,7 @@ def run_scheduler(app, stop: threading.Event | None = None) -> None:
     election = Election(app, name)
     reminders = build_scheduler(app, election.leading)
     reminders.start()
-    keep_up = KeepUp(app, name, election)
+    keep_up = KeepUp(app, name, election, after_cutoff)
     log.info("scheduler %s started", keep_up.name)
     election.campaign()  # before the first tick, so that a lone scheduler acts at once
     campaigning = threading.Thread(target=election.run, args=(stop, wake_read),

@@ -1,7 +1,8 @@
 """The demo's past judged as it happened: each past working day's cutoff run at its own
 moment, so that the trends have a figure from the first day, and each notification is
 dated by the day it tells of; then what a newcomer's users would already have read is
-marked read, so that no stale alarm greets them (issue 13)."""
+marked read, so that no stale alarm greets them (issue 13); and each judged day's early
+warning is stored, as the scheduler stores it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import and_, not_, or_, select, update
 from tracker.cutoff.job import due_days, run_cutoff
 from tracker.cutoff.models import CutoffRun
 from tracker.extensions import db
+from tracker.forecast.store import run_forecast
 from tracker.notifications.models import Notification
 from tracker.rules.store import load_calendar
 from tracker.tasks.colour import mark_colours, recolour_all
@@ -35,6 +37,10 @@ def judge_past_days(now: datetime) -> int:
     mark_colours(calendar.epoch(now))
     settle_notifications(now)
     db.session.commit()
+    # Each judged day's early warning, as the scheduler stores it after each cutoff, so
+    # that the dashboard, the list and the past reports show theirs (docs/forecast.md).
+    for day in db.session.scalars(select(CutoffRun.day).order_by(CutoffRun.day)).all():
+        run_forecast(day)
     return len(days)
 
 

@@ -15,20 +15,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
-from tracker.cutoff.models import CutoffRun, MissedUpdate, RedTaskDay
+from tracker.cutoff.models import CutoffRun, RedTaskDay
 from tracker.extensions import db
-from tracker.forecast.loader import TaskState, load_histories
-from tracker.rules.colours import TaskFacts
-from tracker.rules.forecast import HORIZON_DAYS, baseline, forecast, horizon_end, record_days
-from tracker.rules.store import load_calendar, load_policy
-from tracker.tasks.facts import FACTS, facts_at
-from tracker.tasks.models import Task, TaskFactsUntil
+from tracker.forecast.asof import forecasts_at
+from tracker.rules.forecast import HORIZON_DAYS, baseline, horizon_end
+from tracker.rules.store import load_calendar
+from tracker.tasks.models import Task
 from tracker.units.models import Unit, UnitKind
 from tracker.units.tree import subtree_ids
 
-CHUNK = 5000  # task ids per query of the loader
 NATIONAL = "national"
 
 
@@ -119,47 +116,16 @@ def replay(tasks: Select, day: date, horizon: int = HORIZON_DAYS) -> list[Case]:
     `day`'s cutoff, or that turned red within the horizon after it — each open and not red
     at that cutoff, judged on what was known then. The tasks neither flagged nor turned
     red are left out: precision and recall need none of them."""
-    calendar, policy = load_calendar(), load_policy()
+    calendar = load_calendar()
     moment = calendar.cutoff_moment(day)
     end = horizon_end(calendar, moment, horizon)
     red = _red_by_day(day, end)
-    inner = tasks.subquery()
-    past = facts_at(moment, select(inner.c.id))
-    recorded = record_days(calendar, moment)
-    in_record = select(MissedUpdate.task_id).where(
-        MissedUpdate.day >= recorded[0], MissedUpdate.day <= recorded[-1])
-    soon = calendar.next_working_day(end)  # a deadline before it is within the horizon
     turned_ids = set().union(*(ids for d, ids in red.items() if d > day)) - red.get(day, set())
-    rows = db.session.execute(
-        select(inner.c.id, inner.c.created_at, inner.c.lead_unit_id, inner.c.status,
-               *(inner.c[n] for n in FACTS))
-        .where(inner.c.created_at <= moment,
-               # The deadline as of the moment is the current one, or that kept by the
-               # task's first change since: either way, one of these is early.
-               or_(inner.c.deadline < soon,
-                   inner.c.id.in_(in_record),
-                   inner.c.id.in_(select(TaskFactsUntil.task_id)
-                                  .where(TaskFactsUntil.until > moment,
-                                         TaskFactsUntil.deadline < soon)),
-                   inner.c.id.in_(select(RedTaskDay.task_id)
-                                  .where(RedTaskDay.day > day, RedTaskDay.day <= end))))).all()
-    states: list[tuple[TaskState, int]] = []
-    for task_id, created_at, unit_id, status_now, *now_facts in rows:
-        if task_id in red.get(day, ()):
-            continue
-        values = past.get(task_id) or dict(zip(FACTS, now_facts, strict=True))
-        facts = TaskFacts(**{**values, "status": str(values["status"])})
-        if facts.is_open:
-            states.append((TaskState(task_id, created_at, facts, str(status_now)), unit_id))
-    histories = {}
-    for i in range(0, len(states), CHUNK):
-        chunk = [state for state, _unit in states[i:i + CHUNK]]
-        ids = select(Task.id).where(Task.id.in_([s.id for s in chunk]))
-        histories.update(load_histories(chunk, ids, calendar, moment))
+    later = select(RedTaskDay.task_id).where(RedTaskDay.day > day, RedTaskDay.day <= end)
     cases = []
-    for state, unit_id in states:
-        case = Case(state.id, unit_id,
-                    forecast(histories[state.id], calendar, policy, moment, horizon).likely,
+    for judged in forecasts_at(tasks, day, horizon, also=later):
+        state = judged.state
+        case = Case(state.id, judged.unit_id, judged.forecast.likely,
                     baseline(state.facts, calendar, moment, horizon),
                     state.id in turned_ids)
         if case.predicted or case.guessed or case.turned:

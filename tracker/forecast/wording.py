@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from flask_babel import gettext as _
 
 from tracker.rules.forecast import Forecast, Sign
@@ -39,3 +43,16 @@ def warning_line(result: Forecast) -> str:
     return _("About to turn red (%(risk)d %% likely): %(reasons)s", risk=result.risk,
              reasons=describe(result))
 
+
+
+def as_of_text(moment: datetime) -> str:
+    """Which cutoff a stored forecast is of: "tính đến 16 giờ 00 ngày 18/11/2026" (the
+    moment in the app's time zone; `as_of` is a `forecast.stored.AsOf`'s moment)."""
+    local = moment.astimezone(ZoneInfo(current_app.config["TRACKER_TIMEZONE"]))
+    return _("as of %(hour)s:%(minute)s on %(day)s", hour=f"{local.hour:02d}",
+             minute=f"{local.minute:02d}", day=local.strftime("%d/%m/%Y"))
+
+
+def forecast_as_of(as_of) -> str:
+    """The label of a stored figure: as of its day's cutoff."""
+    return as_of_text(as_of.moment)

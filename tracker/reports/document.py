@@ -124,7 +124,7 @@ def _summary(report: dict) -> list[Text | Grid]:
                              else ".")))
         lines.append(Text(str(COMMUNES_SHARE_DEFINITION), "note"))
     lines.append(Text(f"Số lượt không cập nhật tiến độ trong ngày: {t['missed']}."))
-    if "likely_red" in report:  # the early warning as of the day (docs/forecast.md)
+    if report.get("likely_red") is not None:  # the stored early warning (docs/forecast.md)
         lines.append(Text(f"Số nhiệm vụ có khả năng chuyển đỏ trong 3 ngày làm việc tới: "
                           f"{report['likely_red']}."))
     rows = [(name, str(t[key]), _percent(t[key] / total) if total else "–")

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
-from tracker.forecast.evaluate import likely_at
+from tracker.forecast import stored
 from tracker.rules.units import communes_share, green_rate, unit_colour
 from tracker.rules.vietnamese import sort_key
 from tracker.rules.vietnamese_sql import by_name
@@ -151,6 +151,13 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         "red_total": stat.red if stat else 0,
         "changes": changes,
         "changes_total": stat.changes if stat else 0,
-        # The early warning as of the day's cutoff, replayed from the history.
-        "likely_red": likely_at(unit, day),
+        # The early warning as of the day's cutoff, as stored after it (None: not stored).
+        "likely_red": likely_red_on(unit, day),
     }
+
+
+def likely_red_on(unit: Unit, day: date) -> int | None:
+    """How many tasks of the subtree the forecast stored for `day` judged likely to turn
+    red; None when that day's forecast has not been computed (docs/forecast.md)."""
+    as_of = stored.of_day(day)
+    return stored.count_in(unit, as_of) if as_of is not None else None

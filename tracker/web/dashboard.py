@@ -3,7 +3,8 @@ by the four categories, the 30-day green-rate trend, the units below ranked by g
 and the drill-down province → commune → tasks. Members go to their tasks instead.
 
 Counts are live, from the tasks' stored colours in the user's subtree; the trend comes
-from what each cutoff stored.
+from what each cutoff stored; the early warning's count from the latest stored forecast
+(tracker.forecast.stored), as of its cutoff.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_login import current_user
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
-from tracker.forecast.service import count_in
+from tracker.forecast import stored
 from tracker.paging import paginate, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
@@ -74,6 +75,7 @@ def overview(unit_id: int | None = None):
                     key=lambda row: (-row[2], sort_key(row[0].name)))
     idle = [(c, n) for c, n in children if green_rate(n) is None]
     page, colour = _tasks_page(unit) if not children else (None, "")
+    as_of = stored.latest()
     return render_template(
         "dashboard/index.html", unit=unit, counts=counts, rate=green_rate(counts),
         rated=rated(counts), communes_share=communes_share(counts),
@@ -81,7 +83,8 @@ def overview(unit_id: int | None = None):
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
-        colour_of=unit_colour, likely_red=count_in(unit, moment))
+        colour_of=unit_colour, likely_red=stored.count_in(unit, as_of) if as_of else None,
+        forecast_day=as_of)
 
 
 @bp.route("/units/<int:unit_id>/tasks")

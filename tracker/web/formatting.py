@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import format_decimal, get_locale
 
+from tracker.forecast.wording import forecast_as_of
 from tracker.labels import (
     COLOUR_ICONS,
     COLOUR_LABELS,
@@ -38,7 +39,7 @@ def register(app) -> None:
                                  reporting_day=reporting_day, fold=fold,
                                  number=format_decimal)
     app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count,
-                                 data_as_of=data_as_of)
+                                 data_as_of=data_as_of, forecast_as_of=forecast_as_of)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
         COLOUR_ICONS=COLOUR_ICONS,
