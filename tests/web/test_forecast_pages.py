@@ -1,13 +1,18 @@
 """The early warning where people read it (issue 16, item 1): the supervisors' list, in
 their scope, highest risk first, filtered by unit; the API's list; the line on the task
-page and on the member's /today; the count on the dashboard and in the daily report.
+page and on the member's /today (live); the count on the dashboard and in the daily report.
+The list, the API and the counts read the forecast stored after Tuesday 17/11's cutoff.
 
 On Wednesday 18/11/2026 at 10:00 the horizon is Thursday 19, Friday 20 and Monday 23.
 Hạ Long's task is due Friday 20/11 at 30 %, reached from nothing in the three working days
 since Friday 13/11 (10 %/day: 50 % expected by then); Cô Tô's is due Thursday 19/11 at 0 %.
+At Tuesday 17/11's cutoff the horizon closed at Friday 20/11's: Cô Tô's deadline passes
+within it, Hạ Long's (overdue from midnight after Friday) does not.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
@@ -15,11 +20,13 @@ from tests.factories import ict, make_task
 from tracker import clock
 from tracker.auth.tokens import create_token
 from tracker.extensions import db
+from tracker.forecast.store import run_forecast
 from tracker.updates.service import post_update
 
 HA_LONG_LINE = ("hạn còn 2 ngày làm việc, tiến độ 30 %, tốc độ 10 %/ngày → dự kiến 50 % khi "
                 "đến hạn")
-CO_TO_LINE = "hạn còn 1 ngày làm việc, tiến độ 0 %, tốc độ 0 %/ngày → dự kiến 0 % khi đến hạn"
+CO_TO_LINE = "hạn còn 2 ngày làm việc, tiến độ 0 %, tốc độ 0 %/ngày → dự kiến 0 % khi đến hạn"
+AS_OF = "tính đến 16 giờ 00 ngày 17/11/2026"
 
 
 @pytest.fixture
@@ -35,26 +42,29 @@ def soon(world, users, units):
     post_update(users["co_to"], co_to, {"progress": 0, "work_done": "Đã lập danh mục"},
                 now=ict(2026, 11, 17, 10, 0))
     db.session.commit()
+    run_forecast(date(2026, 11, 17))  # as the scheduler does after the cutoff
     return ha_long, co_to
 
 
-def test_the_list_puts_the_highest_risk_first_with_its_reasons(soon, login_as):
+def test_the_list_shows_the_stored_days_warnings_with_their_reasons(soon, login_as):
     client = login_as("supervisor")
     page = client.get("/supervise/warnings").get_data(as_text=True)
-    assert "Sắp chuyển đỏ" in page
-    assert "2 nhiệm vụ có khả năng chuyển đỏ" in page
-    assert HA_LONG_LINE in page and CO_TO_LINE in page
-    # Both 90 %; the nearer deadline (Cô Tô's) first.
-    assert page.index(soon[1].code) < page.index(soon[0].code)
-    # The silent and overdue tasks are red already: no warning.
-    assert page.count('data-testid="warning-row"') == 2
+    assert "Sắp chuyển đỏ" in page and AS_OF in page
+    assert "1 nhiệm vụ có khả năng chuyển đỏ" in page
+    assert CO_TO_LINE in page and "Khả năng 90 %" in page
+    # Hạ Long's deadline was beyond that horizon; the silent and overdue tasks were red.
+    assert soon[0].code not in page
+    assert page.count('data-testid="warning-row"') == 1
 
 
 def test_the_list_filters_by_unit(soon, login_as, units):
     client = login_as("supervisor")
-    page = client.get(f"/supervise/warnings?unit={units['ha_long'].id}").get_data(as_text=True)
-    assert soon[0].code in page and soon[1].code not in page
+    page = client.get(f"/supervise/warnings?unit={units['co_to'].id}").get_data(as_text=True)
+    assert soon[1].code in page
     assert "1 nhiệm vụ có khả năng chuyển đỏ" in page
+    page = client.get(f"/supervise/warnings?unit={units['ha_long'].id}").get_data(as_text=True)
+    assert soon[1].code not in page
+    assert "0 nhiệm vụ có khả năng chuyển đỏ" in page
 
 
 def test_a_commune_supervisor_sees_only_its_commune(soon, login_as, units):
@@ -69,11 +79,11 @@ def test_the_api_lists_the_warnings_in_scope(soon, client, users, units):
     db.session.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     body = client.get("/api/v1/forecast/warnings", headers=headers).get_json()
-    assert body["total"] == 1
+    assert body["total"] == 1 and body["as_of"] == "2026-11-17"
     item = body["items"][0]
     assert item["code"] == soon[1].code and item["risk"] == 90
-    assert item["horizon_end"] == "2026-11-23"
-    assert item["signs"] == [{"code": "deadline", "values": [1, 0, 0, 0], "text": CO_TO_LINE}]
+    assert item["horizon_end"] == "2026-11-20"
+    assert item["signs"] == [{"code": "deadline", "values": [2, 0, 0, 0], "text": CO_TO_LINE}]
     refused = client.get(f"/api/v1/forecast/warnings?unit_id={units['ha_long'].id}",
                          headers=headers)
     assert refused.status_code == 422 and "unit_id" in refused.get_data(as_text=True)
@@ -91,14 +101,12 @@ def test_the_member_and_the_task_page_read_the_line(soon, login_as):
 def test_the_dashboard_counts_the_warnings_of_the_unit(soon, login_as, units):
     client = login_as("viewer")
     page = client.get("/dashboard").get_data(as_text=True)
-    assert 'data-testid="count-likely-red">2<' in page
+    assert 'data-testid="count-likely-red">1<' in page and AS_OF in page
     page = client.get(f"/dashboard/units/{units['co_to'].id}").get_data(as_text=True)
     assert 'data-testid="count-likely-red">1<' in page
 
 
 def test_the_daily_report_counts_the_warnings_as_of_its_cutoff(soon, login_as):
-    # At Tuesday 17/11's cutoff the horizon closes at Friday 20/11's: Cô Tô's deadline
-    # (Thursday) passes within it, Hạ Long's (Friday, overdue from midnight) does not.
     client = login_as("supervisor")
     page = client.get("/reports/daily?date=2026-11-17").get_data(as_text=True)
     assert 'data-testid="report-likely-red">1<' in page
