@@ -43,7 +43,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('day', 'task_id', name=op.f('pk_task_forecasts')),
     )
     op.create_index('ix_task_forecasts_day_risk', 'task_forecasts',
-                    ['day', sa.text('risk DESC'), 'deadline', 'task_id'], unique=False)
+                    ['day', sa.literal_column('risk DESC'), 'deadline', 'task_id'], unique=False)
     op.create_index('ix_task_forecasts_day_unit', 'task_forecasts', ['day', 'lead_unit_id'],
                     unique=False)
 

@@ -48,12 +48,14 @@ class TaskForecast(db.Model):
     signs: Mapped[str] = mapped_column(String(200), default="")
 
     __table_args__ = (
-        # The list: one day, highest risk first, then the nearest deadline.
-        Index("ix_task_forecasts_day_risk", "day", db.text("risk DESC"), "deadline",
-              "task_id"),
         # A subtree's count and the list's filter by unit.
         Index("ix_task_forecasts_day_unit", "day", "lead_unit_id"),
     )
+
+
+# The list: one day, highest risk first, then the nearest deadline (its order, read in turn).
+Index("ix_task_forecasts_day_risk", TaskForecast.day, TaskForecast.risk.desc(),
+      TaskForecast.deadline, TaskForecast.task_id)
 
 
 def encode_signs(signs: tuple[Sign, ...]) -> str:
