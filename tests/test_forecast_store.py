@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import login
 from tests.factories import cutoff_through, ict, make_task, make_user
@@ -25,9 +25,9 @@ from tracker.forecast.store import (
     run_forecast,
 )
 from tracker.rules.store import load_calendar
+from tracker.tasks.editing import update_task
 from tracker.tasks.lifecycle import submit_completion
 from tracker.tasks.models import Task
-from tracker.tasks.editing import update_task
 from tracker.updates.service import post_update
 
 DAYS = [date(2026, 11, d) for d in (9, 10, 11, 12, 13, 16, 17)]
@@ -77,7 +77,8 @@ def history(app, users, units, clock):
         live[day] = _live(moment)
     # What changes afterwards must not change any past day's forecast.
     update_task(admin, tasks[2], {"deadline": "2027-01-15"}, now=ict(2026, 11, 18, 9, 0))
-    submit_completion(member[tasks[7].lead_unit_id], tasks[7], result="Xong", now=ict(2026, 11, 18, 9, 30))
+    submit_completion(member[tasks[7].lead_unit_id], tasks[7], result="Xong",
+                      now=ict(2026, 11, 18, 9, 30))
     db.session.commit()
     clock.set(ict(2026, 11, 18, 10, 0))
     return tasks, live
@@ -209,3 +210,41 @@ def test_with_nothing_computed_the_pages_say_so(history, app, users):
     assert 'data-testid="warning-row"' not in page
     dash = _as(app, "viewer").get("/dashboard").get_data(as_text=True)
     assert 'data-testid="likely-red-none"' in dash and "chưa tính" in dash
+
+
+def test_the_scheduler_stores_the_forecast_after_the_cutoff_and_never_before_it(
+        history, app, clock):
+    from tracker.cutoff.models import CutoffRun
+    from tracker.cutoff.scheduler import KeepUp
+
+    _tasks, live = history
+    seen = []
+
+    def after(keep_going):
+        # The cutoff of the day is committed before the forecast starts.
+        seen.append(db.session.scalar(select(func.max(CutoffRun.day))))
+        return forecast_due(keep_going)
+
+    clock.set(ict(2026, 11, 18, 16, 0, 30))  # Wednesday's cutoff is due
+    keep_up = KeepUp(app, name="host:1", after_cutoff=after)
+    assert keep_up.tick()
+    assert seen == [date(2026, 11, 18)]
+    assert stored.latest().day == date(2026, 11, 18)
+    db.session.rollback()  # SQLite: a reader here would hold the one write lock
+    for _ in range(4):  # then the recent days still without one, newest first
+        assert keep_up.tick()
+    assert {d for d in DAYS[-4:]} <= {r.day for r in db.session.scalars(
+        select(ForecastDay).where(ForecastDay.finished_at.is_not(None)))}
+    assert _stored(DAYS[-1]) == live[DAYS[-1]]
+
+
+def test_a_failing_forecast_does_not_stop_the_cutoff(history, app, clock):
+    from tracker.cutoff.scheduler import KeepUp
+
+    def broken(_keep_going):
+        raise RuntimeError("forecast failed")
+
+    clock.set(ict(2026, 11, 18, 16, 0, 30))
+    keep_up = KeepUp(app, name="host:1", after_cutoff=broken)
+    assert keep_up.tick()  # the cutoff's tick succeeds; the forecast waits a minute
+    assert keep_up.failures == 0 and keep_up.after_retry_at > 0
