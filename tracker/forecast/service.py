@@ -1,6 +1,8 @@
-"""The early warning as the pages, the API and the reports ask it: the tasks in a user's
-scope likely to turn red within the next working days, highest risk first, and their
-number; one task's forecast for its page and the member's /today.
+"""The early warning computed live, now: one task's forecast for its page and the
+member's /today (`likely_among`), and — for the tests and a shell — the tasks in a user's
+scope likely to turn red and a unit's count. The dashboard, the list, the API and the
+reports read the stored day instead (`forecast.stored`; docs/forecast.md): computed live at
+national size these took minutes.
 
 Only tasks that can turn red within the horizon are read (`candidates`): open, not red, and
 either their deadline falls within it or a missed update lies in their record — any other
