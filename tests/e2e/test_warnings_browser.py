@@ -1,18 +1,22 @@
 """A supervisor opens the early warning ("Sắp chuyển đỏ") from the header, reads why each
 task is likely to turn red, narrows the list to one unit and opens a task, whose page
-carries the same line."""
+carries the same line. The list is the forecast stored after Wednesday 18/11's cutoff (as
+the scheduler stores it); the task page's line is computed live, a few minutes later."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from tests.factories import ict, make_task
+from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
+from tracker.forecast.store import run_forecast
 from tracker.updates.service import post_update
 
 
 @pytest.fixture
-def soon(users, units):
+def soon(users, units, clock):
     at = ict(2026, 11, 13, 9, 0)
     ha_long = make_task(users["admin"], units["ha_long"], at=at, title="Kiểm kê tài sản",
                         deadline="2026-11-20")
@@ -23,6 +27,10 @@ def soon(users, units):
     post_update(users["co_to"], co_to, {"progress": 0, "work_done": "Đã lập danh mục"},
                 now=ict(2026, 11, 17, 10, 0))
     db.session.commit()
+    cutoff_through(date(2026, 11, 18), ict(2026, 11, 18, 16, 1))
+    db.session.commit()
+    run_forecast(date(2026, 11, 18))
+    clock.set(ict(2026, 11, 18, 16, 5))
     return {"ha_long": ha_long.code, "co_to": co_to.code, "unit": units["ha_long"].id,
             "ha_long_id": ha_long.id}
 
@@ -34,9 +42,12 @@ def test_a_supervisor_reads_the_warnings_filters_by_unit_and_opens_a_task(
     login("supervisor")
     page.get_by_test_id("nav-warnings").click()
     expect(page.locator("h1")).to_contain_text("Sắp chuyển đỏ")
+    expect(page.get_by_test_id("warning-as-of")).to_contain_text(
+        "tính đến 16 giờ 00 ngày 18/11/2026")
     rows = page.get_by_test_id("warning-row")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text(soon["co_to"])  # the nearer deadline first
+    expect(rows.filter(has_text=soon["ha_long"])).to_contain_text("Khả năng 92 %")
     expect(rows.filter(has_text=soon["ha_long"])).to_contain_text(
         "hạn còn 2 ngày làm việc, tiến độ 30 %, tốc độ 10 %/ngày → dự kiến 50 % khi đến hạn")
 
@@ -47,4 +58,5 @@ def test_a_supervisor_reads_the_warnings_filters_by_unit_and_opens_a_task(
     expect(page.get_by_test_id("warning-count")).to_contain_text("1 nhiệm vụ")
     with page.expect_navigation():
         rows.first.locator("a").first.click()
-    expect(page.get_by_test_id("warning-line")).to_contain_text("Sắp chuyển đỏ (khả năng 90 %)")
+    expect(page.get_by_test_id("warning-line")).to_contain_text(
+        "Sắp chuyển đỏ (khả năng 92 %): hạn còn 2 ngày làm việc, tiến độ 30 %")
