@@ -80,7 +80,10 @@ def run_forecast(day: date, *, keep_going: Callable[[], bool] = lambda: True,
 
 def _store_batch(day: date, low: int, high: int | None) -> int:
     """Forecast the tasks whose id is in (low, high] (above low, if high is None) and
-    replace their stored rows, in one transaction; the number of rows stored."""
+    replace their stored rows, in one transaction; the number of rows stored. The day's
+    row is locked first, so that two runs of one day (the scheduler's and one by hand)
+    replace a batch one after the other, never both at once."""
+    db.session.get(ForecastDay, day, with_for_update=True, populate_existing=True)
     if db.engine.dialect.name == "postgresql":
         # Enough memory to hash the record's missed days (a national fortnight: ~400,000
         # rows) instead of rescanning them for every task; this transaction only.
