@@ -16,7 +16,7 @@ from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.forecast.service import count_in
-from tracker.paging import paginate, requested_page
+from tracker.paging import LIST_COUNTED, paginate, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
@@ -55,7 +55,7 @@ def _tasks_page(unit):
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
     query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
-    return paginate(query, requested_page()), colour
+    return paginate(query, requested_page(), count_at_most=LIST_COUNTED), colour
 
 
 @bp.route("")

@@ -26,7 +26,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
-from tracker.paging import SEARCH_COUNTED, paginate, requested_page
+from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate, requested_page
 from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -60,7 +60,7 @@ def task_list():
         query = query.where(false())
     query = chosen.apply(query).order_by(COLOUR_ORDER, Task.deadline, Task.id)
     page = paginate(query, requested_page(),
-                    count_at_most=SEARCH_COUNTED if chosen.q else None)
+                    count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
                            values=request.args), 422 if errors else 200
 
