@@ -13,6 +13,7 @@ from tracker.cutoff.models import (
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
+from tracker.idempotency.models import IdempotencyKey
 from tracker.notifications.models import Notification, NotificationPreference
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
@@ -28,6 +29,7 @@ __all__ = [
     "CutoffRun",
     "Evidence",
     "ExtensionRequest",
+    "IdempotencyKey",
     "LoginAttempt",
     "LoginChallenge",
     "MissedUpdate",
