@@ -37,6 +37,7 @@ from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.requests import request_states
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.helpers import COLOUR_ORDER, MAX_ID
+from tracker.web.once import flash_all, post_once, recorded
 from tracker.web.task_forms import (
     CompletionForm,
     CsrfOnlyForm,
@@ -184,8 +185,14 @@ def post_task_update(task_id: int):
     if not form.validate_on_submit():
         abort(400)
     code = task.code
+
+    def write() -> list[str]:
+        update = post_update(current_user, task, form.raw(),
+                             evidence_file=form.evidence_file.data)
+        return recorded(update, _("Your update on %(code)s has been recorded.", code=code))
+
     try:
-        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
+        messages = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
         for message in apply_errors(form, getattr(exc, "fields", {})):
@@ -193,7 +200,7 @@ def post_task_update(task_id: int):
         flash(_("%(code)s: %(message)s", code=code, message=exc.message), "error")
         return _render_today(Duty(clock.now()), {task_id: form}, exc.status)
     db.session.commit()
-    flash(_("Your update on %(code)s has been recorded.", code=code), "success")
+    flash_all(messages)
     return redirect(url_for("member.today", page=request.args.get("page", type=int),
                             _anchor=f"task-{task_id}"))
 
