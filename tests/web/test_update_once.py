@@ -142,3 +142,21 @@ def test_an_update_sent_after_the_cutoff_says_the_day_it_counts_for(login_as, wo
     replayed = client.post(f"/tasks/{world.silent.id}/updates", data=data,
                            follow_redirects=True).get_data(as_text=True)
     assert note in replayed and ONCE in replayed
+
+
+def test_the_all_tasks_page_sent_twice_records_its_updates_once(login_as, world):
+    client = login_as("ha_long")
+    page = client.get("/today/all").get_data(as_text=True)
+    form = {"csrf_token": _hidden(page, "csrf_token"),
+            "idempotency_key": _hidden(page, "idempotency_key")}
+    rows = {world.silent.id: "Đã họp thôn", world.overdue.id: "Đã rà soát"}
+    data = {**form, "task_id": [str(i) for i in rows],
+            **{f"work_done-{i}": text for i, text in rows.items()},
+            **{f"progress-{i}": "20" for i in rows}}
+    assert client.post("/today/all", data=data).status_code == 302
+    again = client.post("/today/all", data=data, follow_redirects=True)
+    assert ONCE in again.get_data(as_text=True)
+    assert _count() == 3
+    changed = client.post("/today/all", data={**data, f"progress-{world.silent.id}": "30"})
+    assert changed.status_code == 422 and _count() == 3
+    assert _hidden(changed.get_data(as_text=True), "idempotency_key") != form["idempotency_key"]
