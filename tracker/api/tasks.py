@@ -36,6 +36,7 @@ from tracker.downloads import attachment
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.paging import SEARCH_COUNTED, paginate
+from tracker.replica import may_lag
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -77,6 +78,7 @@ def task_list(args):
 @bp.arguments(TaskFilterSchema, location="query")
 @bp.doc(responses={200: {"description": "The workbook.", "content": {
     XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+@may_lag
 def task_list_export(args):
     """The tasks in your scope that the list's filter finds, as an XLSX workbook in the
     columns of the import template (Vietnamese headers, typed dates), which the import

@@ -20,6 +20,7 @@ from tracker.labels import (
     task_badges,
     task_reason,
 )
+from tracker.replica import data_as_of
 from tracker.rules.store import load_calendar
 from tracker.rules.vietnamese import fold
 from tracker.web.inbox import waiting_count
@@ -36,7 +37,8 @@ def register(app) -> None:
     app.jinja_env.filters.update(dmy=dmy, ict=ict, percent=percent,
                                  reporting_day=reporting_day, fold=fold,
                                  number=format_decimal)
-    app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count)
+    app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count,
+                                 data_as_of=data_as_of)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
         COLOUR_ICONS=COLOUR_ICONS,

@@ -27,6 +27,7 @@ from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
 from tracker.paging import SEARCH_COUNTED, paginate, requested_page
+from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
 from tracker.tasks.listing import TaskFilter
@@ -47,6 +48,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 @bp.route("")
 @login_required
+@may_lag
 def task_list():
     """The tasks in one's scope, worst first, with the API's filter (tracker.tasks.listing);
     a refused filter is named next to its field (422) and lists nothing."""
@@ -66,6 +68,7 @@ def task_list():
 
 @bp.route("/export.xlsx")
 @login_required
+@may_lag
 def task_list_export():
     """The list as an XLSX workbook — every task the filter finds in one's scope, in the
     columns the importer reads back (tracker.tasks.export). A refused filter is a 422
