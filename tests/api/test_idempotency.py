@@ -188,3 +188,14 @@ def test_two_retries_at_the_same_moment_record_one_update(app, api, tokens, worl
         statuses = sorted((a.status_code, a.headers.get("Idempotent-Replayed")) for a in answers)
         assert statuses in ([(201, None), (201, "true")], [(201, None), (409, None)]), statuses
     assert count() == 1 + 6 and count(IdempotencyKey) == 6
+
+
+def test_the_scheduler_purges_the_expired_keys_every_hour(app, api, world, clock):
+    from tracker.cutoff.scheduler import build_scheduler, purge_keys
+
+    assert build_scheduler(app).get_job("idempotency-keys").func is purge_keys
+    api("ha_long").post(f"/tasks/{world.silent.id}/updates",
+                        json={"progress": 20, "work_done": "x"}, headers=KEY)
+    clock.set(clock() + timedelta(hours=24, seconds=1))
+    db.session.rollback()
+    assert purge_keys(app) == 1 and count(IdempotencyKey) == 0
