@@ -14,6 +14,7 @@ from tracker.cutoff.models import (
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
+from tracker.idempotency.models import IdempotencyKey
 from tracker.notifications.models import Notification, NotificationPreference
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
@@ -30,6 +31,7 @@ __all__ = [
     "CutoffRun",
     "Evidence",
     "ExtensionRequest",
+    "IdempotencyKey",
     "LoginAttempt",
     "LoginChallenge",
     "MissedUpdate",

@@ -39,6 +39,7 @@ from tracker.tasks.wording import csv_rows
 from tracker.types import MAX_ID
 from tracker.updates.service import post_update
 from tracker.web.helpers import COLOUR_ORDER
+from tracker.web.once import flash_all, post_once, recorded
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm
 from tracker.web.task_page import refused, render_detail
 from tracker.xlsx import MIME as XLSX
@@ -97,12 +98,18 @@ def task_post_update(task_id: int):
     form = EvidenceUpdateForm()
     if not form.validate_on_submit():
         abort(400)
+
+    def write() -> list[str]:
+        update = post_update(current_user, task, form.raw(),
+                             evidence_file=form.evidence_file.data)
+        return recorded(update, _("Your update has been recorded."))
+
     try:
-        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
+        messages = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
         return refused(task, "update", form, exc)
     db.session.commit()
-    flash(_("Your update has been recorded."), "success")
+    flash_all(messages)
     return redirect(url_for("tasks.task_detail", task_id=task.id))
 
 
