@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         login_code,
         member,
         notifications,
+        pastday,
         preferences,
         supervise,
         tasks,
@@ -119,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, account, two_factor, preferences, inbox):
+                   dashboard, pastday, account, two_factor, preferences, inbox):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 
