@@ -1,8 +1,8 @@
 """Any day as it stood at 16:00, the comparison of two days, green streaks and the week's
 movement (issue 16, items 3 and 5): all read from what each cutoff recorded.
 
-The history, judged day by day by the cutoff itself (working days 13, 16–20, 23 and 25 Nov; the 24th is
-Vietnam Culture Day, a holiday):
+The history, judged day by day by the cutoff itself (working days 13, 16–20, 23 and 25
+November; the 24th is Vietnam Culture Day, a holiday):
 
 - Hạ Long: `steady` reported until the 20th, then silent (yellow the 23rd, red the 25th);
   `late` reported every day, deadline the 20th (yellow in the warning window, red overdue
@@ -31,8 +31,9 @@ DAYS = [date(2026, 11, d) for d in (16, 17, 18, 19, 20, 23, 25)]
 TODAY = date(2026, 11, 26)
 
 
-@pytest.fixture
-def history(app, clock, users, units):
+def seeded_history(app, clock, users, units):
+    """The tasks, their updates and every cutoff of the history above; the clock then
+    stands at 10:00 on the 26th."""
     def task(unit, **kw):
         return make_task(users["admin"], units[unit], at=ASSIGNED, start_date="2026-11-01",
                          **kw)
@@ -63,6 +64,9 @@ def history(app, clock, users, units):
     return made
 
 
+history = pytest.fixture(seeded_history, name="history")
+
+
 def codes(*tasks):
     return sorted(t.code for t in tasks)
 
@@ -72,9 +76,9 @@ def codes(*tasks):
 
 @pytest.mark.parametrize(("text", "words"), [
     ("hôm qua", "dd/mm/yyyy"), ("31/02/2026", "dd/mm/yyyy"),
-    ("2026-11-27", "has not come yet"), ("2026-11-21", "No 16:00 cutoff"),
-    ("2026-11-24", "No 16:00 cutoff"),
-    ("01/11/2026", "No 16:00 cutoff"),
+    ("2026-11-27", "chưa đến"), ("2026-11-21", "Không có giờ chốt 16:00"),
+    ("2026-11-24", "Không có giờ chốt 16:00"),
+    ("01/11/2026", "Không có giờ chốt 16:00"),
 ])
 def test_a_day_that_is_no_processed_cutoff_is_refused_naming_the_field(history, text, words):
     with pytest.raises(InvalidInput) as refused:

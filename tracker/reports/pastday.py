@@ -74,6 +74,16 @@ def latest_cutoff(up_to: date) -> date | None:
     return days[0] if days else None
 
 
+def default_pair(today: date) -> tuple[date, date] | None:
+    """The two days compared when none is chosen: the latest cutoff and the last one a
+    week or more before it (the latest twice when there is none so old); None before the
+    first cutoff."""
+    latest = latest_cutoff(today)
+    if latest is None:
+        return None
+    return latest_cutoff(latest - WEEK) or latest, latest
+
+
 # --- streaks and movement -------------------------------------------------------------
 
 

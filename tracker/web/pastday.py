@@ -126,11 +126,7 @@ def compare():
     """The comparison of two cutoff days for the user's unit or one below it; with no day
     chosen, the latest cutoff against the one a week before."""
     unit = _unit_arg()
-    days = _two_days()
-    if days is None:
-        latest = pastday.latest_cutoff(local_today())
-        week = pastday.latest_cutoff(latest - pastday.WEEK) if latest else None
-        days = (week or latest, latest) if latest else None
+    days = _two_days() or pastday.default_pair(local_today())
     result = comparing.compare(unit, *days) if days else None
     return render_template("dashboard/compare.html", unit=unit, result=result,
                            days=days, picker=picker(None),
@@ -141,9 +137,9 @@ def compare():
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
 def compare_download():
     unit = _unit_arg()
-    days = _two_days()
+    days = _two_days() or pastday.default_pair(local_today())
     if days is None:
-        abort(404)
+        abort(404)  # no cutoff yet
     result = comparing.compare(unit, *days, limit=None)
     data = saved(comparing.compare_xlsx(result))
     record_report_export(current_user, report="day_comparison", unit=unit, day=days[1],
