@@ -168,7 +168,7 @@ def compare_xlsx(result: dict):
                          None if change is None else round(100 * change, 1)])
         else:
             rows.append([label, t["before"], t["after"], t["change"]])
-    TableSheet(book, _("Totals"), ["", before, after, _("Change")], rows,
+    TableSheet(book, _("Totals"), ["", before, after, _("Difference")], rows,
                above=above).write()
     TableSheet(book, _("Units"), [
         _("Unit"), _("Rank on %(day)s", day=before.strftime("%d/%m/%Y")),
