@@ -214,3 +214,23 @@ def test_the_comparison_workbook_holds_typed_totals_units_and_tasks(history, uni
     assert red_codes == codes(history["steady"], history["late"])
     assert [row[0].value for row in green.iter_rows(min_row=2)] == [
         history["recovers"].code]
+
+
+def test_the_past_tasks_page_through_the_red_list_then_unit_by_unit(history, units,
+                                                                    monkeypatch):
+    from tracker.reports import pastday
+
+    monkeypatch.setattr(pastday, "PER_PAGE", 2)
+    pages = [tasks_on(units["province"], date(2026, 11, 25), "", n) for n in (1, 2, 3, 4)]
+    seen = [(t.code, c) for p in pages for t, c, _, _ in p.items]
+    h = history
+    # Red in the red list's order (overdue first, then the longest run of missed updates),
+    # then the green ones unit by unit (Bãi Cháy, then Cô Tô).
+    assert seen == [(h["late"].code, "red"), (h["silent"].code, "red"),
+                    (h["steady"].code, "red"), (h["punctual"].code, "green"),
+                    (h["recovers"].code, "green")]
+    assert [p.total for p in pages] == [5] * 4 and pages[3].items == []
+    monkeypatch.setattr(pastday, "PER_PAGE", 1)
+    greens = tasks_on(units["province"], date(2026, 11, 25), "green", 2)
+    assert [(t.code, c) for t, c, _, _ in greens.items] == [(h["recovers"].code, "green")]
+    assert greens.total == 2

@@ -6,9 +6,9 @@ All of it is what the two cutoffs recorded:
 
 - turned red: the tasks in the later day's `red_task_days` and not in the earlier day's
   (the primary key (day, task_id) answers "was it red then?" with one index seek);
-- turned green: the tasks whose colour-history row changed between the two days and whose
-  colour at the later day is green while it was yellow or red at the earlier day (each
-  "colour at D" is the latest row on or before D: an index seek on (task_id, day));
+- turned green: the tasks whose latest colour-history row up to the later day is a green
+  one written after the earlier day, and whose colour at the earlier day was yellow or red
+  (each "colour at D" is the latest row on or before D: an index seek on (task_id, day));
 - the ranking: the two days' `unit_day_stats` of the units below (`history.day_figures`).
 """
 
@@ -56,26 +56,25 @@ def _turned_red(unit: Unit, before: date, after: date):
 
 
 def _turned_green(unit: Unit, before: date, after: date):
-    """Green at `after`'s cutoff, yellow or red at `before`'s, by code: the tasks whose
-    colour changed in between, in the subtree, not cancelled by `after`'s cutoff."""
-    changed = (
-        select(TaskColourChange.task_id)
-        .join(Unit, Unit.id == TaskColourChange.unit_id)
-        .where(TaskColourChange.day > before, TaskColourChange.day <= after,
-               path_within(Unit.path, unit.path))
-        .distinct().subquery()
-    )
+    """Green at `after`'s cutoff, yellow or red at `before`'s, by code; not cancelled by
+    `after`'s cutoff. Such a task's latest history row up to `after` is a green one written
+    after `before`: only the subtree's green rows between the two days are read, each kept
+    when no later row up to `after` follows it, then its colour at `before` is one seek."""
+    later = aliased(TaskColourChange)
     moment = load_calendar().cutoff_moment(after)
-    then = _colour_at(changed.c.task_id, before)
-    now = _colour_at(changed.c.task_id, after)
+    then = _colour_at(TaskColourChange.task_id, before)
     return (
-        select(Task.id.label("task_id"), Task.code, Task.title, Unit.name.label("unit"),
-               then.label("from_colour"))
-        .join(changed, changed.c.task_id == Task.id)
-        .join(Unit, Unit.id == Task.lead_unit_id)
-        .where(now == "green", then.in_(("yellow", "red")),
+        select(TaskColourChange.task_id, TaskColourChange.code, Task.title,
+               Unit.name.label("unit"), then.label("from_colour"))
+        .join(Unit, Unit.id == TaskColourChange.unit_id)
+        .join(Task, Task.id == TaskColourChange.task_id)
+        .where(TaskColourChange.day > before, TaskColourChange.day <= after,
+               TaskColourChange.colour == "green", path_within(Unit.path, unit.path),
+               ~exists().where(later.task_id == TaskColourChange.task_id,
+                               later.day > TaskColourChange.day, later.day <= after),
+               then.in_(("yellow", "red")),
                or_(Task.cancelled_at.is_(None), Task.cancelled_at > moment))
-        .order_by(Task.code, Task.id)
+        .order_by(TaskColourChange.code, TaskColourChange.task_id)
     )
 
 

@@ -5,9 +5,10 @@ The past is what the cutoff recorded, never today's tasks judged again:
 
 - the figures of a unit and of the units below it: `unit_day_stats` (one row per unit per
   cutoff, read by its primary key (unit_id, day) and by day);
-- a task's colour on day D: its latest `task_colour_history` row on or before D, read for a
-  subtree through ix_task_colour_history_unit_day (unit_id, day), so a commune's tasks cost
-  that commune's rows, never a scan of every task;
+- a task's colour on day D: its latest `task_colour_history` row on or before D; a page of
+  a subtree's tasks reads the day's red list for the red ones and, for the others, the
+  history of the one or two units the page falls in (found from the day's stored counts),
+  through ix_task_colour_history_unit_day (unit_id, day) — never a scan of every task;
 - the red queue of day D: `red_task_days`, already in the queue's order (rank, code);
 - a green streak (chuỗi ngày xanh): the cutoffs in a row, up to D, at which the unit's
   stored colour was green; the movement of the week: the change of its green rate since
@@ -23,7 +24,7 @@ from bisect import bisect_right
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
@@ -35,7 +36,7 @@ from tracker.rules.store import load_calendar
 from tracker.rules.vietnamese_sql import by_name
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
-from tracker.units.tree import path_within, subtree_ids
+from tracker.units.tree import path_within
 
 COLOURS = ("green", "yellow", "red")
 MOVERS = 5  # units named among the most improved, and among the most declined
@@ -146,48 +147,96 @@ def week_movement(unit: Unit, day: date, limit: int = MOVERS) -> dict:
 # --- the tasks of a past day ----------------------------------------------------------
 
 
-def _latest_rows(unit: Unit, day: date):
-    """The colour-history rows that give each of the subtree's tasks its colour on `day`:
-    per task, its latest row on or before `day`, kept when that row is in the subtree."""
+def _own_counts(unit: Unit, day: date) -> list[tuple[int, dict[str, int]]]:
+    """Each unit of the subtree, in path order, with the number of tasks it led itself of
+    each colour at `day`'s cutoff: its stored subtree totals less its children's (units
+    with nothing to count have no row and count 0)."""
+    rows = db.session.execute(
+        select(Unit.id, Unit.parent_id, UnitDayStat.green, UnitDayStat.yellow,
+               UnitDayStat.red)
+        .join(UnitDayStat, and_(UnitDayStat.unit_id == Unit.id, UnitDayStat.day == day))
+        .where(path_within(Unit.path, unit.path)).order_by(Unit.path)
+    ).all()
+    own = {r.id: dict(zip(COLOURS, (r.green, r.yellow, r.red), strict=True)) for r in rows}
+    for r in rows:
+        if r.id != unit.id and r.parent_id in own:
+            for c, n in zip(COLOURS, (r.green, r.yellow, r.red), strict=True):
+                own[r.parent_id][c] -= n
+    return [(r.id, own[r.id]) for r in rows]
+
+
+def _unit_rows(unit_id: int, day: date, colour: str, offset: int, limit: int):
+    """(task id, reason) of one unit's tasks of `colour` at `day`'s cutoff, by code: per
+    task its latest colour-history row on or before the day, read through
+    ix_task_colour_history_unit_day; tasks cancelled by that cutoff left out."""
     later = aliased(TaskColourChange)
-    return (
-        select(TaskColourChange)
-        .where(TaskColourChange.unit_id.in_(subtree_ids(unit)), TaskColourChange.day <= day,
+    moment = load_calendar().cutoff_moment(day)
+    return db.session.execute(
+        select(TaskColourChange.task_id, TaskColourChange.reason)
+        .join(Task, Task.id == TaskColourChange.task_id)
+        .where(TaskColourChange.unit_id == unit_id, TaskColourChange.day <= day,
+               TaskColourChange.colour == colour,
                ~exists().where(later.task_id == TaskColourChange.task_id,
-                               later.day > TaskColourChange.day, later.day <= day))
-    )
+                               later.day > TaskColourChange.day, later.day <= day),
+               or_(Task.cancelled_at.is_(None), Task.cancelled_at > moment))
+        .order_by(TaskColourChange.code, TaskColourChange.task_id)
+        .offset(offset).limit(limit)
+    ).all()
 
 
 def tasks_on(unit: Unit, day: date, colour: str, page: int) -> Page:
     """A page of the subtree's tasks with their colour, reason and days at `day`'s cutoff,
-    worst first (red, yellow, green, then by code); optionally of one colour. Items are
+    worst first: the red ones in the red queue's order, then the yellow, then the green
+    ones, unit by unit and by code; optionally of one colour. Items are
     (task, colour, reason, days).
+
+    The counts are the day's stored figures, so a page reads only the rows it shows: the
+    red ones from the day's red list, the others from the colour history of the one or two
+    units the page falls in — never the whole subtree's history.
 
     A history row is written when a task's colour or reason changes, so its `days` are
     those of the day it changed: a red task's days at `day` come from that day's red list
     (exact); a yellow "deadline soon" has no count that day (None: not recorded); a missed
     update is always one day."""
-    rows = _latest_rows(unit, day).subquery()
-    moment = load_calendar().cutoff_moment(day)
-    severity = case({"red": 0, "yellow": 1}, value=rows.c.colour, else_=2)
-    query = (
-        select(Task.id, rows.c.colour, func.coalesce(RedTaskDay.reason, rows.c.reason),
-               RedTaskDay.days)
-        .join(rows, rows.c.task_id == Task.id)
-        .outerjoin(RedTaskDay, and_(RedTaskDay.day == day, RedTaskDay.task_id == Task.id))
-        .where(or_(Task.cancelled_at.is_(None), Task.cancelled_at > moment))
-        .order_by(severity, Task.code, Task.id)
-    )
-    if colour in COLOURS:
-        query = query.where(rows.c.colour == colour)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    offset = (page - 1) * PER_PAGE
-    found = db.session.execute(query.limit(PER_PAGE).offset(offset)).all() \
-        if offset < total else []
+    stat = db.session.get(UnitDayStat, (unit.id, day))
+    colours = [colour] if colour in COLOURS else ["red", "yellow", "green"]
+    sizes = {c: getattr(stat, c, 0) for c in colours}
+    total = sum(sizes.values())
+    offset = (page - 1) * PER_PAGE  # into the current colour's part of the list
+    found: list[tuple[int, str, str | None, int | None]] = []
+    units = None
+    for c in colours:
+        need = PER_PAGE - len(found)
+        if need <= 0:
+            break
+        if offset >= sizes[c]:
+            offset -= sizes[c]
+            continue
+        if c == "red":
+            rows = db.session.execute(
+                select(RedTaskDay.task_id, RedTaskDay.reason, RedTaskDay.days)
+                .join(Unit, Unit.id == RedTaskDay.unit_id)
+                .where(RedTaskDay.day == day, path_within(Unit.path, unit.path))
+                .order_by(RedTaskDay.rank, RedTaskDay.code).offset(offset).limit(need)
+            ).all()
+            found += [(i, c, reason, days) for i, reason, days in rows]
+        else:
+            units = units if units is not None else _own_counts(unit, day)
+            for unit_id, counts in units:
+                need = PER_PAGE - len(found)
+                if need <= 0:
+                    break
+                if offset >= counts[c]:
+                    offset -= counts[c]
+                    continue
+                rows = _unit_rows(unit_id, day, c, offset, need)
+                found += [(i, c, reason, 1 if reason == "missed_update" else None)
+                          for i, reason in rows]
+                offset = 0
+        offset = 0
     tasks = {t.id: t for t in db.session.scalars(
         select(Task).where(Task.id.in_([r[0] for r in found])))}
-    items = [(tasks[i], c, reason, days if days is not None else
-              (1 if reason == "missed_update" else None)) for i, c, reason, days in found]
+    items = [(tasks[i], c, reason, days) for i, c, reason, days in found if i in tasks]
     return Page(items=items, page=page, per_page=PER_PAGE, total=total)
 
 
