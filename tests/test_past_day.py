@@ -234,3 +234,18 @@ def test_the_past_tasks_page_through_the_red_list_then_unit_by_unit(history, uni
     greens = tasks_on(units["province"], date(2026, 11, 25), "green", 2)
     assert [(t.code, c) for t, c, _, _ in greens.items] == [(h["recovers"].code, "green")]
     assert greens.total == 2
+
+
+def test_the_comparison_workbook_writes_user_text_as_text_never_a_formula(history, units):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    history["steady"].title = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    db.session.commit()
+    result = compare(units["province"], date(2026, 11, 17), date(2026, 11, 25), limit=None)
+    book = load_workbook(BytesIO(to_bytes(compare_xlsx(result))))
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    title = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert title.data_type == "s"

@@ -155,6 +155,7 @@ def red_queue():
     return render_template(
         "supervise/red_queue.html", page=page, units=units, reasons=reasons,
         total=sum(reasons.values()), unit=unit, reason=reason, acks=acks, pending=pending,
+        picker=pastday.picker(None),
     )
 
 
