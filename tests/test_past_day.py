@@ -225,14 +225,15 @@ def test_the_past_tasks_page_through_the_red_list_then_unit_by_unit(history, uni
     seen = [(t.code, c) for p in pages for t, c, _, _ in p.items]
     h = history
     # Red in the red list's order (overdue first, then the longest run of missed updates),
-    # then the green ones unit by unit (Bãi Cháy, then Cô Tô).
+    # then the green ones unit by unit in Vietnamese order ("Đặc khu Cô Tô" before
+    # "Phường Bãi Cháy").
     assert seen == [(h["late"].code, "red"), (h["silent"].code, "red"),
-                    (h["steady"].code, "red"), (h["punctual"].code, "green"),
-                    (h["recovers"].code, "green")]
+                    (h["steady"].code, "red"), (h["recovers"].code, "green"),
+                    (h["punctual"].code, "green")]
     assert [p.total for p in pages] == [5] * 4 and pages[3].items == []
     monkeypatch.setattr(pastday, "PER_PAGE", 1)
     greens = tasks_on(units["province"], date(2026, 11, 25), "green", 2)
-    assert [(t.code, c) for t, c, _, _ in greens.items] == [(h["recovers"].code, "green")]
+    assert [(t.code, c) for t, c, _, _ in greens.items] == [(h["punctual"].code, "green")]
     assert greens.total == 2
 
 

@@ -25,6 +25,7 @@ from tracker.extensions import db
 from tracker.labels import reason_text, unit_colour_text
 from tracker.reports.history import day_figures
 from tracker.rules.store import load_calendar
+from tracker.rules.vietnamese import sort_key
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.units.tree import path_within
@@ -106,7 +107,7 @@ def _movement(before: dict, after: dict) -> list[dict]:
             "colour_after": row_b["colour"] if row_b else None,
         })
     return sorted(rows, key=lambda r: (r["moved"] is None, -(r["moved"] or 0),
-                                       r["rank_after"] or 10**9, r["unit"]))
+                                       r["rank_after"] or 10**9, sort_key(r["unit"])))
 
 
 def compare(unit: Unit, before: date, after: date, *, limit: int | None = LIST_LIMIT) -> dict:

@@ -33,6 +33,7 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.paging import PER_PAGE, Page
 from tracker.rules.store import load_calendar
+from tracker.rules.vietnamese import sort_key
 from tracker.rules.vietnamese_sql import by_name
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
@@ -138,9 +139,9 @@ def week_movement(unit: Unit, day: date, limit: int = MOVERS) -> dict:
              for r in rates.values()
              if r.get("now") is not None and r.get("before") is not None]
     improved = sorted((m for m in moves if m["change"] > 0),
-                      key=lambda m: (-m["change"], m["unit"]))[:limit]
+                      key=lambda m: (-m["change"], sort_key(m["unit"])))[:limit]
     declined = sorted((m for m in moves if m["change"] < 0),
-                      key=lambda m: (m["change"], m["unit"]))[:limit]
+                      key=lambda m: (m["change"], sort_key(m["unit"])))[:limit]
     return {"since": since, "improved": improved, "declined": declined}
 
 
@@ -148,14 +149,14 @@ def week_movement(unit: Unit, day: date, limit: int = MOVERS) -> dict:
 
 
 def _own_counts(unit: Unit, day: date) -> list[tuple[int, dict[str, int]]]:
-    """Each unit of the subtree, in path order, with the number of tasks it led itself of
-    each colour at `day`'s cutoff: its stored subtree totals less its children's (units
-    with nothing to count have no row and count 0)."""
+    """Each unit of the subtree, in Vietnamese order of the name, with the number of tasks
+    it led itself of each colour at `day`'s cutoff: its stored subtree totals less its
+    children's (units with nothing to count have no row and count 0)."""
     rows = db.session.execute(
         select(Unit.id, Unit.parent_id, UnitDayStat.green, UnitDayStat.yellow,
                UnitDayStat.red)
         .join(UnitDayStat, and_(UnitDayStat.unit_id == Unit.id, UnitDayStat.day == day))
-        .where(path_within(Unit.path, unit.path)).order_by(Unit.path)
+        .where(path_within(Unit.path, unit.path)).order_by(by_name(Unit.name), Unit.id)
     ).all()
     own = {r.id: dict(zip(COLOURS, (r.green, r.yellow, r.red), strict=True)) for r in rows}
     for r in rows:
@@ -187,8 +188,8 @@ def _unit_rows(unit_id: int, day: date, colour: str, offset: int, limit: int):
 def tasks_on(unit: Unit, day: date, colour: str, page: int) -> Page:
     """A page of the subtree's tasks with their colour, reason and days at `day`'s cutoff,
     worst first: the red ones in the red queue's order, then the yellow, then the green
-    ones, unit by unit and by code; optionally of one colour. Items are
-    (task, colour, reason, days).
+    ones, unit by unit (in Vietnamese order of the name) and by code; optionally of one
+    colour. Items are (task, colour, reason, days).
 
     The counts are the day's stored figures, so a page reads only the rows it shows: the
     red ones from the day's red list, the others from the colour history of the one or two
