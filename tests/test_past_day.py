@@ -250,3 +250,15 @@ def test_the_comparison_workbook_writes_user_text_as_text_never_a_formula(histor
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     title = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert title.data_type == "s"
+
+
+def test_turned_green_goes_by_the_colour_at_the_first_day_not_the_changes_between(
+        history, units):
+    # `recovers`: green the 13th, yellow the 16th, red the 17th, green from the 18th.
+    h = history
+    since_16 = compare(units["co_to"], date(2026, 11, 16), date(2026, 11, 25))
+    assert [(r["code"], r["from"]) for r in since_16["turned_green"]] == [
+        (h["recovers"].code, "yellow")]
+    since_13 = compare(units["co_to"], date(2026, 11, 13), date(2026, 11, 25))
+    assert since_13["turned_green"] == []  # green then, green now
+    assert [r["code"] for r in since_13["turned_red"]] == [h["silent"].code]

@@ -6,9 +6,9 @@ All of it is what the two cutoffs recorded:
 
 - turned red: the tasks in the later day's `red_task_days` and not in the earlier day's
   (the primary key (day, task_id) answers "was it red then?" with one index seek);
-- turned green: the tasks whose latest colour-history row up to the later day is a green
-  one written after the earlier day, and whose colour at the earlier day was yellow or red
-  (each "colour at D" is the latest row on or before D: an index seek on (task_id, day));
+- turned green: from the subtree's colour-history rows between the two days alone — per
+  task, its last row there is green and its first row's `previous_colour` (its colour at
+  the earlier day) yellow or red;
 - the ranking: the two days' `unit_day_stats` of the units below (`history.day_figures`).
 """
 
@@ -58,29 +58,46 @@ def _turned_red(unit: Unit, before: date, after: date):
 
 def _turned_green(unit: Unit, before: date, after: date):
     """Green at `after`'s cutoff, yellow or red at `before`'s, by code; not cancelled by
-    `after`'s cutoff. Such a task's latest history row up to `after` is a green one written
-    after `before`: only the subtree's green rows between the two days are read, each kept
-    when no later row up to `after` follows it, then its colour at `before` is one seek."""
-    later = aliased(TaskColourChange)
-    moment = load_calendar().cutoff_moment(after)
-    then = _colour_at(TaskColourChange.task_id, before)
-    return (
-        select(TaskColourChange.task_id, TaskColourChange.code, Task.title,
-               Unit.name.label("unit"), then.label("from_colour"))
+    `after`'s cutoff.
+
+    Read from the subtree's history rows between the two days alone, with no seek per
+    task: a task's colour at `after` is its last row's there, and its colour at `before`
+    is the `previous_colour` of its first row there (the cutoff wrote it from the task's
+    latest row before that day, which is its latest on or before `before`)."""
+    span = (
+        select(TaskColourChange.task_id, TaskColourChange.code, TaskColourChange.colour,
+               Unit.name.label("unit"),
+               func.first_value(TaskColourChange.previous_colour).over(
+                   partition_by=TaskColourChange.task_id,
+                   order_by=TaskColourChange.day).label("from_colour"),
+               func.row_number().over(
+                   partition_by=TaskColourChange.task_id,
+                   order_by=TaskColourChange.day.desc()).label("from_last"))
         .join(Unit, Unit.id == TaskColourChange.unit_id)
-        .join(Task, Task.id == TaskColourChange.task_id)
         .where(TaskColourChange.day > before, TaskColourChange.day <= after,
-               TaskColourChange.colour == "green", path_within(Unit.path, unit.path),
-               ~exists().where(later.task_id == TaskColourChange.task_id,
-                               later.day > TaskColourChange.day, later.day <= after),
-               then.in_(("yellow", "red")),
+               path_within(Unit.path, unit.path))
+        .subquery()
+    )
+    moment = load_calendar().cutoff_moment(after)
+    return (
+        select(span.c.task_id, span.c.code, Task.title, span.c.unit, span.c.from_colour)
+        .join(Task, Task.id == span.c.task_id)
+        .where(span.c.from_last == 1, span.c.colour == "green",
+               span.c.from_colour.in_(("yellow", "red")),
                or_(Task.cancelled_at.is_(None), Task.cancelled_at > moment))
-        .order_by(TaskColourChange.code, TaskColourChange.task_id)
+        .order_by(span.c.code, span.c.task_id)
     )
 
 
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+def _listed(query, limit: int | None) -> tuple[list, int]:
+    """The query's rows (at most `limit`; None for all) and how many there are in all, in
+    one execution: the total rides along each row as a window count over the whole set."""
+    if limit is None:
+        rows = db.session.execute(query).all()
+        return rows, len(rows)
+    rows = db.session.execute(
+        query.add_columns(func.count().over().label("listed_total")).limit(limit)).all()
+    return rows, rows[0].listed_total if rows else 0
 
 
 def _movement(before: dict, after: dict) -> list[dict]:
@@ -116,11 +133,8 @@ def compare(unit: Unit, before: date, after: date, *, limit: int | None = LIST_L
     that turned red and turned green (at most `limit` of each; None for all) with their
     totals."""
     fig_a, fig_b = day_figures(unit, before), day_figures(unit, after)
-    red = _turned_red(unit, before, after)
-    green = _turned_green(unit, before, after)
-    red_total, green_total = _count(red), _count(green)
-    if limit is not None:
-        red, green = red.limit(limit), green.limit(limit)
+    red, red_total = _listed(_turned_red(unit, before, after), limit)
+    green, green_total = _listed(_turned_green(unit, before, after), limit)
     totals = {}
     for name in ("total", "green", "yellow", "red", "green_rate", "done_on_time",
                  "done_late", "open_within_deadline", "open_overdue"):
@@ -134,11 +148,11 @@ def compare(unit: Unit, before: date, after: date, *, limit: int | None = LIST_L
         "units": _movement(fig_a, fig_b),
         "turned_red": [{"task_id": r.task_id, "code": r.code, "title": r.title,
                         "unit": r.unit, "from": r.from_colour, "reason": r.reason,
-                        "days": r.days} for r in db.session.execute(red)],
+                        "days": r.days} for r in red],
         "turned_red_total": red_total,
         "turned_green": [{"task_id": r.task_id, "code": r.code, "title": r.title,
                           "unit": r.unit, "from": r.from_colour}
-                         for r in db.session.execute(green)],
+                         for r in green],
         "turned_green_total": green_total,
     }
 
