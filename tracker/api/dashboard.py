@@ -153,10 +153,10 @@ class ComparisonSchema(Schema):
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(TotalChangeSchema))
     units = fields.List(fields.Nested(UnitMoveSchema))
     turned_red = fields.List(fields.Nested(ChangedTaskSchema),
-                             metadata={"description": "Worst first (at most 500)."})
+                             metadata={"description": "Worst first (at most 200)."})
     turned_red_total = fields.Integer()
     turned_green = fields.List(fields.Nested(ChangedTaskSchema),
-                               metadata={"description": "By code (at most 500)."})
+                               metadata={"description": "By code (at most 200)."})
     turned_green_total = fields.Integer()
 
 

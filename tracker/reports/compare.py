@@ -31,7 +31,7 @@ from tracker.units.models import Unit
 from tracker.units.tree import path_within
 from tracker.xlsx import Percent, TableSheet, new_book
 
-LIST_LIMIT = 500  # tasks listed of each change on the page and in the JSON
+LIST_LIMIT = 200  # tasks listed of each change on the page and in the JSON (the XLSX: all)
 
 
 def _colour_at(task_id, day: date):
