@@ -155,3 +155,13 @@ def test_the_api_compares_two_days_in_json_and_xlsx(history, users, units, clien
     assert body["units"][0]["moved"] == 1
     response = client.get(url + "&format=xlsx", headers=headers)
     assert response.status_code == 200 and response.data[:2] == b"PK"
+
+
+def test_a_units_own_green_streak_heads_its_dashboard(history, units, login_as):
+    client = login_as("viewer")
+    bai_chay = units["bai_chay"].id
+    assert "4 ngày xanh liên tiếp" in page(client, f"/dashboard/units/{bai_chay}")
+    assert "2 ngày xanh liên tiếp" in page(client, f"/dashboard/units/{bai_chay}"
+                                                   "?date=2026-11-17")
+    assert 'data-testid="own-streak"' not in page(
+        client, f"/dashboard/units/{units['ha_long'].id}?date=2026-11-25")
