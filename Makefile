@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint install lock translations compile-translations clean bench
+.PHONY: run serve test lint install lock translations compile-translations clean bench cluster-test
 
 # Every package the app and the tests install, pinned: `make install` and CI install within
 # it, so each machine gets the same versions. `make lock` regenerates it (see below).
@@ -40,6 +40,15 @@ run: install
 ## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make cluster-test: web hosts behind HAProxy, a PostgreSQL primary and replica and two
+## schedulers, each in a network namespace, through a rush with faults (docs/deployment.md).
+## Needs root; installs HAProxy and libfaketime from Debian if missing. About five minutes.
+cluster-test: install
+	@[ "$$(id -u)" = 0 ] || { echo "make cluster-test needs root (network namespaces)"; exit 1; }
+	@command -v haproxy >/dev/null && ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
+		apt-get install -y -q haproxy faketime
+	$(BIN)/python -m cluster.run
 
 ## make bench [SCALE=tiny|province|national]: the 16:00 rush on PostgreSQL (DATABASE_URL's
 ## server, default 127.0.0.1:5432); writes bench/results/$(SCALE).json and .md.

@@ -51,6 +51,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     from tracker.extensions import db
     from tracker.rules.store import load_calendar
     from tracker.rules.vietnamese import fold_fields
+    from tracker.tasks.models import task_search_text
     from tracker.units.importer import all_provinces, find_province, import_units
     from tracker.units.models import Unit, UnitKind
 
@@ -64,6 +65,7 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
         communes = db.session.execute(
             select(Unit.id, Unit.parent_id).where(Unit.kind == UnitKind.COMMUNE)
             .order_by(Unit.id)).all()
+        unit_names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
         if per_province:
             kept, seen = [], {}
             for unit_id, parent in communes:
@@ -139,8 +141,8 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                         submitted + timedelta(hours=2) if status == "done" else None,
                         now - timedelta(days=3) if status == "cancelled" else None, 0,
                         None, entered, assigned, 1,
-                        fold_fields(code, title, "Mô tả nhiệm vụ", "Chủ tịch UBND",
-                                    "Phó Chủ tịch UBND tỉnh"),
+                        task_search_text((code, title, "Mô tả nhiệm vụ", "Chủ tịch UBND",
+                                          "Phó Chủ tịch UBND tỉnh"), unit_names[unit_id], ()),
                     ))
                     if status in ("in_progress", "not_started"):
                         open_tasks[unit_id].append(task_id)

@@ -124,6 +124,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST /tasks/{T}/extension": MEMBERS,
     # the supervisor's pages
     "GET /supervise/red": SUPERVISORS,
+    "GET /supervise/warnings": SUPERVISORS,
     "GET /supervise/inbox": SUPERVISORS,
     f"POST /supervise/tasks/{T}/nudge": SUPERVISORS,
     f"POST /supervise/tasks/{T}/acknowledge": SUPERVISORS,
@@ -228,6 +229,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/reports/daily": API_READERS,
     f"GET {API}/dashboard/day": API_READERS,
     f"GET {API}/dashboard/compare": API_READERS,
+    f"GET {API}/forecast/warnings": API_SUPERVISORS,
     f"POST {API}/reports/daily/signed": API_SUPERVISORS,
     f"GET {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,
     f"PUT {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,

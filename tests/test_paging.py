@@ -3,6 +3,8 @@ same page size and bounds, and past the last page an empty page, never an error.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from flask import Flask
 from sqlalchemy import event, select
@@ -77,3 +79,47 @@ def test_the_api_pages_with_the_same_bounds(client, users):
         ([], 9999, PER_PAGE, len(users), 1)
     assert client.get(f"/api/v1/users?per_page={MAX_PER_PAGE + 1}",
                       headers=headers).status_code == 422
+
+
+def test_a_count_at_most_stops_counting_and_says_more_than(app, users):
+    query = select(User).order_by(User.id)  # 7 users
+    first = paginate(query, 1, 2, count_at_most=3)
+    assert (first.total, first.total_exact, first.counted_to, first.pages) == (4, False, 3, 2)
+    assert first.has_next and len(first.items) == 2
+    # Further on, the count reaches this page's end: the reader can always walk on.
+    third = paginate(query, 3, 2, count_at_most=3)
+    assert (third.total, third.total_exact, third.has_next) == (7, False, True)
+    last = paginate(query, 4, 2, count_at_most=3)
+    assert (last.total, last.total_exact, last.has_next, len(last.items)) == (7, True, False, 1)
+    few = paginate(query, 1, 2, count_at_most=10)
+    assert (few.total, few.total_exact, few.counted_to) == (7, True, 7)
+
+
+def test_a_search_finding_many_is_counted_up_to_a_bound_on_the_page_and_the_api(
+        app, client, login_as, users, units, monkeypatch):
+    from tests.factories import make_task
+    from tracker.api import tasks as api_tasks
+    from tracker.web import tasks as web_tasks
+
+    for n in range(4):
+        make_task(users["admin"], units["ha_long"], title=f"Rà soát hồ sơ {n}")
+    monkeypatch.setattr(api_tasks, "SEARCH_COUNTED", 2)
+    monkeypatch.setattr(web_tasks, "SEARCH_COUNTED", 2)
+    _row, raw = create_token(None, users["admin"], name="paging", now=clock.now())
+    db.session.commit()
+    answer = client.get("/api/v1/tasks?q=ra+soat&per_page=1",
+                        headers={"Authorization": f"Bearer {raw}"}).get_json()
+    assert (answer["total"], answer["total_exact"], answer["pages"]) == (3, False, 3)
+    answer = client.get("/api/v1/tasks?q=ra+soat&per_page=1&page=4",
+                        headers={"Authorization": f"Bearer {raw}"}).get_json()
+    assert (answer["total"], answer["total_exact"], len(answer["items"])) == (4, True, 1)
+    unsearched = client.get("/api/v1/tasks?per_page=1",
+                            headers={"Authorization": f"Bearer {raw}"}).get_json()
+    assert (unsearched["total"], unsearched["total_exact"]) == (4, True)
+    # The page lists 50: four matches are fewer than its end, so they are counted exactly.
+    browser = login_as("admin")
+    page = browser.get("/tasks?q=ra+soat").get_data(as_text=True)
+    assert "4 nhiệm vụ" in page and "Hơn" not in page
+    monkeypatch.setattr(web_tasks, "paginate", partial(paginate, per_page=1))
+    page = browser.get("/tasks?q=ra+soat").get_data(as_text=True)
+    assert "Hơn 2 nhiệm vụ" in page

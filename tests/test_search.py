@@ -79,7 +79,8 @@ def test_a_comment_posted_in_nfd_is_stored_in_nfc(login_as, users, units):
 def test_a_tasks_folded_column_follows_its_fields(users, units):
     task = make_task(users["admin"], units["ha_long"], title="Rà soát trụ sở")
     assert task.search_text == fold_fields(task.code, "Rà soát trụ sở", task.description,
-                                           task.owner_name, task.leader_in_charge)
+                                           task.owner_name, task.leader_in_charge,
+                                           "Phường Hạ Long")
     assert "ra soat tru so" in task.search_text and task.code.lower() in task.search_text
     update_task(users["admin"], task, {"title": "Đôn đốc giải ngân"})
     db.session.commit()

@@ -58,7 +58,10 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from tracker import models  # noqa: F401  (every table known to the metadata)
+    from tracker import (
+        models,  # noqa: F401  (every table known to the metadata)
+        replica,
+    )
     from tracker.auth import login
     from tracker.database import configure_engine_events
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -68,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine, app.config)
+    replica.configure(app, configure_engine_events)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(
@@ -107,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         dashboard,
+        early_warning,
         inbox,
         login_code,
         member,
@@ -120,7 +125,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, pastday, account, two_factor, preferences, inbox):
+                   dashboard, pastday, account, two_factor, preferences, inbox,
+                   early_warning):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -32,6 +32,20 @@ def database_url(value: str | None, instance_path: str) -> str:
     return value
 
 
+def read_replica(url: str | None) -> dict:
+    """A replica for the reads that may lag (tracker.replica): its engine, and how late its
+    data may be (seconds) before the primary serves instead, and how long a replica that
+    failed is left alone."""
+    settings = {
+        "TRACKER_READ_MAX_LAG": _seconds("TRACKER_READ_MAX_LAG", 30),
+        "TRACKER_READ_RETRY_AFTER": _seconds("TRACKER_READ_RETRY_AFTER", 10),
+    }
+    if url:
+        settings["SQLALCHEMY_BINDS"] = {"replica": {"url": database_url(url, ""),
+                                                    **engine_options(url)}}
+    return settings
+
+
 def engine_options(_url: str | None = None) -> dict:
     """SQLAlchemy's engine options: an error never carries the statement's parameters
     (password and token hashes) into a log or a page. No pool pre-ping: on PostgreSQL
@@ -107,6 +121,7 @@ def _settings(instance_path: str) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(os.environ.get("DATABASE_URL")),
+        **read_replica(os.environ.get("DATABASE_READ_URL")),
         **https_settings(_bool("TRACKER_HTTPS", False)
                          or _bool("TRACKER_SECURE_COOKIES", False)),
         **database_limits(),

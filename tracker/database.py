@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import psycopg
+from flask import g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -66,15 +67,24 @@ def configure_engine_events(engine: Engine, config) -> None:
 # write (raw SQL too: an advisory lock must not be let go early).
 
 
+# The request remembers it too (`g.wrote`), for tracker.replica.
+
+
+def _wrote(session) -> None:
+    session.info["wrote"] = True
+    if has_app_context():
+        g.wrote = True
+
+
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context) -> None:
-    session.info["wrote"] = True
+    _wrote(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
     if not state.is_select:
-        state.session.info["wrote"] = True
+        _wrote(state.session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -5,7 +5,8 @@ needs to walk on. Past the last page it is empty (never an error), and its items
 even queried. The pages read the number from the query string (anything but a whole
 number of at least 1 is page 1) and show `PER_PAGE` items; the API validates its `page` and
 `per_page` arguments against the same bounds and answers `Page` as its JSON envelope
-``{"items", "page", "per_page", "total", "pages"}``.
+``{"items", "page", "per_page", "total", "pages", "total_exact"}``. A search is counted only
+up to `SEARCH_COUNTED` matches (or this page's end): past that, the page says "more than".
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tracker.extensions import db
 PER_PAGE = 50  # a page of any list on the web, and the API's default
 MAX_PER_PAGE = 200  # the most an API client may ask for at once
 MAX_PAGE = 100_000  # the API refuses page numbers beyond (the web shows them empty)
+SEARCH_COUNTED = 1000  # how many matches of a search are counted, at most
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ class Page:
     page: int
     per_page: int
     total: int
+    # False when the list was counted only up to a bound (a search that finds a great
+    # many): `total` is then one more than `counted_to`, and the list goes on past it.
+    total_exact: bool = True
+
+    @property
+    def counted_to(self) -> int:
+        """The number a reader is told: the total, or "more than" this when not exact."""
+        return self.total if self.total_exact else self.total - 1
 
     @property
     def pages(self) -> int:
@@ -71,13 +81,20 @@ def requested_page() -> int:
 
 
 def paginate(query: Select, page: int, per_page: int = PER_PAGE, *,
-             total: int | None = None) -> Page:
+             total: int | None = None, count_at_most: int | None = None) -> Page:
     """Page `page` of `query`, which is already ordered. Its rows are counted unless the
-    caller already knows `total`."""
+    caller already knows `total`; with `count_at_most`, only up to that many, or up to this
+    page's end if it lies further (a search of the nation's tasks for a common word finds a
+    hundred thousand, and counting them all would cost more than the page itself)."""
+    exact = True
     if total is None:
-        counted = query.options(lazyload("*")).order_by(None).subquery()
-        total = db.session.scalar(select(func.count()).select_from(counted))
+        counted = query.options(lazyload("*")).order_by(None)
+        bound = None if count_at_most is None else max(count_at_most, page * per_page) + 1
+        if bound is not None:
+            counted = counted.limit(bound)
+        total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+        exact = total != bound
     offset = (page - 1) * per_page
     items = [] if offset >= total else \
         db.session.scalars(query.limit(per_page).offset(offset)).unique().all()
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)

@@ -10,7 +10,8 @@ trigram index answers on PostgreSQL (tracker.rules.vietnamese_sql.folded_contain
 - a unit: its name or code (not its short name, a codename such as "ha_long");
 - a user: username, full name, e-mail, or their home unit's name;
 - a task: code, title, description, owner (rõ người), leader in charge (rõ trách nhiệm),
-  or the name of its lead unit or of one of its coordinating units.
+  or the name of its lead unit or of one of its coordinating units (all in its folded
+  text, kept when a unit is renamed).
 
 The conditions narrow a query already limited to the user's scope (tracker.scope); they
 decide nothing about who sees what.
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
-from sqlalchemy import ColumnElement, Select, select, true, union
+from sqlalchemy import ColumnElement, Select, select, true
 
 from tracker.auth.models import User
 from tracker.inputs import storable
 from tracker.rules.vietnamese_sql import folded_contains, like_pattern
-from tracker.tasks.models import Task, task_coordinating_units
+from tracker.tasks.models import Task
 from tracker.units.models import Unit
 
 SEARCH_MAX = 200
@@ -60,15 +61,8 @@ def user_matches(q: str) -> ColumnElement[bool]:
 
 def task_matches(q: str) -> ColumnElement[bool]:
     """The tasks whose own text contains `q`, or that are led or coordinated by a unit
-    whose name does (folded). One `id IN (… UNION …)`: each part is read from its own
-    index (the trigram index, the lead unit's, the coordinating units'), and the whole is a
-    semi-join, not an OR that would make PostgreSQL scan every task."""
-    if like_pattern(q) is None:
-        return true()
-    units = matching_unit_ids(q)
-    return Task.id.in_(union(
-        select(Task.id).where(folded_contains(Task.search_text, q)),
-        select(Task.id).where(Task.lead_unit_id.in_(units)),
-        select(task_coordinating_units.c.task_id)
-        .where(task_coordinating_units.c.unit_id.in_(units)),
-    ))
+    whose name does (folded): one LIKE on the task's folded text, which holds its units'
+    names too (tracker.tasks.models.task_search_text). One condition on one column lets
+    PostgreSQL choose, from the column's statistics, between the trigram index (a rare
+    phrase) and walking the list's order and stopping at the page (a common one)."""
+    return folded_contains(Task.search_text, q)

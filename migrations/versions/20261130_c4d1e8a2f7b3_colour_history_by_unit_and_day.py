@@ -5,7 +5,7 @@ on or before a day for the units of a subtree; this index serves it from the uni
 alone.
 
 Revision ID: c4d1e8a2f7b3
-Revises: b169fb9b0cf1
+Revises: c4e8a1d2f7b3
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4d1e8a2f7b3'
-down_revision = 'b169fb9b0cf1'
+down_revision = 'c4e8a1d2f7b3'
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from tracker.audit.security import record_report_export
 from tracker.dates import TypedDate
 from tracker.downloads import attachment
 from tracker.errors import NotFound
+from tracker.replica import may_lag
 from tracker.reports import formats, history
 from tracker.scope import REPORT_READERS, SUPERVISORS, requires
 
@@ -119,6 +120,9 @@ class DailyReportSchema(Schema):
     red_tasks = fields.List(fields.Nested(RedTaskSchema),
                             metadata={"description": "Worst first (at most 500)."})
     red_total = fields.Integer()
+    likely_red = fields.Integer(metadata={
+        "description": "Open tasks the early warning called likely to turn red within 3 "
+                       "working days, as of this cutoff (docs/forecast.md)."})
     changes = fields.List(fields.Nested(ColourChangeSchema),
                           metadata={"description": "Colour changes since the day before."})
 
@@ -138,6 +142,7 @@ def _day(args):
     mimetype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
     for mimetype in formats.MIMETYPES.values()}}})
 @requires(*REPORT_READERS)
+@may_lag
 def daily_report(args):
     """The report of a processed cutoff for a unit's subtree (supervisor, admin, viewer);
     404 if that day's cutoff has not run. ?format=xlsx|csv downloads its data;

@@ -76,6 +76,10 @@ def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
         "items": fields.List(fields.Nested(item)),
         "page": fields.Integer(), "per_page": fields.Integer(),
         "total": fields.Integer(), "pages": fields.Integer(),
+        "total_exact": fields.Boolean(metadata={"description": (
+            "False when a search found more than were counted (tracker.paging."
+            "SEARCH_COUNTED, or up to this page's end): `total` is then a lower bound, and "
+            "`pages` reaches one page past this one.")}),
     }, name=name)
 
 

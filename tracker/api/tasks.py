@@ -35,7 +35,8 @@ from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment
 from tracker.errors import Forbidden
 from tracker.extensions import db
-from tracker.paging import paginate
+from tracker.paging import SEARCH_COUNTED, paginate
+from tracker.replica import may_lag
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -65,16 +66,19 @@ def body(schema, *, required: bool = True) -> dict:
 @bp.response(200, TaskPageSchema)
 def task_list(args):
     """Tasks in your scope, ordered by id, one page at a time. The filter is the task
-    list page's (tracker.tasks.listing)."""
+    list page's (tracker.tasks.listing). A search (`q`) is counted up to 1,000 matches, or
+    this page's end: past that, `total_exact` is false and `total` a lower bound."""
     query = TaskFilter.from_loaded(actor(), args).apply(visible_tasks(actor()))
     query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
-    return paginate(query, args["page"], args["per_page"])
+    return paginate(query, args["page"], args["per_page"],
+                    count_at_most=SEARCH_COUNTED if args.get("q") else None)
 
 
 @bp.route("/tasks/export.xlsx")
 @bp.arguments(TaskFilterSchema, location="query")
 @bp.doc(responses={200: {"description": "The workbook.", "content": {
     XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+@may_lag
 def task_list_export(args):
     """The tasks in your scope that the list's filter finds, as an XLSX workbook in the
     columns of the import template (Vietnamese headers, typed dates), which the import

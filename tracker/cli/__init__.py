@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask.cli import AppGroup
 
 from tracker.backup.commands import backup_command, restore_command
-from tracker.cli import daily, people, work
+from tracker.cli import daily, forecast, people, work
 
 tracker_cli = AppGroup("tracker", help="Tracker operations.")
-for command in (*people.COMMANDS, *daily.COMMANDS, *work.COMMANDS, backup_command,
-                restore_command):
+for command in (*people.COMMANDS, *daily.COMMANDS, *work.COMMANDS, *forecast.COMMANDS,
+                backup_command, restore_command):
     tracker_cli.add_command(command)

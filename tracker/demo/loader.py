@@ -92,6 +92,10 @@ EXTENSION_REASON = ("Khối lượng hồ sơ tiếp nhận lớn hơn dự ki�
                     "thành kiểm đếm và số hoá.")
 
 
+# The days a "missed_two" unit slips over before it stops reporting.
+SLIP_DAYS = 10
+
+
 class DemoExists(Exception):
     pass
 
@@ -206,6 +210,12 @@ def _play(task, member, supervisor, scenario, request, calendar, now) -> None:
     if scenario in ("late", "missed_one", "missed_two"):
         # A day missed now and then, made good the next day: the trends move.
         worked = [d for n, d in enumerate(worked) if n % 7 != 3 or d == worked[-1]]
+    if scenario == "missed_two":
+        # A unit that slips before it stops: every other day missed in its last two weeks
+        # (made good the next day, but where a periodic miss falls beside one) — the
+        # record the early warning reads (docs/forecast.md).
+        slipped = set(worked[-SLIP_DAYS:-1][::-2])
+        worked = [d for d in worked if d not in slipped]
     # The unit's request, on the working day before the last one (its update first).
     asked = days[-2] if request and len(days) > 3 else None
     if request in ("submitted", "returned") and asked:

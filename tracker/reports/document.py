@@ -124,6 +124,9 @@ def _summary(report: dict) -> list[Text | Grid]:
                              else ".")))
         lines.append(Text(str(COMMUNES_SHARE_DEFINITION), "note"))
     lines.append(Text(f"Số lượt không cập nhật tiến độ trong ngày: {t['missed']}."))
+    if "likely_red" in report:  # the early warning as of the day (docs/forecast.md)
+        lines.append(Text(f"Số nhiệm vụ có khả năng chuyển đỏ trong 3 ngày làm việc tới: "
+                          f"{report['likely_red']}."))
     rows = [(name, str(t[key]), _percent(t[key] / total) if total else "–")
             for key, name in CATEGORIES]
     lines.append(Grid(("Nhóm nhiệm vụ", "Số lượng", "Tỷ lệ"), rows, (0.6, 0.2, 0.2),

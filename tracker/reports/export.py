@@ -68,6 +68,8 @@ def sections(report: dict, typed: bool = False) -> list[tuple[str, list[str], li
         [_("Not completed, overdue"), t["open_overdue"]],
         [_("Missed updates"), t["missed"]],
     ]
+    if "likely_red" in report:  # the early warning as of the day (docs/forecast.md)
+        summary.append([_("About to turn red"), report["likely_red"]])
     summary.append([_("Definition"), str(GREEN_RATE_DEFINITION)])
     if t.get("communes"):
         judged = t["communes"] - t.get("communes_none", 0)

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
+from tracker.forecast.evaluate import likely_at
 from tracker.rules.units import communes_share, green_rate, unit_colour
 from tracker.rules.vietnamese import sort_key
 from tracker.rules.vietnamese_sql import by_name
@@ -162,4 +163,6 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         "red_total": stat.red if stat else 0,
         "changes": changes,
         "changes_total": stat.changes if stat else 0,
+        # The early warning as of the day's cutoff, replayed from the history.
+        "likely_red": likely_at(unit, day),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from tracker.bulk import insert_rows
 from tracker.extensions import db
@@ -40,14 +40,16 @@ def write_rows(rows: list[tuple]) -> None:
     insert_rows(TaskFactsUntil.__table__, _COLUMNS, rows)
 
 
-def facts_at(moment: datetime) -> dict[int, dict]:
-    """The facts as they stood at `moment` of every task changed since: for each, the
-    facts kept by its first change after `moment`."""
-    rows = db.session.execute(
-        select(TaskFactsUntil.task_id, *(getattr(TaskFactsUntil, n) for n in FACTS))
-        .where(TaskFactsUntil.until > moment)
-        .order_by(TaskFactsUntil.task_id, TaskFactsUntil.until.desc(),
-                  TaskFactsUntil.id.desc()))
+def facts_at(moment: datetime, task_ids: Select | None = None) -> dict[int, dict]:
+    """The facts as they stood at `moment` of every task changed since (of those `task_ids`
+    selects, if given): for each, the facts kept by its first change after `moment`."""
+    query = (select(TaskFactsUntil.task_id, *(getattr(TaskFactsUntil, n) for n in FACTS))
+             .where(TaskFactsUntil.until > moment)
+             .order_by(TaskFactsUntil.task_id, TaskFactsUntil.until.desc(),
+                       TaskFactsUntil.id.desc()))
+    if task_ids is not None:
+        query = query.where(TaskFactsUntil.task_id.in_(task_ids))
+    rows = db.session.execute(query)
     found: dict[int, dict] = {}
     for task_id, *values in rows:
         found[task_id] = dict(zip(FACTS, values, strict=True))  # the earliest wins

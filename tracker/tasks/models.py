@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    case,
+    event,
+    exists,
+    inspect,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 
 from tracker.clock import system_now
 from tracker.extensions import db
 from tracker.rules import colours as rules
-from tracker.rules.vietnamese_sql import by_name, keep_search_text
+from tracker.rules.vietnamese import fold, fold_fields
+from tracker.rules.vietnamese_sql import by_name
 from tracker.types import UTCDateTime
 from tracker.units.models import Unit
 
@@ -98,9 +117,9 @@ class Task(db.Model):
     coordinating_units: Mapped[list[Unit]] = relationship(
         secondary=task_coordinating_units, order_by=lambda: by_name(Unit.name)
     )
-    # What the search compares (tracker.tasks.listing): the fields below, folded
-    # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`);
-    # the lead and coordinating units are searched by their own folded names.
+    # What the search compares (tracker.search): `task_search_text` of the fields below and
+    # of the lead and coordinating units' names, kept on every write that changes one of
+    # them (`_keep_search_text`) and when a unit is renamed (`_units_renamed`).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (
@@ -123,7 +142,65 @@ class Task(db.Model):
 
 # The fields a search finds a task by, besides its units' names.
 SEARCHED_FIELDS = ("code", "title", "description", "owner_name", "leader_in_charge")
-keep_search_text(Task, SEARCHED_FIELDS)
+# What else makes the folded text change: the units the task names.
+_UNIT_ATTRIBUTES = ("lead_unit_id", "lead_unit", "coordinating_units")
+
+
+def task_search_text(values: Iterable[str | None], lead_unit_name: str | None,
+                     coordinating_unit_names: Iterable[str]) -> str:
+    """A task's stored folded text: its SEARCHED_FIELDS' `values`, then its lead unit's name,
+    then its coordinating units' names in the order of their folded forms — one column, so
+    that one trigram index answers every search of a task (a unit's tasks are found by its
+    name without a join)."""
+    coordinating = sorted(fold(name) for name in coordinating_unit_names)
+    return fold_fields(*values, lead_unit_name, *coordinating)
+
+
+def _lead_unit_name(task: Task, connection) -> str | None:
+    lead = task.__dict__.get("lead_unit")  # as set or loaded, without loading it
+    if lead is not None and lead.id in (task.lead_unit_id, None):
+        return lead.name
+    if task.lead_unit_id is None:
+        return None
+    return connection.scalar(select(Unit.name).where(Unit.id == task.lead_unit_id))
+
+
+def refresh_search_text(task: Task, connection=None) -> None:
+    """Compute the task's folded text again (its units' names as the session has them)."""
+    if connection is None:
+        connection = db.session.connection()
+    task.search_text = task_search_text(
+        (getattr(task, f) for f in SEARCHED_FIELDS), _lead_unit_name(task, connection),
+        (unit.name for unit in task.coordinating_units))
+
+
+@event.listens_for(Task, "before_insert")
+@event.listens_for(Task, "before_update")
+def _keep_search_text(_mapper, connection, task: Task) -> None:
+    """On every ORM insert, and on every update that changes a searched field or the units,
+    whichever service writes (a progress update changes none and costs nothing here)."""
+    state = inspect(task)
+    if state.persistent and not any(state.attrs[name].history.has_changes()
+                                    for name in (*SEARCHED_FIELDS, *_UNIT_ATTRIBUTES)):
+        return
+    refresh_search_text(task, connection)
+
+
+@event.listens_for(Session, "before_flush")
+def _units_renamed(session: Session, _context, _instances) -> None:
+    """A unit renamed (a department by its admin, an official unit by the tree's import):
+    the folded text of every task it leads or coordinates follows, in the same flush."""
+    renamed = [unit.id for unit in session.dirty if isinstance(unit, Unit)
+               and inspect(unit).attrs.name.history.has_changes()]
+    if not renamed:
+        return
+    coordinated = exists().where(task_coordinating_units.c.task_id == Task.id,
+                                 task_coordinating_units.c.unit_id.in_(renamed))
+    with session.no_autoflush:
+        for task in session.scalars(select(Task).where(
+                or_(Task.lead_unit_id.in_(renamed), coordinated))):
+            refresh_search_text(task, session.connection())
+
 
 # The search's trigram index (pg_trgm): a substring LIKE on the folded text is answered
 # from it. SQLite has no such index and scans; the partial index there is empty (WHERE 0)
@@ -131,6 +208,16 @@ keep_search_text(Task, SEARCHED_FIELDS)
 Index("ix_tasks_search_text", Task.search_text, postgresql_using="gin",
       postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0"))
 
+
+# Worst first (red, yellow, green, then no colour; the nearest deadline first): the order of
+# the lists of tasks on the pages (the task list, the dashboard's drill-down). The constants
+# are written into the statement, never bound, so that PostgreSQL matches the expression to
+# the index below whatever plan it caches; a page of the list is then read from the index in
+# its order and stops at the page — with a search too, when the phrase is common.
+WORST_FIRST = case(*((Task.colour == literal_column(f"'{colour}'"), literal_column(str(rank)))
+                     for rank, colour in enumerate(("red", "yellow", "green"))),
+                   else_=literal_column("3"))
+Index("ix_tasks_worst_first", Grouping(WORST_FIRST), Task.deadline, Task.id)
 
 # The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a
 # page of ids, the per-unit counts and the scope filter are all read from the index alone;

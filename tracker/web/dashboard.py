@@ -14,8 +14,10 @@ from flask_login import current_user
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
+from tracker.forecast.service import count_in
 from tracker.labels import CATEGORY_LABELS
 from tracker.paging import paginate, requested_page
+from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import communes_share, green_rate, rated, unit_colour
@@ -54,6 +56,7 @@ def _tasks_page(unit):
 @bp.route("")
 @bp.route("/units/<int:unit_id>")
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
+@may_lag
 def overview(unit_id: int | None = None):
     """Live; or with `?date=` a processed cutoff day, as it stood at that 16:00."""
     unit = _unit(unit_id)
@@ -77,12 +80,13 @@ def overview(unit_id: int | None = None):
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
-        colour_of=unit_colour, picker=pastday.picker(None),
-        **pastday.streaks_and_movement(unit, None))
+        colour_of=unit_colour, likely_red=count_in(unit, moment),
+        picker=pastday.picker(None), **pastday.streaks_and_movement(unit, None))
 
 
 @bp.route("/units/<int:unit_id>/tasks")
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
+@may_lag
 def unit_tasks(unit_id: int):
     unit = _unit(unit_id)
     day = pastday.requested_day()

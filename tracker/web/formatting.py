@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 
 from tracker.labels import (
     COLOUR_ICONS,
@@ -20,6 +20,7 @@ from tracker.labels import (
     task_badges,
     task_reason,
 )
+from tracker.replica import data_as_of
 from tracker.rules.store import load_calendar
 from tracker.rules.vietnamese import fold
 from tracker.web.inbox import waiting_count
@@ -34,8 +35,10 @@ def reporting_day(moment):
 
 def register(app) -> None:
     app.jinja_env.filters.update(dmy=dmy, ict=ict, percent=percent,
-                                 reporting_day=reporting_day, fold=fold)
-    app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count)
+                                 reporting_day=reporting_day, fold=fold,
+                                 number=format_decimal)
+    app.jinja_env.globals.update(unread_count=unread_count, waiting_count=waiting_count,
+                                 data_as_of=data_as_of)
     app.jinja_env.globals.update(
         COLOUR_LABELS=COLOUR_LABELS,
         COLOUR_ICONS=COLOUR_ICONS,

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_
+from sqlalchemy import or_
 
 from tracker import clock
 from tracker.extensions import db
 from tracker.rules.vietnamese import sort_key
 from tracker.scope import visible_units
-from tracker.tasks.models import Task
+from tracker.tasks.models import WORST_FIRST
 from tracker.types import MAX_ID
 from tracker.units.models import Unit
 
@@ -84,8 +84,8 @@ def breadcrumb(user, unit: Unit) -> list[Unit]:
     return list(reversed(chain))
 
 
-# Worst first: the order of every list of tasks on the pages.
-COLOUR_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=Task.colour, else_=3)
+# Worst first: the order of every list of tasks on the pages (served by an index).
+COLOUR_ORDER = WORST_FIRST
 
 
 def safe_next(target: str | None) -> str:

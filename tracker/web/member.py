@@ -24,6 +24,8 @@ from tracker.evidence.models import Purpose
 from tracker.evidence.service import attach_file, attach_link
 from tracker.extensions import db
 from tracker.fence import stamp
+from tracker.forecast.service import likely_among
+from tracker.forecast.wording import warning_line
 from tracker.labels import ict
 from tracker.paging import paginate, requested_page
 from tracker.rules import sql as rules_sql
@@ -165,11 +167,14 @@ def _render_today(duty: Duty, forms: dict[int, EvidenceUpdateForm] | None = None
     ).one()
     rows = []
     states = request_states(list(page.items))
+    likely = likely_among([t.id for t in page.items], duty.now)
     for task in page.items:
         form = forms.get(task.id) or EvidenceUpdateForm(formdata=None, prefix=f"t{task.id}")
         state = duty.of(task)
+        warning = likely.get(task.id)
         rows.append({"task": task, "duty": state, "says": duty.says(state, task),
-                     "form": form, "state": states[task.id]})
+                     "form": form, "state": states[task.id],
+                     "warning": warning_line(warning) if warning else None})
     return render_template(
         "member/today.html", rows=rows, page=page, total=counts[0], owed=counts[1],
         reported=counts[2], **duty.context(),

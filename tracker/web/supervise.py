@@ -32,6 +32,7 @@ from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.notifications.service import nudge as nudge_service
 from tracker.paging import paginate, requested_page
+from tracker.replica import may_lag
 from tracker.reports import formats, history
 from tracker.reports.signing import signing_key
 from tracker.rules.vietnamese_sql import by_name
@@ -249,6 +250,7 @@ def _report_day(days: list[date]) -> date | None:
 
 @bp.route("/reports/daily")
 @requires(*REPORT_READERS)
+@may_lag
 def daily_report():
     """The báo cáo giám sát hằng ngày of any processed cutoff (the latest by default),
     for the user's unit or a unit below it."""
@@ -297,6 +299,7 @@ def daily_report_signed():
 
 @bp.route("/reports/daily.<any(csv, xlsx, pdf, docx):fmt>")
 @requires(*REPORT_READERS)
+@may_lag
 def daily_report_download(fmt: str):
     unit = _unit_arg() or current_user.unit
     day = _report_day(history.processed_days(limit=1))

@@ -22,6 +22,8 @@ from tracker.cutoff.models import TaskColourChange
 from tracker.errors import InvalidInput, TrackerError
 from tracker.evidence.models import Evidence, Purpose
 from tracker.extensions import db
+from tracker.forecast.service import likely_among
+from tracker.forecast.wording import warning_line
 from tracker.labels import dmy
 from tracker.rules.store import load_calendar
 from tracker.scope import (
@@ -125,8 +127,10 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
     all_forms.update(forms or {})
     if supervisor and "nudge" not in (forms or {}):
         all_forms["nudge"].message.data = suggested_nudge(task)
+    warning = likely_among([task.id], clock.now()).get(task.id)
     return render_template(
-        "tasks/detail.html", task=task, updates=updates, audit=audit, comments=comments,
+        "tasks/detail.html", task=task, warning=warning_line(warning) if warning else None,
+        updates=updates, audit=audit, comments=comments,
         extensions=extensions, pending_extension=pending, history=history,
         completion_evidence=[e for e in evidence if e.purpose == Purpose.COMPLETION],
         evidence_by_update=by_update, people=people, allowed=allowed, forms=all_forms,

@@ -26,7 +26,8 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
-from tracker.paging import paginate, requested_page
+from tracker.paging import SEARCH_COUNTED, paginate, requested_page
+from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
 from tracker.tasks.listing import TaskFilter
@@ -46,6 +47,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 @bp.route("")
 @login_required
+@may_lag
 def task_list():
     """The tasks in one's scope, worst first, with the API's filter (tracker.tasks.listing);
     a refused filter is named next to its field (422) and lists nothing."""
@@ -57,13 +59,15 @@ def task_list():
         chosen, errors = TaskFilter(), exc.fields
         query = query.where(false())
     query = chosen.apply(query).order_by(COLOUR_ORDER, Task.deadline, Task.id)
-    page = paginate(query, requested_page())
+    page = paginate(query, requested_page(),
+                    count_at_most=SEARCH_COUNTED if chosen.q else None)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
                            values=request.args), 422 if errors else 200
 
 
 @bp.route("/export.xlsx")
 @login_required
+@may_lag
 def task_list_export():
     """The list as an XLSX workbook — every task the filter finds in one's scope, in the
     columns the importer reads back (tracker.tasks.export). A refused filter is a 422
