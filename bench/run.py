@@ -174,6 +174,13 @@ def reads(port: int, seeded, repeats: int) -> dict:
         "red_queue": "/supervise/red",
         "daily_report": f"/reports/daily?date={RUSH.date().isoformat()}",
         "api_daily_report": f"/api/v1/reports/daily?date={RUSH.date().isoformat()}",
+        # Any day as it stood at 16:00, and two days compared (docs/history.md); the seed
+        # has one processed cutoff, so the comparison is of that day with itself.
+        "dashboard_past": f"/dashboard?date={RUSH.date().isoformat()}",
+        "red_queue_past": f"/supervise/red?date={RUSH.date().isoformat()}",
+        "compare": f"/dashboard/compare?from={RUSH.date().isoformat()}"
+                   f"&to={RUSH.date().isoformat()}",
+        "api_dashboard_day": f"/api/v1/dashboard/day?date={RUSH.date().isoformat()}",
         # The search as people type it: no diacritics, one title in eight (tracker.search).
         "task_search": "/tasks?q=ra+soat",
         "api_task_search": "/api/v1/tasks?q=ra+soat",

@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         login_code,
         member,
         notifications,
+        pastday,
         preferences,
         supervise,
         tasks,
@@ -124,7 +125,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, account, two_factor, preferences, inbox, early_warning):
+                   dashboard, pastday, account, two_factor, preferences, inbox,
+                   early_warning):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -9,13 +9,13 @@ from what each cutoff stored.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.forecast.service import count_in
+from tracker.labels import CATEGORY_LABELS
 from tracker.paging import LIST_COUNTED, paginate, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
@@ -25,17 +25,12 @@ from tracker.rules.vietnamese import sort_key
 from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
+from tracker.web import pastday
 from tracker.web.charts import trend_chart
 from tracker.web.helpers import COLOUR_ORDER, KIND_LABELS, MAX_ID, breadcrumb, local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-CATEGORY_LABELS = {
-    "done_on_time": _l("Completed on time"),
-    "done_late": _l("Completed late"),
-    "open_within_deadline": _l("Not completed, within deadline"),
-    "open_overdue": _l("Not completed, overdue"),
-}
 MEMBERS_ELSEWHERE = {Role.MEMBER: "member.today"}  # their unit's tasks
 
 
@@ -63,7 +58,11 @@ def _tasks_page(unit):
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
 @may_lag
 def overview(unit_id: int | None = None):
+    """Live; or with `?date=` a processed cutoff day, as it stood at that 16:00."""
     unit = _unit(unit_id)
+    day = pastday.requested_day()
+    if day is not None:
+        return pastday.past_overview(unit, day)
     moment = clock.now()
     today = local_today()
     totals = rollup(unit)
@@ -81,7 +80,8 @@ def overview(unit_id: int | None = None):
         chart=trend_chart(green_rate_trend(unit, today), today),
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
-        colour_of=unit_colour, likely_red=count_in(unit, moment))
+        colour_of=unit_colour, likely_red=count_in(unit, moment),
+        picker=pastday.picker(None), **pastday.streaks_and_movement(unit, None))
 
 
 @bp.route("/units/<int:unit_id>/tasks")
@@ -89,6 +89,9 @@ def overview(unit_id: int | None = None):
 @may_lag
 def unit_tasks(unit_id: int):
     unit = _unit(unit_id)
+    day = pastday.requested_day()
+    if day is not None:
+        return pastday.past_tasks(unit, day)
     page, colour = _tasks_page(unit)
     return render_template("dashboard/tasks.html", unit=unit, page=page, colour=colour,
                            trail=breadcrumb(current_user, unit))
