@@ -48,8 +48,8 @@ CUTOFF = datetime(2026, 11, 18, 16, 0, tzinfo=ICT)
 AFTER_CUTOFF = datetime(2026, 11, 18, 16, 0, 30, tzinfo=ICT)
 EVENING = datetime(2026, 11, 18, 23, 0, tzinfo=ICT)
 PREVIOUS_DAY = date(2026, 11, 17)
-DURATION = {"tiny": 3, "province": 15, "national": 20}
-READ_REPEATS = {"tiny": 5, "province": 20, "national": 20}
+DURATION = {"tiny": 3, "province": 15, "national": 20, "max": 20}
+READ_REPEATS = {"tiny": 5, "province": 20, "national": 20, "max": 20}
 
 
 HISTORY_TABLES = ("task_colour_history", "red_task_days", "missed_updates", "unit_day_stats")
@@ -107,7 +107,7 @@ def pgbench(url: str, clients: int, seconds: int, seeded) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-BATCH_SAMPLE = {"tiny": 100, "province": 30_000, "national": 30_000}  # updates per run
+BATCH_SAMPLE = {"tiny": 100, "province": 30_000, "national": 30_000, "max": 30_000}  # updates per run
 
 
 def batch(port: int, seeded, sample: int, clients: int = 8) -> dict:
@@ -244,7 +244,7 @@ def targets_file(seeded) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default=os.environ.get("SCALE", "province"),
-                        choices=["tiny", "province", "national"])
+                        choices=["tiny", "province", "national", "max"])
     parser.add_argument("--seed-only", metavar="NAME",
                         help="create database NAME, migrate and seed it, keep it, and stop "
                              "(to time one part by hand; copy it with CREATE DATABASE … "
