@@ -141,6 +141,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /dashboard/units/<int:unit_id>/tasks": DASHBOARD,
     "GET /dashboard/compare": DASHBOARD,  # and every page above with ?date= (a past day)
     "GET /dashboard/compare.xlsx": DASHBOARD,
+    # the 16:00 wall (màn hình giám sát) and the figures it polls
+    "GET /wall": DASHBOARD,
+    "GET /wall/data.json": DASHBOARD,
     # administration
     "GET /admin": ADMINS,
     "GET /admin/units": ADMINS,

@@ -122,11 +122,12 @@ def register_blueprints(app: Flask) -> None:
         tasks,
         two_factor,
         views,
+        wall,
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning):
+                   early_warning, wall):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 
