@@ -52,14 +52,14 @@
     node.appendChild(el("span", "tile-name", t.name));
     var state = el("span", "tile-live");
     state.appendChild(el("span", "tile-icon", live.icon));
-    state.appendChild(el("span", "tile-rate", live.rate_text));
+    if (live.rate !== null) { state.appendChild(el("span", "tile-rate", live.rate_text)); }
     state.appendChild(el("span", "tile-label", live.label));
     node.appendChild(state);
     var cut = el("span", "tile-cutoff");
     if (t.cutoff) {
       cut.classList.add("cut-" + t.cutoff.colour);
-      cut.textContent = label("cutoff") + " " + t.cutoff.icon + " " + t.cutoff.label + " " +
-        t.cutoff.rate_text;
+      cut.textContent = label("cutoff") + " " + t.cutoff.icon + " " + t.cutoff.label +
+        (t.cutoff.rate === null ? "" : " " + t.cutoff.rate_text);
     } else {
       cut.textContent = label("cutoff") + " " + label("no-cutoff");
     }
@@ -71,7 +71,13 @@
   function renderTiles(d) {
     var box = byId("wall-tiles");
     clear(box);
-    box.className = "wall-map layout-" + d.layout + (d.tiles.length > 60 ? " dense" : "");
+    var n = d.tiles.length;
+    box.className = "wall-map layout-" + d.layout;
+    if (d.layout !== "map") {  // as many columns as fill the screen without scrolling
+      box.classList.add("cols-" + (n <= 4 ? 2 : n <= 12 ? 3 : n <= 30 ? 5 : n <= 60 ? 6 :
+        n <= 110 ? 8 : 10));
+      if (n > 60) { box.classList.add("dense"); }
+    }
     d.tiles.forEach(function (t) { box.appendChild(tile(t, d.layout)); });
   }
 
