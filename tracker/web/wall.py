@@ -9,6 +9,7 @@ subtree, 404). Every role that may read the reports may open it; members go to t
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
@@ -51,7 +52,9 @@ def page():
 
 def _tile(tile: dict) -> dict:
     live, cutoff = tile["live"], tile["cutoff"]
-    return {**tile, "live": {**live, "rate_text": percent(live["rate"]),
+    # "Thành phố Hồ Chí Minh" as officials abbreviate it, to fit a tile read from afar.
+    short = re.sub(r"^Thành phố ", "TP. ", tile["name"])
+    return {**tile, "short": short, "live": {**live, "rate_text": percent(live["rate"]),
                              "label": str(UNIT_COLOUR_LABELS[live["colour"]]),
                              "icon": UNIT_COLOUR_ICONS[live["colour"]]},
             "cutoff": None if cutoff is None else {

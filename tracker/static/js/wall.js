@@ -49,7 +49,8 @@
     node.setAttribute("data-testid", "tile");
     node.setAttribute("data-unit-id", t.id);
     node.setAttribute("data-colour", live.colour);
-    node.appendChild(el("span", "tile-name", t.name));
+    node.appendChild(el("span", "tile-name", t.short || t.name));
+    if (t.short && t.short !== t.name) { node.title = t.name; }
     var state = el("span", "tile-live");
     state.appendChild(el("span", "tile-icon", live.icon));
     if (live.rate !== null) { state.appendChild(el("span", "tile-rate", live.rate_text)); }
