@@ -24,7 +24,12 @@ def test_the_wall_keeps_its_figures_through_a_lost_connection(page, live, login,
     counts = rollup(units["province"])[units["province"].id]
     ids = {name: units[name].id for name in ("bai_chay", "co_to")}
     page.set_viewport_size(WALL)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
     login("viewer")
+    page.click("[data-testid=wall-link]")  # from the dashboard
+    expect(page.get_by_test_id("wall-tiles").get_by_test_id("tile")).to_have_count(54)
     page.goto(live.url("/wall?refresh=2"))
     tiles = page.get_by_test_id("wall-tiles").get_by_test_id("tile")
     expect(tiles).to_have_count(54)
@@ -52,6 +57,7 @@ def test_the_wall_keeps_its_figures_through_a_lost_connection(page, live, login,
     page.unroute("**/wall/data.json*")
     expect(notice).to_be_hidden(timeout=8_000)
     expect(tiles).to_have_count(54)
+    assert refused == []  # no inline script or style refused by the CSP
 
 
 def test_a_national_viewer_opens_a_province_from_the_map(page, live, login, history, units):
