@@ -110,6 +110,8 @@ def test_the_page_is_a_frame_for_the_script_and_members_go_to_their_tasks(
     assert "/static/js/wall.js" in text and "<style" not in text and " style=" not in text
     assert 'data-refresh="2"' in text  # clamped
     assert "Mất kết nối — số liệu lúc __AT__" in text
+    assert client.get(f"/wall?unit={units['co_to'].id}").status_code == 200
+    assert client.get(f"/wall?unit={units['nation'].id}").status_code == 404
     client.post("/logout", data={})
     client2 = client.application.test_client()
     login(client2, "ha_long")

@@ -46,8 +46,9 @@ def page():
     """The frame; wall.js fills it from the JSON and keeps it current."""
     low, high = REFRESH_RANGE
     refresh = min(max(request.args.get("refresh", REFRESH_SECONDS, type=int), low), high)
-    return render_template("wall/index.html", refresh=refresh,
-                           home=current_user.unit, start=request.args.get("unit", type=int))
+    unit = _unit()  # a unit outside the user's subtree: 404 here, not a blank screen
+    return render_template("wall/index.html", refresh=refresh, home=unit,
+                           start=unit.id if unit.id != current_user.unit_id else None)
 
 
 def _tile(tile: dict) -> dict:
