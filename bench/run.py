@@ -107,7 +107,8 @@ def pgbench(url: str, clients: int, seconds: int, seeded) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-BATCH_SAMPLE = {"tiny": 100, "province": 30_000, "national": 30_000, "max": 30_000}  # updates per run
+# Updates per run.
+BATCH_SAMPLE = {"tiny": 100, "province": 30_000, "national": 30_000, "max": 30_000}
 
 
 def batch(port: int, seeded, sample: int, clients: int = 8) -> dict:
