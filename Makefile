@@ -50,7 +50,7 @@ cluster-test: install
 		apt-get install -y -q haproxy faketime
 	$(BIN)/python -m cluster.run
 
-## make bench [SCALE=tiny|province|national]: the 16:00 rush on PostgreSQL (DATABASE_URL's
+## make bench [SCALE=tiny|province|national|max]: the 16:00 rush on PostgreSQL (DATABASE_URL's
 ## server, default 127.0.0.1:5432); writes bench/results/$(SCALE).json and .md.
 SCALE ?= province
 bench: install

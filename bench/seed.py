@@ -17,6 +17,7 @@ SCALES = {
     "tiny": (["Quảng Ninh"], 6, 20),
     "province": (["Quảng Ninh"], None, 1000),
     "national": (None, None, 300),
+    "max": (None, None, 1000),  # SPEC §9's upper bound: 3,321 units × 1,000 ≈ 3.3 M tasks
 }
 # Titles in turn (no random draw, so the states drawn below stay those of earlier runs):
 # what the search read (bench.run) looks for.

@@ -139,6 +139,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /dashboard": DASHBOARD,
     "GET /dashboard/units/<int:unit_id>": DASHBOARD,
     "GET /dashboard/units/<int:unit_id>/tasks": DASHBOARD,
+    "GET /dashboard/compare": DASHBOARD,  # and every page above with ?date= (a past day)
+    "GET /dashboard/compare.xlsx": DASHBOARD,
+    # the 16:00 wall (màn hình giám sát) and the figures it polls
+    "GET /wall": DASHBOARD,
+    "GET /wall/data.json": DASHBOARD,
     # administration
     "GET /admin": ADMINS,
     "GET /admin/units": ADMINS,
@@ -225,6 +230,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"POST {API}/tasks/{AT}/comments": API_WORKERS,
     f"POST {API}/tasks/{AT}/nudge": API_SUPERVISORS,
     f"GET {API}/reports/daily": API_READERS,
+    f"GET {API}/dashboard/day": API_READERS,
+    f"GET {API}/dashboard/compare": API_READERS,
     f"GET {API}/forecast/warnings": API_SUPERVISORS,
     f"POST {API}/reports/daily/signed": API_SUPERVISORS,
     f"GET {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,

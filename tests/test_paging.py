@@ -123,3 +123,24 @@ def test_a_search_finding_many_is_counted_up_to_a_bound_on_the_page_and_the_api(
     monkeypatch.setattr(web_tasks, "paginate", partial(paginate, per_page=1))
     page = browser.get("/tasks?q=ra+soat").get_data(as_text=True)
     assert "Hơn 2 nhiệm vụ" in page
+
+
+def test_a_list_of_tasks_is_counted_up_to_its_bound_on_the_api_and_the_dashboard(
+        app, client, login_as, users, units, monkeypatch):
+    from tests.factories import make_task
+    from tracker.api import tasks as api_tasks
+    from tracker.web import dashboard
+
+    for n in range(4):
+        make_task(users["admin"], units["ha_long"], title=f"Số hoá hồ sơ {n}")
+    monkeypatch.setattr(api_tasks, "LIST_COUNTED", 2)
+    monkeypatch.setattr(dashboard, "LIST_COUNTED", 2)
+    monkeypatch.setattr(dashboard, "paginate", partial(paginate, per_page=1))
+    _row, raw = create_token(None, users["admin"], name="paging", now=clock.now())
+    db.session.commit()
+    answer = client.get("/api/v1/tasks?per_page=1",
+                        headers={"Authorization": f"Bearer {raw}"}).get_json()
+    assert (answer["total"], answer["total_exact"], answer["pages"]) == (3, False, 3)
+    page = login_as("admin").get(f"/dashboard/units/{units['ha_long'].id}/tasks")
+    text = page.get_data(as_text=True)
+    assert "Hơn 2 nhiệm vụ" in text and "Trang 1" in text and "Trang 1/" not in text

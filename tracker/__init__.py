@@ -116,15 +116,18 @@ def register_blueprints(app: Flask) -> None:
         login_code,
         member,
         notifications,
+        pastday,
         preferences,
         supervise,
         tasks,
         two_factor,
         views,
+        wall,
     )
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
-                   dashboard, account, two_factor, preferences, inbox, early_warning):
+                   dashboard, pastday, account, two_factor, preferences, inbox,
+                   early_warning, wall):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -33,6 +33,13 @@ STATUS_LABELS = {
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
+# The Government's four categories of a task (docs/status-rules.md).
+CATEGORY_LABELS = {
+    "done_on_time": _l("Completed on time"),
+    "done_late": _l("Completed late"),
+    "open_within_deadline": _l("Not completed, within deadline"),
+    "open_overdue": _l("Not completed, overdue"),
+}
 PRIORITY_LABELS = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 REASON_LABELS = {
     "done": _l("Completed"),

@@ -15,6 +15,7 @@ from tracker.cutoff.models import (
 )
 from tracker.evidence.models import Evidence
 from tracker.forecast.models import ForecastDay, TaskForecast
+from tracker.idempotency.models import IdempotencyKey
 from tracker.notifications.models import Notification, NotificationPreference
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
@@ -32,6 +33,7 @@ __all__ = [
     "Evidence",
     "ExtensionRequest",
     "ForecastDay",
+    "IdempotencyKey",
     "LoginAttempt",
     "LoginChallenge",
     "MissedUpdate",

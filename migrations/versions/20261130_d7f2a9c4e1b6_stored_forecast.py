@@ -4,7 +4,7 @@
 task judged likely to turn red at the day's cutoff (docs/forecast.md).
 
 Revision ID: d7f2a9c4e1b6
-Revises: c3a8e5f1d274
+Revises: c4d1e8a2f7b3
 Create Date: 2026-11-30 10:00:00
 
 """
@@ -15,7 +15,7 @@ from tracker.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'd7f2a9c4e1b6'
-down_revision = 'c3a8e5f1d274'
+down_revision = 'c4d1e8a2f7b3'
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from tests.e2e.harness import DESKTOP, PHONE, ROOT, LiveServer, browser_missing, launch, log_in
 from tests.factories import ict
 
+WALL = {"width": 1920, "height": 1080}  # an operations room's screen
 NOW = ict(2026, 11, 18, 14, 20)  # Wednesday 18/11/2026, 14:20 ICT
 PASSWORD = "screenshot-demo"
 
@@ -83,10 +84,44 @@ def shoot(page, path: Path, *, full_page: bool = True) -> None:
     print(path.relative_to(ROOT))
 
 
+def shoot_wall(browser, live, app, out: Path, options: dict) -> None:
+    """The 16:00 wall on a 1920×1080 screen: the demo province's leader (its communes),
+    then a national viewer's map of the 34 provinces (only Quảng Ninh has tasks)."""
+    screen = browser.new_context(viewport=WALL, **options)
+    page = screen.new_page()
+    log_in(page, live, "viewer", PASSWORD)
+    page.goto(live.url("/wall"))
+    page.get_by_test_id("tile").first.wait_for()
+    shoot(page, out / "wall.png", full_page=False)
+    screen.close()
+    with app.app_context():
+        from vietnam_provinces import Province
+
+        from tracker.auth.service import create_user
+        from tracker.extensions import db
+        from tracker.units.importer import import_units
+        from tracker.units.models import Unit
+
+        import_units(list(Province.iter_all()))
+        nation = db.session.scalar(db.select(Unit).where(Unit.parent_id.is_(None)))
+        create_user(None, username="nation", password=PASSWORD, role="viewer", unit=nation,
+                    full_name="Lãnh đạo Trung ương")
+        db.session.commit()
+        db.session.remove()
+    screen = browser.new_context(viewport=WALL, **options)
+    page = screen.new_page()
+    log_in(page, live, "nation", PASSWORD)
+    page.goto(live.url("/wall"))
+    page.get_by_test_id("tile").nth(33).wait_for()
+    shoot(page, out / "wall-map.png", full_page=False)
+    screen.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--extra", action="store_true", help="also shoot more pages")
+    parser.add_argument("--only", choices=["wall"], help="shoot only these pages")
     args = parser.parse_args(argv)
     reason = browser_missing()
     if reason:
@@ -101,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             browser = launch(playwright)
             options = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
 
+            if args.only == "wall":
+                shoot_wall(browser, live, app, args.out, options)
+                browser.close()
+                return 0
             phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                         device_scale_factor=1.5, **options)
             page = phone.new_page()
@@ -139,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(live.url("/dashboard"))
             shoot(page, args.out / "dashboard.png")
             leaders.close()
+            shoot_wall(browser, live, app, args.out, options)
 
             if args.extra:
                 small = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,

@@ -36,6 +36,7 @@ class TrackerApi(Api):
 
 def init_app(app: Flask) -> TrackerApi:
     from tracker.api import (
+        dashboard,
         forecast,
         report_settings,
         reports,
@@ -52,7 +53,7 @@ def init_app(app: Flask) -> TrackerApi:
     config_defaults(app)
     api = TrackerApi(app)
     for module in (units, users, tasks, updates, workflow, reports, report_settings,
-                   security, forecast):
+                   security, forecast, dashboard):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)

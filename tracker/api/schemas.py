@@ -77,9 +77,9 @@ def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
         "page": fields.Integer(), "per_page": fields.Integer(),
         "total": fields.Integer(), "pages": fields.Integer(),
         "total_exact": fields.Boolean(metadata={"description": (
-            "False when a search found more than were counted (tracker.paging."
-            "SEARCH_COUNTED, or up to this page's end): `total` is then a lower bound, and "
-            "`pages` reaches one page past this one.")}),
+            "False when the list holds more than were counted (tracker.paging: 10,000 "
+            "tasks, 1,000 matches of a search, or up to this page's end): `total` is then a "
+            "lower bound, and `pages` reaches one page past this one.")}),
     }, name=name)
 
 

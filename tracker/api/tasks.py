@@ -35,7 +35,7 @@ from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment
 from tracker.errors import Forbidden
 from tracker.extensions import db
-from tracker.paging import SEARCH_COUNTED, paginate
+from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate
 from tracker.replica import may_lag
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.editing import reassign_task, update_task
@@ -66,12 +66,13 @@ def body(schema, *, required: bool = True) -> dict:
 @bp.response(200, TaskPageSchema)
 def task_list(args):
     """Tasks in your scope, ordered by id, one page at a time. The filter is the task
-    list page's (tracker.tasks.listing). A search (`q`) is counted up to 1,000 matches, or
-    this page's end: past that, `total_exact` is false and `total` a lower bound."""
+    list page's (tracker.tasks.listing). The list is counted up to 10,000 tasks and a search (`q`)
+    up to 1,000 matches, or this page's end: past that, `total_exact` is false and `total`
+    a lower bound."""
     query = TaskFilter.from_loaded(actor(), args).apply(visible_tasks(actor()))
     query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
     return paginate(query, args["page"], args["per_page"],
-                    count_at_most=SEARCH_COUNTED if args.get("q") else None)
+                    count_at_most=SEARCH_COUNTED if args.get("q") else LIST_COUNTED)
 
 
 @bp.route("/tasks/export.xlsx")

@@ -96,6 +96,9 @@ class TaskColourChange(db.Model):
     __table_args__ = (
         Index("ix_task_colour_history_day_rank", "day", "rank", "code"),
         Index("ix_task_colour_history_day_unit", "day", "unit_id"),
+        # A subtree's tasks as they stood on a past day (tracker.reports.pastday): a unit's
+        # rows up to the day, without reading other units' or later days'.
+        Index("ix_task_colour_history_unit_day", "unit_id", "day"),
     )
 
 

@@ -14,6 +14,8 @@
 - At the reminder times (14:00 and 15:30 by default), APScheduler reminds the units that
   still owe updates; at the digest time (17:00 by default) of each working day it sends
   each user who chose it the day's digest e-mail.
+- Every hour, the idempotency keys older than a day are deleted
+  (`tracker.idempotency.service.purge_expired`).
 
 Every job runs in its own app context and transactions, and sends e-mail only after its
 commits. Running two schedulers is safe: each cutoff day is processed exactly once. On
@@ -40,6 +42,7 @@ from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbe
 from tracker.cutoff.job import due_days
 from tracker.cutoff.leader import Election
 from tracker.extensions import db
+from tracker.idempotency.service import purge_expired
 from tracker.notifications.mail import deliver_digests, deliver_emails
 from tracker.notifications.service import send_reminders
 
@@ -196,6 +199,16 @@ def digest(app, leading=None) -> int:
         return count
 
 
+def purge_keys(app, leading=None) -> int:
+    """Delete the expired idempotency keys (a retry after a day is a new request)."""
+    if _standing_by(leading, "the purge of idempotency keys"):
+        return 0
+    with app.app_context():
+        count = purge_expired(clock.now())
+        db.session.commit()
+        return count
+
+
 def _deliver() -> None:
     try:
         deliver_emails(clock.now())
@@ -205,8 +218,8 @@ def _deliver() -> None:
 
 
 def build_scheduler(app, leading=None) -> BackgroundScheduler:
-    """The jobs at fixed times of day: the reminders and the daily digest (run only while
-    `leading()`, when given)."""
+    """The jobs at fixed times: the reminders, the daily digest, the hourly purge of
+    expired idempotency keys (each run only while `leading()`, when given)."""
     zone = app.config["TRACKER_TIMEZONE"]
     scheduler = BackgroundScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
@@ -217,6 +230,8 @@ def build_scheduler(app, leading=None) -> BackgroundScheduler:
     h, m = app.config["TRACKER_DIGEST_TIME"].strip().split(":")
     scheduler.add_job(digest, CronTrigger(hour=int(h), minute=int(m), timezone=zone),
                       args=[app, leading], id="digest")
+    scheduler.add_job(purge_keys, CronTrigger(minute=17, timezone=zone), args=[app, leading],
+                      id="idempotency-keys")
     return scheduler
 
 

@@ -89,17 +89,12 @@ def colour_changes(unit: Unit, day: date, limit: int | None):
     )
 
 
-def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict | None:
-    """The supervision report of `day`'s cutoff for `unit`'s subtree; None if not run.
-
-    Every part is read from what the cutoff stored for the day: the totals and counts from
-    `unit_day_stats`, the red tasks and the changes (at most `red_limit` of each, None for
-    all) in their order from an index, so a national report costs the same as a commune's.
-    With `red_limit=None` (the downloads) those two are iterators that read the rows a
-    thousand at a time as they are consumed, once, inside the request.
-    """
-    if db.session.get(CutoffRun, day) is None:
-        return None
+def day_figures(unit: Unit, day: date) -> dict:
+    """The figures of `day`'s cutoff for `unit`'s subtree, as the cutoff stored them in
+    `unit_day_stats`: `totals` (colours, the four categories, green rate, communes),
+    `units` (the units directly below with a task counted, ranked by green rate) and
+    `idle_units` (the others, never ranked as if green); `stat` is the unit's row (None if
+    it had nothing to count). One read of the unit's row and one of its children's."""
     stat = db.session.get(UnitDayStat, (unit.id, day))
     totals = {name: getattr(stat, name, 0) for name in
               ("total", "green", "yellow", "red", "missed", *CATEGORIES)}
@@ -125,6 +120,23 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
     idle = sorted(({"unit_id": u.id, "unit": u.name, "total": s.total,
                     "not_started": s.not_started}
                    for s, u in children if s.green_rate is None), key=lambda r: r["unit"])
+    return {"stat": stat, "totals": totals, "units": ranked, "idle_units": idle}
+
+
+def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict | None:
+    """The supervision report of `day`'s cutoff for `unit`'s subtree; None if not run.
+
+    Every part is read from what the cutoff stored for the day: the totals and counts from
+    `unit_day_stats`, the red tasks and the changes (at most `red_limit` of each, None for
+    all) in their order from an index, so a national report costs the same as a commune's.
+    With `red_limit=None` (the downloads) those two are iterators that read the rows a
+    thousand at a time as they are consumed, once, inside the request.
+    """
+    if db.session.get(CutoffRun, day) is None:
+        return None
+    figures = day_figures(unit, day)
+    stat, totals = figures["stat"], figures["totals"]
+    ranked, idle = figures["units"], figures["idle_units"]
     missed = db.session.execute(
         select(Unit.id, Unit.name, UnitDayStat.missed_own)
         .join(UnitDayStat, UnitDayStat.unit_id == Unit.id)

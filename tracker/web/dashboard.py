@@ -10,14 +10,14 @@ from what each cutoff stored; the early warning's count from the latest stored f
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.forecast import stored
-from tracker.paging import paginate, requested_page
+from tracker.labels import CATEGORY_LABELS
+from tracker.paging import LIST_COUNTED, paginate, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
@@ -26,17 +26,12 @@ from tracker.rules.vietnamese import sort_key
 from tracker.scope import REPORT_READERS, get_unit, requires
 from tracker.tasks.models import Status, Task
 from tracker.units.tree import subtree_ids
+from tracker.web import pastday
 from tracker.web.charts import trend_chart
 from tracker.web.helpers import COLOUR_ORDER, KIND_LABELS, MAX_ID, breadcrumb, local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-CATEGORY_LABELS = {
-    "done_on_time": _l("Completed on time"),
-    "done_late": _l("Completed late"),
-    "open_within_deadline": _l("Not completed, within deadline"),
-    "open_overdue": _l("Not completed, overdue"),
-}
 MEMBERS_ELSEWHERE = {Role.MEMBER: "member.today"}  # their unit's tasks
 
 
@@ -56,7 +51,7 @@ def _tasks_page(unit):
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
     query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
-    return paginate(query, requested_page()), colour
+    return paginate(query, requested_page(), count_at_most=LIST_COUNTED), colour
 
 
 @bp.route("")
@@ -64,7 +59,11 @@ def _tasks_page(unit):
 @requires(*REPORT_READERS, elsewhere=MEMBERS_ELSEWHERE)
 @may_lag
 def overview(unit_id: int | None = None):
+    """Live; or with `?date=` a processed cutoff day, as it stood at that 16:00."""
     unit = _unit(unit_id)
+    day = pastday.requested_day()
+    if day is not None:
+        return pastday.past_overview(unit, day)
     moment = clock.now()
     today = local_today()
     totals = rollup(unit)
@@ -84,7 +83,8 @@ def overview(unit_id: int | None = None):
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
         colour_of=unit_colour, likely_red=stored.count_in(unit, as_of) if as_of else None,
-        forecast_day=as_of)
+        forecast_day=as_of, picker=pastday.picker(None),
+        **pastday.streaks_and_movement(unit, None))
 
 
 @bp.route("/units/<int:unit_id>/tasks")
@@ -92,6 +92,9 @@ def overview(unit_id: int | None = None):
 @may_lag
 def unit_tasks(unit_id: int):
     unit = _unit(unit_id)
+    day = pastday.requested_day()
+    if day is not None:
+        return pastday.past_tasks(unit, day)
     page, colour = _tasks_page(unit)
     return render_template("dashboard/tasks.html", unit=unit, page=page, colour=colour,
                            trail=breadcrumb(current_user, unit))

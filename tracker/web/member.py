@@ -39,9 +39,10 @@ from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.requests import request_states
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.helpers import COLOUR_ORDER, MAX_ID
+from tracker.web.once import flash_all, post_once, recorded
 from tracker.web.task_forms import (
+    BulkUpdateForm,
     CompletionForm,
-    CsrfOnlyForm,
     EvidenceUpdateForm,
     ExtensionForm,
     apply_errors,
@@ -189,8 +190,14 @@ def post_task_update(task_id: int):
     if not form.validate_on_submit():
         abort(400)
     code = task.code
+
+    def write() -> list[str]:
+        update = post_update(current_user, task, form.raw(),
+                             evidence_file=form.evidence_file.data)
+        return recorded(update, _("Your update on %(code)s has been recorded.", code=code))
+
     try:
-        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
+        messages = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
         for message in apply_errors(form, getattr(exc, "fields", {})):
@@ -198,7 +205,7 @@ def post_task_update(task_id: int):
         flash(_("%(code)s: %(message)s", code=code, message=exc.message), "error")
         return _render_today(Duty(clock.now()), {task_id: form}, exc.status)
     db.session.commit()
-    flash(_("Your update on %(code)s has been recorded.", code=code), "success")
+    flash_all(messages)
     return redirect(url_for("member.today", page=request.args.get("page", type=int),
                             _anchor=f"task-{task_id}"))
 
@@ -208,7 +215,7 @@ def post_task_update(task_id: int):
 def update_all():
     """All owed tasks on one page; saved all together or not at all."""
     duty = Duty(clock.now())
-    form = CsrfOnlyForm()
+    form = BulkUpdateForm()
     if request.method == "GET":
         tasks = db.session.scalars(
             _own_tasks().where(duty.missing).order_by(COLOUR_ORDER, Task.deadline, Task.id)
@@ -234,9 +241,15 @@ def update_all():
     if not chosen:
         flash(_("Nothing to save: fill in what was done for at least one task."), "error")
         return _render_bulk(form, rows, duty, 422)
+
+    def write() -> list[str]:
+        updates = post_updates(Identity.of(current_user),
+                               [(row["task"].id, row["values"]) for row in chosen])
+        return recorded(updates[0], ngettext("%(num)s update recorded.",
+                                             "%(num)s updates recorded.", len(updates)))
+
     try:
-        post_updates(Identity.of(current_user),
-                     [(row["task"].id, row["values"]) for row in chosen])
+        messages = post_once(form, write)
     except Refused as refused:
         db.session.rollback()
         for index, exc in refused.errors.items():
@@ -246,9 +259,12 @@ def update_all():
         flash(ngettext("Nothing was saved: %(num)s row has errors.",
                        "Nothing was saved: %(num)s rows have errors.", len(failed)), "error")
         return _render_bulk(form, rows, duty, 422)
+    except (InvalidInput, Conflict) as exc:  # the form's key: sent before, or in flight
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render_bulk(form, rows, duty, exc.status)
     db.session.commit()
-    flash(ngettext("%(num)s update recorded.", "%(num)s updates recorded.", len(chosen)),
-          "success")
+    flash_all(messages)
     return redirect(url_for("member.today"))
 
 

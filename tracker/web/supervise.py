@@ -49,6 +49,7 @@ from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Tas
 from tracker.tasks.service import add_comment
 from tracker.units.models import Unit, path_is_within
 from tracker.units.tree import subtree_ids
+from tracker.web import pastday
 from tracker.web.helpers import MAX_ID, safe_next
 from tracker.web.task_forms import (
     AcknowledgeForm,
@@ -114,11 +115,14 @@ def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
 @requires(*SUPERVISORS)
 def red_queue():
     """Every red task whose lead unit is in scope, worst first: overdue longest, then the
-    longest run of missed updates."""
+    longest run of missed updates; with `?date=`, as it stood at that day's cutoff."""
     unit = _unit_arg()
     reason = request.args.get("reason", "")
     if reason not in RED_REASONS:
         reason = ""
+    day = pastday.requested_day()
+    if day is not None:  # the queue as it stood at that day's 16:00
+        return pastday.past_red_queue(unit, day, reason)
     rows = _red_counts(current_user.unit)
     per_unit: dict[int, tuple[str, int]] = {}
     reasons: dict[str | None, int] = {}
@@ -152,6 +156,7 @@ def red_queue():
     return render_template(
         "supervise/red_queue.html", page=page, units=units, reasons=reasons,
         total=sum(reasons.values()), unit=unit, reason=reason, acks=acks, pending=pending,
+        picker=pastday.picker(None),
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
-from tracker.web.update_form import UpdateForm
+from tracker.web.update_form import UpdateForm, new_key
 
 
 class EvidenceUpdateForm(UpdateForm):
@@ -71,6 +71,13 @@ class CancelForm(FlaskForm):
 
 class CsrfOnlyForm(FlaskForm):
     """A form whose fields are read by hand (one row per task), for its CSRF check."""
+
+
+class BulkUpdateForm(CsrfOnlyForm):
+    """The page of all owed tasks (rows read by hand), with the key that makes sending it
+    twice record its updates once (tracker.web.once)."""
+
+    idempotency_key = HiddenField(default=new_key)
 
 
 def action_forms(formdata=None) -> dict[str, FlaskForm]:

@@ -26,7 +26,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
-from tracker.paging import SEARCH_COUNTED, paginate, requested_page
+from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate, requested_page
 from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -39,6 +39,7 @@ from tracker.tasks.wording import csv_rows
 from tracker.types import MAX_ID
 from tracker.updates.service import post_update
 from tracker.web.helpers import COLOUR_ORDER
+from tracker.web.once import flash_all, post_once, recorded
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm
 from tracker.web.task_page import refused, render_detail
 from tracker.xlsx import MIME as XLSX
@@ -60,7 +61,7 @@ def task_list():
         query = query.where(false())
     query = chosen.apply(query).order_by(COLOUR_ORDER, Task.deadline, Task.id)
     page = paginate(query, requested_page(),
-                    count_at_most=SEARCH_COUNTED if chosen.q else None)
+                    count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
                            values=request.args), 422 if errors else 200
 
@@ -97,12 +98,18 @@ def task_post_update(task_id: int):
     form = EvidenceUpdateForm()
     if not form.validate_on_submit():
         abort(400)
+
+    def write() -> list[str]:
+        update = post_update(current_user, task, form.raw(),
+                             evidence_file=form.evidence_file.data)
+        return recorded(update, _("Your update has been recorded."))
+
     try:
-        post_update(current_user, task, form.raw(), evidence_file=form.evidence_file.data)
+        messages = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
         return refused(task, "update", form, exc)
     db.session.commit()
-    flash(_("Your update has been recorded."), "success")
+    flash_all(messages)
     return redirect(url_for("tasks.task_detail", task_id=task.id))
 
 

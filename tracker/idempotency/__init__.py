@@ -1,0 +1,1 @@
+"""Idempotency keys: a client's retry of a write is answered, not repeated."""
