@@ -175,11 +175,11 @@ def reads(port: int, seeded, repeats: int) -> dict:
         "red_queue": "/supervise/red",
         "daily_report": f"/reports/daily?date={RUSH.date().isoformat()}",
         "api_daily_report": f"/api/v1/reports/daily?date={RUSH.date().isoformat()}",
-        # Any day as it stood at 16:00, and two days compared (docs/history.md); the seed
-        # has one processed cutoff, so the comparison is of that day with itself.
+        # Any day as it stood at 16:00, and two days compared (docs/history.md): the day
+        # before the rush (the first cutoff) and the rush day.
         "dashboard_past": f"/dashboard?date={RUSH.date().isoformat()}",
         "red_queue_past": f"/supervise/red?date={RUSH.date().isoformat()}",
-        "compare": f"/dashboard/compare?from={RUSH.date().isoformat()}"
+        "compare": f"/dashboard/compare?from={PREVIOUS_DAY.isoformat()}"
                    f"&to={RUSH.date().isoformat()}",
         "api_dashboard_day": f"/api/v1/dashboard/day?date={RUSH.date().isoformat()}",
         # The search as people type it: no diacritics, one title in eight (tracker.search).
@@ -190,6 +190,10 @@ def reads(port: int, seeded, repeats: int) -> dict:
         # The nation's tasks, worst first, and the API's list, unfiltered (issue 15).
         "task_list": "/tasks",
         "api_task_list": "/api/v1/tasks",
+        # The early warning as stored after the cutoff, and the wall's data (issue 16).
+        "warnings": "/supervise/warnings",
+        "api_warnings": "/api/v1/forecast/warnings",
+        "wall_data": "/wall/data.json",
     }
     results = {}
     for name, path in pages.items():
@@ -218,9 +222,10 @@ def reads_only(name: str, admin_token: str, scale: str) -> int:
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     # The rush day as the full run leaves it: its cutoff processed (once: again is a no-op).
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
-                    "--date", RUSH.date().isoformat()], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    for command in (("cutoff", "run"), ("forecast", "run")):  # and the day's early warning
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", *command,
+                        "--date", RUSH.date().isoformat()], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
     print(f"vacuum {vacuum(url):.1f}s", flush=True)
     server = Server("wsgi:app", env)
     try:
