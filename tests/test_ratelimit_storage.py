@@ -67,7 +67,7 @@ def test_the_private_method_replaced_still_exists_in_limits():
 
 def test_a_count_survives_the_loss_of_its_kept_connection(app):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL keeps a counting connection per thread")
+        pytest.skip("PostgreSQL keeps a counting connection per process")
     storage = DatabaseStorage("tracker-db://")
     window = FixedWindowRateLimiter(storage)
     five = parse("5/minute")

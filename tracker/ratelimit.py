@@ -3,11 +3,11 @@
 **`tracker-db://` (the default): in the database**, so that every worker of every web host
 counts against one budget — a limit counted on host A counts on host B
 (docs/deployment.md, "Shared state"). One statement per limited request, in autocommit on
-a connection the thread keeps for it (never inside the request's transaction, whose row
-locks would make a user's concurrent requests queue behind one another): an upsert that
-starts a fresh window when the old one has expired, returning the count and the window's
-end; the headers' read of the same count (`get`, `get_expiry`) reuses it from the
-request's `g`.
+a connection the process keeps for it, its threads in turn (never inside the request's
+transaction, whose row locks would make a user's concurrent requests queue behind one
+another): an upsert that starts a fresh window when the old one has expired, returning
+the count and the window's end; the headers' read of the same count (`get`,
+`get_expiry`) reuses it from the request's `g`.
 The window is measured with this host's clock (`time.time()`, as limits' own storages
 do; the hosts keep theirs in step). On PostgreSQL the table is UNLOGGED: no WAL, so its
 commits wait for no disk flush, and a crash empties it — a lost count is harmless. On
@@ -120,8 +120,9 @@ class DatabaseStorage(Storage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._pruned = time.time()
         self._beside: dict[str, Engine] = {}  # SQLite: the file beside the main one
-        self._local = threading.local()  # PostgreSQL: each thread's counting connection
-        self._held: list[Connection] = []  # all threads' (closed with their engine)
+        self._kept: Connection | None = None  # PostgreSQL: the process's counting connection
+        self._turn = threading.Lock()  # its threads count on it in turn
+        self._held: list[Connection] = []  # every one kept (closed with their engine)
         self._lock = threading.Lock()
 
     @property
@@ -148,30 +149,33 @@ class DatabaseStorage(Storage):
     @contextmanager
     def _counting(self) -> Iterator[Connection]:
         """A connection in autocommit (each statement its own transaction: no BEGIN or
-        COMMIT to wait for). On PostgreSQL each thread keeps its own checked out, so that
-        a count does not pay a pool checkout (and its liveness round trip) per request;
-        one that fails is dropped, and the next count connects afresh."""
+        COMMIT to wait for). On PostgreSQL the process keeps one checked out, shared by its
+        threads in turn (a count is one statement of a tenth of a millisecond), so that a
+        count pays no pool checkout (and its liveness round trip) per request and a worker
+        holds one connection for counting, not one per thread; one that fails is dropped,
+        and the next count connects afresh."""
         engine = self._engine()
         if engine.dialect.name == "sqlite":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 yield conn
             return
-        held = getattr(self._local, "connection", None)
-        if held is None or held.closed or held.invalidated or held.engine is not engine:
-            held = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._local.connection = held
-            with self._lock:
-                if not event.contains(engine, "engine_disposed", self._close_held):
-                    event.listen(engine, "engine_disposed", self._close_held)
-                self._held.append(held)
-        try:
-            yield held
-            held.commit()  # ends SQLAlchemy's own "transaction"; nothing is sent
-        except Exception:
-            self._local.connection = None
-            with suppress(Exception):
-                held.close()
-            raise
+        with self._turn:
+            held = self._kept
+            if held is None or held.closed or held.invalidated or held.engine is not engine:
+                held = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._kept = held
+                with self._lock:
+                    if not event.contains(engine, "engine_disposed", self._close_held):
+                        event.listen(engine, "engine_disposed", self._close_held)
+                    self._held.append(held)
+            try:
+                yield held
+                held.commit()  # ends SQLAlchemy's own "transaction"; nothing is sent
+            except Exception:
+                self._kept = None
+                with suppress(Exception):
+                    held.close()
+                raise
 
     def _close_held(self, engine: Engine) -> None:
         """The engine is disposed of (tests, a fork): its kept connections go with it."""
