@@ -65,9 +65,9 @@ def test_the_private_method_replaced_still_exists_in_limits():
     assert hasattr(limits.storage.memory.MemoryStorage, "_MemoryStorage__expire_events")
 
 
-def test_a_count_survives_the_loss_of_its_kept_connection(app):
+def test_a_count_survives_the_loss_of_its_pooled_connection(app):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL keeps a counting connection per process")
+        pytest.skip("PostgreSQL's backends can be ended from outside")
     storage = DatabaseStorage("tracker-db://")
     window = FixedWindowRateLimiter(storage)
     five = parse("5/minute")

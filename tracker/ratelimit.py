@@ -3,11 +3,11 @@
 **`tracker-db://` (the default): in the database**, so that every worker of every web host
 counts against one budget — a limit counted on host A counts on host B
 (docs/deployment.md, "Shared state"). One statement per limited request, in autocommit on
-a connection the process keeps for it, its threads in turn (never inside the request's
-transaction, whose row locks would make a user's concurrent requests queue behind one
-another): an upsert that starts a fresh window when the old one has expired, returning
-the count and the window's end; the headers' read of the same count (`get`,
-`get_expiry`) reuses it from the request's `g`.
+a pooled connection of its own (never inside the request's transaction, whose row locks
+would make a user's concurrent requests queue behind one another): an upsert that starts
+a fresh window when the old one has expired, returning the count and the window's end;
+the headers' read of the same count (`get`, `get_expiry`) reuses it from the request's
+`g`.
 The window is measured with this host's clock (`time.time()`, as limits' own storages
 do; the hosts keep theirs in step). On PostgreSQL the table is UNLOGGED: no WAL, so its
 commits wait for no disk flush, and a crash empties it — a lost count is harmless. On
@@ -31,10 +31,9 @@ is started."""
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import psycopg
 from flask import g, has_app_context
@@ -46,7 +45,6 @@ from sqlalchemy import (
     String,
     create_engine,
     delete,
-    event,
     select,
     text,
 )
@@ -120,10 +118,6 @@ class DatabaseStorage(Storage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._pruned = time.time()
         self._beside: dict[str, Engine] = {}  # SQLite: the file beside the main one
-        self._kept: Connection | None = None  # PostgreSQL: the process's counting connection
-        self._turn = threading.Lock()  # its threads count on it in turn
-        self._held: list[Connection] = []  # every one kept (closed with their engine)
-        self._lock = threading.Lock()
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -149,43 +143,13 @@ class DatabaseStorage(Storage):
     @contextmanager
     def _counting(self) -> Iterator[Connection]:
         """A connection in autocommit (each statement its own transaction: no BEGIN or
-        COMMIT to wait for). On PostgreSQL the process keeps one checked out, shared by its
-        threads in turn (a count is one statement of a tenth of a millisecond), so that a
-        count pays no pool checkout (and its liveness round trip) per request and a worker
-        holds one connection for counting, not one per thread; one that fails is dropped,
-        and the next count connects afresh."""
-        engine = self._engine()
-        if engine.dialect.name == "sqlite":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                yield conn
-            return
-        with self._turn:
-            held = self._kept
-            if held is None or held.closed or held.invalidated or held.engine is not engine:
-                held = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                self._kept = held
-                with self._lock:
-                    if not event.contains(engine, "engine_disposed", self._close_held):
-                        event.listen(engine, "engine_disposed", self._close_held)
-                    self._held.append(held)
-            try:
-                yield held
-                held.commit()  # ends SQLAlchemy's own "transaction"; nothing is sent
-            except Exception:
-                self._kept = None
-                with suppress(Exception):
-                    held.close()
-                raise
-
-    def _close_held(self, engine: Engine) -> None:
-        """The engine is disposed of (tests, a fork): its kept connections go with it."""
-        with self._lock:
-            gone = [conn for conn in self._held if conn.engine is engine]
-            self._held = [conn for conn in self._held if conn.engine is not engine]
-        for conn in gone:
-            with suppress(Exception):
-                conn.invalidate()  # closes the driver's connection, not back to a pool
-                conn.close()
+        COMMIT to wait for), taken from the pool for the one count and given back. The
+        pool's checkout proves it alive within the connect limit (tracker.deadlines), so a
+        frozen database costs a count that limit and a 503, never a hung thread; a
+        connection kept across requests would have no such check (and, per thread, would
+        double the connections a host holds)."""
+        with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
