@@ -165,3 +165,38 @@ def test_a_units_own_green_streak_heads_its_dashboard(history, units, login_as):
                                                    "?date=2026-11-17")
     assert 'data-testid="own-streak"' not in page(
         client, f"/dashboard/units/{units['ha_long'].id}?date=2026-11-25")
+
+
+def test_the_past_dashboard_counts_the_forecast_stored_that_day(history, units, users,
+                                                              login_as):
+    """The count of tasks likely to turn red is the one stored after that day's cutoff, and
+    it leads to that day's list; a day with none stored says so. Cô Tô's new task is due
+    Thursday 19/11 at 0 % on the 17th: likely red within the horizon."""
+    from datetime import date
+
+    from tests.factories import ict, make_task
+    from tracker.forecast import stored
+    from tracker.forecast.store import run_forecast
+    from tracker.updates.service import post_update
+
+    task = make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0),
+                     title="Bàn giao hồ sơ", deadline="2026-11-19")
+    post_update(users["co_to"], task, {"progress": 0, "work_done": "Đã lập danh mục"},
+                now=ict(2026, 11, 17, 10, 0))
+    db.session.commit()
+    run_forecast(date(2026, 11, 17))
+    province = units["province"]
+    expected = stored.count_in(province, stored.of_day(date(2026, 11, 17)))
+    assert expected > 0  # the late task, due Friday 20/11 and behind
+    client = login_as("supervisor")
+    text = page(client, f"/dashboard/units/{province.id}?date=17/11/2026")
+    assert f'data-testid="count-likely-red">{expected}<' in text
+    assert "date=2026-11-17" in text.split('class="stat stat-warning"')[1].split(">")[0]
+    listed = page(client, "/supervise/warnings?date=2026-11-17")
+    assert "tính đến 16 giờ 00 ngày 17/11/2026" in listed
+    assert listed.count('data-testid="warning-row"') == expected
+    assert 'data-testid="warning-past"' in listed
+    other = page(client, f"/dashboard/units/{province.id}?date=18/11/2026")
+    assert 'data-testid="likely-red-none"' in other
+    none = page(client, "/supervise/warnings?date=2026-11-18")
+    assert "Không có dự báo nào được lưu sau thời điểm chốt ngày 18/11/2026" in none

@@ -83,7 +83,7 @@ def overview(unit_id: int | None = None):
         trail=breadcrumb(current_user, unit), page=page, colour=colour,
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
         colour_of=unit_colour, likely_red=stored.count_in(unit, as_of) if as_of else None,
-        forecast_day=as_of, picker=pastday.picker(None),
+        forecast_day=as_of, day=None, picker=pastday.picker(None),
         **pastday.streaks_and_movement(unit, None))
 
 

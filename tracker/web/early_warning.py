@@ -14,6 +14,7 @@ from tracker.forecast.wording import describe_sign
 from tracker.paging import PER_PAGE, Page, requested_page
 from tracker.rules.vietnamese import sort_key
 from tracker.scope import SUPERVISORS, get_unit, requires
+from tracker.web import pastday
 from tracker.web.helpers import MAX_ID
 
 bp = Blueprint("early_warning", __name__)
@@ -22,14 +23,16 @@ bp = Blueprint("early_warning", __name__)
 @bp.route("/supervise/warnings")
 @requires(*SUPERVISORS)
 def warning_list():
-    """Every task in scope judged likely to turn red, the highest risk first."""
+    """Every task in scope judged likely to turn red, the highest risk first: by the
+    latest stored forecast, or with `?date=` by the one stored after that day's cutoff."""
     unit = None
     unit_id = request.args.get("unit", type=int)
     if unit_id is not None:
         if not 0 < unit_id <= MAX_ID:
             abort(404)
         unit = get_unit(current_user, unit_id)
-    as_of = stored.latest()
+    day = pastday.requested_day()
+    as_of = stored.latest() if day is None else stored.of_day(day)
     number = requested_page()
     items, total, units = [], 0, []
     if as_of is not None:
@@ -39,4 +42,4 @@ def warning_list():
     page = Page(items=items, page=number, per_page=PER_PAGE, total=total)
     return render_template("supervise/warnings.html", page=page, units=units, unit=unit,
                            total=sum(n for _i, _name, n in units), sign_text=describe_sign,
-                           as_of=as_of)
+                           as_of=as_of, day=day)

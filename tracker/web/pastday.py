@@ -17,6 +17,7 @@ from tracker.audit.security import record_report_export
 from tracker.auth.models import Role
 from tracker.downloads import attachment
 from tracker.extensions import db
+from tracker.forecast import stored
 from tracker.labels import CATEGORY_LABELS
 from tracker.paging import requested_page
 from tracker.reports import compare as comparing
@@ -64,6 +65,7 @@ def past_overview(unit, day: date):
     """The dashboard of `unit` as it stood at `day`'s cutoff."""
     figures = day_figures(unit, day)
     totals = figures["totals"]
+    as_of = stored.of_day(day)
     page = None
     if not figures["units"] and not figures["idle_units"]:
         page = pastday.tasks_on(unit, day, request.args.get("colour", ""), requested_page())
@@ -73,6 +75,7 @@ def past_overview(unit, day: date):
         chart=trend_chart(green_rate_trend(unit, day), day),
         trail=breadcrumb(current_user, unit), page=page,
         colour=request.args.get("colour", ""), CATEGORY_LABELS=CATEGORY_LABELS,
+        forecast_day=as_of, likely_red=stored.count_in(unit, as_of) if as_of else None,
         **streaks_and_movement(unit, day))
 
 
