@@ -20,7 +20,7 @@ from tracker.scope import heard_by, webhook_hears_of
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tracker.webhooks.service import queue_row
+from tracker.webhooks.service import queue_row, utc_text
 
 
 def _listening(event: str) -> list[WebhookEndpoint]:
@@ -134,7 +134,7 @@ def on_updates_posted(_sender, *, reporter, now: datetime, updates: list[dict],
                        "obstacles": u.get("obstacles"), "next_steps": u.get("next_steps"),
                        "evidence_url": u.get("evidence_url"),
                        "reporting_day": u["reporting_day"].isoformat(),
-                       "created_at": now.isoformat().replace("+00:00", "Z")}})
+                       "created_at": utc_text(now)}})
             for u in updates if u["task_id"] in heard]
     changes = {task_id: (old, new) for task_id, old, new in colour_changes}
     for endpoint_id, task_ids in (_tasks_heard(recoloured, recoloured_ids)

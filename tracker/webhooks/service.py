@@ -17,7 +17,7 @@ import ipaddress
 import json
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -202,9 +202,14 @@ def body(event: str, now: datetime, data: dict) -> tuple[str, str]:
     retry sends the same one (a receiver drops what it has seen)."""
     event_id = str(uuid.uuid4())
     return event_id, json.dumps({"id": event_id, "event": event,
-                                 "occurred_at": now.isoformat().replace("+00:00", "Z"),
+                                 "occurred_at": utc_text(now),
                                  "data": data}, ensure_ascii=False, separators=(",", ":"),
                                 sort_keys=True, default=str)
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as the bodies give it: ISO 8601 in UTC, e.g. 2026-11-18T03:00:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def queue_row(endpoint_id: int, event: str, now: datetime, data: dict) -> dict:
