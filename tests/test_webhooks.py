@@ -80,8 +80,8 @@ def test_a_task_assigned_is_sent_after_the_commit_signed(users, units, receiver)
 
 def test_a_rolled_back_write_queues_nothing(users, units, receiver):
     _endpoint(users["admin"], units["province"], receiver)
-    from tracker.tasks.service import create_task
     from tests.factories import task_input
+    from tracker.tasks.service import create_task
 
     create_task(users["admin"], task_input(units["ha_long"]), now=NOW)
     db.session.rollback()
@@ -163,7 +163,7 @@ def test_update_completion_and_colour_change_are_queued(users, units, receiver, 
 
 def test_the_cutoff_announces_the_unit_figures(users, units, receiver):
     make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0))
-    endpoint, secret = _endpoint(users["admin"], units["province"], receiver,
+    _endpoint_row, secret = _endpoint(users["admin"], units["province"], receiver,
                                  ["cutoff.done", "task.colour_changed"])
     cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
     deliver_due(ict(2026, 11, 17, 17, 0))
