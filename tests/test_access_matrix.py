@@ -27,6 +27,7 @@ from tracker.auth.tokens import create_token
 from tracker.evidence.service import attach_file
 from tracker.extensions import db
 from tracker.tasks.lifecycle import request_extension
+from tracker.webhooks.service import create_endpoint
 
 ROLES = ("anonymous", "member", "viewer", "supervisor", "province_admin", "national_admin",
          "deactivated")
@@ -103,6 +104,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /account/two-factor/disable": LOGGED_IN,
     "GET /account/notifications": LOGGED_IN,
     "POST /account/notifications": LOGGED_IN,
+    "GET /account/calendar": LOGGED_IN,
+    "POST /account/calendar/reset": LOGGED_IN,
+    "POST /account/calendar/off": LOGGED_IN,
+    # the calendar feed: the secret in the address is the credential (an unknown one: 404)
+    "GET /calendar/<token>.ics": {role: R404 for role in ROLES},
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
@@ -184,6 +190,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/units/<int:unit_id>/report-settings": ADMINS,
     "POST /admin/units/<int:unit_id>/signing-key": ADMINS,
     "POST /admin/units/<int:unit_id>/signing-key/delete": ADMINS,
+    "GET /admin/webhooks": ADMINS,
+    "POST /admin/webhooks": ADMINS,
+    "GET /admin/webhooks/<int:endpoint_id>": ADMINS,
+    "POST /admin/webhooks/<int:endpoint_id>": ADMINS,
+    "POST /admin/webhooks/<int:endpoint_id>/test": ADMINS,
+    "POST /admin/webhooks/<int:endpoint_id>/secret": ADMINS,
+    "POST /admin/webhooks/<int:endpoint_id>/delete": ADMINS,
     # the API
     f"GET {API}/openapi.json": EVERYONE,
     f"GET {API}/me": API_ALL,
@@ -274,6 +287,9 @@ def world(app, users, units, tmp_path):
               "deactivated": make_user("gone", "admin", units["province"])}
     tokens = {role: create_token(None, user, name="matrix", now=clock.now())
               for role, user in people.items()}
+    endpoint, _secret = create_endpoint(users["admin"], {
+        "name": "Cổng tỉnh", "url": "https://hooks.example.org/tracker",
+        "unit_id": units["province"].id, "events": ["task.created"]}, now=clock.now())
     db.session.commit()
     return {
         "people": people, "tokens": {role: raw for role, (_t, raw) in tokens.items()},
@@ -282,7 +298,7 @@ def world(app, users, units, tmp_path):
             "extension_id": extension.id, "unit_id": units["ha_long"].id,
             "user_id": users["co_to"].id, "token_id": tokens["member"][0].id,
             "day": "2026-12-24", "fmt": "csv", "extension": "csv", "code": "en",
-            "filename": "css/app.css",
+            "filename": "css/app.css", "endpoint_id": endpoint.id, "token": "cal_unknown",
         },
     }
 

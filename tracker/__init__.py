@@ -98,10 +98,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_signals() -> None:
     """What reacts to the operations' signals (tracker.signals): the notifications and
-    their e-mail. Connecting twice keeps one connection."""
+    their e-mail, the webhooks' outbox. Connecting twice keeps one connection."""
     from tracker.notifications import events
+    from tracker.webhooks import events as webhook_events
 
     events.connect()
+    webhook_events.connect()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -112,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         dashboard,
         early_warning,
+        feed,
         inbox,
         login_code,
         member,
@@ -127,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall):
+                   early_warning, wall, feed):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

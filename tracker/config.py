@@ -175,6 +175,18 @@ def _settings(instance_path: str) -> dict:
         # outbox run sends them within a second or so.
         "TRACKER_MAIL_AT_ONCE": _bool("TRACKER_MAIL_AT_ONCE", True),
         "TRACKER_DIGEST_TIME": os.environ.get("TRACKER_DIGEST_TIME", "17:00"),
+        # Webhooks (tracker.webhooks, docs/integration.md): an attempt's time limit, the
+        # first retry's delay (doubled after each failure), the attempts before giving up,
+        # how often the scheduler looks at the outbox; loopback addresses allowed (a
+        # receiver on the Tracker host itself; tests).
+        "TRACKER_WEBHOOK_TIMEOUT": _seconds("TRACKER_WEBHOOK_TIMEOUT", 10),
+        "TRACKER_WEBHOOK_RETRY_SECONDS": _seconds("TRACKER_WEBHOOK_RETRY_SECONDS", 30),
+        "TRACKER_WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("TRACKER_WEBHOOK_MAX_ATTEMPTS",
+                                                           "10")),
+        "TRACKER_WEBHOOK_POLL_SECONDS": _seconds("TRACKER_WEBHOOK_POLL_SECONDS", 5),
+        "TRACKER_WEBHOOK_ALLOW_LOOPBACK": _bool("TRACKER_WEBHOOK_ALLOW_LOOPBACK", False),
+        # The calendar feed (tracker.feeds): the days ahead it shows.
+        "TRACKER_FEED_DAYS": int(os.environ.get("TRACKER_FEED_DAYS", "60")),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         # The serif of the official PDF report (tracker.reports.fonts): Liberation Serif
         # (fonts-liberation2) by default.

@@ -83,6 +83,10 @@ SECURITY_EVENT_LABELS = {
     "signing_key_added": _l("Signing certificate added"),
     "signing_key_removed": _l("Signing certificate removed"),
     "report_signed": _l("Report signed"),
+    "webhook_created": _l("Webhook registered"),
+    "webhook_changed": _l("Webhook changed"),
+    "webhook_deleted": _l("Webhook deleted"),
+    "calendar_feed_reset": _l("Calendar feed address reset"),
 }
 
 

@@ -14,6 +14,7 @@ from tracker.cutoff.models import (
     UnitDayStat,
 )
 from tracker.evidence.models import Evidence
+from tracker.feeds.models import CalendarFeed
 from tracker.forecast.models import ForecastDay, TaskForecast
 from tracker.idempotency.models import IdempotencyKey
 from tracker.notifications.models import Notification, NotificationPreference
@@ -23,11 +24,13 @@ from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
+from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "CalendarDay",
+    "CalendarFeed",
     "Comment",
     "CutoffRun",
     "Evidence",
@@ -57,5 +60,7 @@ __all__ = [
     "UnitSigningKey",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "task_coordinating_units",
 ]

@@ -357,3 +357,46 @@ def visible_security_events(actor: User) -> Select:
     if manages_deployment(actor):
         return select(SecurityEvent).where(or_(placed, SecurityEvent.unit_id.is_(None)))
     return select(SecurityEvent).where(placed)
+
+
+# --- webhooks and the calendar feed ---------------------------------------------------------
+
+
+def may_manage_webhooks(actor: User, unit: Unit) -> bool:
+    """An admin registers, changes and reads the webhooks of the units of their subtree (a
+    province's admin for its own units only)."""
+    return has_role(actor, *ADMINS) and can_see_unit(actor, unit)
+
+
+def webhook_units(actor: User) -> Select:
+    """The ids of the units whose webhooks `actor` manages. SQL twin of
+    `may_manage_webhooks`."""
+    if not has_role(actor, *ADMINS):
+        return select(Unit.id).where(false())
+    return visible_unit_ids(actor)
+
+
+def webhook_hears_of(unit: Unit, task: Task) -> bool:
+    """A webhook of `unit` hears of the tasks that unit's subtree sees (`visible_tasks`):
+    led by, or coordinated with, a unit of its subtree."""
+    return task.lead_unit.is_within(unit) or any(
+        u.is_within(unit) for u in task.coordinating_units)
+
+
+def heard_by(unit_path: ColumnElement, task_id: ColumnElement) -> ColumnElement[bool]:
+    """SQL twin of `webhook_hears_of`: the task `task_id` (a column) is led by, or
+    coordinated with, a unit within the subtree whose top has `unit_path` (a column)."""
+    lead = (select(Unit.id).join(Task, Task.lead_unit_id == Unit.id)
+            .where(Task.id == task_id, path_within(Unit.path, unit_path)))
+    coordinated = (select(Unit.id)
+                   .join(task_coordinating_units,
+                         task_coordinating_units.c.unit_id == Unit.id)
+                   .where(task_coordinating_units.c.task_id == task_id,
+                          path_within(Unit.path, unit_path)))
+    return or_(lead.exists(), coordinated.exists())
+
+
+def feed_tasks(user: User) -> Select:
+    """The tasks whose deadlines a user's calendar feed shows: those they may see
+    (`visible_tasks`), while their account is active."""
+    return visible_tasks(user)

@@ -34,3 +34,16 @@ task_reassigned = _signals.signal("task-reassigned")
 `changes`: field → (old, new), the lead unit's ids among them; `note` optional)."""
 task_cancelled = _signals.signal("task-cancelled")
 """An admin cancelled the task (`note`: the reason)."""
+task_created = _signals.signal("task-created")
+"""An admin assigned the task (one, in bulk, or by an import)."""
+colour_changed = _signals.signal("colour-changed")
+"""A writer stored another colour for the task (`old`, `new`: "green", "yellow", "red" or
+None). The cutoff's own recolouring is in its day's record (`cutoff_done`), and a batch of
+updates announces its changes with `updates_posted`."""
+updates_posted = _signals.signal("updates-posted")
+"""A unit posted progress updates, one or a batch (sent with no sender: `reporter` the
+token-style Identity, `updates` the written updates as dicts, `colour_changes` the tasks
+whose stored colour the batch changed as (task id, old, new))."""
+cutoff_done = _signals.signal("cutoff-done")
+"""A reporting day's cutoff was processed (sender: the day, a date; `summary` the day's
+figures as a dict; `now`). Sent in the cutoff's transaction, before its commit."""

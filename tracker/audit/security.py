@@ -44,6 +44,10 @@ class SecurityEventKind(StrEnum):
     SIGNING_KEY_ADDED = "signing_key_added"
     SIGNING_KEY_REMOVED = "signing_key_removed"
     REPORT_SIGNED = "report_signed"
+    WEBHOOK_CREATED = "webhook_created"
+    WEBHOOK_CHANGED = "webhook_changed"  # its address, events, state or secret
+    WEBHOOK_DELETED = "webhook_deleted"
+    CALENDAR_FEED_RESET = "calendar_feed_reset"  # a new secret address (or none)
 
 
 ADDRESS_MAX = 64

@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.forecast.store import forecast_due
 from tracker.notifications.mail import deliver_emails
 from tracker.tasks.colour import mismatches, recolour_all
+from tracker.webhooks import delivery as webhook_delivery
 
 cutoff_cli = AppGroup("cutoff", help="The daily 16:00 cutoff.")
 colours_cli = AppGroup("colours", help="Stored colours.")
@@ -148,12 +149,14 @@ def remind_now() -> None:
 @click.command("scheduler")
 def scheduler() -> None:
     """Run the scheduler until stopped: every due cutoff as soon as it is due, the
-    colours after midnight, the reminders."""
+    colours after midnight, the reminders, the webhooks' deliveries."""
     # The libraries' lines (APScheduler) on the root logger; Tracker's own have their
     # handler already (tracker.logs), so they do not go through the root's as well.
     logging.getLogger("tracker").propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    run_scheduler(current_app._get_current_object(), after_cutoff=forecast_due)
+    app = current_app._get_current_object()
+    run_scheduler(app, after_cutoff=forecast_due, every=[
+        (webhook_delivery.run, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks")])
 
 
 COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler)

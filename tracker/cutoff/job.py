@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tracker import clock
+from tracker import clock, signals
 from tracker.bulk import analyze
 from tracker.cutoff.judge import judge_day, same_epoch
 from tracker.cutoff.models import (
@@ -202,6 +202,7 @@ def _process(day: date, now: datetime, force: bool) -> CutoffSummary:
         run.summary = json.dumps(summary.public())
         if not force:
             notify_cutoff(day, summary, now=now)
+        signals.cutoff_done.send(day, summary=summary.public(), now=now, rerun=force)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -36,6 +36,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker import clock
 from tracker.cutoff.backlog import forget_heartbeat, process_due, record_heartbeat
@@ -217,9 +218,11 @@ def _deliver() -> None:
         log.exception("e-mail delivery failed; will retry")
 
 
-def build_scheduler(app, leading=None) -> BackgroundScheduler:
+def build_scheduler(app, leading=None, every=()) -> BackgroundScheduler:
     """The jobs at fixed times: the reminders, the daily digest, the hourly purge of
-    expired idempotency keys (each run only while `leading()`, when given)."""
+    expired idempotency keys (each run only while `leading()`, when given); and the jobs
+    of `every`, (job(app, leading), seconds, id) each, given by the command (the webhooks'
+    delivery, whose package this one does not import)."""
     zone = app.config["TRACKER_TIMEZONE"]
     scheduler = BackgroundScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
@@ -232,12 +235,17 @@ def build_scheduler(app, leading=None) -> BackgroundScheduler:
                       args=[app, leading], id="digest")
     scheduler.add_job(purge_keys, CronTrigger(minute=17, timezone=zone), args=[app, leading],
                       id="idempotency-keys")
+    for job, seconds, job_id in every:
+        scheduler.add_job(job, IntervalTrigger(seconds=seconds, timezone=zone),
+                          args=[app, leading], id=job_id)
     return scheduler
 
 
 def run_scheduler(app, stop: threading.Event | None = None,
-                  after_cutoff: Callable[[Callable[[], bool]], object] | None = None) -> None:
-    """Run until `stop` is set, or SIGTERM/SIGINT arrives (`after_cutoff`: KeepUp's)."""
+                  after_cutoff: Callable[[Callable[[], bool]], object] | None = None,
+                  every=()) -> None:
+    """Run until `stop` is set, or SIGTERM/SIGINT arrives (`after_cutoff`: KeepUp's;
+    `every`: `build_scheduler`'s)."""
     stop = stop or threading.Event()
     wake_read, wake_write = os.pipe()
 
@@ -251,7 +259,7 @@ def run_scheduler(app, stop: threading.Event | None = None,
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     name = f"{socket.gethostname()}:{os.getpid()}"
     election = Election(app, name)
-    reminders = build_scheduler(app, election.leading)
+    reminders = build_scheduler(app, election.leading, every)
     reminders.start()
     keep_up = KeepUp(app, name, election, after_cutoff)
     log.info("scheduler %s started", keep_up.name)

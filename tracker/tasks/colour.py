@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import signals
 from tracker.bulk import BulkUpdate
 from tracker.extensions import db
 from tracker.fence import wait_for_writers
@@ -62,8 +63,13 @@ def stored_values(result: ColourResult) -> tuple[str | None, str | None, int]:
 
 def refresh_colour(task, moment: datetime, calendar: WorkCalendar | None = None,
                    policy: Policy | None = None) -> ColourResult:
+    """Store the task's colour at `moment`; a change of colour of a task already
+    coloured is announced (`signals.colour_changed`)."""
     result = colour_of(task, moment, calendar or load_calendar(), policy or load_policy())
+    old = task.colour
     task.colour, task.colour_reason, task.colour_days = stored_values(result)
+    if old is not None and task.colour != old:
+        signals.colour_changed.send(task, old=old, new=task.colour, now=moment)
     return result
 
 

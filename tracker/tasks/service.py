@@ -163,6 +163,7 @@ def create_task(actor: User, raw: dict, *, now: datetime | None = None) -> Task:
     values["coordinating_unit_ids"] = ",".join(str(u.id) for u in coordinating)
     record(task, actor, "create", at=now, new=snapshot(values))
     refresh_colour(task, now)
+    signals.task_created.send(task, actor=actor, now=now)
     return task
 
 

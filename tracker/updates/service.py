@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import bindparam, select
 
+from tracker import signals
 from tracker.audit.service import append_rows, change_rows
 from tracker.auth.models import User
 from tracker.auth.tokens import Identity
@@ -144,7 +145,7 @@ def _refuse_closed(status) -> None:
 _tasks, _units = Task.__table__, Unit.__table__
 _STATE = (_tasks.c.id, _tasks.c.lead_unit_id, _tasks.c.status, _tasks.c.progress,
           _tasks.c.version, _tasks.c.start_date, _tasks.c.deadline, _tasks.c.duty_since,
-          _tasks.c.submitted_at, _tasks.c.last_update_at)
+          _tasks.c.submitted_at, _tasks.c.last_update_at, _tasks.c.colour)
 # The scope check (the lead unit lies in the reporter's subtree), the row locks (in id
 # order, as the cutoff's colour refresh takes them, so that two writers of overlapping tasks
 # cannot deadlock; SQLite's BEGIN IMMEDIATE already serialises writers) and a fresh read,
@@ -272,6 +273,7 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
         changes.append((index, _apply(state, item["progress"], now)))
     verdicts: dict[tuple, tuple] = {}  # the rules are a pure function of these facts
     task_rows = []
+    colour_changes = []  # (task id, old, new), announced with the updates
     for state in states.values():
         facts = (str(state.status), state.start_date, state.deadline, state.duty_since,
                  state.submitted_at, state.last_update_at)
@@ -280,6 +282,8 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
             verdict = verdicts[facts] = stored_values(colour_of(state, now, calendar, policy))
         task_rows.append((state.id, state.progress, str(state.status),
                           state.last_update_at, now, state.version, *verdict))
+        if state.colour is not None and verdict[0] != state.colour:
+            colour_changes.append((state.id, state.colour, verdict[0]))
 
     for item, update_id in zip(new, reserve_ids(ProgressUpdate.__table__, len(new)),
                                strict=True):
@@ -296,4 +300,6 @@ def _write(reporter: Identity, rows: dict, accepted: list[tuple[int, dict]],
         write_fact_rows(rows_for(((task_id, before[task_id], facts_now(state))
                                   for task_id, state in states.items()), now))
     tasks.apply()
+    signals.updates_posted.send(None, reporter=reporter, now=now, updates=new,
+                                colour_changes=colour_changes)
     return new

@@ -27,12 +27,14 @@ from tracker.web import (
     admin_tasks,
     admin_units,
     admin_users,
+    admin_webhooks,
 )
 from tracker.web.helpers import MAX_ID
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 for child in (admin_users.bp, admin_tasks.bp, admin_task_changes.bp, admin_import.bp,
-              admin_settings.bp, admin_security.bp, admin_units.bp, admin_reports.bp):
+              admin_settings.bp, admin_security.bp, admin_units.bp, admin_reports.bp,
+              admin_webhooks.bp):
     bp.register_blueprint(child)
 
 
