@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
 from tracker.extensions import db
 
@@ -277,3 +277,13 @@ def analyze(*tables: Table) -> None:
     with _cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {_quote(table.name)}")
+
+
+def sort_memory(amount: str) -> None:
+    """Give this transaction's sorts and hashes `amount` of memory on PostgreSQL (its
+    `work_mem`, e.g. "64MB"), for a statement that must hash or sort a national day's rows
+    at once rather than spill them to disk or probe an index row by row. Nothing elsewhere."""
+    if _postgres():
+        if not amount[:-2].isdigit() or amount[-2:] not in ("kB", "MB"):
+            raise ValueError(amount)
+        db.session.execute(text(f"SET LOCAL work_mem = '{amount}'"))

@@ -20,9 +20,10 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 
 from tracker import clock
+from tracker.bulk import sort_memory
 from tracker.cutoff.models import CutoffRun
 from tracker.extensions import db
 from tracker.forecast.asof import forecasts_at
@@ -84,10 +85,9 @@ def _store_batch(day: date, low: int, high: int | None) -> int:
     row is locked first, so that two runs of one day (the scheduler's and one by hand)
     replace a batch one after the other, never both at once."""
     db.session.get(ForecastDay, day, with_for_update=True, populate_existing=True)
-    if db.engine.dialect.name == "postgresql":
-        # Enough memory to hash the record's missed days (a national fortnight: ~400,000
-        # rows) instead of rescanning them for every task; this transaction only.
-        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    # Enough memory to hash the record's missed days (a national fortnight: ~400,000 rows)
+    # instead of rescanning them for every task; this transaction only.
+    sort_memory(WORK_MEM)
     tasks = select(Task).where(Task.id > low)
     stale = delete(TaskForecast).where(TaskForecast.day == day, TaskForecast.task_id > low)
     if high is not None:

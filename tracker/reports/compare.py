@@ -14,13 +14,14 @@ All of it is what the two cutoffs recorded:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from tracker.cutoff.models import RedTaskDay, TaskColourChange
+from tracker.bulk import sort_memory
+from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange
 from tracker.extensions import db
 from tracker.labels import reason_text, unit_colour_text
 from tracker.reports.history import day_figures
@@ -28,10 +29,11 @@ from tracker.rules.store import load_calendar
 from tracker.rules.vietnamese import sort_key
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
-from tracker.units.tree import path_within
+from tracker.units.tree import subtree_ids
 from tracker.xlsx import Percent, TableSheet, new_book
 
 LIST_LIMIT = 200  # tasks listed of each change on the page and in the JSON (the XLSX: all)
+SORT_MEMORY = "64MB"  # to hash and sort a national day's changes at once (tracker.bulk)
 
 
 def _colour_at(task_id, day: date):
@@ -42,18 +44,24 @@ def _colour_at(task_id, day: date):
 
 
 def _turned_red(unit: Unit, before: date, after: date):
-    """Red at `after`'s cutoff and not at `before`'s, worst first as the red list."""
+    """Red at `after`'s cutoff and not at `before`'s, worst first as the red list: the
+    later day's red rows of the subtree's units, less those red at `before` too (one
+    index-only probe each)."""
     earlier = aliased(RedTaskDay)
     return (
-        select(RedTaskDay.task_id, RedTaskDay.code, Task.title, Unit.name.label("unit"),
-               _colour_at(RedTaskDay.task_id, before).label("from_colour"),
-               RedTaskDay.reason, RedTaskDay.days)
-        .join(Unit, Unit.id == RedTaskDay.unit_id)
-        .join(Task, Task.id == RedTaskDay.task_id)
-        .where(RedTaskDay.day == after, path_within(Unit.path, unit.path),
+        select(RedTaskDay.task_id, RedTaskDay.code, RedTaskDay.unit_id, RedTaskDay.reason,
+               RedTaskDay.days, RedTaskDay.rank)
+        .where(RedTaskDay.day == after, RedTaskDay.unit_id.in_(subtree_ids(unit)),
                ~exists().where(earlier.day == before, earlier.task_id == RedTaskDay.task_id))
         .order_by(RedTaskDay.rank, RedTaskDay.code)
     )
+
+
+def _not_cancelled_by(task_id, moment: datetime):
+    """The task had not been cancelled by `moment` (the few cancelled tasks, from their
+    partial index, hashed once: no seek per row)."""
+    return task_id.not_in(select(Task.id).where(Task.cancelled_at.is_not(None),
+                                                Task.cancelled_at <= moment))
 
 
 def _turned_green(unit: Unit, before: date, after: date):
@@ -63,40 +71,59 @@ def _turned_green(unit: Unit, before: date, after: date):
     Read from the subtree's history rows between the two days alone, with no seek per
     task: a task's colour at `after` is its last row's there, and its colour at `before`
     is the `previous_colour` of its first row there (the cutoff wrote it from the task's
-    latest row before that day, which is its latest on or before `before`)."""
-    span = (
-        select(TaskColourChange.task_id, TaskColourChange.code, TaskColourChange.colour,
-               Unit.name.label("unit"),
-               func.first_value(TaskColourChange.previous_colour).over(
-                   partition_by=TaskColourChange.task_id,
-                   order_by=TaskColourChange.day).label("from_colour"),
-               func.row_number().over(
-                   partition_by=TaskColourChange.task_id,
-                   order_by=TaskColourChange.day.desc()).label("from_last"))
-        .join(Unit, Unit.id == TaskColourChange.unit_id)
-        .where(TaskColourChange.day > before, TaskColourChange.day <= after,
-               path_within(Unit.path, unit.path))
-        .subquery()
-    )
+    latest row before that day, which is its latest on or before `before`). When no cutoff
+    lies between the two days, a task has at most one row there, and that row says both."""
     moment = load_calendar().cutoff_moment(after)
-    return (
-        select(span.c.task_id, span.c.code, Task.title, span.c.unit, span.c.from_colour)
-        .join(Task, Task.id == span.c.task_id)
-        .where(span.c.from_last == 1, span.c.colour == "green",
-               span.c.from_colour.in_(("yellow", "red")),
-               or_(Task.cancelled_at.is_(None), Task.cancelled_at > moment))
-        .order_by(span.c.code, span.c.task_id)
-    )
+    history = TaskColourChange
+    in_span = (history.day > before, history.day <= after,
+               history.unit_id.in_(subtree_ids(unit)), _not_cancelled_by(history.task_id, moment))
+    between = db.session.scalar(select(exists().where(CutoffRun.day > before,
+                                                      CutoffRun.day < after)))
+    if not between:
+        return (select(history.task_id, history.code, history.unit_id,
+                       history.previous_colour.label("from_colour"))
+                .where(*in_span, history.colour == "green",
+                       history.previous_colour.in_(("yellow", "red")))
+                .order_by(history.code, history.task_id))
+    last = func.last_value(history.colour).over(
+        partition_by=history.task_id, order_by=history.day,
+        rows=(None, None)).label("last_colour")
+    span = (select(history.task_id, history.code, history.unit_id,
+                   func.first_value(history.previous_colour).over(
+                       partition_by=history.task_id, order_by=history.day,
+                       rows=(None, None)).label("from_colour"),
+                   last,
+                   func.row_number().over(partition_by=history.task_id,
+                                          order_by=history.day).label("nth"))
+            .where(*in_span).subquery())
+    return (select(span.c.task_id, span.c.code, span.c.unit_id, span.c.from_colour)
+            .where(span.c.nth == 1, span.c.last_colour == "green",
+                   span.c.from_colour.in_(("yellow", "red")))
+            .order_by(span.c.code, span.c.task_id))
 
 
-def _listed(query, limit: int | None) -> tuple[list, int]:
-    """The query's rows (at most `limit`; None for all) and how many there are in all, in
-    one execution: the total rides along each row as a window count over the whole set."""
-    if limit is None:
-        rows = db.session.execute(query).all()
-        return rows, len(rows)
+def _listed(query, order: tuple[str, ...], limit: int | None,
+            before: date | None = None) -> tuple[list, int]:
+    """The query's rows (at most `limit`; None for all), each with its task's title, its
+    unit's name and (given `before`) the task's colour at `before`, and how many there are
+    in all, in one statement: the set is made once (a common table expression, hashed and
+    sorted whole: a page of it cannot be found by an index, since the tasks that changed
+    lie anywhere in the day's order), its count and its first `limit` rows in the query's
+    order (`order`, by its columns' names) read from it, and the titles and names for the
+    listed rows alone."""
+    changed = query.order_by(None).cte("changed")
+    page = select(changed).order_by(*(changed.c[name] for name in order),
+                                    changed.c.task_id)
+    page = (page if limit is None else page.limit(limit)).subquery()
+    columns = [page, Task.title, Unit.name.label("unit"),
+               select(func.count()).select_from(changed).scalar_subquery()
+               .label("listed_total")]
+    if before is not None:
+        columns.append(_colour_at(page.c.task_id, before).label("from_colour"))
     rows = db.session.execute(
-        query.add_columns(func.count().over().label("listed_total")).limit(limit)).all()
+        select(*columns).join(Task, Task.id == page.c.task_id)
+        .join(Unit, Unit.id == page.c.unit_id)
+        .order_by(*(page.c[name] for name in order), page.c.task_id)).all()
     return rows, rows[0].listed_total if rows else 0
 
 
@@ -133,8 +160,10 @@ def compare(unit: Unit, before: date, after: date, *, limit: int | None = LIST_L
     that turned red and turned green (at most `limit` of each; None for all) with their
     totals."""
     fig_a, fig_b = day_figures(unit, before), day_figures(unit, after)
-    red, red_total = _listed(_turned_red(unit, before, after), limit)
-    green, green_total = _listed(_turned_green(unit, before, after), limit)
+    sort_memory(SORT_MEMORY)
+    red, red_total = _listed(_turned_red(unit, before, after), ("rank", "code"), limit,
+                              before)
+    green, green_total = _listed(_turned_green(unit, before, after), ("code",), limit)
     totals = {}
     for name in ("total", "green", "yellow", "red", "green_rate", "done_on_time",
                  "done_late", "open_within_deadline", "open_overdue"):
