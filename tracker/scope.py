@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.tasks.models import Task, task_coordinating_units
 from tracker.types import MAX_ID
 from tracker.units.models import Unit, UnitKind
-from tracker.units.tree import path_within, subtree_ids
+from tracker.units.tree import among, path_within, subtree_ids
 
 # --- roles --------------------------------------------------------------------------------
 
@@ -172,13 +172,29 @@ def require_deployment_admin(actor: User | None) -> None:
 
 
 def visible_tasks(user: User) -> Select:
-    """Tasks led by, or coordinated with, a unit in the user's subtree."""
+    """Tasks led by, or coordinated with, a unit in the user's subtree.
+
+    Written for the planner: each arm is an index condition (`tree.among`), so a commune's
+    or a province's tasks are read from the index on the lead unit rather than picked out
+    of every task in the country (a commune's list of overdue tasks: 1 s → 1 ms
+    nationally); and a subtree that holds every unit (the nation's) needs no condition,
+    since every task is led by a unit — the planner cannot tell how many units an array
+    holds, and would read the nation's million tasks through that index too."""
+    if not user.active:
+        return select(Task).where(false())
+    if sees_every_unit(user):
+        return select(Task)
     unit_ids = visible_unit_ids(user)
-    coordinated = exists().where(
-        task_coordinating_units.c.task_id == Task.id,
-        task_coordinating_units.c.unit_id.in_(unit_ids),
-    )
-    return select(Task).where(or_(Task.lead_unit_id.in_(unit_ids), coordinated))
+    coordinated = select(task_coordinating_units.c.task_id).where(
+        task_coordinating_units.c.unit_id.in_(unit_ids))
+    return select(Task).where(or_(among(Task.lead_unit_id, unit_ids),
+                                  among(Task.id, coordinated)))
+
+
+def sees_every_unit(user: User) -> bool:
+    """Whether every unit lies in the user's subtree (one root, and the user at it)."""
+    return user.unit.parent_id is None and not db.session.scalar(
+        select(exists().where(~path_within(Unit.path, user.unit.path))))
 
 
 def get_task(user: User, task_id: int) -> Task:

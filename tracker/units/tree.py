@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, any_, func, select
 
 from tracker.extensions import db
 from tracker.types import MAX_ID
@@ -13,6 +13,15 @@ def path_within(path, top_path) -> ColumnElement[bool]:
     """SQL twin of `Unit.is_within`: the unit whose path is `path` lies in the subtree
     whose top has `top_path` (a string, or a bind parameter), as one indexed prefix range."""
     return path.startswith(top_path, autoescape=isinstance(top_path, str))
+
+
+def among(column, ids: Select) -> ColumnElement[bool]:
+    """`column IN (ids)`, written on PostgreSQL as `column = ANY(ARRAY(ids))`: the same set,
+    but an index condition, which two such conditions joined by OR can both use (a bitmap
+    OR) where `IN (subquery)` is only a filter on every row."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(func.array(ids.scalar_subquery()))
+    return column.in_(ids)
 
 
 def subtree_ids(unit: Unit) -> Select:
