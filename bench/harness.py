@@ -89,15 +89,18 @@ class Server:
 
 
 def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str,
-        quantiles: bool = False) -> dict:
+        quantiles: bool = False, list_path: str | None = None) -> dict:
     """Run wrk; also report how much CPU it used, to show the load generator kept up.
-    `quantiles`: keep the latency at every half percentile (`q`, ms), for pooling."""
+    `quantiles`: keep the latency at every half percentile (`q`, ms), for pooling.
+    `list_path`: read that list with each target's token instead of posting updates."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
          "-s", str(ROOT / "bench" / "post_update.lua"), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, env={**os.environ, "TARGETS": str(targets),
-                                             "PATH_PREFIX": prefix}, check=True).stdout
+                                             "PATH_PREFIX": prefix,
+                                             **({"LIST_PATH": list_path} if list_path
+                                                else {})}, check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(re.search(r"RESULT (\{.*\})", out).group(1))
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

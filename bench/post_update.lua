@@ -1,6 +1,7 @@
 -- wrk script: each request posts one progress update as the member of a unit, with that
 -- unit's own token, on one of that unit's open tasks. Targets come from the file named by
--- the TARGETS environment variable: one "token task_id" per line.
+-- the TARGETS environment variable: one "token task_id" per line. With LIST_PATH set, each
+-- request instead reads that list (a GET) with the unit's token: the unit's own tasks.
 local targets = {}
 local counter = 0
 local threads = {}
@@ -18,11 +19,15 @@ function init(args)
     table.insert(targets, {token, task})
   end
   counter = id * 7919
+  list_path = os.getenv("LIST_PATH")
 end
 
 function request()
   counter = counter + 1
   local t = targets[(counter % #targets) + 1]
+  if list_path then
+    return wrk.format("GET", list_path, {["Authorization"] = "Bearer " .. t[1]})
+  end
   local body = '{"progress": 50, "work_done": "Cập nhật tiến độ trong giờ cao điểm"}'
   return wrk.format("POST", os.getenv("PATH_PREFIX") .. t[2] .. "/updates",
     {["Authorization"] = "Bearer " .. t[1], ["Content-Type"] = "application/json"}, body)

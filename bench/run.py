@@ -147,6 +147,9 @@ def batch(port: int, seeded, sample: int, clients: int = 8) -> dict:
             "seconds": seconds}
 
 
+OVERDUE_LIST = "/api/v1/tasks?status=open&overdue=true&per_page=100"
+
+
 def run_measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
     """Wall time and peak RSS (MB) of a command, measured by a fresh helper process."""
     helper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -367,6 +370,13 @@ def main() -> int:
         server = Server("wsgi:app", cutoff_env)
         results["read"] = reads(server.port, seeded, READ_REPEATS[scale])
         results["read_p95_ms"] = {k: round(v["p95_ms"], 1) for k, v in results["read"].items()}
+        # A commune's member reading its page of open overdue tasks over the API, each
+        # request with another commune's token (issue 15, item 6).
+        overdue = wrk(server.port, 16, duration, targets, "", list_path=OVERDUE_LIST)
+        results["overdue_list_16"] = overdue
+        results["overdue_list_rps"] = round(overdue["rps"], 1)
+        results["overdue_list_p95_ms"] = round(overdue["p95_ms"], 1)
+        print("overdue list", overdue, flush=True)
         results["worker_rss_mb"] = max(results["worker_rss_mb"], round(server.worker_rss(), 1))
 
         sched = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker",
@@ -432,6 +442,9 @@ def markdown(r: dict) -> str:
         ("first cutoff ever (the day before: every task's colour recorded)",
          f"{r['first_cutoff_s']} s, {r['first_cutoff_peak_rss_mb']} MB"),
         *((f"read p95 {k} (goal ≤ 300 ms)", f"{v} ms") for k, v in r["read_p95_ms"].items()),
+        ("a commune's 100 open overdue tasks over the API, 16 clients (goal ≥ 250 req/s)",
+         f"{r['overdue_list_rps']} req/s"),
+        ("  its p95 (goal ≤ 100 ms)", f"{r['overdue_list_p95_ms']} ms"),
         ("web worker RSS (goal ≤ 200 MB)", f"{r['worker_rss_mb']} MB"),
         ("scheduler RSS", f"{r['scheduler_rss_mb']} MB"),
         ("colours check after the run", r["colours_check_ok"]),
