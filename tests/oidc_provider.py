@@ -125,10 +125,9 @@ class Provider:
         return app
 
 
-def start_login(client, csrf: str, next_url: str | None = None):
+def start_login(client, next_url: str | None = None):
     """Press the login page's single sign-on button: the answer redirects to the provider."""
-    url = "/login/sso" + (f"?{urlencode({'next': next_url})}" if next_url else "")
-    return client.post(url, data={"csrf_token": csrf})
+    return client.get("/login/sso" + (f"?{urlencode({'next': next_url})}" if next_url else ""))
 
 
 def provider_answer(start_response) -> str:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.oidc_provider import Provider, expired, provider_answer, rsa_key, start_login
 from tracker.audit.models import SecurityEvent
 from tracker.auth import two_factor
@@ -32,7 +32,7 @@ def _events(kind: str) -> list[SecurityEvent]:
 
 
 def sso_login(client, next_url: str | None = None):
-    started = start_login(client, csrf_token(client, "/login"), next_url)
+    started = start_login(client, next_url)
     assert started.status_code == 302, started.get_data(as_text=True)
     return client.get(provider_answer(started))
 
@@ -53,8 +53,7 @@ def test_the_login_page_offers_the_configured_button(client, provider, app):
 
 def test_no_button_without_settings(client, app):
     assert 'data-testid="sso"' not in client.get("/login").get_data(as_text=True)
-    assert client.post("/login/sso", data={"csrf_token": csrf_token(client, "/login")}) \
-        .status_code == 404
+    assert client.get("/login/sso").status_code == 404
 
 
 def test_a_provider_login_opens_the_users_session(client, users, provider):
@@ -104,7 +103,7 @@ def test_a_deactivated_user_is_refused(client, users, provider):
 
 
 def test_a_wrong_state_is_refused(client, users, provider):
-    started = start_login(client, csrf_token(client, "/login"))
+    started = start_login(client)
     back = provider_answer(started)
     answer = client.get(back.replace("state=", "state=forged"))
     assert answer.status_code == 401
@@ -113,7 +112,7 @@ def test_a_wrong_state_is_refused(client, users, provider):
 
 
 def test_a_callback_is_used_once(client, users, provider):
-    started = start_login(client, csrf_token(client, "/login"))
+    started = start_login(client)
     back = provider_answer(started)
     assert client.get(back).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client, "/today")})
@@ -157,7 +156,7 @@ def test_an_id_token_signed_by_another_key_is_refused(client, users, provider):
 def test_an_unreachable_provider_is_a_clear_refusal(client, users, app):
     app.config.update({"TRACKER_OIDC_ISSUER": "http://127.0.0.1:9",
                        "TRACKER_OIDC_CLIENT_ID": "tracker-qn", "TRACKER_OIDC_TIMEOUT": 2})
-    answer = start_login(client, csrf_token(client, "/login"))
+    answer = start_login(client)
     assert answer.status_code == 502
     assert "Không kết nối được dịch vụ đăng nhập một lần" in answer.get_data(as_text=True)
 
@@ -251,10 +250,14 @@ def passwords_off(app, provider):
     return provider
 
 
-def test_passwords_off_the_password_form_refuses(client, users, passwords_off):
+def test_passwords_off_the_password_form_refuses(client, users, passwords_off, app):
+    app.config["TRACKER_LOCAL_PASSWORDS"] = True
+    token = csrf_token(client, "/login")  # a form drawn before the setting changed
+    app.config["TRACKER_LOCAL_PASSWORDS"] = False
     page = client.get("/login").get_data(as_text=True)
     assert 'name="password"' not in page and 'data-testid="sso"' in page
-    answer = login(client, "ha_long")
+    answer = client.post("/login", data={"username": "ha_long", "password": PASSWORD,
+                                         "csrf_token": token})
     assert answer.status_code == 403
     assert "không sử dụng mật khẩu" in answer.get_data(as_text=True)
     assert client.get("/today").status_code == 302
@@ -314,3 +317,27 @@ def test_passwords_off_the_api_refuses_passwords(client, users, passwords_off, u
     answer = client.post("/api/v1/me/password", headers=headers, json={
         "current_password": "x", "new_password": "another long phrase"})
     assert answer.status_code == 422
+
+
+def test_the_command_line_creates_a_user_for_single_sign_on(app, units, provider, client):
+    result = app.test_cli_runner().invoke(args=[
+        "tracker", "users", "create", "pham.van.g", "--role", "member", "--unit", "ha_long",
+        "--no-password"])
+    assert result.exit_code == 0, result.output
+    provider.user = {"sub": "qn-8", "preferred_username": "pham.van.g"}
+    assert sso_login(client).status_code == 302 and _logged_in_as(client) == "pham.van.g"
+
+
+def test_without_sso_the_command_line_needs_a_password(app, units):
+    result = app.test_cli_runner().invoke(args=[
+        "tracker", "users", "create", "pham.van.g", "--role", "member", "--unit", "ha_long",
+        "--no-password"])
+    assert result.exit_code != 0
+    assert db.session.scalar(select(User).where(User.username == "pham.van.g")) is None
+
+
+def test_passwords_off_the_command_line_refuses_a_reset(app, users, passwords_off):
+    result = app.test_cli_runner().invoke(args=["tracker", "users", "set-password", "ha_long"],
+                                          input="a long passphrase here\n")
+    assert result.exit_code != 0
+    assert not _events("password_reset")

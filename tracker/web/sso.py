@@ -1,5 +1,7 @@
 """Single sign-on pages (đăng nhập một lần): the login page's button sends the browser to
-the province's OpenID Connect provider (POST, with the CSRF token), and the provider sends
+the province's OpenID Connect provider (a GET: the Content-Security-Policy's form-action
+keeps forms on this site, and starting a login changes nothing that a forged request could
+use — the state ties the callback to this browser), and the provider sends
 it back to the callback, where the ID token is checked (tracker.sso.client) and its claim
 names an existing Tracker user (tracker.sso.service). From there the login goes on as
 after a password (tracker.web.auth.first_factor_verified): the second step, the session.
@@ -64,15 +66,15 @@ def _refused(message: str, status: int):
     return render_template("auth/login.html", form=LoginForm()), status
 
 
-@bp.route("", methods=["POST"])
+@bp.route("")
 @limiter.limit(_login_rate, scope="login")
 def start():
-    """To the provider's authorization endpoint (Flask-WTF has checked the CSRF token)."""
+    """To the provider's authorization endpoint."""
     if not oidc.enabled():
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
-    next_url = safe_next(request.args.get("next") or request.form.get("next"))
+    next_url = safe_next(request.args.get("next"))
     try:
         response = oidc.authorize_redirect(_redirect_uri())
     except oidc.SsoFailure as exc:
