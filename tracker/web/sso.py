@@ -92,6 +92,8 @@ def callback():
     """The provider's answer: the state, the code, the ID token checked; the user named."""
     if not oidc.enabled():
         abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
     now = clock.now()
     address = client_address()
     next_url = safe_next(session.pop(NEXT_KEY, None))
