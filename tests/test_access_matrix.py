@@ -89,6 +89,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     # (a logged-in user goes home)
     "GET /login/code": LOGGED_IN,
     "POST /login/code": EVERYONE,
+    # single sign-on: not configured here, so not found for anyone (tests/test_sso.py runs
+    # it against a real provider)
+    "GET /login/sso": {role: R404 for role in ROLES},
+    "GET /login/sso/callback": {role: R404 for role in ROLES},
     # the account: contact details, password, tokens, notifications
     "GET /account/profile": LOGGED_IN,
     "POST /account/profile": LOGGED_IN,

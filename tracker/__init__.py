@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         pastday,
         preferences,
+        sso,
         supervise,
         tasks,
         two_factor,
@@ -128,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
         wall,
     )
 
-    for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
+    for module in (views, auth, login_code, sso, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
                    early_warning, wall, feed):
         app.register_blueprint(module.bp)

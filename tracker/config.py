@@ -116,8 +116,36 @@ def from_environment(instance_path: str) -> dict:
     return config
 
 
+def sso_settings() -> dict:
+    """Single sign-on with the province's OpenID Connect provider (tracker.sso, docs/sso.md)
+    and whether Tracker's own passwords may still be used."""
+    return {
+        # The provider's issuer URL; its discovery document is read from
+        # ISSUER/.well-known/openid-configuration unless TRACKER_OIDC_DISCOVERY_URL is set.
+        "TRACKER_OIDC_ISSUER": os.environ.get("TRACKER_OIDC_ISSUER", "").strip(),
+        "TRACKER_OIDC_DISCOVERY_URL": os.environ.get("TRACKER_OIDC_DISCOVERY_URL", "").strip(),
+        "TRACKER_OIDC_CLIENT_ID": os.environ.get("TRACKER_OIDC_CLIENT_ID", "").strip(),
+        "TRACKER_OIDC_CLIENT_SECRET": os.environ.get("TRACKER_OIDC_CLIENT_SECRET", ""),
+        "TRACKER_OIDC_SCOPE": os.environ.get("TRACKER_OIDC_SCOPE", "openid profile email"),
+        # The ID token's claim that names the Tracker user: `email` is matched against the
+        # users' e-mail (and must be verified), any other claim against the username.
+        "TRACKER_OIDC_CLAIM": os.environ.get("TRACKER_OIDC_CLAIM",
+                                             "preferred_username").strip(),
+        # The login page's button; empty: "Đăng nhập một lần (SSO)".
+        "TRACKER_OIDC_LABEL": os.environ.get("TRACKER_OIDC_LABEL", "").strip(),
+        # 1: a login whose ID token says the provider used several factors (amr "mfa") needs
+        # no Tracker code; 0 (default): Tracker's own second step applies as after a password.
+        "TRACKER_OIDC_TRUST_MFA": _bool("TRACKER_OIDC_TRUST_MFA", False),
+        "TRACKER_OIDC_TIMEOUT": _seconds("TRACKER_OIDC_TIMEOUT", 10),
+        # 0: nobody logs in, resets or changes a password with Tracker's own passwords; the
+        # provider is the only way in (tracker.sso.policy).
+        "TRACKER_LOCAL_PASSWORDS": _bool("TRACKER_LOCAL_PASSWORDS", True),
+    }
+
+
 def _settings(instance_path: str) -> dict:
     return {
+        **sso_settings(),
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(os.environ.get("DATABASE_URL")),

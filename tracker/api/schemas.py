@@ -130,8 +130,10 @@ class UserCreateSchema(Schema):
     it here; the service validates, as for the admin page)."""
 
     username = fields.String(required=True, validate=validate.Regexp(USERNAME_RE))
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(PASSWORD_MIN, 1024))
+    password = fields.String(load_only=True, validate=validate.Length(PASSWORD_MIN, 1024),
+                             metadata={"description": "Left out for a user who logs in only "
+                                       "with single sign-on (when configured); refused when "
+                                       "the deployment turned local passwords off."})
     role = _one_of((r.value for r in Role), required=True)
     unit_id = _id(required=True)
     full_name = fields.String(load_default="", validate=validate.Length(max=FULL_NAME_MAX))

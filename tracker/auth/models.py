@@ -32,6 +32,7 @@ class User(db.Model):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # Empty: the user has no password and logs in only by single sign-on (tracker.sso).
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(16))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -58,6 +59,10 @@ class User(db.Model):
     session_token = None  # set per instance by the session loader
     is_authenticated = True
     is_anonymous = False
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
 
     @property
     def is_active(self) -> bool:

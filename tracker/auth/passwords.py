@@ -68,8 +68,33 @@ def release_read_transaction() -> None:
         session.rollback()
 
 
+def local_passwords() -> bool:
+    """Whether this deployment uses Tracker's own passwords (TRACKER_LOCAL_PASSWORDS, on by
+    default). Off, the province's single sign-on is the only way in: no password login,
+    reset or change, and users are created without one (docs/sso.md)."""
+    if not has_app_context():
+        return True
+    return bool(current_app.config.get("TRACKER_LOCAL_PASSWORDS", True))
+
+
+def passwordless_allowed() -> bool:
+    """Whether a user may have no password: when local passwords are off, or when single
+    sign-on is configured (such a user logs in only through the provider)."""
+    if not local_passwords():
+        return True
+    config = current_app.config if has_app_context() else {}
+    return bool(config.get("TRACKER_OIDC_CLIENT_ID"))
+
+
+def local_passwords_off_message() -> str:
+    return _("Passwords are not used in this deployment: users log in with the "
+             "province's single sign-on.")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher, dummy = _hasher()
+    # An empty hash is a user with no password (single sign-on only): checked against the
+    # dummy, as long as a wrong password, and never right.
     try:
         return hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):

@@ -16,7 +16,10 @@ from tracker.audit.security import record_security
 from tracker.auth.models import Role, User
 from tracker.auth.passwords import (
     hash_unlocked,
+    local_passwords,
+    local_passwords_off_message,
     password_problem,
+    passwordless_allowed,
     release_read_transaction,
     verify_password,
 )
@@ -93,12 +96,12 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
         errors.setdefault("username", [_("2–64 characters: lower-case letters, digits, _ . -")])
     if role not in {r.value for r in Role}:
         errors.setdefault("role", [_("Unknown role.")])
-    problem = password_problem("" if password is None else password, username=username,
-                               role=role)
+    problem = _new_user_password_problem(password, username=username, role=role)
     if problem:
         errors["password"] = [problem]
     # The slow hash before the rows are read: a name taken meanwhile is still seen below.
-    password_hash = None if errors else hash_unlocked(password)
+    # No password (single sign-on only) is kept as an empty hash, which no password matches.
+    password_hash = None if errors else hash_unlocked(password) if password else ""
     if "username" not in errors and \
             db.session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = [_("This username is taken.")]
@@ -110,12 +113,26 @@ def create_user(actor: User | None, *, username, password, role, unit, full_name
         raise InvalidInput(_("The user could not be created."), errors)
     user = User(username=username, password_hash=password_hash, role=Role(role),
                 unit=unit, full_name=full_name, email=email, phone=phone,
-                must_change_password=actor is not None)  # an admin chose it
+                # an admin chose it
+                must_change_password=actor is not None and bool(password_hash))
     db.session.add(user)
     db.session.flush()
     record_security(Kind.USER_CREATED, at=now or clock.now(), actor=actor, user=user,
-                    detail=f"role: {role}; unit: {unit.code}")
+                    detail=f"role: {role}; unit: {unit.code}"
+                           + ("" if password_hash else "; single sign-on only"))
     return user
+
+
+def _new_user_password_problem(password, *, username: str, role: str) -> str | None:
+    """A new user's password: none when local passwords are off; optional when single
+    sign-on is configured (the user then logs in only through it); else the policy's."""
+    if password is None or password == "":
+        if passwordless_allowed():
+            return None
+    elif not local_passwords():
+        return local_passwords_off_message()
+    return password_problem("" if password is None else password, username=username,
+                            role=role)
 
 
 def set_active(actor: User | None, user: User, active: bool, *,
@@ -151,7 +168,8 @@ def set_password(actor: User | None, user: User, password, *,
         require_role(actor, Role.ADMIN)
         if not can_see_user(actor, user):
             raise InvalidInput(_("Unknown user or outside your scope."), {"user": [""]})
-    problem = password_problem(password, username=user.username, role=user.role)
+    problem = local_passwords_off_message() if not local_passwords() else \
+        password_problem(password, username=user.username, role=user.role)
     if problem:
         raise InvalidInput(problem, {"password": [problem]})
     password_hash = hash_unlocked(password)
@@ -170,6 +188,12 @@ def change_own_password(user: User, *, current, new, end_other_sessions_too: boo
     `end_other_sessions_too` every other session of theirs ends (the one whose token is
     `session_token` stays). Both passwords are hashed with no database lock held. Returns
     how many sessions ended; the caller commits."""
+    if not local_passwords():
+        message = local_passwords_off_message()
+        raise InvalidInput(message, {"new_password": [message]})
+    if not user.has_password:
+        message = _("You log in with single sign-on and have no password here.")
+        raise InvalidInput(message, {"current_password": [message]})
     errors: dict[str, list[str]] = {}
     if not isinstance(current, str) or not current:
         errors["current_password"] = [_("Enter your current password.")]

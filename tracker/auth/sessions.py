@@ -135,11 +135,13 @@ def authenticate(typed: str, password: str, *, address: str, device: str | None,
 
 
 def complete_login(user: User, *, now: datetime, address: str | None,
-                   user_agent: str | None) -> str:
-    """Every factor is checked: start the session and record the login. Returns the raw
-    session token; the caller commits."""
+                   user_agent: str | None, method: str | None = None) -> str:
+    """Every factor is checked: start the session and record the login (`method`: how,
+    when not by password — "sso", "sso, mfa by provider"). Returns the raw session token;
+    the caller commits."""
     token = start_session(user, now=now, user_agent=user_agent)
-    record_security(SecurityEventKind.LOGIN, at=now, actor=user, user=user, address=address)
+    record_security(SecurityEventKind.LOGIN, at=now, actor=user, user=user, address=address,
+                    detail=method)
     return token
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import delete, func, select, update
 from tracker.audit.models import SecurityEvent
 from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth.models import Role, User
-from tracker.auth.passwords import verify_password
+from tracker.auth.passwords import local_passwords, verify_password
 from tracker.auth.sessions import end_all_sessions, token_hash
 from tracker.auth.two_factor_models import LoginChallenge, RecoveryCode, SecondFactor
 from tracker.errors import Conflict, Forbidden, InvalidInput
@@ -240,7 +240,7 @@ def disable(user: User, *, code=None, password=None, now: datetime) -> None:
     factor = _locked_factor(user)
     if factor is None or factor.confirmed_at is None:
         raise Conflict(_("Two-factor login is off."))
-    by_password = isinstance(password, str) and password != "" and \
+    by_password = local_passwords() and isinstance(password, str) and password != "" and \
         verify_password(user.password_hash, password)
     if not by_password and _accept(factor, code, now, recovery=True) is None:
         message = _("Enter a current code from your app, or your password.")

@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from tracker import clock
+from tracker.auth.passwords import local_passwords
 from tracker.auth.service import create_user, set_password
 from tracker.auth.tokens import create_token
 from tracker.auth.two_factor import reset
@@ -65,12 +66,15 @@ def _read_password() -> str:
               help="Home unit: code (e.g. 22), short name (ha_long) or full name.")
 @click.option("--full-name", default="")
 @click.option("--email", default=None)
-def users_create(username, role, unit_ref, full_name, email) -> None:
+@click.option("--no-password", is_flag=True,
+              help="A user who logs in only with single sign-on (TRACKER_OIDC_*); implied "
+                   "when TRACKER_LOCAL_PASSWORDS=0.")
+def users_create(username, role, unit_ref, full_name, email, no_password) -> None:
     """Create a user. The password is read from a prompt, or from stdin when piped."""
     unit = unit_named(unit_ref)
     if unit is None:
         fail(f"no unit {unit_ref!r}; import the units first (tracker units import)")
-    password = _read_password()
+    password = None if no_password or not local_passwords() else _read_password()
     try:
         user = create_user(None, username=username, password=password, role=role, unit=unit,
                            full_name=full_name, email=email)

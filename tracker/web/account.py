@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import clock
-from tracker.auth.passwords import MAX_LENGTH, min_length
+from tracker.auth.passwords import MAX_LENGTH, local_passwords, min_length
 from tracker.auth.service import CONTACT_FIELDS, change_contact, change_own_password
 from tracker.auth.tokens import DEFAULT_DAYS, create_token, own_token, revoke_token, tokens_of
 from tracker.errors import Conflict, InvalidInput
@@ -34,7 +34,7 @@ def _own_password_first():
     if (endpoint in OPEN_WHILE_CHANGING or endpoint.startswith(("two_factor.", "api"))
             or not current_user.is_authenticated):
         return None
-    if current_user.must_change_password:
+    if current_user.must_change_password and local_passwords():
         flash(_("Your password was set by an administrator. Choose your own password to "
                 "continue."), "info")
         return redirect(url_for("account.password"))
@@ -87,7 +87,10 @@ def token_revoke(token_id: int):
 
 
 def _password_page(status: int = 200, errors: dict | None = None):
+    # No form where there is no password to change: the page says why.
     return render_template("account/password.html", errors=errors or {},
+                           local_passwords=local_passwords(),
+                           has_password=current_user.has_password,
                            min_length=min_length(current_user.role),
                            max_length=MAX_LENGTH), status
 

@@ -1,8 +1,10 @@
 """Log in and log out.
 
 A login goes: the throttle and the password (`authenticate`, no database lock held while
-the password is hashed) → `_password_verified` → the second step when the user has
-two-factor login (tracker.web.login_code) → the session (`complete_login`).
+the password is hashed) — or the province's single sign-on (tracker.web.sso) →
+`first_factor_verified` → the second step when the user has two-factor login
+(tracker.web.login_code) → the session (`complete_login`). With TRACKER_LOCAL_PASSWORDS=0
+the password form is refused and the page offers single sign-on alone.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker import clock
 from tracker.auth import devices, sessions
+from tracker.auth.passwords import local_passwords, local_passwords_off_message
 from tracker.auth.two_factor import second_step_due, start_challenge
 from tracker.extensions import db, limiter
 from tracker.web.auth_forms import LoginForm
-from tracker.web.helpers import safe_next
+from tracker.web.helpers import PROVIDER_MFA_KEY, safe_next
 
 bp = Blueprint("auth", __name__)
 
 CHALLENGE_KEY = "login_challenge"  # the token of a login waiting for its code
+LOGIN_METHOD_KEY = "login_method"  # how the first factor was passed, when not by password
 
 
 def client_address() -> str:
@@ -49,6 +53,11 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     status = 200
+    if not local_passwords():
+        if request.method == "POST":
+            flash(local_passwords_off_message(), "error")
+            status = 403
+        return render_template("auth/login.html", form=form), status
     if form.validate_on_submit():
         now = clock.now()
         typed = form.username.data
@@ -57,7 +66,7 @@ def login():
         outcome = sessions.authenticate(typed, form.password.data, address=client_address(),
                                         device=device, now=now)
         if outcome.user is not None:
-            return _password_verified(outcome.user, now=now)
+            return first_factor_verified(outcome.user, now=now)
         if outcome.retry_after:
             flash(_("Too many failed attempts. Please wait a few minutes and try again."),
                   "error")
@@ -70,28 +79,39 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
-def _password_verified(user, *, now):
-    """The password was right; `authenticate` has marked the attempt succeeded in the open
-    transaction, which either branch commits. With two-factor login the session starts
-    only after the code (tracker.web.login_code)."""
-    next_url = safe_next(request.args.get("next"))
-    if second_step_due(user):
+def first_factor_verified(user, *, now, next_url: str | None = None,
+                          method: str | None = None, provider_mfa: bool = False):
+    """The password was right (`authenticate` has marked the attempt succeeded in the open
+    transaction, which either branch commits), or the single sign-on provider named this
+    user (`method` "sso"). With two-factor login the session starts only after the code
+    (tracker.web.login_code) — unless the provider's several factors are trusted
+    (`provider_mfa`, TRACKER_OIDC_TRUST_MFA)."""
+    next_url = next_url or safe_next(request.args.get("next"))
+    if second_step_due(user) and not provider_mfa:
         session.clear()
         session[CHALLENGE_KEY] = start_challenge(user, next_url, now=now)
+        if method:
+            session[LOGIN_METHOD_KEY] = method
         db.session.commit()
         return redirect(url_for("login_code.code"))
-    return complete_login(user, next_url, now=now)
+    return complete_login(user, next_url, now=now, method=method, provider_mfa=provider_mfa)
 
 
-def complete_login(user, next_url: str, *, now):
-    """Start the session of a user who passed every step of the login (the password, and
-    the code when they use two-factor login): a fresh session, the login recorded, this
-    browser trusted for this username from now on (tracker.auth.devices)."""
+def complete_login(user, next_url: str, *, now, method: str | None = None,
+                   provider_mfa: bool = False):
+    """Start the session of a user who passed every step of the login (the password or
+    single sign-on, and the code when they use two-factor login): a fresh session, the
+    login recorded, this browser trusted for this username from now on
+    (tracker.auth.devices)."""
     session.clear()  # a fresh session: nothing carried over from before login
+    if provider_mfa:
+        method = f"{method or 'sso'}, mfa by provider"
     sessions.complete_login(user, now=now, address=client_address(),
-                            user_agent=request.headers.get("User-Agent"))
+                            user_agent=request.headers.get("User-Agent"), method=method)
     db.session.commit()
     login_user(user)
+    if provider_mfa:
+        session[PROVIDER_MFA_KEY] = True
     response = redirect(next_url)
     response.set_cookie(devices.cookie_name(),
                         devices.remember(request.cookies.get(devices.cookie_name()), user.username),

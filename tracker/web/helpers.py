@@ -88,6 +88,12 @@ def breadcrumb(user, unit: Unit) -> list[Unit]:
 COLOUR_ORDER = WORST_FIRST
 
 
+# Set in a session begun by single sign-on whose provider used several factors and is
+# trusted for it (TRACKER_OIDC_TRUST_MFA, tracker.web.sso): the admins' enrolment gate
+# (tracker.web.two_factor) lets it pass.
+PROVIDER_MFA_KEY = "mfa_by_provider"
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path on this site, else the home page."""
     if target:

@@ -6,7 +6,7 @@ use it (TRACKER_ADMIN_2FA=required) to this page before any other."""
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -16,6 +16,7 @@ from tracker.auth import two_factor
 from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.scope import must_use_second_factor
+from tracker.web.helpers import PROVIDER_MFA_KEY
 
 bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
 
@@ -32,6 +33,10 @@ def _enrol_first():
     endpoint = request.endpoint or ""
     if (endpoint in OPEN_WHILE_ENROLLING or endpoint.startswith(("two_factor.", "api"))
             or not current_user.is_authenticated):
+        return None
+    # A session begun by single sign-on whose provider used several factors, trusted for
+    # it (TRACKER_OIDC_TRUST_MFA): the provider's factors stand for Tracker's.
+    if session.get(PROVIDER_MFA_KEY):
         return None
     if two_factor.needs_enrolment(current_user):
         flash(_("Administrators must use two-factor login. Set up an authenticator app "
