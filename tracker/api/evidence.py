@@ -4,13 +4,14 @@ limits (`TRACKER_MAX_UPLOAD_MB`; PDF, JPG, PNG, DOCX, XLSX whose content matches
 
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, load_task
 from tracker.api.tasks import TASK
+from tracker.downloads import attachment
 from tracker.errors import NotFound, TrackerError
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import ALLOWED, max_bytes, path_of
@@ -116,8 +117,7 @@ def evidence_download(task_id: int, evidence_id: int):
     path = path_of(item)
     if not path.is_file():
         raise NotFound(_("evidence not found"))
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, max_age=0)
+    # Read whole (at most TRACKER_MAX_UPLOAD_MB): no open file is left to the client to close.
+    response = attachment(path.read_bytes(), item.filename, item.content_type)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
