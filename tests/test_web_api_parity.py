@@ -7,6 +7,7 @@ the task list, `data-field="<field>"` under the member's forms)."""
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from datetime import date
@@ -14,7 +15,10 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, cutoff_through, ict, make_task, task_input
@@ -370,3 +374,103 @@ def test_a_report_date_is_read_alike_as_people_type_it(admin, text):
     answer = admin.api.get(f"/api/v1/reports/daily?{urlencode({'date': text})}",
                            headers=admin.headers)
     assert (page.status_code, answer.status_code) == (404, 404)
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day,kind,note,fields", [
+    ("24/12/2026", "day_off", "Nghỉ bù", set()),
+    ("31/02/2026", "day_off", "", {"day"}),
+    ("24/12/2026", "holiday", "", {"kind"}),
+    ("24/12/2026", "day_off", "x" * 301, {"note"}),
+    ("31/02/2026", "holiday", "x" * 301, {"day", "kind", "note"}),
+])
+def test_a_calendar_day_is_recorded_or_refused_alike(admin, day, kind, note, fields):
+    from tracker.rules.models import CalendarDay
+
+    page = admin.web.post("/admin/calendar", data={
+        "csrf_token": csrf_token(admin.web, "/admin/calendar"), "day": day, "kind": kind,
+        "note": note})
+    # the API names the day in its path: dd/mm/yyyy there is written with dashes
+    answer = admin.api.put(f"/api/v1/calendar/{day.replace('/', '-')}", headers=admin.headers,
+                           json={"kind": kind, "note": note})
+    assert page.status_code == (302 if not fields else 422)
+    assert answer.status_code == (200 if not fields else 422)
+    api_fields = set(answer.get_json().get("fields", {})) if fields else set()
+    assert flagged(page) == api_fields == fields
+    assert _count(CalendarDay) == (1 if not fields else 0)
+
+
+def test_a_cleared_day_is_gone_on_both_sides(admin):
+    from tracker.rules.models import CalendarDay
+
+    admin.api.put("/api/v1/calendar/2026-12-24", headers=admin.headers, json={"kind": "day_off"})
+    assert "24/12/2026" in admin.web.get("/admin/calendar").get_data(as_text=True)
+    assert admin.api.delete("/api/v1/calendar/2026-12-24", headers=admin.headers).status_code \
+        == 204
+    assert "24/12/2026" not in admin.web.get("/admin/calendar").get_data(as_text=True)
+    assert _count(CalendarDay) == 0
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+def test_the_page_and_the_api_list_the_same_notifications(app, users, tasks):
+    from tracker.notifications.service import nudge
+
+    for text in ("Cập nhật trước 16:00", "Bổ sung minh chứng"):
+        nudge(users["supervisor"], tasks.silent, text, now=clock.now())
+    db.session.commit()
+    member = Sides(app, users["ha_long"])
+    page = member.web.get("/notifications").get_data(as_text=True)
+    listed = member.api.get("/api/v1/notifications", headers=member.headers).get_json()
+    messages = [n["message"] for n in listed["items"]]
+    assert {"Cập nhật trước 16:00", "Bổ sung minh chứng"} <= {m.split(": ", 1)[-1]
+                                                            for m in messages}
+    # the same notifications, newest first on both sides
+    assert page.count('data-testid="notification"') == listed["total"] == len(messages)
+    places = [page.index(str(escape(m))) for m in messages]
+    assert places == sorted(places)
+
+
+# --- importing tasks ------------------------------------------------------------------------
+
+
+def _import(client, url: str, data: bytes, headers=None, **form):
+    boundary, body = encode_multipart({**form, "file": FileStorage(io.BytesIO(data),
+                                                                   "nhiem-vu.xlsx")})
+    return client.post(url, data=body, headers=headers,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("dry_run", ["true", "false"])
+def test_an_import_reports_the_same_faults_and_imports_nothing(admin, dry_run):
+    from tests.web.test_import import _row, _xlsx
+
+    data = _xlsx([_row(), _row(deadline="31/02/2026"), _row(lead="khong_co")])
+    page = _import(admin.web, "/admin/import", data,
+                   csrf_token=csrf_token(admin.web, "/admin/import"))
+    answer = _import(admin.api, f"/api/v1/tasks/import?dry_run={dry_run}", data,
+                     headers=admin.headers)
+    assert (page.status_code, answer.status_code) == (422, 422)
+    html = page.get_data(as_text=True)
+    rows = answer.get_json()["rows"]
+    assert {(r["row"], r["column"]) for r in rows} == {(3, "deadline"), (4, "lead_unit")}
+    for fault in rows:
+        assert str(escape(fault["message"])) in html
+    assert _count(Task) == 0
+
+
+def test_an_import_creates_the_same_tasks_on_both_sides(admin, units):
+    from tests.web.test_import import _row, _xlsx
+
+    data = _xlsx([_row(), _row(lead="co_to")])
+    page = _import(admin.web, "/admin/import", data,
+                   csrf_token=csrf_token(admin.web, "/admin/import"))
+    assert page.status_code == 302
+    answer = _import(admin.api, "/api/v1/tasks/import", data, headers=admin.headers)
+    assert answer.status_code == 201
+    made = db.session.execute(select(Task.title, Task.lead_unit_id, Task.deadline)
+                              .order_by(Task.id)).all()
+    assert made[:2] == made[2:] and len(made) == 4

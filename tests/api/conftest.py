@@ -37,6 +37,12 @@ class ApiClient:
     def patch(self, path, **kwargs):
         return self.open("PATCH", path, **kwargs)
 
+    def put(self, path, **kwargs):
+        return self.open("PUT", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
 
 @pytest.fixture
 def tokens(app, users):

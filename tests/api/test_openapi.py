@@ -5,23 +5,29 @@ matches the document (status, content type, headers, body schema)."""
 from __future__ import annotations
 
 import contextvars
+import io
 from datetime import date
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as sc
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from tests.api.conftest import bearer
 from tracker import clock, create_app
+from tracker.evidence.service import attach_file
 from tracker.extensions import db
+from tracker.notifications.models import Notification
+from tracker.notifications.service import add_notifications
 from tracker.tasks.lifecycle import request_extension
 
 CHECKS = [sc.not_a_server_error, sc.status_code_conformance, sc.content_type_conformance,
           sc.response_headers_conformance, sc.response_schema_conformance]
 
 # Who calls each operation, so that the run gets past the role checks into the services.
-MEMBER_ACTIONS = ("/updates", "/submit", "/extensions")
+MEMBER_ACTIONS = ("/updates", "/submit", "/extensions", "/evidence")
 SUPERVISOR_ACTIONS = ("/confirm", "/return", "/nudge", "/approve", "/reject", "/comments")
 
 
@@ -44,7 +50,13 @@ def test_the_document_is_served_without_a_token_and_describes_every_resource(cli
                  "/api/v1/tasks/{task_id}/submit", "/api/v1/extensions/{extension_id}/approve",
                  "/api/v1/tasks/{task_id}/nudge", "/api/v1/reports/daily",
                  "/api/v1/units/{unit_id}/summary", "/api/v1/tasks/{task_id}/audit",
-                 "/api/v1/users"):
+                 "/api/v1/users", "/api/v1/calendar", "/api/v1/calendar/{day}",
+                 "/api/v1/tasks/import", "/api/v1/tasks/import/template",
+                 "/api/v1/notifications", "/api/v1/notifications/read",
+                 "/api/v1/notifications/{notification_id}/read",
+                 "/api/v1/tasks/{task_id}/evidence",
+                 "/api/v1/tasks/{task_id}/evidence/{evidence_id}",
+                 "/api/v1/users/{user_id}/tokens"):
         assert path in paths
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert set(document["components"]["schemas"]["Error"]["required"]) == {
@@ -74,16 +86,25 @@ def test_the_document_is_valid_openapi():
 
 
 @pytest.fixture
-def known_ids(world, users, units):
-    """Real ids to aim generated requests at, with a pending extension request."""
+def known_ids(app, world, users, units, tmp_path):
+    """Real ids to aim generated requests at, with a pending extension request, an
+    evidence file and a notification of the admin's (who makes most calls)."""
+    app.config["TRACKER_EVIDENCE_PATH"] = str(tmp_path / "evidence")
     extension = request_extension(users["ha_long"], world.overdue, reason="Chờ số liệu",
                                   new_deadline=date(2026, 12, 15), now=clock.now())
+    evidence = attach_file(users["ha_long"], world.overdue,
+                           FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="a.pdf"),
+                           now=clock.now())
+    add_notifications([{"user_id": users["admin"].id, "kind": "report", "message": "Báo cáo",
+                        "created_at": clock.now()}])
     db.session.commit()
     return {
         "task_id": [world.overdue.id, world.silent.id, world.fresh.id, world.co_to.id],
         "unit_id": [units["province"].id, units["ha_long"].id, units["co_to"].id],
         "user_id": [user.id for user in users.values()],
         "extension_id": [extension.id],
+        "evidence_id": [evidence.id],
+        "notification_id": list(db.session.scalars(select(Notification.id))),
     }
 
 

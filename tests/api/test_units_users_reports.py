@@ -126,3 +126,21 @@ def test_the_daily_report_downloads(api, world):
         assert "attachment" in response.headers["Content-Disposition"]
         if magic:
             assert response.get_data().startswith(magic)
+
+
+def test_departments_are_listed_and_changed_within_scope(api, units):
+    created = api("admin").post("/units", json={"parent_id": units["province"].id,
+                                                "name": "Sở Tài chính"})
+    assert created.status_code == 201, created.get_json()
+    department = created.get_json()
+    for who in ("admin", "supervisor", "viewer"):
+        listed = api(who).get("/units?kind=department").get_json()
+        assert [u["name"] for u in listed] == ["Sở Tài chính"]
+    assert api("co_to").get("/units?kind=department").get_json() == []
+    renamed = api("admin").patch(f"/units/{department['id']}", json={"name": "Sở Tài chính "
+                                                                             "tỉnh"})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "Sở Tài chính tỉnh"
+    assert api("supervisor").patch(f"/units/{department['id']}",
+                                   json={"name": "X"}).status_code == 403
+    refused = api("admin").patch(f"/units/{department['id']}", json={"name": ""})
+    assert refused.status_code == 422 and set(refused.get_json()["fields"]) == {"name"}

@@ -36,11 +36,15 @@ class TrackerApi(Api):
 
 def init_app(app: Flask) -> TrackerApi:
     from tracker.api import (
+        calendar,
         dashboard,
+        evidence,
         forecast,
+        notifications,
         report_settings,
         reports,
         security,
+        task_import,
         tasks,
         units,
         updates,
@@ -52,8 +56,8 @@ def init_app(app: Flask) -> TrackerApi:
 
     config_defaults(app)
     api = TrackerApi(app)
-    for module in (units, users, tasks, updates, workflow, reports, report_settings,
-                   security, forecast, dashboard):
+    for module in (units, users, tasks, task_import, updates, evidence, workflow, reports,
+                   report_settings, security, forecast, dashboard, calendar, notifications):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)
