@@ -16,6 +16,7 @@ from tracker.cutoff.models import (
 from tracker.evidence.models import Evidence
 from tracker.forecast.models import ForecastDay, TaskForecast
 from tracker.idempotency.models import IdempotencyKey
+from tracker.kiennghi.models import Recommendation
 from tracker.notifications.models import Notification, NotificationPreference
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
@@ -41,6 +42,7 @@ __all__ = [
     "NotificationPreference",
     "ProgressUpdate",
     "RateCount",
+    "Recommendation",
     "RecoveryCode",
     "RedTaskDay",
     "SchedulerHeartbeat",
