@@ -26,6 +26,7 @@ from tracker.auth.service import set_active
 from tracker.auth.tokens import create_token
 from tracker.evidence.service import attach_file
 from tracker.extensions import db
+from tracker.kiennghi.service import raise_recommendation
 from tracker.tasks.lifecycle import request_extension
 
 ROLES = ("anonymous", "member", "viewer", "supervisor", "province_admin", "national_admin",
@@ -113,6 +114,21 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET /tasks/{T}/evidence/<int:evidence_id>": LOGGED_IN,
     f"POST /tasks/{T}/updates": REPORTERS,
     f"POST /tasks/{T}/comments": WORKERS,
+    # kiến nghị (raised by the member's commune: everyone's subtree holds it)
+    "GET /kien-nghi": LOGGED_IN,
+    "GET /kien-nghi/export.xlsx": LOGGED_IN,
+    "GET /kien-nghi/queue": WORKERS,
+    "GET /kien-nghi/overdue": SUPERVISORS,
+    "GET /kien-nghi/new": MEMBERS,
+    "POST /kien-nghi/new": MEMBERS,
+    "GET /kien-nghi/<int:rec_id>": LOGGED_IN,
+    "POST /kien-nghi/<int:rec_id>/route": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/forward": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/merge": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/answer": gate(viewer=R403, province_admin=R403,
+                                                national_admin=R403),
+    "POST /kien-nghi/<int:rec_id>/accept": MEMBERS,
+    "POST /kien-nghi/<int:rec_id>/ask-again": MEMBERS,
     # the member's pages
     "GET /today": MEMBERS,
     "GET /today/all": MEMBERS,
@@ -268,6 +284,9 @@ def world(app, users, units, tmp_path):
     extension = request_extension(member, task, new_deadline=date(2027, 1, 31),
                                   reason="Chờ phê duyệt", now=ict(2026, 11, 16, 9, 5))
     cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))
+    recommendation = raise_recommendation(member, {
+        "title": "Vướng mắc", "content": "Nội dung", "field": "Đất đai",
+        "legal_basis": "Luật Đất đai", "level_asked": "province"}, now=ASSIGNED)
     people = {"member": member, "viewer": users["viewer"], "supervisor": users["supervisor"],
               "province_admin": users["admin"],
               "national_admin": make_user("nation_admin", "admin", units["nation"]),
@@ -279,7 +298,8 @@ def world(app, users, units, tmp_path):
         "people": people, "tokens": {role: raw for role, (_t, raw) in tokens.items()},
         "values": {
             "task_id": task.id, "evidence_id": evidence.id, "request_id": extension.id,
-            "extension_id": extension.id, "unit_id": units["ha_long"].id,
+            "extension_id": extension.id, "rec_id": recommendation.id,
+            "unit_id": units["ha_long"].id,
             "user_id": users["co_to"].id, "token_id": tokens["member"][0].id,
             "day": "2026-12-24", "fmt": "csv", "extension": "csv", "code": "en",
             "filename": "css/app.css",

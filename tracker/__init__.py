@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard,
         early_warning,
         inbox,
+        kiennghi,
         login_code,
         member,
         notifications,
@@ -127,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall):
+                   early_warning, wall, kiennghi):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -51,7 +51,7 @@ def test_the_colour_and_category_twins_agree_with_the_rule(users, units):
     recs = _generated(users, units, rng)
     for window in (0, 3):
         policy = Policy(warning_working_days=window)
-        for n in range(40):
+        for _ in range(40):
             moment = datetime.combine(FIRST + timedelta(days=rng.randrange(16)), time(0),
                                       tzinfo=UTC) + timedelta(seconds=rng.randrange(86400))
             today = CALENDAR.local_date(moment)

@@ -88,7 +88,7 @@ def parse_raise_input(raw: dict) -> dict:
         "level_asked": _choice(raw.get("level_asked"), "level_asked", Level, errors),
     }
     if errors:
-        raise InvalidInput(_("The kiến nghị is not complete."), errors)
+        raise InvalidInput(_("The recommendation is not complete."), errors)
     return data
 
 
@@ -97,7 +97,7 @@ def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None,
     """A member raises a vướng mắc or kiến nghị in the name of their home unit, on `task`
     (one they report on) or on its own. Numbered KN-yyyy-nnnnnn."""
     if not can_raise(actor, task):
-        raise Forbidden(_("Only a member of the unit can raise a kiến nghị here."))
+        raise Forbidden(_("Only a member of the unit can raise a recommendation here."))
     data = parse_raise_input(raw)
     now = stamp(now)
     rec = Recommendation(
@@ -116,9 +116,9 @@ def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None,
 
 def _require_routing(actor: User, rec: Recommendation) -> None:
     if rec.status != RecStatus.RAISED:
-        raise Conflict(_("This kiến nghị has already been routed."))
+        raise Conflict(_("This recommendation has already been routed."))
     if not can_route(actor, rec):
-        raise Forbidden(_("Only a supervisor of the raising unit can route this kiến nghị."))
+        raise Forbidden(_("Only a supervisor of the raising unit can route this recommendation."))
 
 
 def _response_days(value, errors: dict) -> int | None:
@@ -203,8 +203,8 @@ def merge(actor: User, rec: Recommendation, *, into_id, now: datetime | None = N
     _require_routing(actor, rec)
     target = _by_id(Recommendation, into_id)
     if target is None or target.id == rec.id or not can_merge_into(actor, target):
-        raise InvalidInput(_("Choose the kiến nghị to merge into."),
-                           {"into_id": [_("Unknown kiến nghị, or one that cannot be "
+        raise InvalidInput(_("Choose the recommendation to merge into."),
+                           {"into_id": [_("Unknown recommendation, or one that cannot be "
                                           "merged into.")]})
     rec.status = RecStatus.MERGED
     rec.merged_into_id = target.id
@@ -226,9 +226,9 @@ def answer(actor: User, rec: Recommendation, *, answer_text: str, documents: str
     now = stamp(now)
     _lock(rec)
     if not rec.awaiting_answer:
-        raise Conflict(_("No answer is owed on this kiến nghị now."))
+        raise Conflict(_("No answer is owed on this recommendation now."))
     if not can_answer(actor, rec):
-        raise Forbidden(_("Only the responsible unit can answer this kiến nghị."))
+        raise Forbidden(_("Only the responsible unit can answer this recommendation."))
     errors: dict[str, list[str]] = {}
     answer_text = text(answer_text, "answer", errors, max_len=ANSWER_MAX, required=True)
     documents = text(documents, "answer_documents", errors, max_len=DOCUMENTS_MAX)
@@ -247,7 +247,7 @@ def answer(actor: User, rec: Recommendation, *, answer_text: str, documents: str
 
 def _require_judging(actor: User, rec: Recommendation) -> None:
     if rec.status != RecStatus.ANSWERED:
-        raise Conflict(_("Only an answered kiến nghị can be accepted or asked again."))
+        raise Conflict(_("Only an answered recommendation can be accepted or asked again."))
     if not can_judge_answer(actor, rec):
         raise Forbidden(_("Only the raising unit can accept the answer or ask again."))
 
