@@ -202,3 +202,63 @@ def test_each_role_sees_only_what_its_scope_holds(users, units, department):
     # The responsible unit sees what it must answer, and nothing else.
     assert set(db.session.scalars(visible_recommendations(answerer)
                                   .with_only_columns(Recommendation.id))) == {co_to.id}
+
+
+def _told(kind) -> set[str]:
+    from tracker.auth.models import User
+    from tracker.notifications.models import Notification
+    return set(db.session.scalars(select(User.username).join(
+        Notification, Notification.user_id == User.id).where(Notification.kind == kind)))
+
+
+def test_raised_the_supervisors_above_hear_of_it(users):
+    raised(users)
+    assert _told("kn_raised") == {"co_to_supervisor", "supervisor", "admin"}
+
+
+def test_forwarded_only_the_level_above_hears_again(users):
+    rec = raised(users)
+    service.forward(users["co_to_supervisor"], rec, note="Cấp tỉnh", now=MONDAY)
+    db.session.commit()
+    from tracker.notifications.models import Notification
+    kinds = db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "kn_raised")).all()
+    assert sorted(kinds) == sorted([users["co_to_supervisor"].id, users["supervisor"].id,
+                                    users["admin"].id, users["supervisor"].id,
+                                    users["admin"].id])
+
+
+def test_the_answer_reaches_every_raiser_of_merged_duplicates(users, units, department):
+    first = raised(users, who="ha_long")
+    duplicate = raised(users, who="co_to")
+    service.merge(users["supervisor"], duplicate, into_id=first.id, now=MONDAY)
+    service.route(users["supervisor"], first, responsible_unit_id=department.id,
+                  response_days=5, now=MONDAY)
+    db.session.commit()
+    assert _told("kn_routed") >= {"so_tai_chinh", "ha_long", "co_to"}
+    answerer = db.session.scalar(select(type(users["co_to"])).where(
+        type(users["co_to"]).username == "so_tai_chinh"))
+    service.answer(answerer, first, answer_text="Đã có hướng dẫn", now=MONDAY)
+    db.session.commit()
+    assert _told("kn_answered") == {"ha_long", "co_to"}
+
+
+def test_overdue_the_responsible_unit_and_its_router_hear_of_it_once(users, units, department,
+                                                                    clock):
+    from tracker.cli.daily import after_cutoff
+
+    rec = raised(users)
+    service.forward(users["co_to_supervisor"], rec, note="Cấp tỉnh", now=MONDAY)
+    service.route(users["supervisor"], rec, responsible_unit_id=department.id,
+                  response_days=1, now=MONDAY)  # due Tuesday 17
+    db.session.commit()
+    clock.set(ict(2026, 11, 17, 23, 59))
+    after_cutoff()  # the scheduler's look when no cutoff is due
+    assert _told("kn_overdue") == set()
+    clock.set(ict(2026, 11, 18, 0, 0, 1))
+    after_cutoff()
+    assert _told("kn_overdue") == {"so_tai_chinh", "supervisor"}
+    after_cutoff()
+    from tracker.notifications.models import Notification
+    assert len(db.session.scalars(select(Notification.id).where(
+        Notification.kind == "kn_overdue")).all()) == 2

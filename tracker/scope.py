@@ -454,3 +454,12 @@ def answers_to_judge(user: User) -> Select:
     return select(Recommendation).where(
         Recommendation.status == "answered",
         Recommendation.raising_unit_id.in_(visible_unit_ids(user)))
+
+
+def routers_of(rec: Recommendation) -> Select:
+    """Everyone who may route `rec` while it waits to be routed — who hears that it was
+    raised or forwarded to them. SQL twin of `can_route` over the users: an active
+    supervisor or admin whose home unit is the routing unit or above it."""
+    above = [int(x) for x in rec.routing_unit.path.strip("/").split("/") if x]
+    return select(User).where(User.role.in_(SUPERVISORS), User.active,
+                              User.unit_id.in_(above))
