@@ -253,6 +253,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,
     f"PUT {API}/units/<int(max=2147483647):unit_id>/report-settings": API_ADMINS,
     f"GET {API}/security-events": API_ADMINS,
+    f"GET {API}/recommendations": API_ALL,
+    f"POST {API}/recommendations": API_MEMBERS,
+    f"GET {API}/recommendations/<int(max=2147483647):rec_id>": API_ALL,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/route": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/forward": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/merge": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/answer": api(
+        viewer=R403, province_admin=R403, national_admin=R403),
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/accept": API_MEMBERS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/ask-again": API_MEMBERS,
 }
 
 

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> TrackerApi:
     from tracker.api import (
         dashboard,
         forecast,
+        recommendations,
         report_settings,
         reports,
         security,
@@ -53,7 +54,7 @@ def init_app(app: Flask) -> TrackerApi:
     config_defaults(app)
     api = TrackerApi(app)
     for module in (units, users, tasks, updates, workflow, reports, report_settings,
-                   security, forecast, dashboard):
+                   security, forecast, dashboard, recommendations):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)
