@@ -26,6 +26,7 @@ from tracker.auth.service import set_active
 from tracker.auth.tokens import create_token
 from tracker.evidence.service import attach_file
 from tracker.extensions import db
+from tracker.kiennghi.service import raise_recommendation
 from tracker.notifications.models import Notification
 from tracker.tasks.lifecycle import request_extension
 from tracker.webhooks.service import create_endpoint
@@ -124,6 +125,21 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET /tasks/{T}/evidence/<int:evidence_id>": LOGGED_IN,
     f"POST /tasks/{T}/updates": REPORTERS,
     f"POST /tasks/{T}/comments": WORKERS,
+    # kiến nghị (raised by the member's commune: everyone's subtree holds it)
+    "GET /kien-nghi": LOGGED_IN,
+    "GET /kien-nghi/export.xlsx": LOGGED_IN,
+    "GET /kien-nghi/queue": WORKERS,
+    "GET /kien-nghi/overdue": SUPERVISORS,
+    "GET /kien-nghi/new": MEMBERS,
+    "POST /kien-nghi/new": MEMBERS,
+    "GET /kien-nghi/<int:rec_id>": LOGGED_IN,
+    "POST /kien-nghi/<int:rec_id>/route": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/forward": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/merge": SUPERVISORS,
+    "POST /kien-nghi/<int:rec_id>/answer": gate(viewer=R403, province_admin=R403,
+                                                national_admin=R403),
+    "POST /kien-nghi/<int:rec_id>/accept": MEMBERS,
+    "POST /kien-nghi/<int:rec_id>/ask-again": MEMBERS,
     # the member's pages
     "GET /today": MEMBERS,
     "GET /today/all": MEMBERS,
@@ -269,6 +285,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"GET {API}/tasks/{AT}/evidence": API_ALL,
     f"POST {API}/tasks/{AT}/evidence": API_MEMBERS,
     f"GET {API}/tasks/{AT}/evidence/<int(max=2147483647):evidence_id>": API_ALL,
+    f"GET {API}/recommendations": API_ALL,
+    f"POST {API}/recommendations": API_MEMBERS,
+    f"GET {API}/recommendations/<int(max=2147483647):rec_id>": API_ALL,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/route": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/forward": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/merge": API_SUPERVISORS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/answer": api(
+        viewer=R403, province_admin=R403, national_admin=R403),
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/accept": API_MEMBERS,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/ask-again": API_MEMBERS,
 }
 
 
@@ -303,6 +329,9 @@ def world(app, users, units, tmp_path):
     [notification_id] = db.session.scalars(insert(Notification).returning(Notification.id), [{
         "user_id": member.id, "kind": "nudge", "task_id": task.id, "message": "Nhắc",
         "created_at": ict(2026, 11, 17, 9, 0)}]).all()
+    recommendation = raise_recommendation(member, {
+        "title": "Vướng mắc", "content": "Nội dung", "field": "Đất đai",
+        "legal_basis": "Luật Đất đai", "level_asked": "province"}, now=ASSIGNED)
     people = {"member": member, "viewer": users["viewer"], "supervisor": users["supervisor"],
               "province_admin": users["admin"],
               "national_admin": make_user("nation_admin", "admin", units["nation"]),
@@ -317,7 +346,8 @@ def world(app, users, units, tmp_path):
         "people": people, "tokens": {role: raw for role, (_t, raw) in tokens.items()},
         "values": {
             "task_id": task.id, "evidence_id": evidence.id, "request_id": extension.id,
-            "extension_id": extension.id, "unit_id": units["ha_long"].id,
+            "extension_id": extension.id, "rec_id": recommendation.id,
+            "unit_id": units["ha_long"].id,
             "user_id": users["co_to"].id, "token_id": tokens["member"][0].id,
             "day": "2026-12-24", "fmt": "csv", "extension": "csv", "code": "en",
             "filename": "css/app.css", "endpoint_id": endpoint.id, "token": "cal_unknown",

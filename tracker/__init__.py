@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         early_warning,
         feed,
         inbox,
+        kiennghi,
         login_code,
         member,
         notifications,
@@ -131,7 +132,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, sso, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall, feed):
+                   early_warning, wall, feed, kiennghi):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -17,6 +17,7 @@ from tracker.evidence.models import Evidence
 from tracker.feeds.models import CalendarFeed
 from tracker.forecast.models import ForecastDay, TaskForecast
 from tracker.idempotency.models import IdempotencyKey
+from tracker.kiennghi.models import Recommendation
 from tracker.notifications.models import Notification, NotificationPreference
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
@@ -44,6 +45,7 @@ __all__ = [
     "NotificationPreference",
     "ProgressUpdate",
     "RateCount",
+    "Recommendation",
     "RecoveryCode",
     "RedTaskDay",
     "SchedulerHeartbeat",

@@ -26,6 +26,7 @@ from tracker.audit.models import SecurityEvent
 from tracker.auth.models import Role, User
 from tracker.errors import Forbidden, NotFound
 from tracker.extensions import db
+from tracker.kiennghi.models import Recommendation
 from tracker.tasks.models import Task, task_coordinating_units
 from tracker.types import MAX_ID
 from tracker.units.models import Unit, UnitKind
@@ -416,3 +417,106 @@ def feed_tasks(user: User) -> Select:
     """The tasks whose deadlines a user's calendar feed shows: those they may see
     (`visible_tasks`), while their account is active."""
     return visible_tasks(user)
+# --- kiến nghị (tracker.kiennghi) ---------------------------------------------------------
+# Public within scope: whoever's subtree holds the raising unit (or the responsible unit,
+# which must read what it answers) sees the kiến nghị, its status, responsible unit,
+# deadline and answer. A duplicate merged into another shows that one's answer on its own
+# page, so the answer reaches every raiser without opening one commune's text to another.
+
+RAISERS = (Role.MEMBER,)
+ANSWERERS = (Role.MEMBER, Role.SUPERVISOR)
+
+
+def can_see_recommendation(user: User, rec: Recommendation) -> bool:
+    if not user.active:
+        return False
+    return rec.raising_unit.is_within(user.unit) or (
+        rec.responsible_unit is not None and rec.responsible_unit.is_within(user.unit))
+
+
+def visible_recommendations(user: User) -> Select:
+    """SQL twin of `can_see_recommendation`."""
+    units = visible_unit_ids(user)
+    return select(Recommendation).where(or_(Recommendation.raising_unit_id.in_(units),
+                                            Recommendation.responsible_unit_id.in_(units)))
+
+
+def get_recommendation(user: User, rec_id: int) -> Recommendation:
+    if not 0 < rec_id <= MAX_ID:
+        raise NotFound("recommendation not found")
+    rec = db.session.scalar(visible_recommendations(user).where(Recommendation.id == rec_id))
+    if rec is None:
+        raise NotFound("recommendation not found")
+    return rec
+
+
+def can_raise(user: User, task: Task | None = None) -> bool:
+    """A member raises a kiến nghị in the name of their home unit — on a task only if it is
+    theirs to report on (the daily update's rule)."""
+    if not has_role(user, *RAISERS):
+        return False
+    return task is None or can_report_on(user, task)
+
+
+def can_route(user: User, rec: Recommendation) -> bool:
+    """The supervisor of the raising unit — or, once forwarded up, of the level it was
+    forwarded to — accepts it, merges it, assigns its responsible unit or forwards it up."""
+    return (has_role(user, *SUPERVISORS) and rec.status == "raised"
+            and rec.routing_unit.is_within(user.unit))
+
+
+def recommendations_to_route(user: User) -> Select:
+    """SQL twin of `can_route`: the supervisor's kiến nghị waiting to be routed."""
+    if not has_role(user, *SUPERVISORS):
+        return select(Recommendation).where(false())
+    return select(Recommendation).where(
+        Recommendation.status == "raised",
+        Recommendation.routing_unit_id.in_(visible_unit_ids(user)))
+
+
+def can_merge_into(user: User, rec: Recommendation) -> bool:
+    """A kiến nghị a duplicate may join: not itself merged nor closed, and supervised by the
+    user (its raising unit in their subtree)."""
+    return (has_role(user, *SUPERVISORS) and rec.status not in ("merged", "closed")
+            and rec.raising_unit.is_within(user.unit))
+
+
+def can_answer(user: User, rec: Recommendation) -> bool:
+    """The responsible unit (đầu mối) answers: a member or supervisor whose subtree holds it,
+    while an answer is owed."""
+    return (has_role(user, *ANSWERERS) and rec.status in ("assigned", "reopened")
+            and rec.responsible_unit is not None and rec.responsible_unit.is_within(user.unit))
+
+
+def recommendations_to_answer(user: User) -> Select:
+    """SQL twin of `can_answer`: the responsible unit's queue."""
+    if not has_role(user, *ANSWERERS):
+        return select(Recommendation).where(false())
+    return select(Recommendation).where(
+        Recommendation.status.in_(("assigned", "reopened")),
+        Recommendation.responsible_unit_id.in_(visible_unit_ids(user)))
+
+
+def can_judge_answer(user: User, rec: Recommendation) -> bool:
+    """The raiser's side accepts the answer or asks again: a member whose subtree holds the
+    raising unit."""
+    return (has_role(user, *RAISERS) and rec.status == "answered"
+            and rec.raising_unit.is_within(user.unit))
+
+
+def answers_to_judge(user: User) -> Select:
+    """SQL twin of `can_judge_answer`."""
+    if not has_role(user, *RAISERS):
+        return select(Recommendation).where(false())
+    return select(Recommendation).where(
+        Recommendation.status == "answered",
+        Recommendation.raising_unit_id.in_(visible_unit_ids(user)))
+
+
+def routers_of(rec: Recommendation) -> Select:
+    """Everyone who may route `rec` while it waits to be routed — who hears that it was
+    raised or forwarded to them. SQL twin of `can_route` over the users: an active
+    supervisor or admin whose home unit is the routing unit or above it."""
+    above = [int(x) for x in rec.routing_unit.path.strip("/").split("/") if x]
+    return select(User).where(User.role.in_(SUPERVISORS), User.active,
+                              User.unit_id.in_(above))

@@ -47,3 +47,17 @@ whose stored colour the batch changed as (task id, old, new))."""
 cutoff_done = _signals.signal("cutoff-done")
 """A reporting day's cutoff was processed (sender: the day, a date; `summary` the day's
 figures as a dict; `now`). Sent in the cutoff's transaction, before its commit."""
+
+# What happens to a kiến nghị (tracker.kiennghi): sent with the Recommendation as sender,
+# `actor` (None for the day's job) and `now`.
+recommendation_raised = _signals.signal("recommendation-raised")
+"""A unit raised a kiến nghị: its supervisors are to route it."""
+recommendation_routed = _signals.signal("recommendation-routed")
+"""A supervisor assigned the responsible unit and its deadline (`forwarded`: True when it
+was forwarded up a level instead; `merged_into`: the Recommendation it joined, when merged)."""
+recommendation_answered = _signals.signal("recommendation-answered")
+"""The responsible unit answered: every raiser (of it and of its merged duplicates) hears."""
+recommendation_judged = _signals.signal("recommendation-judged")
+"""The raiser accepted the answer (`accepted` True) or asked again (`reason`)."""
+recommendation_overdue = _signals.signal("recommendation-overdue")
+"""The response deadline passed with no answer (announced once per deadline)."""

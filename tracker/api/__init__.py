@@ -41,6 +41,7 @@ def init_app(app: Flask) -> TrackerApi:
         evidence,
         forecast,
         notifications,
+        recommendations,
         report_settings,
         reports,
         security,
@@ -57,7 +58,8 @@ def init_app(app: Flask) -> TrackerApi:
     config_defaults(app)
     api = TrackerApi(app)
     for module in (units, users, tasks, task_import, updates, evidence, workflow, reports,
-                   report_settings, security, forecast, dashboard, calendar, notifications):
+                   report_settings, security, forecast, dashboard, calendar, notifications,
+                   recommendations):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)

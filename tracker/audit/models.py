@@ -18,6 +18,8 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    # Or the kiến nghị the entry is about (tracker.kiennghi); one of the two, or neither.
+    recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     action: Mapped[str] = mapped_column(String(32))
@@ -28,7 +30,8 @@ class AuditEntry(db.Model):
 
     actor: Mapped[User | None] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_audit_entries_task_id_at", "task_id", "at"),)
+    __table_args__ = (Index("ix_audit_entries_task_id_at", "task_id", "at"),
+                      Index("ix_audit_entries_recommendation_id_at", "recommendation_id", "at"))
 
 
 class SecurityEvent(db.Model):

@@ -67,3 +67,16 @@ def append_rows(rows: list[dict]) -> None:
 
 def snapshot(values: dict) -> str:
     return json.dumps({k: _text(v) for k, v in values.items()}, ensure_ascii=False, sort_keys=True)
+
+
+def record_recommendation(recommendation, actor, action: str, *, at: datetime,
+                          field: str | None = None, old=None, new=None,
+                          note: str | None = None) -> AuditEntry:
+    """An entry of a kiến nghị's trail (tracker.kiennghi): the same table and the same
+    append-only rule as a task's."""
+    entry = AuditEntry(recommendation_id=recommendation.id,
+                       actor_id=actor.id if actor is not None else None, at=at,
+                       action=action, field=field, old_value=_text(old), new_value=_text(new),
+                       note=note)
+    db.session.add(entry)
+    return entry

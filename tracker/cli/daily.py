@@ -19,6 +19,7 @@ from tracker.cutoff.job import CutoffRefused, refuse_unless_passed, run_cutoff
 from tracker.cutoff.scheduler import remind, run_scheduler
 from tracker.extensions import db
 from tracker.forecast.store import forecast_due
+from tracker.kiennghi.service import announce_overdue
 from tracker.notifications.mail import deliver_emails
 from tracker.tasks.colour import mismatches, recolour_all
 from tracker.webhooks import delivery as webhook_delivery
@@ -155,8 +156,26 @@ def scheduler() -> None:
     logging.getLogger("tracker").propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = current_app._get_current_object()
-    run_scheduler(app, after_cutoff=forecast_due, every=[
+    run_scheduler(app, after_cutoff=after_cutoff, every=[
         (webhook_delivery.run, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks")])
 
 
-COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler)
+def after_cutoff(keep_going=lambda: True):
+    """The scheduler's work when no cutoff is due: announce the kiến nghị that have just
+    passed their response deadline (once each: at the first tick after midnight), then
+    store the newest day's forecast."""
+    announce_overdue(clock.now())
+    db.session.commit()
+    return forecast_due(keep_going)
+
+
+@click.command("recommendations-overdue")
+def recommendations_overdue() -> None:
+    """Announce the kiến nghị whose response deadline has passed with no answer (the
+    scheduler does it on its own; each is announced once)."""
+    count = announce_overdue(clock.now())
+    db.session.commit()
+    click.echo(f"{count} overdue recommendation(s) announced.")
+
+
+COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler, recommendations_overdue)

@@ -26,6 +26,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.labels import dmy
 from tracker.notifications import admin_changes, mail
+from tracker.notifications import recommendations as kn
 from tracker.notifications.service import add_notifications, members_of
 from tracker.scope import can_report_on, supervisors_of
 from tracker.tasks.models import Comment, ExtensionRequest, Task
@@ -138,6 +139,11 @@ RECEIVERS = (
     (signals.task_edited, admin_changes.on_edited),
     (signals.task_reassigned, admin_changes.on_reassigned),
     (signals.task_cancelled, admin_changes.on_cancelled),
+    (signals.recommendation_raised, kn.on_raised),
+    (signals.recommendation_routed, kn.on_routed),
+    (signals.recommendation_answered, kn.on_answered),
+    (signals.recommendation_judged, kn.on_judged),
+    (signals.recommendation_overdue, kn.on_overdue),
 )
 
 

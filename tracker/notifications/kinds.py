@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 GROUPS: dict[str, tuple[str, ...]] = {
     # to the lead unit's members: what a supervisor decided, what an admin changed
     "decisions": ("confirmed", "returned", "extension_approved", "extension_rejected",
-                  "edited", "reassigned", "cancelled"),
+                  "edited", "reassigned", "cancelled", "kn_routed", "kn_answered"),
     # to the supervisors: what waits for their decision
-    "requests": ("submitted", "extension_requested"),
+    "requests": ("submitted", "extension_requested", "kn_raised"),
     "comments": ("comment",),
     "nudges": ("nudge",),
     # before and at the cutoff
-    "reminders": ("reminder", "red", "report"),
+    "reminders": ("reminder", "red", "report", "kn_overdue"),
 }
 GROUP_OF = {kind: group for group, kinds in GROUPS.items() for kind in kinds}
 
@@ -42,6 +42,10 @@ KIND_LABELS = {
     "edited": _l("Task changed"),
     "reassigned": _l("Task reassigned"),
     "cancelled": _l("Task cancelled"),
+    "kn_raised": _l("Recommendation to route"),
+    "kn_routed": _l("Recommendation routed"),
+    "kn_answered": _l("Recommendation answered"),
+    "kn_overdue": _l("Recommendation overdue"),
 }
 
 

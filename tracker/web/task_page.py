@@ -24,14 +24,17 @@ from tracker.evidence.models import Evidence, Purpose
 from tracker.extensions import db
 from tracker.forecast.service import likely_among
 from tracker.forecast.wording import warning_line
+from tracker.kiennghi.models import Recommendation
 from tracker.labels import dmy
 from tracker.rules.store import load_calendar
 from tracker.scope import (
     can_comment,
     can_manage_task,
+    can_raise,
     can_report_on,
     can_supervise,
     get_task,
+    visible_recommendations,
 )
 from tracker.tasks.models import (
     Comment,
@@ -121,6 +124,7 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         supervise=supervisor,
         comment=can_comment(current_user, task),
         manage=can_manage_task(current_user, task),
+        raise_kn=can_raise(current_user, task) and task.is_open,
     )
     allowed.change = allowed.manage and task.status not in (Status.DONE, Status.CANCELLED)
     all_forms = action_forms()
@@ -134,6 +138,8 @@ def render_detail(task: Task, forms: dict | None = None, status: int = 200):
         extensions=extensions, pending_extension=pending, history=history,
         completion_evidence=[e for e in evidence if e.purpose == Purpose.COMPLETION],
         evidence_by_update=by_update, people=people, allowed=allowed, forms=all_forms,
+        recommendations=db.session.scalars(visible_recommendations(current_user).where(
+            Recommendation.task_id == task.id).order_by(Recommendation.id)).all(),
         form=all_forms["update"], can_report=allowed.update,
         EXTENSION_STATUS=EXTENSION_STATUS,
         state=request_states([task])[task.id],
