@@ -81,6 +81,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /healthz": EVERYONE,
     "GET /healthz/cutoff": {role: UNAVAILABLE for role in ROLES},
     "GET /static/<path:filename>": EVERYONE,
+    # the phone: the service worker, the manifest, a fresh CSRF token for a kept draft
+    "GET /sw.js": EVERYONE,
+    "GET /manifest.webmanifest": EVERYONE,
+    "GET /offline/csrf-token": LOGGED_IN,
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": LOGGED_IN,

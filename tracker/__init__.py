@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         login_code,
         member,
         notifications,
+        offline,
         pastday,
         preferences,
         supervise,
@@ -127,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall):
+                   early_warning, wall, offline):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 
