@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         offline,
         pastday,
         preferences,
+        push,
         supervise,
         tasks,
         two_factor,
@@ -128,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall, offline):
+                   early_warning, wall, offline, push):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

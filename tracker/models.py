@@ -17,6 +17,7 @@ from tracker.evidence.models import Evidence
 from tracker.forecast.models import ForecastDay, TaskForecast
 from tracker.idempotency.models import IdempotencyKey
 from tracker.notifications.models import Notification, NotificationPreference
+from tracker.push.models import PushSubscription
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
@@ -40,6 +41,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "ProgressUpdate",
+    "PushSubscription",
     "RateCount",
     "RecoveryCode",
     "RedTaskDay",
