@@ -34,13 +34,14 @@ def create_app(config: dict | None = None) -> Flask:
     register_signals()
     register_blueprints(app)
     register_commands(app)
-    from tracker.web import errors, formatting, hardening
+    from tracker.web import compress, errors, formatting, hardening
 
     # After the blueprints: the app's handler for HTTPException replaces the one
     # flask-smorest registers, so the API's errors have Tracker's body too.
     errors.register(app)
     formatting.register(app)
     hardening.register(app)
+    compress.register(app)
     return app
 
 

@@ -5,10 +5,12 @@ returns — stamped by the server, which decides its reporting day."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
+from tests.e2e.harness import ROOT
 from tests.factories import cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.updates.models import ProgressUpdate
@@ -149,3 +151,44 @@ def test_a_draft_with_a_stale_csrf_token_gets_a_fresh_one(page, live, login, tas
     page.context.set_offline(False)
     expect(page.get_by_test_id("drafts-status")).to_contain_text("Đã gửi từ điện thoại này")
     assert [u[2] for u in _updates()] == ["Đã họp tổ công tác"]
+
+
+def _sent_size(live, url: str) -> int:
+    """The bytes of the answer's body as sent over the wire to a browser asking for gzip."""
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip",
+                                                   "Cookie": live.cookie})
+    with urllib.request.urlopen(request) as answer:
+        return len(answer.read())
+
+
+def test_the_first_load_of_today_weighs_under_60_kb(page, live, login, users, units):
+    """Every file the browser asks for to show /today with a full page of 50 tasks, each
+    counted once as sent (gzip where the app compresses), as if nothing were cached: the
+    page, its styles and scripts, the manifest and icons, the service worker and what it
+    stores for later (docs/offline.md gives the figure)."""
+    for n in range(50):
+        make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0),
+                  title=f"Rà soát, cập nhật hồ sơ thủ tục hành chính số {n + 1}")
+    db.session.commit()
+    login("ha_long")
+    live.cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    asked: set[str] = set()
+    page.context.on("request", lambda request: asked.add(request.url)
+                    if request.method == "GET" else None)
+    page.goto(live.url("/today"))
+    _worker_ready(page)
+    page.wait_for_load_state("networkidle")
+    # The worker's own requests are not the page's: the worker, what it stores at install
+    # (its STATIC_FILES) and the manifest a phone reads to install the app.
+    worker = (ROOT / "tracker" / "static" / "js" / "sw.js").read_text()
+    stored = re.search(r"STATIC_FILES = \[(.*?)\]", worker, re.S).group(1)
+    asked |= {live.url(path) for path in re.findall(r'"(/[^"]+)"', stored)}
+    asked |= {live.url("/sw.js"), live.url("/manifest.webmanifest")}
+    sizes = {url.removeprefix(live.base): _sent_size(live, url) for url in sorted(asked)}
+    total = sum(sizes.values())
+    print(f"first load of /today: {total} bytes in {len(sizes)} files: {sizes}")
+    assert page.locator("[data-testid=today-row]").count() == 50
+    assert "/today" in sizes and "/sw.js" in sizes and "/static/css/app.css" in sizes
+    assert total < 60 * 1024
