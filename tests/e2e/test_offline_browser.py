@@ -31,13 +31,21 @@ def _kept(page) -> list[str]:
 
 
 def _worker_ready(page) -> None:
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
-    # The first page, loaded before the worker ran, is kept by js/offline.js.
-    for _ in range(50):
-        if _kept(page):
+    """Wait for the service worker to control the page and a page to be kept. (Polled from
+    here: `wait_for_function` polls with code the strict CSP refuses to evaluate.) A page
+    whose navigation began while the worker was activating stays uncontrolled, as in any
+    browser: like a member's next visit, a reload is then controlled."""
+    for attempt in range(150):
+        if page.evaluate("() => navigator.serviceWorker.controller !== null") and _kept(page):
             return
+        if attempt % 20 == 19 and page.evaluate(
+                "async () => !!(await navigator.serviceWorker.getRegistration())?.active"):
+            page.reload()
         page.wait_for_timeout(100)
-    raise AssertionError("no page kept")
+    state = page.evaluate("""async () => [!!navigator.serviceWorker.controller,
+        (await navigator.serviceWorker.getRegistrations()).map(r => [!!r.active, !!r.installing,
+            !!r.waiting, r.active && r.active.state]), await caches.keys(), location.href]""")
+    raise AssertionError(f"no service worker in control, or no page kept: {state}")
 
 
 def _updates() -> list[tuple]:
