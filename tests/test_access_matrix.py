@@ -84,6 +84,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /healthz": EVERYONE,
     "GET /healthz/cutoff": {role: UNAVAILABLE for role in ROLES},
     "GET /static/<path:filename>": EVERYONE,
+    # the phone: the service worker, the manifest, a fresh CSRF token for a kept draft
+    "GET /sw.js": EVERYONE,
+    "GET /manifest.webmanifest": EVERYONE,
+    "GET /offline/csrf-token": LOGGED_IN,
+    "GET /push/key": LOGGED_IN,
+    "POST /push/subscriptions": LOGGED_IN,
+    "POST /push/subscriptions/delete": LOGGED_IN,
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": LOGGED_IN,

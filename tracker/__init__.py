@@ -34,13 +34,14 @@ def create_app(config: dict | None = None) -> Flask:
     register_signals()
     register_blueprints(app)
     register_commands(app)
-    from tracker.web import errors, formatting, hardening
+    from tracker.web import compress, errors, formatting, hardening
 
     # After the blueprints: the app's handler for HTTPException replaces the one
     # flask-smorest registers, so the API's errors have Tracker's body too.
     errors.register(app)
     formatting.register(app)
     hardening.register(app)
+    compress.register(app)
     return app
 
 
@@ -120,8 +121,10 @@ def register_blueprints(app: Flask) -> None:
         login_code,
         member,
         notifications,
+        offline,
         pastday,
         preferences,
+        push,
         sso,
         supervise,
         tasks,
@@ -132,7 +135,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (views, auth, login_code, sso, tasks, notifications, member, supervise, admin,
                    dashboard, pastday, account, two_factor, preferences, inbox,
-                   early_warning, wall, feed, kiennghi):
+                   early_warning, wall, feed, kiennghi, offline, push):
         app.register_blueprint(module.bp)
     api.init_app(app)  # /api/v1 (Bearer tokens, no CSRF)
 

@@ -215,6 +215,16 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_WEBHOOK_ALLOW_LOOPBACK": _bool("TRACKER_WEBHOOK_ALLOW_LOOPBACK", False),
         # The calendar feed (tracker.feeds): the days ahead it shows.
         "TRACKER_FEED_DAYS": int(os.environ.get("TRACKER_FEED_DAYS", "60")),
+        # Web Push (tracker.push.vapid): the VAPID private key (PEM), generated into
+        # instance/vapid-private.pem when unset; the contact the push services see.
+        "TRACKER_VAPID_PRIVATE_KEY": os.environ.get("TRACKER_VAPID_PRIVATE_KEY", ""),
+        "TRACKER_VAPID_SUBJECT": os.environ.get("TRACKER_VAPID_SUBJECT", ""),
+        "TRACKER_PUSH_AT_ONCE": _bool("TRACKER_PUSH_AT_ONCE", True),
+        # The push services a subscription may point at (host names, "*." for a domain):
+        # the server posts to them, so not to any address a client names.
+        "TRACKER_PUSH_SERVICES": os.environ.get("TRACKER_PUSH_SERVICES", ",".join((
+            "fcm.googleapis.com", "updates.push.services.mozilla.com",
+            "*.push.services.mozilla.com", "*.notify.windows.com", "web.push.apple.com"))),
         "TRACKER_PDF_FONT": os.environ.get("TRACKER_PDF_FONT", ""),
         # The serif of the official PDF report (tracker.reports.fonts): Liberation Serif
         # (fonts-liberation2) by default.

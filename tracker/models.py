@@ -19,6 +19,7 @@ from tracker.forecast.models import ForecastDay, TaskForecast
 from tracker.idempotency.models import IdempotencyKey
 from tracker.kiennghi.models import Recommendation
 from tracker.notifications.models import Notification, NotificationPreference
+from tracker.push.models import PushSubscription
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
@@ -44,6 +45,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "ProgressUpdate",
+    "PushSubscription",
     "RateCount",
     "Recommendation",
     "RecoveryCode",

@@ -68,7 +68,9 @@ def page(browser, live, request):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
         try:
-            tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+            shot = tab if not tab.is_closed() else (context.pages or [None])[-1]
+            if shot is not None:  # a test may close its first tab and go on in another
+                shot.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         finally:
             context.close()
 

@@ -13,7 +13,7 @@ from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task
 from tracker.extensions import db
 from tracker.notifications.models import Notification
-from tracker.notifications.preferences import preferences_of
+from tracker.notifications.preferences import preferences_of, pushed_groups
 from tracker.tasks.lifecycle import (
     decide_extension,
     request_extension,
@@ -188,14 +188,17 @@ def test_the_account_page_shows_and_saves_the_choice_for_each_group(app, users):
     client = _client(app, "ha_long")
     page = _text(client.get("/account/notifications"))
     assert page.count('type="radio"') == 15  # five groups × three choices
-    assert page.count("checked") == 5
+    assert page.count('type="checkbox"') == 5  # each group also pushed to the phone …
+    assert page.count("checked") == 10  # … by default, beside its one chosen delivery
 
     choices = {"decisions": "now", "requests": "app", "comments": "digest",
                "nudges": "app", "reminders": "digest"}
     response = client.post("/account/notifications", data={
-        "csrf_token": csrf_token(client, "/account/notifications"), **choices})
+        "csrf_token": csrf_token(client, "/account/notifications"), **choices,
+        "push-shown": "1", "push-reminders": "1", "push-nudges": "1"})
     assert response.status_code == 302
     assert preferences_of(users["ha_long"]) == choices
+    assert pushed_groups(users["ha_long"]) == {"reminders", "nudges"}
 
 
 def test_an_unknown_choice_is_refused_naming_the_group_and_nothing_is_saved(app, users):

@@ -25,7 +25,7 @@ from tracker import signals
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.labels import dmy
-from tracker.notifications import admin_changes, mail
+from tracker.notifications import admin_changes, mail, push
 from tracker.notifications import recommendations as kn
 from tracker.notifications.service import add_notifications, members_of
 from tracker.scope import can_report_on, supervisors_of
@@ -149,8 +149,9 @@ RECEIVERS = (
 
 def connect() -> None:
     """Subscribe the notifications to the task signals (idempotent: blinker keeps one
-    connection per receiver), and send the e-mail right after each commit."""
+    connection per receiver), and send the e-mail and the pushes right after each commit."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver)
     mail.install()
+    push.install()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.clock import system_now
@@ -51,7 +51,7 @@ class Notification(db.Model):
 
 class NotificationPreference(db.Model):
     """A user's choice for one group of kinds (tracker.notifications.kinds.GROUPS); a
-    group without a row is e-mailed at once."""
+    group without a row is e-mailed at once and pushed."""
 
     __tablename__ = "notification_preferences"
 
@@ -59,3 +59,5 @@ class NotificationPreference(db.Model):
                                          primary_key=True)
     kind_group: Mapped[str] = mapped_column(String(16), primary_key=True)
     delivery: Mapped[str] = mapped_column(String(8))
+    # Pushed to the user's subscribed phones and browsers too (tracker.notifications.push).
+    push: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

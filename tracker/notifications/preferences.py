@@ -26,19 +26,32 @@ def preferences_of(user: User) -> dict[str, str]:
     return {group: chosen.get(group, DEFAULT) for group in GROUPS}
 
 
-def set_preferences(actor: User, user: User, raw: dict) -> dict[str, str]:
+def pushed_groups(user: User) -> set[str]:
+    """The groups `user` has pushed to their subscribed phones (all but those turned off)."""
+    off = set(db.session.scalars(
+        select(NotificationPreference.kind_group)
+        .where(NotificationPreference.user_id == user.id,
+               NotificationPreference.push.is_(False))))
+    return {group for group in GROUPS if group not in off}
+
+
+def set_preferences(actor: User, user: User, raw: dict,
+                    push: set[str] | None = None) -> dict[str, str]:
     """Store `user`'s choices from `raw` ({group: "app" | "now" | "digest"}); every group
-    must be given. Only the user sets their own."""
+    must be given. `push`: the groups also pushed to the user's phones (None: as they
+    were). Only the user sets their own."""
     if not acts_for(actor, user.id):
         raise Forbidden(_("Only the user chooses how they are notified."))
     errors = {group: [_("Not a valid value.")] for group in GROUPS
               if not isinstance(raw.get(group), str) or raw[group] not in CHOICES}
     if errors:
         raise InvalidInput(_("Choose how you want to hear of each kind."), errors)
+    pushed = pushed_groups(user) if push is None else set(push) & set(GROUPS)
     db.session.execute(delete(NotificationPreference)
                        .where(NotificationPreference.user_id == user.id))
     db.session.add_all(NotificationPreference(user_id=user.id, kind_group=group,
-                                              delivery=raw[group]) for group in GROUPS)
+                                              delivery=raw[group], push=group in pushed)
+                       for group in GROUPS)
     db.session.flush()
     return {group: raw[group] for group in GROUPS}
 

@@ -18,7 +18,7 @@ from tracker.auth.models import User
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.inputs import one_text
-from tracker.notifications import mail
+from tracker.notifications import mail, push
 from tracker.notifications.models import Delivery, Notification
 from tracker.notifications.preferences import mail_for
 from tracker.rules import sql as rules_sql
@@ -38,7 +38,8 @@ def members_of(unit_ids) -> dict[int, list[int]]:
 
 def add_notifications(rows: list[dict]) -> int:
     """Write `rows` (user_id, kind, message, created_at, task_id), each with its outbox
-    state; those to be e-mailed at once go out right after the commit."""
+    state; those to be e-mailed at once, and those to be pushed to a phone, go out right
+    after the commit."""
     if not rows:
         return 0
     states = mail_for({r["user_id"] for r in rows}, {r["kind"] for r in rows})
@@ -47,6 +48,9 @@ def add_notifications(rows: list[dict]) -> int:
         Notification.id, sort_by_parameter_order=True), rows).all()
     mail.after_commit_send([i for i, r in zip(ids, rows, strict=True)
                             if r["mail"] == Delivery.NOW])
+    pushed = push.push_for({r["user_id"] for r in rows}, {r["kind"] for r in rows})
+    push.after_commit_push([i for i, r in zip(ids, rows, strict=True)
+                            if (r["user_id"], r["kind"]) in pushed])
     return len(rows)
 
 

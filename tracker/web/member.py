@@ -39,7 +39,15 @@ from tracker.tasks.models import OPEN_STATUSES, Status, Task
 from tracker.tasks.requests import request_states
 from tracker.updates.service import Refused, post_update, post_updates
 from tracker.web.helpers import COLOUR_ORDER, MAX_ID
-from tracker.web.once import flash_all, post_once, recorded
+from tracker.web.once import (
+    flash_all,
+    json_answer,
+    json_bad_form,
+    json_refusal,
+    post_once,
+    recorded,
+    wants_json,
+)
 from tracker.web.task_forms import (
     BulkUpdateForm,
     CompletionForm,
@@ -188,24 +196,30 @@ def post_task_update(task_id: int):
     task = _task(task_id)
     form = EvidenceUpdateForm(prefix=f"t{task.id}")
     if not form.validate_on_submit():
+        if wants_json():
+            return json_bad_form(form)
         abort(400)
     code = task.code
 
-    def write() -> list[str]:
+    def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
         return recorded(update, _("Your update on %(code)s has been recorded.", code=code))
 
     try:
-        messages = post_once(form, write)
+        answer = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
+        if wants_json():
+            return json_refusal(exc)
         for message in apply_errors(form, getattr(exc, "fields", {})):
             flash(message, "error")
         flash(_("%(code)s: %(message)s", code=code, message=exc.message), "error")
         return _render_today(Duty(clock.now()), {task_id: form}, exc.status)
     db.session.commit()
-    flash_all(messages)
+    if wants_json():
+        return json_answer(answer)
+    flash_all(answer["messages"])
     return redirect(url_for("member.today", page=request.args.get("page", type=int),
                             _anchor=f"task-{task_id}"))
 
@@ -242,14 +256,14 @@ def update_all():
         flash(_("Nothing to save: fill in what was done for at least one task."), "error")
         return _render_bulk(form, rows, duty, 422)
 
-    def write() -> list[str]:
+    def write() -> dict:
         updates = post_updates(Identity.of(current_user),
                                [(row["task"].id, row["values"]) for row in chosen])
         return recorded(updates[0], ngettext("%(num)s update recorded.",
                                              "%(num)s updates recorded.", len(updates)))
 
     try:
-        messages = post_once(form, write)
+        answer = post_once(form, write)
     except Refused as refused:
         db.session.rollback()
         for index, exc in refused.errors.items():
@@ -264,7 +278,7 @@ def update_all():
         flash(exc.message, "error")
         return _render_bulk(form, rows, duty, exc.status)
     db.session.commit()
-    flash_all(messages)
+    flash_all(answer["messages"])
     return redirect(url_for("member.today"))
 
 

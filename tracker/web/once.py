@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask import flash, request
+from flask import flash, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -34,10 +34,11 @@ def _form_body(skip: set[str]) -> bytes:
     return json.dumps(parts, ensure_ascii=False).encode()
 
 
-def post_once(form, write: Callable[[], list[str]]) -> list[str]:
-    """Run `write()` (which records an update, does not commit and returns the messages
-    that tell the member so) once per the form's key; a repeat of the same form gets the
-    first messages back, with a note that it was recorded once. A form sent without a key
+def post_once(form, write: Callable[[], dict]) -> dict:
+    """Run `write()` (which records an update, does not commit and returns `recorded`'s
+    answer: the messages that tell the member so, the server's stamp and the reporting
+    day) once per the form's key; a repeat of the same form gets the first answer back,
+    with a note that it was recorded once (and `replayed`). A form sent without a key
     simply runs. The refusals come as the views already show them: `InvalidInput` for
     the key reused with other content (the form then gets a fresh key), `Conflict` while
     the first sending is still being processed."""
@@ -57,21 +58,52 @@ def post_once(form, write: Callable[[], list[str]]) -> list[str]:
     except KeyInFlight:
         raise Conflict(_("This form is still being sent; wait a moment, then reload the "
                          "page.")) from None
-    messages = json.loads(answer.body)
+    result = json.loads(answer.body)
+    if isinstance(result, list):  # stored before the answer held the stamp
+        result = {"messages": result}
+    result["replayed"] = answer.replayed
     if answer.replayed:
-        messages.append(_("This form had already been sent; the update was recorded once."))
-    return messages
+        result["messages"].append(
+            _("This form had already been sent; the update was recorded once."))
+    return result
 
 
-def recorded(update: dict, message: str) -> list[str]:
+def recorded(update: dict, message: str) -> dict:
     """What the member is told when `update` is recorded: `message`, and the reporting
     day it counts for when that is not the day it was sent (after the cutoff, or on a
-    day off)."""
+    day off) — with the server's stamp and the day, for a draft sent from a phone."""
     sent_on = load_calendar().local_date(update["created_at"])
-    if update["reporting_day"] == sent_on:
-        return [message]
-    return [message, _("Sent after the cutoff or on a day off, it counts for the "
-                       "reporting day %(day)s.", day=dmy(update["reporting_day"]))]
+    later = update["reporting_day"] != sent_on
+    messages = [message]
+    if later:
+        messages.append(_("Sent after the cutoff or on a day off, it counts for the "
+                          "reporting day %(day)s.", day=dmy(update["reporting_day"])))
+    return {"messages": messages, "created_at": update["created_at"].isoformat(),
+            "reporting_day": update["reporting_day"].isoformat(), "later_day": later}
+
+
+def wants_json() -> bool:
+    """Whether the form was sent by a script that reads JSON (a draft kept offline and
+    sent by js/offline.js) rather than by the browser's own form submission."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def json_answer(result: dict, status: int = 200):
+    """The answer to a draft sent by script: what a form would flash, and the stamp."""
+    return jsonify(result), status, {"Cache-Control": "no-store"}
+
+
+def json_refusal(exc: InvalidInput | Conflict):
+    return json_answer({"message": exc.message, "fields": getattr(exc, "fields", {}),
+                        "code": getattr(exc, "code", None)}, exc.status)
+
+
+def json_bad_form(form):
+    """A form that did not validate: for the update forms only the CSRF token can fail
+    (the services judge the fields), so the script fetches a fresh one and sends again."""
+    return json_answer({"message": _("The form has expired; it is sent again."),
+                        "code": "csrf", "fields": form.errors}, 400)
 
 
 def flash_all(messages: list[str]) -> None:

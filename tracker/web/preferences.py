@@ -12,7 +12,8 @@ from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.notifications.kinds import GROUP_LABELS, GROUPS
 from tracker.notifications.models import Delivery
-from tracker.notifications.preferences import preferences_of, set_preferences
+from tracker.notifications.preferences import preferences_of, pushed_groups, set_preferences
+from tracker.push.service import has_subscription
 from tracker.web.task_forms import CsrfOnlyForm
 
 bp = Blueprint("preferences", __name__, url_prefix="/account/notifications")
@@ -27,6 +28,7 @@ CHOICE_LABELS = {
 def _page(chosen: dict, errors: dict | None = None, status: int = 200):
     return render_template(
         "account/notifications.html", form=CsrfOnlyForm(), chosen=chosen, errors=errors or {},
+        pushed=pushed_groups(current_user), subscribed=has_subscription(current_user.id),
         groups=GROUPS, group_labels=GROUP_LABELS, choices=CHOICE_LABELS,
         digest_time=current_app.config["TRACKER_DIGEST_TIME"],
         mail_on=bool(current_app.config.get("TRACKER_SMTP_HOST")),
@@ -45,8 +47,10 @@ def save():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     raw = {group: request.form.get(group, "")[:16] for group in GROUPS}
+    push = ({group for group in GROUPS if request.form.get(f"push-{group}")}
+            if request.form.get("push-shown") else None)
     try:
-        set_preferences(current_user, current_user, raw)
+        set_preferences(current_user, current_user, raw, push)
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -39,7 +39,15 @@ from tracker.tasks.wording import csv_rows
 from tracker.types import MAX_ID
 from tracker.updates.service import post_update
 from tracker.web.helpers import COLOUR_ORDER
-from tracker.web.once import flash_all, post_once, recorded
+from tracker.web.once import (
+    flash_all,
+    json_answer,
+    json_bad_form,
+    json_refusal,
+    post_once,
+    recorded,
+    wants_json,
+)
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm
 from tracker.web.task_page import refused, render_detail
 from tracker.xlsx import MIME as XLSX
@@ -97,19 +105,26 @@ def task_post_update(task_id: int):
     task = _load(task_id)
     form = EvidenceUpdateForm()
     if not form.validate_on_submit():
+        if wants_json():
+            return json_bad_form(form)
         abort(400)
 
-    def write() -> list[str]:
+    def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
         return recorded(update, _("Your update has been recorded."))
 
     try:
-        messages = post_once(form, write)
+        answer = post_once(form, write)
     except (InvalidInput, Conflict) as exc:
+        if wants_json():
+            db.session.rollback()
+            return json_refusal(exc)
         return refused(task, "update", form, exc)
     db.session.commit()
-    flash_all(messages)
+    if wants_json():
+        return json_answer(answer)
+    flash_all(answer["messages"])
     return redirect(url_for("tasks.task_detail", task_id=task.id))
 
 
