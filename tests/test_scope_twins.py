@@ -21,10 +21,12 @@ from tracker.scope import (
     can_see_user,
     can_supervise,
     has_role,
+    heard_by,
     in_reporters_subtree,
     is_unit_member,
     managed_departments,
     may_manage_department,
+    may_manage_webhooks,
     supervised_tasks,
     supervisors_of,
     tasks_to_report,
@@ -33,6 +35,8 @@ from tracker.scope import (
     visible_unit_ids,
     visible_units,
     visible_users,
+    webhook_hears_of,
+    webhook_units,
 )
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
@@ -168,3 +172,19 @@ def test_managed_departments_are_those_may_manage_department_allows(people, unit
         assert _ids(managed_departments(user).with_only_columns(Unit.id)) == allowed, \
             user.username
     assert _ids(managed_departments(own).with_only_columns(Unit.id)) == set()
+
+
+def test_the_webhooks_an_admin_manages_are_those_may_manage_webhooks_allows(people, units):
+    everything = db.session.scalars(select(Unit)).all()
+    for user in people:
+        allowed = {u.id for u in everything if may_manage_webhooks(user, u)}
+        assert _ids(webhook_units(user)) == allowed, user.username
+
+
+def test_a_webhook_hears_of_the_tasks_heard_by_allows(tasks, units):
+    """`heard_by` (SQL, over a unit's path and a task's id) against `webhook_hears_of`,
+    for an endpoint at every unit and every generated task."""
+    for unit in db.session.scalars(select(Unit)).all():
+        expected = {t.id for t in tasks if webhook_hears_of(unit, t)}
+        query = select(Task.id).where(heard_by(bindparam("top", unit.path), Task.id))
+        assert _ids(query) == expected, unit.name

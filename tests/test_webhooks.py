@@ -136,6 +136,18 @@ def test_events_outside_the_endpoint_unit_are_not_sent(users, units, receiver):
     assert [r.event for r in _log(endpoint)] == ["task.created"]
 
 
+def test_another_communes_updates_are_not_sent(users, units, receiver, clock):
+    """An endpoint of Cô Tô hears nothing of Hạ Long's updates or their colour changes:
+    the batch's tasks are matched to endpoints in SQL (`scope.heard_by`)."""
+    task = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0))
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))  # days missed: red
+    endpoint, _s = _endpoint(users["admin"], units["co_to"], receiver)
+    post_update(users["ha_long"], task, {"progress": 40, "work_done": "Đã số hoá 400 hồ sơ"},
+                now=NOW)
+    db.session.commit()
+    assert _log(endpoint) == []
+
+
 def test_update_completion_and_colour_change_are_queued(users, units, receiver, clock):
     task = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0))
     cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 17, 0))  # days missed: red

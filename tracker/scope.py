@@ -21,6 +21,7 @@ from flask import abort, current_app, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from tracker.audit.models import SecurityEvent
 from tracker.auth.models import Role, User
@@ -403,8 +404,9 @@ def webhook_hears_of(unit: Unit, task: Task) -> bool:
 def heard_by(unit_path: ColumnElement, task_id: ColumnElement) -> ColumnElement[bool]:
     """SQL twin of `webhook_hears_of`: the task `task_id` (a column) is led by, or
     coordinated with, a unit within the subtree whose top has `unit_path` (a column)."""
-    lead = (select(Unit.id).join(Task, Task.lead_unit_id == Unit.id)
-            .where(Task.id == task_id, path_within(Unit.path, unit_path)))
+    led = aliased(Task)  # not Task: `task_id` may be an outer query's Task.id
+    lead = (select(Unit.id).join(led, led.lead_unit_id == Unit.id)
+            .where(led.id == task_id, path_within(Unit.path, unit_path)))
     coordinated = (select(Unit.id)
                    .join(task_coordinating_units,
                          task_coordinating_units.c.unit_id == Unit.id)
