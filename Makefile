@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint install lock translations compile-translations clean bench cluster-test
+.PHONY: run serve test lint install lock translations compile-translations clean bench bench-history \
+	cluster-test
 
 # Every package the app and the tests install, pinned: `make install` and CI install within
 # it, so each machine gets the same versions. `make lock` regenerates it (see below).
@@ -59,6 +60,14 @@ bench: install
 		{ echo "make bench needs wrk, pgbench and libfaketime:" \
 		       "apt-get install wrk postgresql-client faketime"; exit 2; }
 	$(BIN)/python -m bench.run --scale $(SCALE)
+
+## make bench-history [HIST_ARGS="--tasks-per-unit 30 --days 25"]: a simulated national
+## history (34 provinces, 3,321 communes, their units' updates through the real service, each
+## day's real cutoff) in database trk_hist on DATABASE_URL's server, then the early warning
+## replayed against it by `tracker forecast evaluate` (docs/forecast.md). About 20 minutes.
+HIST_ARGS ?=
+bench-history: install
+	$(BIN)/python -m bench.history --name trk_hist $(HIST_ARGS)
 
 ## make lock: re-resolve $(CONSTRAINTS) from setup.cfg (the app's dependencies and the `dev`
 ## extra) after a change there, keeping every pin that still fits; move pins on with
