@@ -176,20 +176,23 @@ def require_deployment_admin(actor: User | None) -> None:
 def visible_tasks(user: User) -> Select:
     """Tasks led by, or coordinated with, a unit in the user's subtree.
 
-    Written for the planner: each arm is an index condition (`tree.among`), so a commune's
-    or a province's tasks are read from the index on the lead unit rather than picked out
-    of every task in the country (a commune's list of overdue tasks: 1 s → 1 ms
-    nationally); and a subtree that holds every unit (the nation's) needs no condition,
-    since every task is led by a unit — the planner cannot tell how many units an array
-    holds, and would read the nation's million tasks through that index too."""
+    Written for the planner: each arm is an index condition (the lead unit among a list,
+    the task among those coordinated, `tree.among`), so a commune's or a province's tasks
+    are read from the index on the lead unit rather than picked out of every task in the
+    country (a commune's page of open overdue tasks nationally: 1.1 s → a few ms); and a
+    subtree that holds every unit (the nation's) needs no condition at all, since every
+    task is led by a unit."""
     if not user.active:
         return select(Task).where(false())
     if sees_every_unit(user):
         return select(Task)
-    unit_ids = visible_unit_ids(user)
+    # The subtree's units as a list: the planner then knows how many there are (a
+    # commune's one: some hundred tasks), even in a generic plan, and does not combine the
+    # lead unit's index with a filter's (a deadline's: a quarter of the country's tasks).
+    unit_ids = list(db.session.scalars(visible_unit_ids(user)))
     coordinated = select(task_coordinating_units.c.task_id).where(
         task_coordinating_units.c.unit_id.in_(unit_ids))
-    return select(Task).where(or_(among(Task.lead_unit_id, unit_ids),
+    return select(Task).where(or_(Task.lead_unit_id.in_(unit_ids),
                                   among(Task.id, coordinated)))
 
 
