@@ -243,11 +243,16 @@ def test_admin_pages_register_show_the_secret_once_and_the_log(app, users, units
     response = client.post("/admin/webhooks", data={
         "csrf_token": token, "name": "Cổng tỉnh", "url": receiver.url,
         "unit_id": units["province"].id, "events": ["task.created", "cutoff.done"]})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "whsec_" in page
-    assert response.headers["Cache-Control"] == "no-store"
     endpoint = db.session.scalar(select(WebhookEndpoint))
+    # POST-redirect-GET: a reload of the answer registers nothing twice.
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/admin/webhooks/{endpoint.id}")
+    assert "whsec_" not in response.get_data(as_text=True)
+    shown = client.get(f"/admin/webhooks/{endpoint.id}")
+    assert "whsec_" in shown.get_data(as_text=True)
+    assert shown.headers["Cache-Control"] == "no-store"
     assert "whsec_" not in client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
     token = csrf_token(client, f"/admin/webhooks/{endpoint.id}")
     assert client.post(f"/admin/webhooks/{endpoint.id}/test",
                        data={"csrf_token": token}).status_code == 302
