@@ -21,7 +21,8 @@ from tracker.extensions import db
 from tracker.tasks.lifecycle import confirm_completion, submit_completion
 from tracker.updates.service import post_update
 from tracker.webhooks.delivery import deliver_due
-from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tracker.webhooks.fanout import expand_jobs
+from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookJob
 from tracker.webhooks.service import EVENTS, create_endpoint, send_test
 
 NOW = ict(2026, 11, 18, 10, 0)
@@ -145,6 +146,7 @@ def test_another_communes_updates_are_not_sent(users, units, receiver, clock):
     post_update(users["ha_long"], task, {"progress": 40, "work_done": "Đã số hoá 400 hồ sơ"},
                 now=NOW)
     db.session.commit()
+    expand_jobs()
     assert _log(endpoint) == []
 
 
@@ -157,8 +159,14 @@ def test_update_completion_and_colour_change_are_queued(users, units, receiver, 
     post_update(users["ha_long"], task, {"progress": 40, "work_done": "Đã số hoá 400 hồ sơ"},
                 now=NOW)
     db.session.commit()
+    # The batch queued one job per event heard of; the worker fans them out.
+    assert [j.event for j in db.session.scalars(select(WebhookJob).order_by(
+        WebhookJob.id))] == ["update.posted", "task.colour_changed"]
+    assert _log(endpoint) == []
+    expand_jobs()
     events = [r.event for r in _log(endpoint)]
     assert events == ["update.posted", "task.colour_changed"]
+    assert db.session.scalar(select(func.count()).select_from(WebhookJob)) == 0
     submit_completion(users["ha_long"], task, result="Kho hồ sơ", now=NOW)
     confirm_completion(users["supervisor"], task, now=NOW)
     db.session.commit()
@@ -235,11 +243,16 @@ def test_admin_pages_register_show_the_secret_once_and_the_log(app, users, units
     response = client.post("/admin/webhooks", data={
         "csrf_token": token, "name": "Cổng tỉnh", "url": receiver.url,
         "unit_id": units["province"].id, "events": ["task.created", "cutoff.done"]})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "whsec_" in page
-    assert response.headers["Cache-Control"] == "no-store"
     endpoint = db.session.scalar(select(WebhookEndpoint))
+    # POST-redirect-GET: a reload of the answer registers nothing twice.
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/admin/webhooks/{endpoint.id}")
+    assert "whsec_" not in response.get_data(as_text=True)
+    shown = client.get(f"/admin/webhooks/{endpoint.id}")
+    assert "whsec_" in shown.get_data(as_text=True)
+    assert shown.headers["Cache-Control"] == "no-store"
     assert "whsec_" not in client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
     token = csrf_token(client, f"/admin/webhooks/{endpoint.id}")
     assert client.post(f"/admin/webhooks/{endpoint.id}/test",
                        data={"csrf_token": token}).status_code == 302

@@ -21,8 +21,12 @@ class Received:
 class Receiver:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)
-    # What to do with each next request: a status (int) or ("sleep", seconds, status).
+    # What to do with each next request: a status (int), ("sleep", seconds, status), or
+    # ("drip", seconds, status): the status line at once, then a header byte every tenth
+    # of a second for that long (each read answered well within any time limit).
     script: list = field(default_factory=list)
+    answer: bytes = b"ok"  # the body of every answer
+    during: object = None  # called (no arguments) while a request is being answered
 
     @property
     def url(self) -> str:
@@ -38,14 +42,30 @@ def start() -> Receiver:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.received.append(Received(self.path, dict(self.headers), body))
             action = receiver.script.pop(0) if receiver.script else 200
+            if receiver.during is not None:
+                receiver.during()
+            if isinstance(action, tuple) and action[0] == "drip":
+                _drip, seconds, status = action
+                try:
+                    self.wfile.write(f"HTTP/1.1 {status} OK\r\nX-Slow: ".encode())
+                    self.wfile.flush()
+                    for _ in range(int(seconds * 10)):
+                        time.sleep(0.1)
+                        self.wfile.write(b"a")
+                        self.wfile.flush()
+                    self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+                return
             if isinstance(action, tuple):
                 _sleep, seconds, action = action
                 time.sleep(seconds)
             try:
                 self.send_response(action)
-                self.send_header("Content-Length", "2")
+                answer = receiver.answer
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
             except OSError:  # the sender gave up waiting
                 pass
 

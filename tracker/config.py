@@ -213,6 +213,10 @@ def _settings(instance_path: str) -> dict:
                                                            "10")),
         "TRACKER_WEBHOOK_POLL_SECONDS": _seconds("TRACKER_WEBHOOK_POLL_SECONDS", 5),
         "TRACKER_WEBHOOK_ALLOW_LOOPBACK": _bool("TRACKER_WEBHOOK_ALLOW_LOOPBACK", False),
+        # IPv6 unique local addresses (fc00::/7) allowed, as the private IPv4 ranges are.
+        "TRACKER_WEBHOOK_ALLOW_ULA": _bool("TRACKER_WEBHOOK_ALLOW_ULA", False),
+        # Delivered and given-up deliveries are purged by the worker after these days.
+        "TRACKER_WEBHOOK_KEEP_DAYS": int(os.environ.get("TRACKER_WEBHOOK_KEEP_DAYS", "30")),
         # The calendar feed (tracker.feeds): the days ahead it shows.
         "TRACKER_FEED_DAYS": int(os.environ.get("TRACKER_FEED_DAYS", "60")),
         # Web Push (tracker.push.vapid): the VAPID private key (PEM), generated into

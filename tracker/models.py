@@ -26,7 +26,7 @@ from tracker.rules.models import CalendarDay, Setting
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
-from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookJob
 
 __all__ = [
     "ApiToken",
@@ -66,5 +66,6 @@ __all__ = [
     "UserSession",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookJob",
     "task_coordinating_units",
 ]

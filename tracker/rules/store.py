@@ -39,6 +39,22 @@ def forget() -> None:
     g.pop("tracker_settings", None)
 
 
+def setting(key: str) -> str | None:
+    """A shared setting as this request read it (None if unset): no query beyond the one
+    `settings` read per request that the policy and the calendar need anyway."""
+    return _settings().get(key)
+
+
+def put_setting(key: str, value: str) -> None:
+    """Write a shared setting in the caller's transaction; every host reads it afresh
+    with its next request."""
+    row = db.session.get(Setting, key) or Setting(key=key)
+    row.value = value
+    db.session.add(row)
+    db.session.flush()
+    forget()
+
+
 def bump_calendar_version() -> None:
     row = db.session.get(Setting, VERSION_KEY) or Setting(key=VERSION_KEY)
     row.value = uuid.uuid4().hex

@@ -1,10 +1,22 @@
 """Admin pages: the webhooks of the admin's units (nested under `admin`; admins only, each
 endpoint only for an admin who manages its unit — the services ask tracker.scope). The
-secret is shown once, in the answer that made it, kept out of every cache."""
+secret is shown once: the POST that made it redirects (a reload makes nothing twice) and
+hands the secret, sealed, to the next page through the session, which shows and forgets
+it, kept out of every cache."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +24,7 @@ from tracker import clock
 from tracker.errors import InvalidInput
 from tracker.extensions import db
 from tracker.scope import ADMINS, requires
+from tracker.sealing import seal, unseal
 from tracker.web.helpers import MAX_ID, unit_options
 from tracker.webhooks.service import (
     EVENTS,
@@ -26,6 +39,28 @@ from tracker.webhooks.service import (
 )
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+SECRET_KEY = "webhook_secret"
+_SEAL_INFO = b"tracker webhook secret, shown once"
+
+
+def _aad(endpoint_id: int) -> bytes:
+    return f"user:{current_user.id}:webhook:{endpoint_id}".encode()
+
+
+def _hand_over(endpoint_id: int, secret: str):
+    """Redirect to the endpoint's page, which shows `secret` once (sealed in the session:
+    the session is a cookie)."""
+    session[SECRET_KEY] = [endpoint_id, seal(secret.encode(), info=_SEAL_INFO,
+                                             aad=_aad(endpoint_id))]
+    return redirect(url_for("admin.webhooks.webhook_detail", endpoint_id=endpoint_id), 303)
+
+
+def _handed_over(endpoint_id: int) -> str | None:
+    held = session.pop(SECRET_KEY, None)
+    if not isinstance(held, list) or len(held) != 2 or held[0] != endpoint_id:
+        return None
+    secret = unseal(held[1], info=_SEAL_INFO, aad=_aad(endpoint_id))
+    return None if secret is None else secret.decode()
 
 
 def _form() -> dict:
@@ -79,13 +114,14 @@ def webhook_create():
     db.session.commit()
     flash(_("The webhook was registered. Copy its secret now: it is shown only once."),
           "success")
-    return _detail_page(endpoint, secret=secret)
+    return _hand_over(endpoint.id, secret)
 
 
 @bp.route("/<int:endpoint_id>")
 @requires(*ADMINS)
 def webhook_detail(endpoint_id: int):
-    return _detail_page(_endpoint(endpoint_id))
+    endpoint = _endpoint(endpoint_id)
+    return _detail_page(endpoint, secret=_handed_over(endpoint.id))
 
 
 @bp.route("/<int:endpoint_id>", methods=["POST"])
@@ -125,7 +161,7 @@ def webhook_secret(endpoint_id: int):
     db.session.commit()
     flash(_("A new secret was made; the old one no longer signs. Copy it now: it is shown "
             "only once."), "success")
-    return _detail_page(endpoint, secret=secret)
+    return _hand_over(endpoint.id, secret)
 
 
 @bp.route("/<int:endpoint_id>/delete", methods=["POST"])

@@ -3,24 +3,60 @@ the event (connected once by `connect`): a rolled-back write queues nothing, a c
 one is delivered by the worker after its commit (`delivery`). No receiver ever sends: a
 slow or failing endpoint never slows the request that caused the event.
 
+Each receiver runs in a savepoint and its errors are logged, never raised: a bug here can
+never roll back the update or the cutoff that announced the event. With no active endpoint
+hearing of an event (`service.listened_events`, read with the request's settings) a
+receiver does nothing at all. What may be large — a batch's updates, the cutoff's colour
+changes — is queued as one small job row (`WebhookJob`) that the worker expands into
+deliveries in its own short transactions (`fanout`).
+
 An endpoint hears of the tasks its unit's subtree sees (`scope.webhook_hears_of`, its SQL
 twin `scope.heard_by` for batches), and of its own unit's figures at each cutoff.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
 from datetime import date, datetime
 
 from sqlalchemy import insert, select
 
 from tracker import signals
-from tracker.cutoff.models import TaskColourChange, UnitDayStat
+from tracker.cutoff.models import UnitDayStat
 from tracker.extensions import db
-from tracker.scope import heard_by, webhook_hears_of
+from tracker.scope import webhook_hears_of
 from tracker.tasks.models import Task
-from tracker.units.models import Unit
-from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tracker.webhooks.service import queue_row, utc_text
+from tracker.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookJob
+from tracker.webhooks.service import listened_events, queue_row
+
+log = logging.getLogger("tracker.webhooks")
+
+
+def _heard(*events: str) -> bool:
+    """Whether some active endpoint may hear of one of `events` (no query: see module)."""
+    listened = listened_events()
+    return listened is None or any(e in listened for e in events)
+
+
+def _guarded(*events: str):
+    """Run the receiver only if one of `events` is heard of, in a savepoint; log and
+    swallow its errors (the caller's write goes on without the webhook)."""
+    def wrap(receiver):
+        @functools.wraps(receiver)
+        def guarded(*args, **kwargs):
+            if not _heard(*events):
+                return
+            db.session.flush()  # the caller's own rows: their errors are the caller's
+            try:
+                with db.session.begin_nested():
+                    receiver(*args, **kwargs)
+            except Exception:
+                log.exception("webhook receiver %s failed; the event is not queued",
+                              receiver.__name__)
+        return guarded
+    return wrap
 
 
 def _listening(event: str) -> list[WebhookEndpoint]:
@@ -54,11 +90,13 @@ def _actor(actor) -> dict | None:
     return None if actor is None else {"id": actor.id, "username": actor.username}
 
 
+@_guarded("task.created")
 def on_created(task: Task, *, actor, now: datetime, **_kw) -> None:
     _about_task("task.created", task, now, actor=_actor(actor))
 
 
 def _changed(change: str):
+    @_guarded("task.changed")
     def receiver(task: Task, *, actor, now: datetime, note: str | None = None,
                  changes: dict | None = None, request=None, **_kw) -> None:
         data = {"change": change, "actor": _actor(actor), "note": note}
@@ -68,88 +106,67 @@ def _changed(change: str):
             data["extension"] = {"status": request.status,
                                  "requested_deadline": request.requested_deadline.isoformat()}
         _about_task("task.changed", task, now, **data)
-    receiver.__name__ = f"on_{change}"
+    receiver.__name__ = receiver.__wrapped__.__name__ = f"on_{change}"
     return receiver
 
 
 def _decided(decision: str):
+    @_guarded("completion.decided")
     def receiver(task: Task, *, actor, now: datetime, note: str | None = None,
                  **_kw) -> None:
         _about_task("completion.decided", task, now, decision=decision,
                     actor=_actor(actor), note=note)
-    receiver.__name__ = f"on_{decision}"
+    receiver.__name__ = receiver.__wrapped__.__name__ = f"on_{decision}"
     return receiver
 
 
+@_guarded("task.colour_changed")
 def on_colour_changed(task: Task, *, old: str | None, new: str | None, now: datetime,
                       **_kw) -> None:
     _about_task("task.colour_changed", task, now, previous_colour=old, colour=new)
 
 
-def _tasks_heard(endpoints: list[WebhookEndpoint], task_ids) -> dict[int, list[int]]:
-    """endpoint id → the ids among `task_ids` it hears of (the SQL twin, one statement)."""
-    unit = Unit.__table__.alias("endpoint_unit")
-    rows = db.session.execute(
-        select(WebhookEndpoint.id, Task.id)
-        .join(unit, unit.c.id == WebhookEndpoint.unit_id)
-        .join(Task, Task.id.in_(sorted(set(task_ids))))
-        .where(WebhookEndpoint.id.in_([e.id for e in endpoints]),
-               heard_by(unit.c.path, Task.id)))
-    heard: dict[int, list[int]] = {}
-    for endpoint_id, task_id in rows:
-        heard.setdefault(endpoint_id, []).append(task_id)
-    return heard
+def _job(kind: str, event: str, now: datetime, *, endpoint_id: int | None = None,
+         day: date | None = None, data: dict | None = None) -> dict:
+    return {"kind": kind, "event": event, "endpoint_id": endpoint_id, "day": day,
+            "data": None if data is None else json.dumps(data, separators=(",", ":"),
+                                                         default=str),
+            "position": 0, "created_at": now}
 
 
-def _task_rows(task_ids) -> dict[int, dict]:
-    rows = db.session.execute(
-        select(Task.id, Task.code, Task.title, Task.lead_unit_id, Unit.name, Task.status,
-               Task.progress, Task.deadline, Task.colour)
-        .join(Unit, Unit.id == Task.lead_unit_id).where(Task.id.in_(sorted(set(task_ids)))))
-    return {r.id: {"id": r.id, "code": r.code, "title": r.title,
-                   "lead_unit": {"id": r.lead_unit_id, "name": r.name},
-                   "status": str(r.status), "progress": r.progress,
-                   "deadline": r.deadline.isoformat(), "colour": r.colour} for r in rows}
-
-
+@_guarded("update.posted", "task.colour_changed")
 def on_updates_posted(_sender, *, reporter, now: datetime, updates: list[dict],
                       colour_changes: list[tuple], **_kw) -> None:
-    """One batch of updates (one or a unit's thousand): one event per update, and one per
-    colour the batch changed, each to the endpoints that hear of its task."""
-    posted, recoloured = _listening("update.posted"), _listening("task.colour_changed")
-    if colour_changes:
-        recoloured_ids = [task_id for task_id, _old, _new in colour_changes]
-    else:
-        recoloured, recoloured_ids = [], []
-    if not posted and not recoloured:
-        return
-    tasks = _task_rows([u["task_id"] for u in updates])
-    rows = []
-    author = {"id": reporter.user_id, "username": reporter.username}
-    for endpoint_id, task_ids in (_tasks_heard(posted, tasks) if posted else {}).items():
-        heard = set(task_ids)
-        rows += [queue_row(endpoint_id, "update.posted", now, {
-            "task": tasks[u["task_id"]], "actor": author,
-            "update": {"id": u["id"], "progress": u["progress"], "work_done": u["work_done"],
-                       "obstacles": u.get("obstacles"), "next_steps": u.get("next_steps"),
-                       "evidence_url": u.get("evidence_url"),
-                       "reporting_day": u["reporting_day"].isoformat(),
-                       "created_at": utc_text(now)}})
-            for u in updates if u["task_id"] in heard]
-    changes = {task_id: (old, new) for task_id, old, new in colour_changes}
-    for endpoint_id, task_ids in (_tasks_heard(recoloured, recoloured_ids)
-                                  if recoloured else {}).items():
-        rows += [queue_row(endpoint_id, "task.colour_changed", now, {
-            "task": tasks[t], "previous_colour": changes[t][0], "colour": changes[t][1]})
-            for t in sorted(task_ids)]
-    _queue(rows)
+    """One batch of updates (one or a unit's thousand): one job row per event heard of —
+    the update ids, the colour changes — that the worker fans out to the endpoints
+    (`fanout`), never per update or per endpoint here, under the tasks' row locks."""
+    listened = listened_events()
+    if listened is None:
+        listened = {e for endpoint in _listening_any() for e in endpoint.event_list}
+    jobs = []
+    if "update.posted" in listened and updates:
+        jobs.append(_job("updates", "update.posted", now, data={
+            "actor": {"id": reporter.user_id, "username": reporter.username},
+            "reporting_day": updates[0]["reporting_day"].isoformat(),
+            "ids": [u["id"] for u in updates]}))
+    if "task.colour_changed" in listened and colour_changes:
+        jobs.append(_job("updates", "task.colour_changed", now, data={
+            "changes": [list(change) for change in colour_changes]}))
+    if jobs:
+        db.session.execute(insert(WebhookJob), jobs)
 
 
+def _listening_any() -> list[WebhookEndpoint]:
+    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active)))
+
+
+@_guarded("cutoff.done", "task.colour_changed")
 def on_cutoff_done(day: date, *, summary: dict, now: datetime, rerun: bool = False,
                    **_kw) -> None:
-    """Each endpoint hears of its own unit's figures at the cutoff (`cutoff.done`) and, the
-    first time a day is processed, of the tasks it hears of whose colour the cutoff changed
-    (`task.colour_changed`, with `at_cutoff`)."""
+    """Each endpoint hears of its own unit's figures at the cutoff (`cutoff.done`: one
+    row per endpoint) and, the first time a day is processed, of the tasks it hears of
+    whose colour the cutoff changed (`task.colour_changed`, with `at_cutoff`): one job row
+    per endpoint here, which the worker expands a page at a time (`fanout`)."""
     rows = []
     done = _listening("cutoff.done")
     if done:
@@ -166,23 +183,12 @@ def on_cutoff_done(day: date, *, summary: dict, now: datetime, rerun: bool = Fal
                 "day": day.isoformat(), "rerun": rerun,
                 "unit": {"id": endpoint.unit_id, "name": endpoint.unit.name},
                 "figures": figures}))
-    recoloured = [] if rerun else _listening("task.colour_changed")
-    for endpoint in recoloured:
-        unit = Unit.__table__.alias("endpoint_unit")
-        changes = db.session.execute(
-            select(TaskColourChange.task_id, TaskColourChange.previous_colour,
-                   TaskColourChange.colour)
-            .join(unit, unit.c.id == endpoint.unit_id)
-            .where(TaskColourChange.day == day, TaskColourChange.previous_colour.is_not(None),
-                   TaskColourChange.previous_colour != TaskColourChange.colour,
-                   heard_by(unit.c.path, TaskColourChange.task_id))
-            .order_by(TaskColourChange.task_id)).all()
-        tasks = _task_rows([c.task_id for c in changes]) if changes else {}
-        rows += [queue_row(endpoint.id, "task.colour_changed", now, {
-            "task": tasks[c.task_id], "previous_colour": c.previous_colour,
-            "colour": c.colour, "at_cutoff": day.isoformat()})
-            for c in changes if c.task_id in tasks]
     _queue(rows)
+    recoloured = [] if rerun else _listening("task.colour_changed")
+    jobs = [_job("cutoff_colours", "task.colour_changed", now, endpoint_id=endpoint.id,
+                 day=day) for endpoint in recoloured]
+    if jobs:
+        db.session.execute(insert(WebhookJob), jobs)
 
 
 RECEIVERS = (

@@ -3,7 +3,7 @@ endpoint, written in the transaction of the event, sent after the commit by the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,3 +66,25 @@ class WebhookDelivery(db.Model):
         Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
     )
+
+
+class WebhookJob(db.Model):
+    """Work the worker turns into deliveries in its own short transactions, so that the
+    write that caused it (a batch of updates, the cutoff) only adds this one small row:
+    `updates` — a batch's update ids for `event` (`update.posted`) or its colour changes
+    (`task.colour_changed`), in `data` (JSON), for every endpoint listening then;
+    `cutoff_colours` — the colours the cutoff changed on `day`, for one endpoint.
+    `position` is how far it is expanded (an index into the ids, or the last task id);
+    the row is deleted when it is done."""
+
+    __tablename__ = "webhook_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(40))
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date | None]
+    data: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

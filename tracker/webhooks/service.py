@@ -3,12 +3,17 @@ register an endpoint for a unit of their subtree (a URL, the events it hears of,
 shown once), change it, turn it off, give it a new secret, delete it, and queue a test.
 
 The address must be http:// or https:// with a host; an address on the machine itself
-(loopback), a link-local one (169.254.0.0/16: the cloud's metadata service) or an
-unspecified, multicast or reserved one is refused, here and again when the worker resolves
-the name before each delivery (`delivery.check_address`). The intranet's private ranges
-(10/8, 172.16/12, 192.168/16) are allowed: the province's systems live there.
-`TRACKER_WEBHOOK_ALLOW_LOOPBACK=1` lets loopback through (a receiver on the same host;
-tests).
+(loopback), a link-local one (169.254.0.0/16: the cloud's metadata service), the carrier
+grade NAT range (100.64.0.0/10), the IETF protocol range (192.0.0.0/24), IPv6 unique local
+addresses (fc00::/7) or an unspecified, multicast or reserved one is refused, here and
+again on the address the worker connects to (`delivery.check_address`). The intranet's
+private IPv4 ranges (10/8, 172.16/12, 192.168/16) are allowed: the province's systems live
+there. `TRACKER_WEBHOOK_ALLOW_LOOPBACK=1` lets loopback through (a receiver on the same
+host; tests), `TRACKER_WEBHOOK_ALLOW_ULA=1` the IPv6 unique local addresses.
+
+Which events any active endpoint hears of is kept in the `webhook_events` setting, written
+with every change to an endpoint: the signals' receivers read it with the settings each
+request reads anyway, so that with no endpoint the writes pay nothing (`listened_events`).
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 
 from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth.models import User
 from tracker.errors import InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.inputs import text
+from tracker.rules.store import put_setting, setting
 from tracker.scope import may_manage_webhooks, webhook_units
 from tracker.sealing import seal, unseal
 from tracker.types import MAX_ID
@@ -50,6 +56,13 @@ PING = "ping"  # the test an admin sends; not an event one subscribes to
 NAME_MAX, URL_MAX = 100, 1000
 SECRET_MIN, SECRET_MAX = 16, 200
 SECRET_PREFIX = "whsec_"
+LISTENING_KEY = "webhook_events"
+DELETE_BATCH = 1000
+# Refused whatever the address's flags say: shared (carrier-grade NAT) addresses and the
+# IETF protocol assignments, which may reach the provider's or the host's own services.
+_REFUSED_NETWORKS = (ipaddress.ip_network("100.64.0.0/10"),
+                     ipaddress.ip_network("192.0.0.0/24"))
+_ULA = ipaddress.ip_network("fc00::/7")
 _SEAL_INFO = b"tracker webhook secret"
 
 
@@ -76,9 +89,29 @@ def refused_address(host: str) -> str | None:
             return None
         return _("An address on the Tracker server itself is not allowed.")
     if (address.is_link_local or address.is_unspecified or address.is_multicast
-            or address.is_reserved):
+            or address.is_reserved or any(address in n for n in _REFUSED_NETWORKS
+                                          if n.version == address.version)):
+        return _("This address is not allowed (link-local, multicast or reserved).")
+    if address in _ULA and not current_app.config.get("TRACKER_WEBHOOK_ALLOW_ULA"):
         return _("This address is not allowed (link-local, multicast or reserved).")
     return None
+
+
+def listened_events() -> frozenset[str] | None:
+    """The events some active endpoint hears of, as this request read the settings (None
+    if never recorded: then ask the endpoints)."""
+    value = setting(LISTENING_KEY)
+    return None if value is None else frozenset(e for e in value.split(",") if e)
+
+
+def record_listening() -> None:
+    """Write which events the active endpoints hear of (after any change to them)."""
+    db.session.flush()
+    events = set()
+    for listed in db.session.scalars(select(WebhookEndpoint.events)
+                                     .where(WebhookEndpoint.active)):
+        events.update(e for e in listed.split(",") if e)
+    put_setting(LISTENING_KEY, ",".join(e for e in EVENTS if e in events))
 
 
 def check_url(value: str, errors: dict[str, list[str]]) -> str:
@@ -149,12 +182,23 @@ def create_endpoint(actor: User, raw: dict, *, now: datetime) -> tuple[WebhookEn
     endpoint.secret_sealed = seal(secret.encode(), info=_SEAL_INFO, aad=_aad(endpoint.id))
     record_security(SecurityEventKind.WEBHOOK_CREATED, at=now, actor=actor, unit=unit,
                     detail=_detail(endpoint))
+    record_listening()
     return endpoint, secret
 
 
+def shown_url(url: str) -> str:
+    """The address without its query string (which may carry a token) — for logs and
+    security events."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(not a valid address)"
+    return parts._replace(query="?…" if parts.query else "", fragment="").geturl()
+
+
 def _detail(endpoint: WebhookEndpoint, what: str | None = None) -> str:
-    return (f"webhook {endpoint.id} ({endpoint.name}) {endpoint.url} [{endpoint.events}]"
-            + (f": {what}" if what else ""))[:2000]
+    return (f"webhook {endpoint.id} ({endpoint.name}) {shown_url(endpoint.url)} "
+            f"[{endpoint.events}]" + (f": {what}" if what else ""))[:2000]
 
 
 def change_endpoint(actor: User, endpoint: WebhookEndpoint, raw: dict, *,
@@ -176,6 +220,7 @@ def change_endpoint(actor: User, endpoint: WebhookEndpoint, raw: dict, *,
     if changed:
         record_security(SecurityEventKind.WEBHOOK_CHANGED, at=now, actor=actor,
                         unit=endpoint.unit, detail=_detail(endpoint, ", ".join(changed)))
+        record_listening()
     return bool(changed)
 
 
@@ -189,12 +234,26 @@ def new_secret(actor: User, endpoint: WebhookEndpoint, *, now: datetime) -> str:
 
 
 def delete_endpoint(actor: User, endpoint: WebhookEndpoint, *, now: datetime) -> None:
-    """Delete the endpoint with its log and what it still had queued."""
+    """Delete the endpoint with its log and what it still had queued. Commits as it goes,
+    so that no transaction holds a long log: first the endpoint turned off, with the
+    security event; then its outbox, `DELETE_BATCH` rows a transaction; then the endpoint
+    (its jobs by cascade)."""
+    endpoint_id = endpoint.id
     record_security(SecurityEventKind.WEBHOOK_DELETED, at=now, actor=actor,
                     unit=endpoint.unit, detail=_detail(endpoint))
-    db.session.execute(WebhookDelivery.__table__.delete()
-                       .where(WebhookDelivery.endpoint_id == endpoint.id))
-    db.session.delete(endpoint)
+    endpoint.active = False
+    record_listening()
+    db.session.commit()
+    table = WebhookDelivery.__table__
+    while True:
+        batch = select(table.c.id).where(table.c.endpoint_id == endpoint_id) \
+            .limit(DELETE_BATCH).scalar_subquery()
+        deleted = db.session.execute(delete(table).where(table.c.id.in_(batch))).rowcount
+        db.session.commit()
+        if deleted < DELETE_BATCH:
+            break
+    db.session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
+    db.session.commit()
 
 
 def body(event: str, now: datetime, data: dict) -> tuple[str, str]:
