@@ -191,8 +191,9 @@ def test_a_kept_page_is_not_shown_to_the_next_user_after_single_sign_on(
 def test_a_page_of_another_user_empties_what_the_previous_user_left(
         page, live, login, task, users):
     """Hà Long's session ends without a logout; however the next user's session began —
-    here a login the worker never saw (a hard reload bypasses it) — the first page of hers that loads drops Hà Long's kept
-    pages and drafts; offline, the phone shows her nothing of his."""
+    here a login the worker never saw (a hard reload bypasses it) — the first page of
+    hers that loads drops Hà Long's kept pages and drafts; offline, the phone shows her
+    nothing of his."""
     ha_long = users["ha_long"].id
     login("ha_long")
     page.goto(live.url("/today"))
@@ -200,9 +201,9 @@ def test_a_page_of_another_user_empties_what_the_previous_user_left(
     page.evaluate("""() => new Promise(done => {
         const open = indexedDB.open('tracker-offline', 1);
         open.onsuccess = () => { const tx = open.result.transaction('drafts', 'readwrite');
-            tx.objectStore('drafts').put({key: 'k-ha-long', user: %d, task: %d,
+            tx.objectStore('drafts').put({key: 'k-ha-long', user: USER, task: TASK,
                 fields: [], state: 'pending'}); tx.oncomplete = done; }; })"""
-                  % (ha_long, task["id"]))
+                  .replace("USER", str(ha_long)).replace("TASK", str(task["id"])))
 
     from tracker.auth.models import User
     from tracker.auth.sessions import end_all_sessions
