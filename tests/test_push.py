@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task
 from tests.pushserver import PushService
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications import push
 from tracker.notifications.preferences import preferences_of, set_preferences
@@ -120,8 +122,58 @@ def test_a_group_turned_off_for_push_is_not_pushed(app, service, users, task):
 
     nudge(users["supervisor"], task, "Khẩn trương", now=ict(2026, 11, 18, 10, 0))
     db.session.commit()
+    # A decision, a group still pushed, written after the nudge: it alone arrives.
+    submit_completion(member, task, result="Đã số hoá 1.000 hồ sơ",
+                      now=ict(2026, 11, 18, 10, 30))
+    db.session.commit()
+    return_completion(users["supervisor"], task, note="Thiếu biên bản",
+                      now=ict(2026, 11, 18, 11, 0))
+    db.session.commit()
+    service.wait_for(1)
     push.wait()
-    assert service.received == []
+    assert [r.payload["title"] for r in service.received] == [
+        "Đã trả lại đề nghị xác nhận hoàn thành"]
+
+
+def test_a_deactivated_user_is_not_pushed_to(app, service, users, units):
+    ha_long_task = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0))
+    co_to_task = make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0))
+    subscribe(users["ha_long"], service.browser("/send/ha-long").subscription(),
+              now=ict(2026, 11, 18, 9, 0))
+    subscribe(users["co_to"], service.browser("/send/co-to").subscription(),
+              now=ict(2026, 11, 18, 9, 0))
+    users["ha_long"].active = False
+    db.session.commit()
+
+    nudge(users["supervisor"], ha_long_task, "Khẩn trương", now=ict(2026, 11, 18, 10, 0))
+    nudge(users["supervisor"], co_to_task, "Khẩn trương", now=ict(2026, 11, 18, 10, 0))
+    db.session.commit()
+    service.wait_for(1)
+    push.wait()
+    assert [r.path for r in service.received] == ["/send/co-to"]
+
+
+def test_one_sender_thread_pushes_what_many_commits_wrote(app, service, users, task,
+                                                          monkeypatch):
+    """A burst of commits does not start a burst of threads: one sender, fed by a queue."""
+    threads = []
+    real_send = vapid.send
+
+    def send_and_note_the_thread(*args):
+        threads.append(threading.current_thread())
+        return real_send(*args)
+
+    monkeypatch.setattr(vapid, "send", send_and_note_the_thread)
+    subscribe(users["ha_long"], service.browser("/send/ha-long").subscription(),
+              now=ict(2026, 11, 18, 9, 0))
+    db.session.commit()
+    for n in range(5):
+        nudge(users["supervisor"], task, f"Lần {n + 1}", now=ict(2026, 11, 18, 10, n))
+        db.session.commit()
+    service.wait_for(5)
+    push.wait()
+    assert len(service.received) == 5
+    assert len(set(threads)) == 1
 
 
 def test_a_subscription_the_push_service_says_is_gone_is_removed(app, service, users, task):
@@ -170,6 +222,53 @@ def test_unsubscribing_forgets_this_browser_only(app, service, login_as, users):
     assert response.get_json() == {"removed": 1}
     db.session.rollback()
     assert db.session.scalars(select(PushSubscription.endpoint)).all() == [laptop["endpoint"]]
+
+
+def _endpoints() -> list[tuple[str, str]]:
+    rows = [(u, e) for u, e in db.session.execute(
+        select(User.username, PushSubscription.endpoint)
+        .join(User, User.id == PushSubscription.user_id).order_by(PushSubscription.endpoint))]
+    db.session.rollback()
+    return rows
+
+
+def _log_out(client):
+    return client.post("/logout", data={"csrf_token": csrf_token(client, "/today")})
+
+
+def test_logging_out_forgets_this_browsers_subscription(app, service, login_as, users):
+    """Done by the server from the session, so it holds without the page's script; the
+    user's other device keeps its pushes."""
+    phone, laptop = (service.browser(p).subscription() for p in ("/send/phone", "/send/laptop"))
+    subscribe(users["ha_long"], laptop, now=ict(2026, 11, 18, 9, 0))
+    db.session.commit()
+    client = login_as("ha_long")
+    assert _subscribe(client, phone).status_code == 201
+
+    response = _log_out(client)
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+    assert _endpoints() == [("ha_long", laptop["endpoint"])]
+
+
+def test_a_known_endpoint_does_not_move_to_another_user_until_freed(app, service, users):
+    """The phone's subscription, made by Hà Long, posted by Cô Tô's member: refused while
+    it is his; once he logged out in that browser, hers."""
+    phone = service.browser("/send/shared-phone").subscription()
+    his = app.test_client()
+    login(his, "ha_long")
+    assert _subscribe(his, phone).status_code == 201
+
+    hers = app.test_client()
+    login(hers, "co_to")
+    response = _subscribe(hers, phone)
+    assert response.status_code == 409
+    assert set(response.get_json()["fields"]) == {"endpoint"}
+    assert _endpoints() == [("ha_long", phone["endpoint"])]
+
+    _log_out(his)
+    assert _subscribe(hers, phone).status_code == 201
+    assert _endpoints() == [("co_to", phone["endpoint"])]
 
 
 def test_without_a_csrf_token_nothing_is_subscribed(app, service, login_as):

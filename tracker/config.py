@@ -224,6 +224,8 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_VAPID_PRIVATE_KEY": os.environ.get("TRACKER_VAPID_PRIVATE_KEY", ""),
         "TRACKER_VAPID_SUBJECT": os.environ.get("TRACKER_VAPID_SUBJECT", ""),
         "TRACKER_PUSH_AT_ONCE": _bool("TRACKER_PUSH_AT_ONCE", True),
+        # How long a phone may show a page it kept for offline use (docs/offline.md).
+        "TRACKER_OFFLINE_PAGE_DAYS": float(os.environ.get("TRACKER_OFFLINE_PAGE_DAYS", "7")),
         # The push services a subscription may point at (host names, "*." for a domain):
         # the server posts to them, so not to any address a client names.
         "TRACKER_PUSH_SERVICES": os.environ.get("TRACKER_PUSH_SERVICES", ",".join((

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tests.e2e.harness import ROOT
-from tests.factories import cutoff_through, ict, make_task
+from tests.factories import PASSWORD, cutoff_through, ict, make_task
 from tracker.extensions import db
 from tracker.updates.models import ProgressUpdate
 
@@ -122,20 +122,127 @@ def test_an_update_written_offline_is_kept_and_sent_once_when_back_online(
     assert len(_updates()) == 1
 
 
+def _offline_error(page, path: str, live) -> None:
+    """Opening `path` with no connection gives the browser's own offline error: nothing
+    kept is shown."""
+    from playwright.sync_api import Error
+
+    with pytest.raises(Error, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+        page.goto(live.url(path))
+
+
 def test_logging_out_empties_the_kept_pages(page, live, login, task):
     login("ha_long")
     page.goto(live.url("/today"))
     _worker_ready(page)
     page.goto(live.url(f"/tasks/{task['id']}"))
     assert sorted(_kept(page)) == [f"/tasks/{task['id']}", "/today"]
-    with page.expect_navigation():
-        page.click("form[action='/logout'] button")
+    # The logout form's request, sent neither through the page script (its submit
+    # listener empties the pages too) nor followed to the login page (which does too): the
+    # worker's own handling of the logout alone must empty the kept pages.
+    assert page.evaluate("""async () => {
+        const form = document.querySelector("form[action='/logout']");
+        const answer = await fetch(form.action, {method: 'POST', body: new FormData(form),
+                                                 redirect: 'manual'});
+        return answer.type; }""") == "opaqueredirect"
     assert "tracker-pages" not in page.evaluate("async () => await caches.keys()")
+    page.goto(live.url("/today"))
+    assert page.url.startswith(live.url("/login"))  # the session did end
     page.context.set_offline(True)
-    from playwright.sync_api import Error
+    _offline_error(page, "/today", live)  # nothing kept
 
-    with pytest.raises(Error, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
-        page.goto(live.url("/today"))  # nothing kept: the browser's own offline error
+
+def _drafts(page) -> list[dict]:
+    return page.evaluate("""() => new Promise(done => {
+        const open = indexedDB.open('tracker-offline', 1);
+        open.onsuccess = () => open.result.transaction('drafts').objectStore('drafts')
+            .getAll().onsuccess = e => done(e.target.result); })""")
+
+
+def test_a_kept_page_is_not_shown_to_the_next_user_after_single_sign_on(
+        page, live, login, task, users, app, clock):
+    """Hà Long's session ends without a logout (revoked, or timed out); Cô Tô's member
+    logs in on the same phone with single sign-on, from a bookmark of /login/sso, and
+    lands on her /today: offline, Hà Long's task page is not shown to her."""
+    from tests.oidc_provider import Provider
+    from tracker.auth.models import User
+    from tracker.auth.sessions import end_all_sessions
+
+    ha_long = users["ha_long"].id
+    login("ha_long")
+    page.goto(live.url("/today"))
+    _worker_ready(page)
+    page.goto(live.url(f"/tasks/{task['id']}"))
+    assert sorted(_kept(page)) == [f"/tasks/{task['id']}", "/today"]
+
+    end_all_sessions(db.session.get(User, ha_long))
+    with Provider(clock) as provider:
+        app.config.update(provider.settings())
+        provider.user = {"sub": "qn-0002", "preferred_username": "co_to"}
+        live.settle()
+        with page.expect_navigation(url=live.url("/today")):
+            page.goto(live.url("/login/sso"))
+    assert "co_to" in page.locator(".who").inner_text()
+
+    page.context.set_offline(True)
+    _offline_error(page, f"/tasks/{task['id']}", live)
+
+
+def test_a_page_of_another_user_empties_what_the_previous_user_left(
+        page, live, login, task, users):
+    """Hà Long's session ends without a logout; however the next user's session began —
+    here a login the worker never saw (a hard reload bypasses it) — the first page of
+    hers that loads drops Hà Long's kept pages and drafts; offline, the phone shows her
+    nothing of his."""
+    ha_long = users["ha_long"].id
+    login("ha_long")
+    page.goto(live.url("/today"))
+    _worker_ready(page)
+    page.evaluate("""() => new Promise(done => {
+        const open = indexedDB.open('tracker-offline', 1);
+        open.onsuccess = () => { const tx = open.result.transaction('drafts', 'readwrite');
+            tx.objectStore('drafts').put({key: 'k-ha-long', user: USER, task: TASK,
+                fields: [], state: 'pending'}); tx.oncomplete = done; }; })"""
+                  .replace("USER", str(ha_long)).replace("TASK", str(task["id"])))
+
+    from tracker.auth.models import User
+    from tracker.auth.sessions import end_all_sessions
+
+    end_all_sessions(db.session.get(User, ha_long))  # his session timed out
+    live.settle()
+    request = page.context.request  # the browser's cookies, not through the worker
+    form = request.get(live.url("/login")).text()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    answer = request.post(live.url("/login"), form={
+        "csrf_token": token, "username": "co_to", "password": PASSWORD}, max_redirects=0)
+    assert answer.status == 302
+    page.goto(live.url("/tasks"))  # her task list: a page the worker does not keep
+    assert "co_to" in page.locator(".who").inner_text()
+    for _ in range(50):  # the worker hears of her from the page's script
+        if not _kept(page) and not _drafts(page):
+            break
+        page.wait_for_timeout(100)
+    assert _kept(page) == [] and _drafts(page) == []
+
+    page.context.set_offline(True)
+    _offline_error(page, "/today", live)
+
+
+def test_a_kept_page_is_shown_only_while_young_enough(page, live, login, task, app):
+    """TRACKER_OFFLINE_PAGE_DAYS (7 by default; 5 seconds here) bounds how long a kept
+    page may be shown offline."""
+    from playwright.sync_api import expect
+
+    app.config["TRACKER_OFFLINE_PAGE_DAYS"] = 5 / 86400
+    login("ha_long")
+    page.goto(live.url("/today"))
+    _worker_ready(page)
+    page.goto(live.url("/today"))  # kept afresh
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    page.wait_for_timeout(5500)
+    _offline_error(page, "/today", live)
 
 
 def test_a_draft_with_a_stale_csrf_token_gets_a_fresh_one(page, live, login, task):

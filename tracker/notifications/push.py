@@ -1,6 +1,8 @@
 """The push copies of notifications (Web Push, docs/push.md): to each phone or browser a
 user subscribed, for the groups of kinds they chose to have pushed, right after the commit
-that wrote them (a background thread, so a request never waits for a push service).
+that wrote them (one background sender thread fed by a bounded queue, so a request never
+waits for a push service and a burst of commits never starts a burst of threads).
+Deactivated users are never pushed to.
 
 A push is a nudge to look, not a record: the notification is in the app whatever happens
 to its push. One a push service refuses for now is not retried (the next one will come);
@@ -10,13 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
+import time
 from collections.abc import Iterable
 
 import requests
 from flask import current_app, has_app_context, url_for
 from sqlalchemy import delete, event, select
 
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications.kinds import GROUP_OF, kind_label
 from tracker.notifications.models import Notification, NotificationPreference
@@ -26,8 +31,11 @@ from tracker.push.models import PushSubscription
 log = logging.getLogger("tracker.push")
 
 _PENDING = "tracker_push_now"  # session.info: notification ids to push after the commit
-_senders: set[threading.Thread] = set()
 MAX_BODY = 300  # characters of the message a phone shows; the rest is in the app
+MAX_WAITING = 1000  # commits whose pushes wait for the sender; beyond, they are dropped
+_waiting: queue.Queue = queue.Queue(MAX_WAITING)
+_sender: threading.Thread | None = None
+_sender_lock = threading.Lock()
 
 
 def push_for(user_ids, kinds) -> set[tuple[int, str]]:
@@ -38,7 +46,8 @@ def push_for(user_ids, kinds) -> set[tuple[int, str]]:
         return set()
     subscribed = set(db.session.scalars(
         select(PushSubscription.user_id).distinct()
-        .where(PushSubscription.user_id.in_(user_ids))))
+        .join(User, User.id == PushSubscription.user_id)
+        .where(PushSubscription.user_id.in_(user_ids), User.active.is_(True))))
     if not subscribed:
         return set()
     off = {(u, g) for u, g in db.session.execute(
@@ -63,10 +72,31 @@ def _committed(session) -> None:
     app = current_app._get_current_object()
     if not app.config.get("TRACKER_PUSH_AT_ONCE", True):
         return
-    sender = threading.Thread(target=_push_in_background, args=(app, ids),
-                              name="push-after-commit", daemon=True)
-    _senders.add(sender)
-    sender.start()
+    _start_sender()
+    try:
+        _waiting.put_nowait((app, ids))
+    except queue.Full:
+        log.warning("push queue full: %s notification(s) not pushed (they are in the app)",
+                    len(ids))
+
+
+def _start_sender() -> None:
+    global _sender
+    with _sender_lock:
+        if _sender is None or not _sender.is_alive():
+            _sender = threading.Thread(target=_send_forever, name="push-sender", daemon=True)
+            _sender.start()
+
+
+def _send_forever() -> None:
+    while True:
+        app, ids = _waiting.get()
+        try:
+            _push_in_background(app, ids)
+        except Exception:
+            log.exception("push sender")
+        finally:
+            _waiting.task_done()
 
 
 def _rolled_back(session) -> None:
@@ -74,17 +104,14 @@ def _rolled_back(session) -> None:
 
 
 def _push_in_background(app, ids: list[int]) -> None:
-    try:
-        with app.app_context(), app.test_request_context(base_url=_base(app)):
-            try:
-                deliver_pushes(ids)
-            except Exception:
-                db.session.rollback()
-                log.exception("push right after the commit failed")
-            finally:
-                db.session.remove()
-    finally:
-        _senders.discard(threading.current_thread())
+    with app.app_context(), app.test_request_context(base_url=_base(app)):
+        try:
+            deliver_pushes(ids)
+        except Exception:
+            db.session.rollback()
+            log.exception("push right after the commit failed")
+        finally:
+            db.session.remove()
 
 
 def _base(app) -> str:
@@ -92,9 +119,14 @@ def _base(app) -> str:
 
 
 def wait(timeout: float = 10.0) -> None:
-    """Wait for the senders started so far (tests; a process about to stop)."""
-    for sender in list(_senders):
-        sender.join(timeout)
+    """Wait until the pushes queued so far are sent (tests; a process about to stop)."""
+    deadline = time.monotonic() + timeout
+    with _waiting.all_tasks_done:
+        while _waiting.unfinished_tasks:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            _waiting.all_tasks_done.wait(left)
 
 
 def install() -> None:
@@ -124,7 +156,9 @@ def deliver_pushes(ids: list[int]) -> int:
         select(Notification, PushSubscription.id, PushSubscription.endpoint,
                PushSubscription.p256dh, PushSubscription.auth)
         .join(PushSubscription, PushSubscription.user_id == Notification.user_id)
-        .where(Notification.id.in_(ids)).order_by(Notification.id, PushSubscription.id)).all()
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(ids), User.active.is_(True))
+        .order_by(Notification.id, PushSubscription.id)).all()
     messages = [(payload(n), sid, endpoint, p256dh, auth)
                 for n, sid, endpoint, p256dh, auth in rows]
     db.session.commit()

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from tracker.auth.models import User
-from tracker.errors import InvalidInput
+from tracker.errors import Conflict, InvalidInput
 from tracker.extensions import db
 from tracker.push.models import PushSubscription
 
@@ -51,7 +51,9 @@ def _key(raw, name: str, size: int | tuple[int, ...], errors: dict) -> str:
 
 def subscribe(user: User, raw: dict, *, now: datetime) -> PushSubscription:
     """Store the browser's subscription (`raw` as PushSubscription.toJSON() gives it) for
-    `user`; an endpoint already known moves to this user with its new keys."""
+    `user`; one `user` already has is renewed with its new keys. An endpoint of another
+    user is refused (Conflict), never moved silently: it is free again once that user
+    logs out in this browser, turns push off there, or the push service says it is gone."""
     errors: dict[str, list[str]] = {}
     endpoint = raw.get("endpoint") if isinstance(raw, dict) else None
     if not allowed_endpoint(endpoint):
@@ -68,8 +70,11 @@ def subscribe(user: User, raw: dict, *, now: datetime) -> PushSubscription:
         found = PushSubscription(endpoint=endpoint, user_id=user.id, p256dh=p256dh,
                                  auth=auth, created_at=now)
         db.session.add(found)
+    elif found.user_id != user.id:
+        message = _("This browser's push subscription belongs to another account.")
+        raise Conflict(message, {"endpoint": [message]})
     else:
-        found.user_id, found.p256dh, found.auth, found.created_at = user.id, p256dh, auth, now
+        found.p256dh, found.auth, found.created_at = p256dh, auth, now
     db.session.flush()
     return found
 
@@ -81,6 +86,16 @@ def unsubscribe(user: User, endpoint) -> int:
                            {"endpoint": [_("Not a valid push endpoint.")]})
     return db.session.execute(delete(PushSubscription).where(
         PushSubscription.user_id == user.id, PushSubscription.endpoint == endpoint)).rowcount
+
+
+def forget_browser(user: User, endpoints) -> int:
+    """At logout: forget `user`'s subscriptions at the `endpoints` this browser subscribed
+    during the session, so that the next user of the phone gets none of `user`'s pushes."""
+    endpoints = [e for e in endpoints or () if isinstance(e, str) and len(e) <= MAX_ENDPOINT]
+    if not endpoints:
+        return 0
+    return db.session.execute(delete(PushSubscription).where(
+        PushSubscription.user_id == user.id, PushSubscription.endpoint.in_(endpoints))).rowcount
 
 
 def has_subscription(user_id: int) -> bool:

@@ -27,8 +27,9 @@ from tracker.auth import devices, sessions
 from tracker.auth.passwords import local_passwords, local_passwords_off_message
 from tracker.auth.two_factor import second_step_due, start_challenge
 from tracker.extensions import db, limiter
+from tracker.push.service import forget_browser
 from tracker.web.auth_forms import LoginForm
-from tracker.web.helpers import PROVIDER_MFA_KEY, safe_next
+from tracker.web.helpers import PROVIDER_MFA_KEY, PUSH_ENDPOINTS_KEY, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -123,9 +124,15 @@ def complete_login(user, next_url: str, *, now, method: str | None = None,
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """End the session; forget the push subscriptions this browser made during it (the next
+    user of the phone gets none of this user's pushes), and have the browser drop its
+    cached pages (Clear-Site-Data; the service worker empties the pages it kept)."""
     sessions.log_out(current_user, current_user.get_id(), now=clock.now())
+    forget_browser(current_user, session.get(PUSH_ENDPOINTS_KEY))
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response

@@ -92,6 +92,10 @@ COLOUR_ORDER = WORST_FIRST
 # trusted for it (TRACKER_OIDC_TRUST_MFA, tracker.web.sso): the admins' enrolment gate
 # (tracker.web.two_factor) lets it pass.
 PROVIDER_MFA_KEY = "mfa_by_provider"
+# The push endpoints this browser subscribed during the session (tracker.web.push): the
+# logout forgets them on the server, with or without the page's script.
+PUSH_ENDPOINTS_KEY = "push_endpoints"
+MAX_PUSH_ENDPOINTS = 3
 
 
 def safe_next(target: str | None) -> str:

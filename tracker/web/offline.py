@@ -1,6 +1,8 @@
 """The phone's offline pieces (docs/offline.md): the service worker at the site's root
 (`/sw.js`, from static/js/sw.js, allowed to control every page), the web app manifest, and
-a fresh CSRF token for a draft kept offline and sent later (js/offline.js).
+a fresh CSRF token for a draft kept offline and sent later (js/offline.js). Each page of a
+logged-in user names its user and how long it may be shown offline (<meta> tags in
+base.html): the worker shows a kept page only to that user, and only that long.
 
 The pages the worker keeps and the drafts it holds are the browser's; the server only
 answers the forms as usual (`tracker.web.once`: one update per draft's key, the server's
@@ -25,8 +27,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @bp.app_context_processor
 def _rendered_at() -> dict:
-    """When the page was drawn, for the line a page kept offline shows ("Dữ liệu lúc …")."""
-    return {"rendered_at": lambda: ict(clock.now())}
+    """When the page was drawn, for the line a page kept offline shows ("Dữ liệu lúc …");
+    how long, in seconds, the phone may show it offline (TRACKER_OFFLINE_PAGE_DAYS)."""
+    return {"rendered_at": lambda: ict(clock.now()),
+            "offline_max_age": lambda: max(
+                1, round(current_app.config["TRACKER_OFFLINE_PAGE_DAYS"] * 86400))}
 
 
 @bp.route("/sw.js")

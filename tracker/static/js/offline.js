@@ -157,27 +157,33 @@
     });
   }
 
-  function keepThisPage() {
-    // The worker keeps the pages it serves; one loaded before it ran is kept from here.
-    if (body.dataset.pageState !== "live" || !KEPT_PAGE.test(location.pathname)) return;
-    var address = location.href.split("#")[0];
-    return navigator.serviceWorker.ready.then(function () {
-      return caches.open(PAGES);
-    }).then(function (cache) {
-      return cache.match(address).then(function (hit) {
-        if (hit) return null;
-        return fetch(address, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok && !response.redirected) return cache.put(address, response);
-        });
+  function tellWorker() {
+    // Whose page this is: the worker drops what another user left on the phone (kept
+    // pages, drafts, push). A page loaded before the worker ran is kept by it from here.
+    var keep = body.dataset.pageState === "live" && KEPT_PAGE.test(location.pathname)
+      ? location.href.split("#")[0] : null;
+    var told = navigator.serviceWorker.ready.then(function (registration) {
+      return new Promise(function (resolve) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function () { resolve(); };
+        registration.active.postMessage({ type: "page", user: user, keep: keep }, [channel.port2]);
       });
-    }).catch(function () { return null; });
+    });
+    var late = new Promise(function (resolve) { setTimeout(resolve, 5000); });
+    return Promise.race([told, late]).catch(function () { return null; });
   }
 
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { return null; });
-  inStore("meta", "readwrite", function (s) { return s.put({ name: "user", id: user }); })
-    .then(keepThisPage).then(sendDrafts);
+  tellWorker().then(sendDrafts);
   document.querySelectorAll("form[action='/logout']").forEach(function (form) {
-    form.addEventListener("submit", function () { caches.delete(PAGES); });
+    form.addEventListener("submit", function () {
+      // The worker does the same when it sees the logout; this covers a page it does not control.
+      caches.delete(PAGES);
+      navigator.serviceWorker.ready.then(function (registration) {
+        return registration.pushManager.getSubscription();
+      }).then(function (subscription) { return subscription && subscription.unsubscribe(); })
+        .catch(function () { return null; });
+    });
   });
   window.addEventListener("online", function () { showBanner(); sendDrafts(); });
   window.addEventListener("offline", showBanner);

@@ -32,10 +32,20 @@
       if (permission !== "granted") { state.textContent = box.dataset.denied; return; }
       return Promise.all([registration(), fetch(box.dataset.keyUrl).then(function (r) { return r.json(); })])
         .then(function (both) {
-          return both[0].pushManager.subscribe({ userVisibleOnly: true,
-                                                 applicationServerKey: key(both[1].public_key) });
+          var options = { userVisibleOnly: true, applicationServerKey: key(both[1].public_key) };
+          var subscribe = function () {
+            return both[0].pushManager.subscribe(options).then(function (sub) {
+              return send(box.dataset.subscribeUrl, sub.toJSON()).then(function () { return sub; });
+            });
+          };
+          // 409: this browser's subscription is still another account's (its session
+          // ended without a logout): drop it and subscribe afresh, to a new endpoint.
+          return subscribe().catch(function (err) {
+            if (err.message !== "409") throw err;
+            return both[0].pushManager.getSubscription()
+              .then(function (old) { return old && old.unsubscribe(); }).then(subscribe);
+          });
         })
-        .then(function (sub) { return send(box.dataset.subscribeUrl, sub.toJSON()); })
         .then(show);
     });
   }

@@ -8,8 +8,14 @@
    - An update form sent with no connection is kept as a draft in IndexedDB (with its
      idempotency key) and the member sent back to the kept page; js/offline.js sends it
      when the connection returns.
-   - Logging out, or the login page, empties the kept pages: another user of the phone
-     never sees them.
+   - Each kept page is tied to its user (the page's <meta name="tracker-user">) and to its
+     age (<meta name="tracker-offline-max-age">, seconds): it is shown only to the user whose
+     page the phone last loaded, and only while young enough. A page of another user
+     loading empties the kept pages, drops the other users' drafts and this browser's push
+     subscription (it was the other user's).
+   - Logging out, the login pages (/login, /login/sso…, /login/code) and any visit sent to
+     the login page empty the kept pages; logging out also ends this browser's push
+     subscription: another user of the phone never sees them.
    - Web Push: the notification shown, a tap opens its page. */
 "use strict";
 
@@ -23,6 +29,7 @@ const STATIC_FILES = [
 ];
 const KEPT_PAGE = /^\/(today|tasks\/\d+)$/;
 const UPDATE_FORM = /^\/(?:today\/tasks\/(\d+)\/update|tasks\/(\d+)\/updates)$/;
+const LOGIN_PAGE = /^\/login(\/|$)/;
 const DB_NAME = "tracker-offline";
 
 self.addEventListener("install", (event) => {
@@ -66,6 +73,93 @@ function forgetPages() {
   ]);
 }
 
+function endPush() {
+  return self.registration.pushManager.getSubscription()
+    .then((subscription) => subscription && subscription.unsubscribe());
+}
+
+function knownUser() {
+  return inStore("meta", "readonly", (store) => store.get("user"))
+    .then((known) => (known ? known.id : null));
+}
+
+// The phone now shows `id`'s pages: what another user left here goes. "user" is whose
+// pages are kept (none after a logout); "owner", whose page the browser loaded last.
+async function recordUser(id) {
+  const known = await knownUser();
+  const owner = await inStore("meta", "readonly", (store) => store.get("owner"))
+    .then((found) => (found ? found.id : null));
+  if (known === id && owner === id) return;
+  if (known !== id) await caches.delete(PAGES_CACHE);  // every kept page was another's
+  await inStore("drafts", "readwrite", (store) => {
+    store.openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      if (cursor.value.user !== id) cursor.delete();
+      cursor.continue();
+    };
+  });
+  await inStore("meta", "readwrite", (store) => {
+    store.put({ name: "owner", id });
+    return store.put({ name: "user", id });
+  });
+  // This browser's push subscription was the previous user's (docs/push.md).
+  if (owner !== null && owner !== id) await endPush().catch(() => null);
+}
+
+// The user and the longest keeping a page states in its <meta> tags.
+function pageTag(html) {
+  const user = /<meta name="tracker-user" content="(\d+)">/.exec(html);
+  const age = /<meta name="tracker-offline-max-age" content="(\d+)">/.exec(html);
+  return user && age ? { user: Number(user[1]), maxAge: Number(age[1]) } : null;
+}
+
+// Keep `response` (a kept page's) under `address`, stamped with its user and its age.
+async function keepPage(address, response) {
+  const html = await response.text();
+  const tag = pageTag(html);
+  if (!tag) return;
+  await recordUser(tag.user);
+  const headers = new Headers(response.headers);
+  headers.delete("Content-Encoding");
+  headers.delete("Content-Length");
+  headers.set("X-Tracker-User", String(tag.user));
+  headers.set("X-Tracker-Kept-At", String(Date.now()));
+  headers.set("X-Tracker-Max-Age", String(tag.maxAge));
+  const cache = await caches.open(PAGES_CACHE);
+  await cache.put(address, new Response(html, { status: 200, headers }));
+}
+
+// The kept copy of `address` if it is the current user's and young enough; else none.
+async function keptPage(address) {
+  const kept = await caches.match(address, { cacheName: PAGES_CACHE });
+  if (!kept) return null;
+  const user = Number(kept.headers.get("X-Tracker-User"));
+  const age = Date.now() - Number(kept.headers.get("X-Tracker-Kept-At"));
+  const maxAge = 1000 * Number(kept.headers.get("X-Tracker-Max-Age"));
+  if (user && user === await knownUser() && age >= 0 && age < maxAge) return kept;
+  const cache = await caches.open(PAGES_CACHE);
+  await cache.delete(address);
+  return null;
+}
+
+// A page of a logged-in user loaded (js/offline.js): record whose, keep it if asked.
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "page" || !Number.isInteger(data.user)) return;
+  const done = recordUser(data.user).then(() => {
+    if (!data.keep) return null;
+    const address = new URL(data.keep, self.location.origin);
+    if (address.origin !== self.location.origin || !KEPT_PAGE.test(address.pathname)) return null;
+    return caches.match(address.href, { cacheName: PAGES_CACHE }).then((hit) => hit || fetch(
+      address.href, { credentials: "same-origin" }).then((response) => {
+      if (response.ok && !response.redirected) return keepPage(address.href, response);
+      return null;
+    }));
+  }).catch(() => null).then(() => event.ports[0] && event.ports[0].postMessage("done"));
+  event.waitUntil(done);
+});
+
 // --- fetch ----------------------------------------------------------------------------------
 
 self.addEventListener("fetch", (event) => {
@@ -74,14 +168,16 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST") {
     if (url.pathname === "/logout") {
-      event.waitUntil(forgetPages());
+      // Emptied before the logout reaches the server; the logout goes on whatever happens.
+      event.respondWith(Promise.all([forgetPages(), endPush()]).catch(() => null)
+        .then(() => fetch(request)));
     } else if (request.mode === "navigate" && UPDATE_FORM.test(url.pathname)) {
       event.respondWith(sendOrKeep(request, url));
     }
     return;
   }
   if (request.method !== "GET") return;
-  if (url.pathname === "/login") {
+  if (LOGIN_PAGE.test(url.pathname)) {
     event.waitUntil(forgetPages());
     return;
   }
@@ -110,14 +206,13 @@ async function networkThenKept(request) {
     const response = await fetch(request);
     const landed = new URL(response.url || request.url);
     if (response.ok && !response.redirected && KEPT_PAGE.test(landed.pathname)) {
-      const cache = await caches.open(PAGES_CACHE);
-      await cache.put(request.url, response.clone());
-    } else if (landed.pathname === "/login") {
+      await keepPage(request.url, response.clone());
+    } else if (LOGIN_PAGE.test(landed.pathname)) {
       await forgetPages();  // the session ended: its pages go with it
     }
     return response;
   } catch (offline) {
-    const kept = await caches.match(request.url, { cacheName: PAGES_CACHE, ignoreSearch: false });
+    const kept = await keptPage(request.url);
     if (!kept) throw offline;
     const html = (await kept.text())
       .replace('data-page-state="live"', 'data-page-state="kept"');
