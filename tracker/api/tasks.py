@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.api.base import (
@@ -40,8 +39,7 @@ from tracker.replica import may_lag
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.export import export_filename, tasks_xlsx
-from tracker.tasks.listing import TaskFilter, TaskFilterSchema
-from tracker.tasks.models import Task
+from tracker.tasks.listing import TaskFilter, TaskFilterSchema, by_id, in_order
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.wording import describe
 from tracker.xlsx import MIME as XLSX
@@ -69,8 +67,9 @@ def task_list(args):
     list page's (tracker.tasks.listing). The list is counted up to 10,000 tasks and a search (`q`)
     up to 1,000 matches, or this page's end: past that, `total_exact` is false and `total`
     a lower bound."""
-    query = TaskFilter.from_loaded(actor(), args).apply(visible_tasks(actor()))
-    query = query.options(selectinload(Task.coordinating_units)).order_by(Task.id)
+    chosen = TaskFilter.from_loaded(actor(), args)
+    query = in_order(chosen.apply(visible_tasks(actor())), by_id,
+                     narrow=chosen.narrow(actor()), coordinating=True)
     return paginate(query, args["page"], args["per_page"],
                     count_at_most=SEARCH_COUNTED if args.get("q") else LIST_COUNTED)
 

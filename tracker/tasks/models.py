@@ -219,9 +219,19 @@ Index("ix_tasks_search_text", Task.search_text, postgresql_using="gin",
 # are written into the statement, never bound, so that PostgreSQL matches the expression to
 # the index below whatever plan it caches; a page of the list is then read from the index in
 # its order and stops at the page — with a search too, when the phrase is common.
-WORST_FIRST = case(*((Task.colour == literal_column(f"'{colour}'"), literal_column(str(rank)))
-                     for rank, colour in enumerate(("red", "yellow", "green"))),
-                   else_=literal_column("3"))
+def worst_colour_first(task=Task):
+    """Red, yellow, green, then no colour (a SQL CASE over `task`'s colour)."""
+    return case(*((task.colour == literal_column(f"'{colour}'"), literal_column(str(rank)))
+                  for rank, colour in enumerate(("red", "yellow", "green"))),
+                else_=literal_column("3"))
+
+
+WORST_FIRST = worst_colour_first()
+
+
+def worst_first(task=Task) -> tuple:
+    """The task lists' order: the worst colour first, then the nearest deadline, then id."""
+    return (worst_colour_first(task), task.deadline, task.id)
 Index("ix_tasks_worst_first", Grouping(WORST_FIRST), Task.deadline, Task.id)
 
 # The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a

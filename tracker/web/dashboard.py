@@ -24,11 +24,12 @@ from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import communes_share, green_rate, rated, unit_colour
 from tracker.rules.vietnamese import sort_key
 from tracker.scope import REPORT_READERS, get_unit, requires
-from tracker.tasks.models import Status, Task
+from tracker.tasks.listing import in_order
+from tracker.tasks.models import Status, Task, worst_first
 from tracker.units.tree import subtree_ids
 from tracker.web import pastday
 from tracker.web.charts import trend_chart
-from tracker.web.helpers import COLOUR_ORDER, KIND_LABELS, MAX_ID, breadcrumb, local_today
+from tracker.web.helpers import KIND_LABELS, MAX_ID, breadcrumb, local_today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -50,7 +51,7 @@ def _tasks_page(unit):
     colour = request.args.get("colour", "")
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
-    query = query.order_by(COLOUR_ORDER, Task.deadline, Task.id)
+    query = in_order(query, worst_first, narrow=unit.parent_id is not None)
     return paginate(query, requested_page(), count_at_most=LIST_COUNTED), colour
 
 

@@ -30,15 +30,12 @@ from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate, requested_pag
 from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
-from tracker.tasks.listing import TaskFilter
-from tracker.tasks.models import (
-    Task,
-)
+from tracker.tasks.listing import TaskFilter, in_order
+from tracker.tasks.models import Task, worst_first
 from tracker.tasks.service import add_comment
 from tracker.tasks.wording import csv_rows
 from tracker.types import MAX_ID
 from tracker.updates.service import post_update
-from tracker.web.helpers import COLOUR_ORDER
 from tracker.web.once import (
     flash_all,
     json_answer,
@@ -67,7 +64,7 @@ def task_list():
     except InvalidInput as exc:
         chosen, errors = TaskFilter(), exc.fields
         query = query.where(false())
-    query = chosen.apply(query).order_by(COLOUR_ORDER, Task.deadline, Task.id)
+    query = in_order(chosen.apply(query), worst_first, narrow=chosen.narrow(current_user))
     page = paginate(query, requested_page(),
                     count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
