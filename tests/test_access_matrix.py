@@ -194,6 +194,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "POST /admin/users/<int:user_id>/active": ADMINS,
     "POST /admin/users/<int:user_id>/password": ADMINS,
     "POST /admin/users/<int:user_id>/tokens/<int:token_id>/revoke": ADMINS,
+    "POST /admin/users/<int:user_id>/sso/unlink": ADMINS,
+    "POST /admin/users/<int:user_id>/sso/allow": ADMINS,
     "GET /admin/tasks/new": ADMINS,
     "POST /admin/tasks/new": ADMINS,
     "GET /admin/tasks/bulk": ADMINS,

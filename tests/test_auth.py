@@ -1,5 +1,6 @@
 """Login, logout, sessions and the failed-login throttle."""
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
@@ -7,6 +8,7 @@ from tracker.auth.models import UserSession
 from tracker.auth.passwords import verify_password
 from tracker.auth.service import set_active
 from tracker.extensions import db
+from tracker.web.helpers import safe_next
 
 
 def test_login_page_has_username_password_and_a_csrf_token(client):
@@ -113,5 +115,26 @@ def test_deactivating_a_user_ends_their_open_sessions(client, users):
 def test_next_parameter_cannot_redirect_off_site(client, users):
     token = csrf_token(client, "/login")
     response = client.post("/login?next=https://evil.example/", data={
+        "username": "ha_long", "password": "correct horse battery", "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", [
+    "/\\evil.example", "/\\/evil.example", "\\\\evil.example", "/\t/evil.example",
+    "/\n/evil.example", "/\r\n/evil.example", "/tasks\x00", "//evil.example",
+    "https://evil.example/", "evil.example"])
+def test_next_refuses_what_a_browser_reads_as_another_site(app, target):
+    with app.test_request_context():
+        assert safe_next(target) == "/"
+
+
+def test_next_keeps_a_path_of_this_site(app):
+    with app.test_request_context():
+        assert safe_next("/tasks/7?page=2#updates") == "/tasks/7?page=2#updates"
+
+
+def test_the_login_does_not_redirect_through_a_backslash(client, users):
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=/%5Cevil.example", data={
         "username": "ha_long", "password": "correct horse battery", "csrf_token": token})
     assert response.headers["Location"] == "/"

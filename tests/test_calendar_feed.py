@@ -87,6 +87,16 @@ def test_a_reset_kills_the_old_address(users, tasks, login_as):
     assert client.get(second.split("localhost", 1)[1]).status_code == 404
 
 
+def test_the_address_is_under_the_configured_base_url(app, users, login_as):
+    app.config["TRACKER_BASE_URL"] = "https://tracker.quangninh.gov.vn/"
+    client = login_as("ha_long")
+    token = csrf_token(client, "/account/calendar")
+    page = client.post("/account/calendar/reset", data={"csrf_token": token}
+                       ).get_data(as_text=True)  # the request's host is "localhost"
+    assert re.search(r"https://tracker\.quangninh\.gov\.vn/calendar/cal_[^<\s/]+\.ics", page)
+    assert "localhost/calendar" not in page
+
+
 def test_a_real_http_client_fetches_the_feed(app, users, tasks, login_as):
     ids = {name: task.id for name, task in tasks.items()}
     client = login_as("co_to")

@@ -187,3 +187,33 @@ def test_a_database_error_logs_no_parameters_so_no_hash(app, users, caplog):
     assert "unexpected error" in caplog.text and "INSERT INTO user_sessions" in caplog.text
     assert secret not in caplog.text
     assert users["admin"].password_hash[-20:] not in caplog.text
+
+
+# --- caching --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/today", "/tasks", "/dashboard", "/account/password",
+                                 "/no-such-page", "/manifest.webmanifest"])
+def test_a_logged_in_users_answers_are_not_stored(login_as, users, url):
+    client = login_as("ha_long")
+    answer = client.get(url)
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_an_api_answer_to_a_token_is_not_stored(client, users):
+    raw = create_token(None, users["ha_long"], name="script", days=30, now=clock.now())[1]
+    db.session.commit()
+    answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_caching_an_answer_chose_is_kept_and_static_files_stay_cacheable(login_as, users):
+    client = login_as("ha_long")
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache"
+    style = client.get("/static/css/app.css")
+    assert "no-store" not in style.headers.get("Cache-Control", "")
+    style.close()
+
+
+def test_an_anonymous_page_is_left_to_the_defaults(client):
+    assert "Cache-Control" not in client.get("/no-such-page").headers

@@ -67,3 +67,13 @@ def test_a_rate_limit_reached_is_logged(app, client, users, log_lines):
         .status_code == 429
     [line] = [line for line in log_lines() if "tracker.security" in line]
     assert "refused 429" in line and "addr=198.51.100.7" in line
+
+
+def test_the_calendar_feeds_secret_address_stays_out_of_the_log(app, log_lines):
+    with app.test_request_context("/calendar/cal_s3cr3tT0ken.ics"):
+        logging.getLogger("tracker.feeds").warning("feed served")
+    with app.test_request_context("/tasks/7"):
+        logging.getLogger("tracker.test").warning("task page")
+    feed, task = log_lines()
+    assert "[GET /calendar/…ics " in feed and "s3cr3t" not in feed
+    assert "[GET /tasks/7 " in task

@@ -140,6 +140,29 @@ def test_an_id_token_for_another_client_is_refused(client, users, provider):
     assert any(claim in _events("login_failed")[0].detail for claim in ("aud", "azp"))
 
 
+def test_an_id_token_for_another_client_naming_us_as_azp_is_refused(client, users,
+                                                                     provider):
+    # A token the provider made for another system of the province, replayed here: its
+    # `azp` names this client, its audience does not.
+    provider.tamper = {"aud": "another-system", "azp": provider.client_id}
+    assert sso_login(client).status_code == 401
+    assert client.get("/today").status_code == 302
+    assert "aud" in _events("login_failed")[0].detail
+
+
+def test_several_audiences_need_azp_naming_this_client(client, users, provider):
+    provider.tamper = {"aud": [provider.client_id, "another-system"],
+                       "azp": "another-system"}
+    assert sso_login(client).status_code == 401
+    assert "azp" in _events("login_failed")[0].detail
+    provider.tamper = {"aud": [provider.client_id, "another-system"]}
+    assert sso_login(client).status_code == 401
+    assert "azp" in _events("login_failed")[-1].detail
+    provider.tamper = {"aud": [provider.client_id, "another-system"],
+                       "azp": provider.client_id}
+    assert sso_login(client).status_code == 302 and _logged_in_as(client) == "ha_long"
+
+
 def test_an_id_token_from_another_issuer_is_refused(client, users, provider):
     provider.tamper = {"iss": "http://127.0.0.1:1/evil"}
     assert sso_login(client).status_code == 401
@@ -190,15 +213,18 @@ def test_an_enrolled_user_still_gives_the_code(client, users, provider, clock):
     db.session.commit()
     answer = sso_login(client)
     assert answer.location.endswith("/login/code")
+    db.session.rollback()
+    assert users["ha_long"].sso_subject is None  # bound only once the login completes
     clock.advance(seconds=30)
     answer = client.post("/login/code", data={"csrf_token": csrf_token(client, "/login"),
                                               "code": pyotp.TOTP(secret).at(clock())})
     assert answer.status_code == 302 and _logged_in_as(client) == "ha_long"
     assert _events("login")[0].detail == "sso"
+    assert users["ha_long"].sso_subject == "qn-0001"
 
 
 def test_an_admin_must_enrol_unless_the_providers_mfa_is_trusted(client, users, provider, app):
-    app.config["TRACKER_ADMIN_2FA"] = "required"
+    app.config.update({"TRACKER_ADMIN_2FA": "required", "TRACKER_OIDC_LINK_ADMINS": True})
     provider.user = {"sub": "qn-1", "preferred_username": "admin", "amr": ["pwd", "otp", "mfa"]}
     sso_login(client)
     assert client.get("/dashboard").location.startswith("/account/two-factor")
@@ -212,7 +238,8 @@ def test_an_admin_must_enrol_unless_the_providers_mfa_is_trusted(client, users, 
 
 def test_a_trusted_provider_without_mfa_leaves_the_admin_to_enrol(client, users, provider,
                                                                   app):
-    app.config.update({"TRACKER_ADMIN_2FA": "required", "TRACKER_OIDC_TRUST_MFA": True})
+    app.config.update({"TRACKER_ADMIN_2FA": "required", "TRACKER_OIDC_TRUST_MFA": True,
+                       "TRACKER_OIDC_LINK_ADMINS": True})
     provider.user = {"sub": "qn-1", "preferred_username": "admin", "amr": ["pwd"]}
     sso_login(client)
     assert client.get("/dashboard").location.startswith("/account/two-factor")
@@ -246,7 +273,8 @@ def test_without_sso_a_password_is_still_required(client, users, login_as, units
 
 @pytest.fixture
 def passwords_off(app, provider):
-    app.config["TRACKER_LOCAL_PASSWORDS"] = False
+    # No password to log in with: the admin's account is bound at its first login.
+    app.config.update({"TRACKER_LOCAL_PASSWORDS": False, "TRACKER_OIDC_LINK_ADMINS": True})
     return provider
 
 

@@ -137,6 +137,10 @@ def sso_settings() -> dict:
         # no Tracker code; 0 (default): Tracker's own second step applies as after a password.
         "TRACKER_OIDC_TRUST_MFA": _bool("TRACKER_OIDC_TRUST_MFA", False),
         "TRACKER_OIDC_TIMEOUT": _seconds("TRACKER_OIDC_TIMEOUT", 10),
+        # 1: an admin's account is bound to the provider's identity at its first single
+        # sign-on login, as everyone else's; 0 (default): only after another admin (or the
+        # admin themselves, logged in by password) turns on "link on the next login".
+        "TRACKER_OIDC_LINK_ADMINS": _bool("TRACKER_OIDC_LINK_ADMINS", False),
         # 0: nobody logs in, resets or changes a password with Tracker's own passwords; the
         # provider is the only way in (tracker.sso.policy).
         "TRACKER_LOCAL_PASSWORDS": _bool("TRACKER_LOCAL_PASSWORDS", True),

@@ -87,6 +87,9 @@ SECURITY_EVENT_LABELS = {
     "webhook_changed": _l("Webhook changed"),
     "webhook_deleted": _l("Webhook deleted"),
     "calendar_feed_reset": _l("Calendar feed address reset"),
+    "sso_linked": _l("Single sign-on account linked"),
+    "sso_unlinked": _l("Single sign-on account unlinked"),
+    "sso_link_allowed": _l("Single sign-on link allowed on the next login"),
 }
 
 

@@ -1,5 +1,6 @@
 """The application log: each line says which request it came from (method, path, user,
-client address — ASVS 16.2.1), and user-supplied text in a message cannot forge a line of
+client address — ASVS 16.2.1; the calendar feed's secret address shown as /calendar/…ics),
+and user-supplied text in a message cannot forge a line of
 its own: control characters are escaped (16.4.1). Refused access and expired forms are
 logged on the `tracker.security` logger (16.3.2, 16.3.3); the security events an admin
 reads (logins, changes of access and credentials) are rows in `security_events`."""
@@ -15,7 +16,18 @@ from flask_login import current_user
 FORMAT = ("%(asctime)s %(levelname)s %(name)s "
           "[%(method)s %(path)s user=%(user)s addr=%(address)s] %(message)s")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# Addresses whose path is itself a credential: the calendar feed's secret address
+# (tracker.web.feed), which a calendar app fetches without logging in.
+_SECRET_PATHS = ((re.compile(r"^/calendar/[^/]*\.ics$"), "/calendar/…ics"),)
 security_log = logging.getLogger("tracker.security")
+
+
+def logged_path(path: str) -> str:
+    """The request's path as a log line shows it: a secret address redacted."""
+    for pattern, shown in _SECRET_PATHS:
+        if pattern.match(path):
+            return shown
+    return path
 
 
 def escape(text: str) -> str:
@@ -32,7 +44,7 @@ class RequestContext(logging.Filter):
         record.method = record.path = record.user = record.address = "-"
         if has_request_context():
             record.method = request.method
-            record.path = escape(request.path)[:200]
+            record.path = escape(logged_path(request.path))[:200]
             record.address = request.remote_addr or "-"
             try:
                 user = current_user._get_current_object()

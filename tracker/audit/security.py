@@ -48,6 +48,9 @@ class SecurityEventKind(StrEnum):
     WEBHOOK_CHANGED = "webhook_changed"  # its address, events, state or secret
     WEBHOOK_DELETED = "webhook_deleted"
     CALENDAR_FEED_RESET = "calendar_feed_reset"  # a new secret address (or none)
+    SSO_LINKED = "sso_linked"  # a single sign-on identity bound to the account
+    SSO_UNLINKED = "sso_unlinked"
+    SSO_LINK_ALLOWED = "sso_link_allowed"  # the next login may bind an admin's account
 
 
 ADDRESS_MAX = 64

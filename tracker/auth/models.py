@@ -45,6 +45,15 @@ class User(db.Model):
     # What a user search compares: username, full name and e-mail folded
     # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The single sign-on identity bound to this account (tracker.sso.service): the ID
+    # token's `iss` and `sub`, set at the first single sign-on login (an admin's only when
+    # `sso_link_next` allows it), cleared by an admin's unlink. Later logins must present
+    # the same pair: the claim naming the user (a username, an e-mail) can change hands.
+    sso_issuer: Mapped[str | None] = mapped_column(String(255))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
+    # One use: the next single sign-on login may bind the account although its role is
+    # admin (TRACKER_OIDC_LINK_ADMINS off); cleared when it does.
+    sso_link_next: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -52,6 +61,8 @@ class User(db.Model):
         # The search's trigram index (pg_trgm); empty on SQLite, which scans (as tasks').
         Index("ix_users_search_text", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
+        # One provider identity names at most one account.
+        Index("ix_users_sso_identity", "sso_issuer", "sso_subject", unique=True),
     )
 
     # Flask-Login: the id stored in the cookie is the *session* token, not the user id,

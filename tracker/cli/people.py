@@ -17,6 +17,7 @@ from tracker.auth.two_factor import reset
 from tracker.cli.common import fail, fail_with, unit_named, user_named
 from tracker.errors import TrackerError
 from tracker.extensions import db
+from tracker.sso.service import allow_next_link, unlink_identity
 from tracker.units.importer import all_provinces, find_province, import_units
 
 units_cli = AppGroup("units", help="The unit tree.")
@@ -111,6 +112,33 @@ def users_set_password(username) -> None:
     db.session.commit()
     click.echo(f"The password of {user.username} was reset; their sessions ended and their "
                "API tokens were revoked.")
+
+
+@users_cli.command("sso-unlink")
+@click.argument("username")
+def users_sso_unlink(username: str) -> None:
+    """Free USERNAME from the single sign-on identity bound to it (docs/sso.md): the next
+    single sign-on login binds a new one (an admin's only when allowed)."""
+    user = user_named(username)
+    if unlink_identity(None, user, now=clock.now()):
+        click.echo(f"The single sign-on account of {user.username} was unlinked.")
+    else:
+        click.echo(f"{user.username} has no single sign-on account linked.")
+    db.session.commit()
+
+
+@users_cli.command("sso-allow")
+@click.argument("username")
+def users_sso_allow(username: str) -> None:
+    """Let the next single sign-on login bind USERNAME, once — how the first admin of a
+    deployment without local passwords gets linked (docs/sso.md)."""
+    user = user_named(username)
+    try:
+        allow_next_link(None, user, now=clock.now())
+    except TrackerError as exc:
+        fail_with(exc)
+    db.session.commit()
+    click.echo(f"The next single sign-on login of {user.username} will link the account.")
 
 
 @token_cli.command("create")

@@ -90,6 +90,24 @@ def _clocked_id_token(now: datetime):
     return ClockedIDToken
 
 
+def _claims_options(issuer: str, client_id: str) -> dict:
+    """What Authlib checks of the ID token's claims besides the signature and the times:
+    `iss` is the provider, `aud` holds this client (a token the provider made for another
+    system of the province is not a login here, whatever its `azp` says). With several
+    audiences `azp` must be present and name this client (CodeIDToken.validate_azp, with
+    the client id Authlib passes as a parameter; `_check_azp` below holds the same rule
+    whatever Authlib's version does)."""
+    return {"iss": {"essential": True, "values": [issuer]},
+            "aud": {"essential": True, "values": [client_id]}}
+
+
+def _check_azp(claims: dict, client_id: str) -> None:
+    audience = claims.get("aud")
+    several = isinstance(audience, list) and len(audience) > 1
+    if (several or "azp" in claims) and claims.get("azp") != client_id:
+        raise SsoFailure("invalid_claim: Invalid claim 'azp'")
+
+
 def checked_claims(*, now: datetime) -> dict:
     """Finish the login the provider sent back to the callback: the state checked against
     the session, the code exchanged (with the PKCE verifier) at the token endpoint, the ID
@@ -102,8 +120,8 @@ def checked_claims(*, now: datetime) -> dict:
             raise SsoFailure("discovery document names another issuer")
         token = client.authorize_access_token(
             claims_cls=_clocked_id_token(now), leeway=LEEWAY,
-            claims_options={"iss": {"essential": True,
-                                    "values": [issuer or metadata.get("issuer")]}})
+            claims_options=_claims_options(issuer or metadata.get("issuer"),
+                                           current_app.config["TRACKER_OIDC_CLIENT_ID"]))
     except SsoFailure:
         raise
     except (AuthlibBaseError, JoseError) as exc:
@@ -113,6 +131,7 @@ def checked_claims(*, now: datetime) -> dict:
     claims = token.get("userinfo")
     if not claims:
         raise SsoFailure("no ID token")
+    _check_azp(claims, current_app.config["TRACKER_OIDC_CLIENT_ID"])
     return dict(claims)
 
 

@@ -1,5 +1,6 @@
 """Admin pages: the users of the admin's subtree — list, create, edit their contact
-details, deactivate and reactivate, reset a password, list and revoke their API tokens.
+details, deactivate and reactivate, reset a password, list and revoke their API tokens,
+unlink their single sign-on account or let the next login link it.
 (Nested under the `admin` blueprint; admins only.)"""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tracker.paging import paginate, requested_page
 from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import ADMINS, can_see_user, get_unit, requires, visible_users
 from tracker.search import SEARCH_MAX, user_matches
+from tracker.sso.service import allow_next_link, unlink_identity
 from tracker.units.models import Unit
 from tracker.units.tree import subtree_ids
 from tracker.web.helpers import MAX_ID, ROLE_LABELS, form_id, unit_options
@@ -206,4 +208,33 @@ def user_token_revoke(user_id: int, token_id: int):
     db.session.commit()
     flash(_("The token %(name)s of %(user)s has been revoked.", name=token.name,
             user=user.username), "success")
+    return redirect(url_for("admin.users.user_detail", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/sso/unlink", methods=["POST"])
+@requires(*ADMINS)
+def user_sso_unlink(user_id: int):
+    """Free the account from its single sign-on identity (tracker.sso.service)."""
+    user = _user(user_id)
+    if unlink_identity(current_user, user, now=clock.now()):
+        flash(_("The single sign-on account of %(name)s was unlinked; their next single "
+                "sign-on login links a new one.", name=user.username), "success")
+    db.session.commit()
+    return redirect(url_for("admin.users.user_detail", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/sso/allow", methods=["POST"])
+@requires(*ADMINS)
+def user_sso_allow(user_id: int):
+    """Let the next single sign-on login link this account, once (an admin's account)."""
+    user = _user(user_id)
+    try:
+        allow_next_link(current_user, user, now=clock.now())
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.users.user_detail", user_id=user_id))
+    db.session.commit()
+    flash(_("The next single sign-on login of %(name)s will link their account.",
+            name=user.username), "success")
     return redirect(url_for("admin.users.user_detail", user_id=user_id))

@@ -28,6 +28,7 @@ from tracker.auth.passwords import local_passwords, local_passwords_off_message
 from tracker.auth.two_factor import second_step_due, start_challenge
 from tracker.extensions import db, limiter
 from tracker.push.service import forget_browser
+from tracker.sso.service import link_identity
 from tracker.web.auth_forms import LoginForm
 from tracker.web.helpers import PROVIDER_MFA_KEY, PUSH_ENDPOINTS_KEY, safe_next
 
@@ -35,6 +36,8 @@ bp = Blueprint("auth", __name__)
 
 CHALLENGE_KEY = "login_challenge"  # the token of a login waiting for its code
 LOGIN_METHOD_KEY = "login_method"  # how the first factor was passed, when not by password
+# The single sign-on identity (iss, sub) to bind to the user once the code is right.
+SSO_IDENTITY_KEY = "sso_identity"
 
 
 def client_address() -> str:
@@ -81,30 +84,38 @@ def login():
 
 
 def first_factor_verified(user, *, now, next_url: str | None = None,
-                          method: str | None = None, provider_mfa: bool = False):
+                          method: str | None = None, provider_mfa: bool = False,
+                          sso_identity: tuple[str, str] | None = None):
     """The password was right (`authenticate` has marked the attempt succeeded in the open
     transaction, which either branch commits), or the single sign-on provider named this
-    user (`method` "sso"). With two-factor login the session starts only after the code
-    (tracker.web.login_code) — unless the provider's several factors are trusted
-    (`provider_mfa`, TRACKER_OIDC_TRUST_MFA)."""
+    user (`method` "sso"; `sso_identity` to bind to the account when the login completes).
+    With two-factor login the session starts only after the code (tracker.web.login_code)
+    — unless the provider's several factors are trusted (`provider_mfa`,
+    TRACKER_OIDC_TRUST_MFA)."""
     next_url = next_url or safe_next(request.args.get("next"))
     if second_step_due(user) and not provider_mfa:
         session.clear()
         session[CHALLENGE_KEY] = start_challenge(user, next_url, now=now)
         if method:
             session[LOGIN_METHOD_KEY] = method
+        if sso_identity:
+            session[SSO_IDENTITY_KEY] = list(sso_identity)
         db.session.commit()
         return redirect(url_for("login_code.code"))
-    return complete_login(user, next_url, now=now, method=method, provider_mfa=provider_mfa)
+    return complete_login(user, next_url, now=now, method=method, provider_mfa=provider_mfa,
+                          sso_identity=sso_identity)
 
 
 def complete_login(user, next_url: str, *, now, method: str | None = None,
-                   provider_mfa: bool = False):
+                   provider_mfa: bool = False, sso_identity=None):
     """Start the session of a user who passed every step of the login (the password or
-    single sign-on, and the code when they use two-factor login): a fresh session, the
-    login recorded, this browser trusted for this username from now on
-    (tracker.auth.devices)."""
+    single sign-on, and the code when they use two-factor login): the provider's identity
+    bound to a user who had none (tracker.sso.service), a fresh session, the login
+    recorded, this browser trusted for this username from now on (tracker.auth.devices)."""
     session.clear()  # a fresh session: nothing carried over from before login
+    if sso_identity:
+        issuer, subject = sso_identity
+        link_identity(user, (issuer, subject), now=now)
     if provider_mfa:
         method = f"{method or 'sso'}, mfa by provider"
     sessions.complete_login(user, now=now, address=client_address(),

@@ -4,7 +4,17 @@ secret in the address is the credential (calendar apps cannot log in)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,8 +25,17 @@ from tracker.feeds.service import build_feed, feed_of, reset_feed, turn_off, use
 bp = Blueprint("feed", __name__)
 
 
+def _feed_url(raw: str) -> str:
+    """The feed's address as calendar apps must use it: under TRACKER_BASE_URL when set
+    (behind a proxy, the Host header is not the site's name), else this request's."""
+    base = current_app.config.get("TRACKER_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("feed.calendar_feed", token=raw)
+    return url_for("feed.calendar_feed", token=raw, _external=True)
+
+
 def _page(raw: str | None = None):
-    url = url_for("feed.calendar_feed", token=raw, _external=True) if raw else None
+    url = _feed_url(raw) if raw else None
     response = render_template("account/calendar.html", feed=feed_of(current_user), url=url)
     # The secret address is on this page once: keep it out of every cache.
     return response, 200, {"Cache-Control": "no-store"}

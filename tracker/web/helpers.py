@@ -3,6 +3,7 @@ today's date in the zone."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -98,9 +99,15 @@ PUSH_ENDPOINTS_KEY = "push_endpoints"
 MAX_PUSH_ENDPOINTS = 3
 
 
+# Browsers read a backslash as a slash ("/\evil.example" is "//evil.example", another
+# site) and drop tabs and line breaks from a URL, so none of these may be in a path we
+# redirect to; nor any other control character.
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path on this site, else the home page."""
-    if target:
+    if target and not _UNSAFE_IN_NEXT.search(target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") \
                 and not target.startswith("//"):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from tracker import clock
 from tracker.auth.two_factor import CHALLENGE_MINUTES, answer_challenge, load_challenge
 from tracker.extensions import db
-from tracker.web.auth import CHALLENGE_KEY, LOGIN_METHOD_KEY, complete_login
+from tracker.web.auth import CHALLENGE_KEY, LOGIN_METHOD_KEY, SSO_IDENTITY_KEY, complete_login
 from tracker.web.helpers import safe_next
 
 bp = Blueprint("login_code", __name__)
@@ -40,7 +40,8 @@ def code():
         if answer.passed:
             next_url = safe_next(challenge.next_url or None)
             return complete_login(challenge.user, next_url, now=now,
-                                  method=session.get(LOGIN_METHOD_KEY))
+                                  method=session.get(LOGIN_METHOD_KEY),
+                                  sso_identity=session.get(SSO_IDENTITY_KEY))
         db.session.commit()  # keep the failure (and the spent challenge)
         if answer.throttled:
             flash(_("Too many wrong codes. Please wait a few minutes and try again."), "error")

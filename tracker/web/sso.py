@@ -107,15 +107,24 @@ def callback():
                           "service could not be verified. Please log in again."), 401)
     config = current_app.config
     found = login_user_for(claims, claim=config["TRACKER_OIDC_CLAIM"], now=now,
-                           address=address)
+                           address=address, link_admins=config["TRACKER_OIDC_LINK_ADMINS"])
     if found.user is None:
         db.session.commit()  # the refusal's security event
         if found.refused == "deactivated":
             return _refused(_("Your Tracker account is deactivated. Contact your unit's "
                               "administrator."), 403)
+        if found.refused in ("other_identity", "identity_taken"):
+            return _refused(_("Your single sign-on account is not the one linked to this "
+                              "Tracker user. Ask your unit's administrator to check the "
+                              "link on your user page."), 403)
+        if found.refused == "admin_not_linked":
+            return _refused(_("An administrator account is linked to single sign-on only "
+                              "after an administrator allows it on the user page. Log in "
+                              "with your password, or ask another administrator."), 403)
         return _refused(_("Your single sign-on account is not linked to any Tracker user. "
                           "Ask your unit's administrator to create your account with the "
                           "same username (or e-mail) as in the sign-on service."), 403)
     return first_factor_verified(
         found.user, now=now, next_url=next_url, method="sso",
-        provider_mfa=found.provider_mfa and config.get("TRACKER_OIDC_TRUST_MFA", False))
+        provider_mfa=found.provider_mfa and config.get("TRACKER_OIDC_TRUST_MFA", False),
+        sso_identity=found.identity)
