@@ -102,25 +102,37 @@ def test_the_migration_fills_the_units_names_of_tasks_stored_before(fresh_url): 
 
 
 def test_the_task_lists_order_is_read_from_its_index_on_postgresql(users, units):
-    """The page of the task list, worst first, with or without a search, can be read from
-    ix_tasks_worst_first in its order (PostgreSQL walks it and stops at the page when the
-    search is common): the query's order is the index's expression, constants and all."""
+    """The page of the nation's task list, worst first, with or without a search, can be
+    read from ix_tasks_worst_first in its order (PostgreSQL walks it and stops at the page
+    when the search is common): the query's order is the index's expression, constants and
+    all. A list narrowed to some units is read as a set first and sorted
+    (`listing.in_order`): its tasks lie in runs of that order."""
+    from tests.factories import make_user
     from tracker.scope import visible_tasks
-    from tracker.tasks.listing import TaskFilter
-    from tracker.web.helpers import COLOUR_ORDER
+    from tracker.tasks.listing import TaskFilter, in_order
+    from tracker.tasks.models import worst_first
 
     if db.engine.dialect.name != "postgresql":
         return  # SQLite has the same index; its planner is not what this pins
     make_task(users["admin"], units["ha_long"], at=AT, title="Rà soát trụ sở")
-    for q in ("", "ra soat"):
-        query = TaskFilter(q=q).apply(visible_tasks(users["admin"])) \
-            .order_by(COLOUR_ORDER, Task.deadline, Task.id).limit(50)
-        compiled = query.compile(db.engine)
+    nation = make_user("nation_admin", "admin", units["nation"])
+
+    def plan(user, q):
+        chosen = TaskFilter(q=q)
+        query = in_order(chosen.apply(visible_tasks(user)), worst_first,
+                         narrow=chosen.narrow(user)).limit(50)
+        compiled = query.compile(db.engine, compile_kwargs={"render_postcompile": True})
         connection = db.session.connection()
         connection.exec_driver_sql("SET LOCAL enable_sort = off")
         connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql(
+        return "\n".join(row[0] for row in connection.exec_driver_sql(
             "EXPLAIN " + str(compiled), compiled.params))
-        assert "ix_tasks_worst_first" in plan and "Sort" not in plan.split("SubPlan")[0], plan
+
+    for q in ("", "ra soat"):
+        walked = plan(nation, q)
+        assert "ix_tasks_worst_first" in walked and "Sort" not in walked.split("SubPlan")[0], \
+            walked
+        narrowed = plan(users["ha_long"], q)
+        assert "ix_tasks_worst_first" not in narrowed and "Sort" in narrowed, narrowed
     db.session.rollback()
