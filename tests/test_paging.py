@@ -14,6 +14,7 @@ from tracker.auth.models import User
 from tracker.auth.tokens import create_token
 from tracker.extensions import db
 from tracker.paging import MAX_PER_PAGE, PER_PAGE, Page, paginate, requested_page
+from tracker.tasks.listing import task_page
 
 
 @pytest.mark.parametrize(("raw", "page"), [
@@ -120,7 +121,7 @@ def test_a_search_finding_many_is_counted_up_to_a_bound_on_the_page_and_the_api(
     browser = login_as("admin")
     page = browser.get("/tasks?q=ra+soat").get_data(as_text=True)
     assert "4 nhiệm vụ" in page and "Hơn" not in page
-    monkeypatch.setattr(web_tasks, "paginate", partial(paginate, per_page=1))
+    monkeypatch.setattr(web_tasks, "task_page", partial(task_page, per_page=1))
     page = browser.get("/tasks?q=ra+soat").get_data(as_text=True)
     assert "Hơn 2 nhiệm vụ" in page
 
@@ -135,7 +136,7 @@ def test_a_list_of_tasks_is_counted_up_to_its_bound_on_the_api_and_the_dashboard
         make_task(users["admin"], units["ha_long"], title=f"Số hoá hồ sơ {n}")
     monkeypatch.setattr(api_tasks, "LIST_COUNTED", 2)
     monkeypatch.setattr(dashboard, "LIST_COUNTED", 2)
-    monkeypatch.setattr(dashboard, "paginate", partial(paginate, per_page=1))
+    monkeypatch.setattr(dashboard, "task_page", partial(task_page, per_page=1))
     _row, raw = create_token(None, users["admin"], name="paging", now=clock.now())
     db.session.commit()
     answer = client.get("/api/v1/tasks?per_page=1",

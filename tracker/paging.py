@@ -83,22 +83,30 @@ def requested_page() -> int:
     return max(page, 1)
 
 
+def count_rows(query: Select, page: int, per_page: int = PER_PAGE, *,
+               count_at_most: int | None = None) -> tuple[int, bool]:
+    """How many rows `query` has, and whether that is exact: with `count_at_most`, counted
+    only up to that many, or up to page `page`'s end if it lies further (a search of the
+    nation's tasks for a common word finds a hundred thousand, and counting them all would
+    cost more than the page itself); past it, one more than the bound, not exact."""
+    counted = query.options(lazyload("*")).order_by(None)
+    bound = None if count_at_most is None \
+        else max(count_at_most, min(page, MAX_PAGE) * per_page) + 1
+    if bound is not None:
+        counted = counted.limit(bound)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    return total, total != bound
+
+
 def paginate(query: Select, page: int, per_page: int = PER_PAGE, *,
-             total: int | None = None, count_at_most: int | None = None) -> Page:
-    """Page `page` of `query`, which is already ordered. Its rows are counted unless the
-    caller already knows `total`; with `count_at_most`, only up to that many, or up to this
-    page's end if it lies further (a search of the nation's tasks for a common word finds a
-    hundred thousand, and counting them all would cost more than the page itself)."""
-    exact = True
+             total: int | None = None, total_exact: bool = True,
+             count_at_most: int | None = None) -> Page:
+    """Page `page` of `query`, which is already ordered. Its rows are counted
+    (`count_rows`) unless the caller already knows `total` (and whether it is exact)."""
     if total is None:
-        counted = query.options(lazyload("*")).order_by(None)
-        bound = None if count_at_most is None \
-            else max(count_at_most, min(page, MAX_PAGE) * per_page) + 1
-        if bound is not None:
-            counted = counted.limit(bound)
-        total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
-        exact = total != bound
+        total, total_exact = count_rows(query, page, per_page, count_at_most=count_at_most)
     offset = (page - 1) * per_page
     items = [] if offset >= total else \
         db.session.scalars(query.limit(per_page).offset(offset)).unique().all()
-    return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
+    return Page(items=items, page=page, per_page=per_page, total=total,
+                total_exact=total_exact)

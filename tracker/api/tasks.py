@@ -34,12 +34,12 @@ from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment
 from tracker.errors import Forbidden
 from tracker.extensions import db
-from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate
+from tracker.paging import LIST_COUNTED, SEARCH_COUNTED
 from tracker.replica import may_lag
 from tracker.scope import ADMINS, can_manage_task, requires, visible_tasks
 from tracker.tasks.editing import reassign_task, update_task
 from tracker.tasks.export import export_filename, tasks_xlsx
-from tracker.tasks.listing import TaskFilter, TaskFilterSchema, by_id, in_order
+from tracker.tasks.listing import TaskFilter, TaskFilterSchema, by_id, task_page
 from tracker.tasks.service import bulk_assign, create_task
 from tracker.tasks.wording import describe
 from tracker.xlsx import MIME as XLSX
@@ -68,10 +68,10 @@ def task_list(args):
     up to 1,000 matches, or this page's end: past that, `total_exact` is false and `total`
     a lower bound."""
     chosen = TaskFilter.from_loaded(actor(), args)
-    query = in_order(chosen.apply(visible_tasks(actor())), by_id,
-                     narrow=chosen.narrow(actor()), coordinating=True)
-    return paginate(query, args["page"], args["per_page"],
-                    count_at_most=SEARCH_COUNTED if args.get("q") else LIST_COUNTED)
+    return task_page(chosen.apply(visible_tasks(actor())), by_id,
+                     narrow=chosen.narrow(actor()), page=args["page"],
+                     per_page=args["per_page"], coordinating=True,
+                     count_at_most=SEARCH_COUNTED if args.get("q") else LIST_COUNTED)
 
 
 @bp.route("/tasks/export.xlsx")

@@ -24,6 +24,7 @@ from tracker.auth.models import User
 from tracker.dates import EARLIEST, LATEST, TypedDate
 from tracker.errors import InvalidInput
 from tracker.extensions import db
+from tracker.paging import PER_PAGE, Page, count_rows, paginate
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
 from tracker.scope import can_see_unit, sees_every_unit
@@ -163,6 +164,18 @@ class TaskFilter:
 def by_id(task=Task) -> tuple:
     """The API's order of tasks."""
     return (task.id,)
+
+
+def task_page(query: Select, order=worst_first, *, narrow: bool, page: int,
+              per_page: int = PER_PAGE, count_at_most: int, coordinating: bool = False) -> Page:
+    """Page `page` of `query`'s tasks in `order`, counted up to `count_at_most`. A list
+    counted whole (at most that many: a search naming one commune, a filter that leaves a
+    few hundred) is read as a set and sorted, like a list narrowed to some units
+    (`in_order`); only a list past the bound (the nation's tasks, a common word) walks its
+    order's index and stops at the page."""
+    total, exact = count_rows(query, page, per_page, count_at_most=count_at_most)
+    ordered = in_order(query, order, narrow=narrow or exact, coordinating=coordinating)
+    return paginate(ordered, page, per_page, total=total, total_exact=exact)
 
 
 def in_order(query: Select, order=worst_first, *, narrow: bool,

@@ -17,14 +17,14 @@ from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.forecast import stored
 from tracker.labels import CATEGORY_LABELS
-from tracker.paging import LIST_COUNTED, paginate, requested_page
+from tracker.paging import LIST_COUNTED, requested_page
 from tracker.replica import may_lag
 from tracker.reports.history import green_rate_trend
 from tracker.reports.live import CATEGORIES, children_of, rollup
 from tracker.rules.units import communes_share, green_rate, rated, unit_colour
 from tracker.rules.vietnamese import sort_key
 from tracker.scope import REPORT_READERS, get_unit, requires
-from tracker.tasks.listing import in_order
+from tracker.tasks.listing import task_page
 from tracker.tasks.models import Status, Task, worst_first
 from tracker.units.tree import subtree_ids
 from tracker.web import pastday
@@ -51,8 +51,8 @@ def _tasks_page(unit):
     colour = request.args.get("colour", "")
     if colour in ("green", "yellow", "red"):
         query = query.where(Task.colour == colour)
-    query = in_order(query, worst_first, narrow=unit.parent_id is not None)
-    return paginate(query, requested_page(), count_at_most=LIST_COUNTED), colour
+    return task_page(query, worst_first, narrow=unit.parent_id is not None,
+                     page=requested_page(), count_at_most=LIST_COUNTED), colour
 
 
 @bp.route("")

@@ -26,11 +26,11 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import path_of
 from tracker.extensions import db
-from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, paginate, requested_page
+from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, requested_page
 from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
-from tracker.tasks.listing import TaskFilter, in_order
+from tracker.tasks.listing import TaskFilter, task_page
 from tracker.tasks.models import Task, worst_first
 from tracker.tasks.service import add_comment
 from tracker.tasks.wording import csv_rows
@@ -64,9 +64,9 @@ def task_list():
     except InvalidInput as exc:
         chosen, errors = TaskFilter(), exc.fields
         query = query.where(false())
-    query = in_order(chosen.apply(query), worst_first, narrow=chosen.narrow(current_user))
-    page = paginate(query, requested_page(),
-                    count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
+    page = task_page(chosen.apply(query), worst_first, narrow=chosen.narrow(current_user),
+                     page=requested_page(),
+                     count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
                            values=request.args), 422 if errors else 200
 
