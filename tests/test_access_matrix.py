@@ -297,6 +297,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         viewer=R403, province_admin=R403, national_admin=R403),
     f"POST {API}/recommendations/<int(max=2147483647):rec_id>/accept": API_MEMBERS,
     f"POST {API}/recommendations/<int(max=2147483647):rec_id>/ask-again": API_MEMBERS,
+    f"GET {API}/recommendations/<int(max=2147483647):rec_id>/files": API_ALL,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/files": api(
+        viewer=R403, province_admin=R403, national_admin=R403),
+    f"GET {API}/recommendations/files/<int(max=2147483647):file_id>": API_ALL,
 }
 
 
