@@ -119,6 +119,27 @@ def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None, fi
     return rec
 
 
+OBSTACLE_TITLE_MAX = 120
+
+
+def raise_obstacle(actor: User, task: Task, *, obstacles: str | None, raw: dict,
+                   now: datetime | None = None) -> Recommendation:
+    """One step from the daily update form ("Nêu thành kiến nghị"): the obstacle written in
+    the update becomes a vướng mắc on its task — the text its content, its first line its
+    title — with the field, legal basis and level asked that the member names in `raw`.
+    The caller runs it in the update's transaction, so both are written or neither."""
+    body = (obstacles or "").strip()
+    if not body:
+        raise InvalidInput(_("Write the obstacle to raise it."),
+                           {"obstacles": [_("Write the obstacle to raise it.")]})
+    first = body.splitlines()[0].strip()
+    title = first if len(first) <= OBSTACLE_TITLE_MAX \
+        else first[:OBSTACLE_TITLE_MAX - 1].rstrip() + "…"
+    data = {name: raw.get(name) for name in ("field", "legal_basis", "level_asked")}
+    return raise_recommendation(actor, {**data, "kind": Kind.OBSTACLE, "title": title,
+                                        "content": body}, task=task, now=now)
+
+
 def _require_routing(actor: User, rec: Recommendation) -> None:
     if rec.status != RecStatus.RAISED:
         raise Conflict(_("This recommendation has already been routed."))

@@ -42,6 +42,7 @@ from tracker.web.helpers import COLOUR_ORDER
 from tracker.web.once import flash_all, post_once, recorded
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm
 from tracker.web.task_page import refused, render_detail
+from tracker.web.update_form import raise_ticked_obstacle
 from tracker.xlsx import MIME as XLSX
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -102,7 +103,8 @@ def task_post_update(task_id: int):
     def write() -> list[str]:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
-        return recorded(update, _("Your update has been recorded."))
+        return (recorded(update, _("Your update has been recorded."))
+                + raise_ticked_obstacle(form, current_user, task, update))
 
     try:
         messages = post_once(form, write)
