@@ -278,19 +278,18 @@ def _uploads(files) -> list:
     return [f for f in files or () if f is not None and getattr(f, "filename", None)]
 
 
-def attach(actor: User, rec: Recommendation, files, *, purpose: Purpose,
-           now: datetime | None = None, field: str = "files") -> list[Evidence]:
+def attach(actor: User, rec: Recommendation, files, *, purpose: Purpose, now: datetime,
+           field: str = "files") -> list[Evidence]:
     """Add `files` (uploads) to the kiến nghị as raised or to its answer, through the one
     upload path (tracker.evidence: type by content, size limit), each written to its trail.
-    Called by the raise and the answer; on its own (the API's upload) it re-reads the row
-    under its lock first."""
+    A step of the raise, the answer and `attach_alone`, which have stamped and locked."""
     uploads = _uploads(files)
     if len(uploads) > MAX_FILES:
         raise InvalidInput(_("Too many files."),
                            {field: [_("At most %(n)s files at a time.", n=MAX_FILES)]})
     added = []
     for upload in uploads:
-        item = attach_recommendation_file(actor, rec, upload, now=now or stamp(None),
+        item = attach_recommendation_file(actor, rec, upload, now=now,
                                           purpose=purpose, field=field)
         record_recommendation(rec, actor, "attach", at=item.uploaded_at, new=item.filename,
                               field="answer_files" if purpose == Purpose.ANSWER else "files")
