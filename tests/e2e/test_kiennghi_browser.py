@@ -1,31 +1,39 @@
 """A kiến nghị's whole way in the browser (issue 18, "Done when"): two communes' members,
-each on a phone, raise the same thing; the province's supervisor merges the second into
-the first and routes it to the Sở Tài chính with a deadline; the department answers; the
-first commune's member asks again with a reason; the department answers again and the
-member accepts; both raisers see the answer."""
+each on a phone, raise the same thing — Cô Tô's in one step from its daily update, Hạ
+Long's with a file on the form; the province's supervisor merges the second into the
+first and routes it to the Sở Tài chính with a deadline; the department answers with a
+document; the first commune's member asks again with a reason; the department answers
+again and the member accepts; both raisers see the answer, Hạ Long's downloads its
+document."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.harness import DESKTOP, PHONE, log_in
-from tests.factories import PASSWORD, make_department, make_user
+from tests.factories import PASSWORD, ict, make_department, make_task, make_user
 from tracker.extensions import db
 from tracker.kiennghi.models import Recommendation
 
 TITLE = "Chưa có hướng dẫn bàn giao trụ sở dôi dư"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FIRST_ANSWER = "Thực hiện theo Nghị định 151/2017/NĐ-CP."
 SECOND_ANSWER = "Sở Tài chính đã ban hành Hướng dẫn số 2345/HD-STC ngày 20/11/2026."
 REASON = "Nghị định chưa quy định trường hợp trụ sở đang cho thuê."
 
 
 @pytest.fixture
-def department(units, users):
+def department(units, users, app, tmp_path):
+    app.config["TRACKER_EVIDENCE_PATH"] = str(tmp_path / "evidence")
     unit = make_department(units["province"], "Sở Tài chính")
     make_user("so_tai_chinh", "member", unit)
+    task = make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0),
+                     title="Sắp xếp trụ sở sau hợp nhất", field="Tài sản công")
     db.session.commit()
-    return {"id": unit.id, "name": unit.name}
+    return {"id": unit.id, "name": unit.name, "task": task.id}
 
 
 def _fits(tab) -> bool:
@@ -35,7 +43,7 @@ def _fits(tab) -> bool:
 def _context(browser, *, phone: bool):
     return browser.new_context(viewport=PHONE if phone else DESKTOP, is_mobile=phone,
                                has_touch=phone, locale="vi-VN",
-                               timezone_id="Asia/Ho_Chi_Minh")
+                               timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
 
 
 def _submit(tab, locator) -> None:
@@ -43,8 +51,8 @@ def _submit(tab, locator) -> None:
         locator.click()
 
 
-def _raise(tab, live, title: str) -> str:
-    """Raise a kiến nghị from the list's link; returns its page's path."""
+def _raise(tab, live, title: str, tmp_path) -> str:
+    """Raise a kiến nghị from the list's link, with a file; returns its page's path."""
     from playwright.sync_api import expect
 
     tab.goto(live.url("/kien-nghi"))
@@ -56,10 +64,35 @@ def _raise(tab, live, title: str) -> str:
     tab.locator("input[name=field]").fill("Tài sản công")
     tab.locator("textarea[name=legal_basis]").fill("Nghị định 151/2017/NĐ-CP")
     tab.locator("select[name=level_asked]").select_option("province")
+    attached = tmp_path / "danh-sach-tru-so.pdf"
+    attached.write_bytes(PDF)
+    tab.locator("input[name=files]").set_input_files(str(attached))
     _submit(tab, tab.get_by_role("button", name="Gửi cơ quan giám sát"))
     expect(tab.get_by_test_id("kn-status")).to_have_text("Chờ phân loại")
+    expect(tab.get_by_test_id("kn-files")).to_contain_text("danh-sach-tru-so.pdf")
     assert _fits(tab)
     return tab.url.removeprefix(live.url("")).split("?")[0]
+
+
+def _raise_from_update(tab, live, task_id: int) -> None:
+    """Raise the obstacle of the day's update on the task page, in the same submission."""
+    from playwright.sync_api import expect
+
+    tab.goto(live.url(f"/tasks/{task_id}"))
+    tab.locator("textarea[name=work_done]").fill("Đã rà soát 3 trụ sở dôi dư")
+    tab.locator("textarea[name=obstacles]").fill(
+        f"{TITLE}\nCần tỉnh hướng dẫn thẩm quyền xử lý.")
+    tab.get_by_test_id("kn-from-update-box").locator("summary").click()
+    tab.get_by_test_id("kn-raise-obstacle").check()
+    expect(tab.locator("input[name=field]")).to_have_value("Tài sản công")  # the task's
+    tab.locator("input[name=legal_basis]").fill("Nghị định 151/2017/NĐ-CP")
+    tab.locator("select[name=level_asked]").select_option("province")
+    assert _fits(tab)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.locator("#post-update").screenshot(
+        path=str(SCREENSHOTS / "kiennghi_from_update_phone.png"))
+    _submit(tab, tab.get_by_role("button", name="Gửi báo cáo tiến độ"))
+    expect(tab.locator(".flash-success").last).to_contain_text("KN-")
 
 
 def _as(browser, live, username: str, *, phone: bool = False):
@@ -72,21 +105,23 @@ def _as(browser, live, username: str, *, phone: bool = False):
 
 @pytest.mark.viewport(360, 740)
 def test_a_kien_nghi_from_two_communes_to_the_province_and_back(page, live, login, browser,
-                                                                department):
+                                                                department, tmp_path):
     from playwright.sync_api import expect
 
-    # Cô Tô's member raises it on a phone; Hạ Long's raises the same on another phone.
+    # Cô Tô's member raises it on a phone, in one step from the day's update; Hạ Long's
+    # raises the same on another phone, with a file.
     login("co_to")
-    first = _raise(page, live, TITLE)
+    _raise_from_update(page, live, department["task"])
+    live.settle()
+    first_id, first_code = db.session.execute(db.select(
+        Recommendation.id, Recommendation.code).where(Recommendation.title == TITLE)).one()
+    first = f"/kien-nghi/{first_id}"
     live.settle()
     context, ha_long = _as(browser, live, "ha_long", phone=True)
     try:
-        second = _raise(ha_long, live, "Xử lý trụ sở dôi dư sau sắp xếp")
+        second = _raise(ha_long, live, "Xử lý trụ sở dôi dư sau sắp xếp", tmp_path)
     finally:
         context.close()
-    live.settle()
-    first_code = db.session.scalar(db.select(Recommendation.code).where(
-        Recommendation.title == TITLE))
     live.settle()
 
     # The province's supervisor merges Hạ Long's into Cô Tô's, then routes that one.
@@ -120,6 +155,9 @@ def test_a_kien_nghi_from_two_communes_to_the_province_and_back(page, live, logi
             office.get_by_test_id("kn-row").filter(has_text=TITLE).locator("a").click()
             office.locator("textarea[name='answer-answer']").fill(text)
             office.locator("input[name='answer-answer_documents']").fill("2345/HD-STC")
+            document = tmp_path / "huong-dan-2345.pdf"
+            document.write_bytes(PDF)
+            office.locator("input[name='answer-files']").set_input_files(str(document))
             _submit(office, office.get_by_test_id("kn-answer-send"))
             expect(office.get_by_test_id("kn-status")).to_have_text("Đã trả lời")
         finally:
@@ -158,6 +196,10 @@ def test_a_kien_nghi_from_two_communes_to_the_province_and_back(page, live, logi
         expect(ha_long.get_by_test_id("kn-status")).to_have_text("Đã gộp")
         expect(ha_long.get_by_test_id("kn-primary-answer")).to_contain_text(SECOND_ANSWER)
         assert _fits(ha_long)
+        with ha_long.expect_download() as download:
+            ha_long.get_by_test_id("kn-primary-answer-files").locator("a").first.click()
+        assert download.value.suggested_filename == "huong-dan-2345.pdf"
+        assert Path(download.value.path()).read_bytes() == PDF
     finally:
         context.close()
     live.settle()
