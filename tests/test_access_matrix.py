@@ -24,6 +24,7 @@ from tests.factories import cutoff_through, ict, make_task, make_user, task_inpu
 from tracker import clock
 from tracker.auth.service import set_active
 from tracker.auth.tokens import create_token
+from tracker.evidence.models import Evidence
 from tracker.evidence.service import attach_file
 from tracker.extensions import db
 from tracker.kiennghi.service import raise_recommendation
@@ -140,6 +141,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /kien-nghi/new": MEMBERS,
     "POST /kien-nghi/new": MEMBERS,
     "GET /kien-nghi/<int:rec_id>": LOGGED_IN,
+    "GET /kien-nghi/files/<int:file_id>": LOGGED_IN,
     "POST /kien-nghi/<int:rec_id>/route": SUPERVISORS,
     "POST /kien-nghi/<int:rec_id>/forward": SUPERVISORS,
     "POST /kien-nghi/<int:rec_id>/merge": SUPERVISORS,
@@ -304,6 +306,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         viewer=R403, province_admin=R403, national_admin=R403),
     f"POST {API}/recommendations/<int(max=2147483647):rec_id>/accept": API_MEMBERS,
     f"POST {API}/recommendations/<int(max=2147483647):rec_id>/ask-again": API_MEMBERS,
+    f"GET {API}/recommendations/<int(max=2147483647):rec_id>/files": API_ALL,
+    f"POST {API}/recommendations/<int(max=2147483647):rec_id>/files": api(
+        viewer=R403, province_admin=R403, national_admin=R403),
+    f"GET {API}/recommendations/files/<int(max=2147483647):file_id>": API_ALL,
 }
 
 
@@ -340,7 +346,8 @@ def world(app, users, units, tmp_path):
         "created_at": ict(2026, 11, 17, 9, 0)}]).all()
     recommendation = raise_recommendation(member, {
         "title": "Vướng mắc", "content": "Nội dung", "field": "Đất đai",
-        "legal_basis": "Luật Đất đai", "level_asked": "province"}, now=ASSIGNED)
+        "legal_basis": "Luật Đất đai", "level_asked": "province"}, now=ASSIGNED,
+        files=[FileStorage(io.BytesIO(png), filename="so-do.png")])
     people = {"member": member, "viewer": users["viewer"], "supervisor": users["supervisor"],
               "province_admin": users["admin"],
               "national_admin": make_user("nation_admin", "admin", units["nation"]),
@@ -361,6 +368,8 @@ def world(app, users, units, tmp_path):
             "day": "2026-12-24", "fmt": "csv", "extension": "csv", "code": "en",
             "filename": "css/app.css", "endpoint_id": endpoint.id, "token": "cal_unknown",
             "notification_id": notification_id,
+            "file_id": db.session.scalar(select(Evidence.id).where(
+                Evidence.recommendation_id == recommendation.id)),
         },
     }
 

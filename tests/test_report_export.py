@@ -49,7 +49,7 @@ def test_xlsx_has_a_sheet_per_section(report):
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(report_xlsx(report)))
-    assert len(book.sheetnames) == 6
+    assert len(book.sheetnames) == 8
     values = {c.value for sheet in book for row in sheet.iter_rows() for c in row}
     assert "Rà soát tài sản công dôi dư" in values
 

@@ -99,12 +99,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_signals() -> None:
     """What reacts to the operations' signals (tracker.signals): the notifications and
-    their e-mail, the webhooks' outbox. Connecting twice keeps one connection."""
+    their e-mail, the webhooks' outbox, the kiến nghị counted at each cutoff. Connecting
+    twice keeps one connection."""
+    from tracker.kiennghi import counts
     from tracker.notifications import events
     from tracker.webhooks import events as webhook_events
 
     events.connect()
     webhook_events.connect()
+    counts.connect()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -518,6 +518,40 @@ def answers_to_judge(user: User) -> Select:
         Recommendation.raising_unit_id.in_(visible_unit_ids(user)))
 
 
+def can_attach_to_recommendation(user: User, rec: Recommendation, purpose: str) -> bool:
+    """Who adds a file to a kiến nghị (tracker.evidence, one upload path): to the kiến nghị
+    itself ("recommendation") a member of the raising unit's subtree while it is open; to
+    its answer ("answer") whoever may answer it now (`can_answer`)."""
+    if purpose == "answer":
+        return can_answer(user, rec)
+    return (purpose == "recommendation" and has_role(user, *RAISERS) and user.active
+            and rec.status not in ("merged", "closed") and rec.raising_unit.is_within(user.unit))
+
+
+def can_see_recommendation_file(user: User, rec: Recommendation, purpose: str) -> bool:
+    """A kiến nghị's files are seen by whoever sees the kiến nghị; its answer's documents
+    also by whoever sees a duplicate merged into it (the answer reaches every raiser)."""
+    if can_see_recommendation(user, rec):
+        return True
+    if purpose != "answer" or not user.active:
+        return False
+    duplicates = db.session.scalars(select(Recommendation).where(
+        Recommendation.merged_into_id == rec.id))
+    return any(can_see_recommendation(user, d) for d in duplicates)
+
+
+def recommendation_file_visible(user: User, recommendation_id, purpose) -> ColumnElement[bool]:
+    """SQL twin of `can_see_recommendation_file` over a file's columns (its kiến nghị's id
+    and its purpose)."""
+    if not user.active:
+        return false()
+    seen = visible_recommendations(user).with_only_columns(Recommendation.id)
+    joined = (visible_recommendations(user).with_only_columns(Recommendation.merged_into_id)
+              .where(Recommendation.merged_into_id.is_not(None)))
+    return or_(recommendation_id.in_(seen), and_(purpose == "answer",
+                                                 recommendation_id.in_(joined)))
+
+
 def routers_of(rec: Recommendation) -> Select:
     """Everyone who may route `rec` while it waits to be routed — who hears that it was
     raised or forwarded to them. SQL twin of `can_route` over the users: an active

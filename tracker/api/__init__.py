@@ -41,6 +41,7 @@ def init_app(app: Flask) -> TrackerApi:
         evidence,
         forecast,
         notifications,
+        recommendation_files,
         recommendations,
         report_settings,
         reports,
@@ -59,7 +60,7 @@ def init_app(app: Flask) -> TrackerApi:
     api = TrackerApi(app)
     for module in (units, users, tasks, task_import, updates, evidence, workflow, reports,
                    report_settings, security, forecast, dashboard, calendar, notifications,
-                   recommendations):
+                   recommendations, recommendation_files):
         api.register_blueprint(module.bp)
         # Bearer tokens only, never cookies: a browser cannot be tricked into an API call.
         csrf.exempt(module.bp)

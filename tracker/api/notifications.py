@@ -31,6 +31,8 @@ class NotificationSchema(Schema):
                        "extension_requested, comment, edited, reassigned, cancelled …"})
     kind_label = fields.Function(lambda n: str(kind_label(n.kind)))
     task_id = fields.Integer(allow_none=True)
+    recommendation_id = fields.Integer(allow_none=True, metadata={
+        "description": "The kiến nghị it is about (GET /recommendations/{id})."})
     message = fields.String()
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)

@@ -106,6 +106,36 @@ class ColourChangeSchema(Schema):
     days = fields.Integer()
 
 
+class RecommendationCountsSchema(Schema):
+    received = fields.Integer(metadata={"description": "Kiến nghị raised up to the cutoff."})
+    received_today = fields.Integer(metadata={"description": "Of which raised that day."})
+    answered_on_time = fields.Integer()
+    answered_late = fields.Integer()
+    pending = fields.Integer(metadata={
+        "description": "Not answered, within the deadline (or not routed yet)."})
+    overdue = fields.Integer(metadata={"description": "Not answered, the deadline passed."})
+    merged = fields.Integer(metadata={
+        "description": "Merged into another kiến nghị, which is counted instead."})
+
+
+class RecommendationFieldSchema(RecommendationCountsSchema):
+    field = fields.String(metadata={"description": "The field (lĩnh vực)."})
+
+
+class RecommendationUnitSchema(RecommendationCountsSchema):
+    unit_id = fields.Integer()
+    unit = fields.String(metadata={"description": "The responsible unit (đơn vị đầu mối)."})
+
+
+class RecommendationFiguresSchema(Schema):
+    totals = fields.Nested(RecommendationCountsSchema)
+    by_field = fields.List(fields.Nested(RecommendationFieldSchema),
+                           metadata={"description": "In Vietnamese alphabetical order."})
+    by_unit = fields.List(fields.Nested(RecommendationUnitSchema), metadata={
+        "description": "The responsible units, most overdue first; merged kiến nghị and "
+                       "those not routed yet are in the totals and by field only."})
+
+
 class DailyReportSchema(Schema):
     date = fields.String(metadata={"format": "date"})
     unit = fields.Nested(ReportUnitSchema)
@@ -126,6 +156,9 @@ class DailyReportSchema(Schema):
                        "that day's forecast has not been computed (docs/forecast.md)."})
     changes = fields.List(fields.Nested(ColourChangeSchema),
                           metadata={"description": "Colour changes since the day before."})
+    recommendations = fields.Nested(RecommendationFiguresSchema, metadata={
+        "description": "The kiến nghị raised in the unit's subtree or for it to answer, "
+                       "as the day's cutoff counted them (docs/recommendations.md)."})
 
 
 def _day(args):

@@ -1,4 +1,5 @@
-"""Evidence of an update or a completion: an uploaded file or a link.
+"""Evidence of an update or a completion: an uploaded file or a link; and the files of a
+kiến nghị — as raised, and of its answer — kept the same way (one upload path).
 
 Files live under the instance folder (`instance/evidence/`), named by a random token;
 the database keeps only their description, so backups of the database stay small and a
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -22,14 +23,23 @@ from tracker.types import UTCDateTime
 class Purpose(StrEnum):
     UPDATE = "update"  # backs a daily progress update
     COMPLETION = "completion"  # the product (sản phẩm) of a submitted completion
+    RECOMMENDATION = "recommendation"  # a file of a kiến nghị, as its unit raised it
+    ANSWER = "answer"  # a document of the answer to a kiến nghị
+
+
+TASK_PURPOSES = frozenset({Purpose.UPDATE, Purpose.COMPLETION})
+RECOMMENDATION_PURPOSES = frozenset({Purpose.RECOMMENDATION, Purpose.ANSWER})
 
 
 class Evidence(db.Model):
     __tablename__ = "evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
-                                         index=True)
+    # Whose it is: a task's (an update's or a completion's) or a kiến nghị's, never both.
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                                index=True)
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), index=True)
     update_id: Mapped[int | None] = mapped_column(
         ForeignKey("progress_updates.id", ondelete="CASCADE"))
     purpose: Mapped[Purpose] = mapped_column(String(16))
@@ -43,6 +53,10 @@ class Evidence(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
 
     uploaded_by: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("(task_id IS NULL) <> (recommendation_id IS NULL)", name="one_owner"),
+    )
 
     @property
     def is_file(self) -> bool:

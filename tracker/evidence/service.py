@@ -1,4 +1,5 @@
-"""Attaching evidence to a task: the only write path for evidence files and links.
+"""Attaching evidence to a task, and files to a kiến nghị or its answer: the only write
+path for evidence files and links.
 
 A file is accepted when its extension is one of pdf, jpg/jpeg, png, docx, xlsx *and* its
 content is of that type (magic bytes; for docx/xlsx the Office parts inside the zip), and
@@ -26,9 +27,9 @@ from sqlalchemy.orm import Session
 from tracker.audit.service import record
 from tracker.auth.models import User
 from tracker.errors import Forbidden, InvalidInput
-from tracker.evidence.models import Evidence, Purpose
+from tracker.evidence.models import TASK_PURPOSES, Evidence, Purpose
 from tracker.extensions import db
-from tracker.scope import can_report_on
+from tracker.scope import can_attach_to_recommendation, can_report_on
 from tracker.tasks.models import Task
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -96,11 +97,11 @@ def _check_actor(actor: User, task: Task) -> None:
         raise Forbidden(_("Only a member of the lead unit can add evidence to this task."))
 
 
-def attach_file(actor: User, task: Task, upload, *, now: datetime,
-                purpose: Purpose = Purpose.UPDATE, update_id: int | None = None,
-                field: str = "evidence_file") -> Evidence:
-    """Store an uploaded file (a werkzeug FileStorage) as evidence of the task."""
-    _check_actor(actor, task)
+def _stored(actor: User, upload, *, now: datetime, purpose: Purpose, field: str,
+            **owner) -> Evidence:
+    """Check `upload` (type by extension and content, size), write it under the instance
+    folder (removed again if the transaction rolls back) and add its row, owned by
+    `owner` (task_id=… or recommendation_id=…)."""
     extension = _extension(upload.filename)
     if extension not in ALLOWED:
         raise InvalidInput(_("This type of file is not accepted."),
@@ -118,8 +119,7 @@ def attach_file(actor: User, task: Task, upload, *, now: datetime,
                            {field: [_("The content is not a valid %(ext)s file.",
                                       ext=extension.upper())]})
     evidence = Evidence(
-        task_id=task.id, update_id=update_id,
-        purpose=purpose, filename=clean_filename(upload.filename, extension),
+        **owner, purpose=purpose, filename=clean_filename(upload.filename, extension),
         stored_name=secrets.token_hex(16), content_type=content_type, size=len(content),
         sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id,
         uploaded_at=now,
@@ -130,8 +130,32 @@ def attach_file(actor: User, task: Task, upload, *, now: datetime,
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
     db.session.info.setdefault(_PENDING, []).append(target)
+    return evidence
+
+
+def attach_file(actor: User, task: Task, upload, *, now: datetime,
+                purpose: Purpose = Purpose.UPDATE, update_id: int | None = None,
+                field: str = "evidence_file") -> Evidence:
+    """Store an uploaded file (a werkzeug FileStorage) as evidence of the task."""
+    _check_actor(actor, task)
+    if purpose not in TASK_PURPOSES:
+        raise ValueError(f"not a task's evidence: {purpose!r}")
+    evidence = _stored(actor, upload, now=now, purpose=purpose, field=field,
+                       task_id=task.id, update_id=update_id)
     record(task, actor, "evidence", at=now, note=evidence.filename)
     return evidence
+
+
+def attach_recommendation_file(actor: User, rec, upload, *, now: datetime, purpose: Purpose,
+                               field: str = "files") -> Evidence:
+    """Store an uploaded file of the kiến nghị `rec`: as raised (`Purpose.RECOMMENDATION`,
+    by a member of the raising unit while it is open) or of its answer (`Purpose.ANSWER`,
+    by whoever may answer it). The kiến nghị's service calls it inside its own step (the
+    raise, the answer), which writes the trail."""
+    if not can_attach_to_recommendation(actor, rec, purpose):
+        raise Forbidden(_("You cannot add a file to this recommendation."))
+    return _stored(actor, upload, now=now, purpose=purpose, field=field,
+                   recommendation_id=rec.id)
 
 
 def attach_link(actor: User, task: Task, url: str, *, now: datetime,

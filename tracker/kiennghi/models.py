@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -104,3 +104,26 @@ class Recommendation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Recommendation {self.code}>"
+
+
+class RecommendationDayCount(db.Model):
+    """The kiến nghị as they stood at a reporting day's cutoff, counted (what the daily
+    supervision report reads, as it reads `unit_day_stats` for the tasks): one row per
+    raising unit, responsible unit, field (lĩnh vực) and category — `answered_on_time`,
+    `answered_late`, `pending`, `overdue` (tracker.rules.recommendations) or `merged`.
+    Written by `tracker.kiennghi.counts.store_day` when the day's cutoff is done."""
+
+    __tablename__ = "recommendation_day_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    raising_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    field: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    received: Mapped[int] = mapped_column(Integer)  # raised up to the cutoff
+    received_today: Mapped[int] = mapped_column(Integer)  # of which raised that day
+
+    __table_args__ = (
+        Index("ix_recommendation_day_counts_day", "day", "raising_unit_id"),
+    )

@@ -18,6 +18,8 @@ from tracker import signals
 from tracker.audit.service import record_recommendation
 from tracker.auth.models import User
 from tracker.errors import Conflict, Forbidden, InvalidInput
+from tracker.evidence.models import Evidence, Purpose
+from tracker.evidence.service import attach_recommendation_file
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.inputs import text
@@ -44,6 +46,7 @@ ANSWER_MAX = 20000
 DOCUMENTS_MAX = 500
 NOTE_MAX = 5000
 MAX_RESPONSE_DAYS = 60  # working days: about three months
+MAX_FILES = 10  # files added in one step
 
 
 def _lock(rec: Recommendation) -> Recommendation:
@@ -92,10 +95,11 @@ def parse_raise_input(raw: dict) -> dict:
     return data
 
 
-def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None,
+def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None, files=(),
                          now: datetime | None = None) -> Recommendation:
     """A member raises a vướng mắc or kiến nghị in the name of their home unit, on `task`
-    (one they report on) or on its own. Numbered KN-yyyy-nnnnnn."""
+    (one they report on) or on its own, with `files` (uploads) attached. Numbered
+    KN-yyyy-nnnnnn."""
     if not can_raise(actor, task):
         raise Forbidden(_("Only a member of the unit can raise a recommendation here."))
     data = parse_raise_input(raw)
@@ -109,9 +113,31 @@ def raise_recommendation(actor: User, raw: dict, *, task: Task | None = None,
     db.session.flush()
     rec.code = f"KN-{now:%Y}-{rec.id:06d}"
     record_recommendation(rec, actor, "raise", at=now, new=rec.code, note=rec.title)
+    attach(actor, rec, files, purpose=Purpose.RECOMMENDATION, now=now)
     db.session.flush()
     signals.recommendation_raised.send(rec, actor=actor, now=now)
     return rec
+
+
+OBSTACLE_TITLE_MAX = 120
+
+
+def raise_obstacle(actor: User, task: Task, *, obstacles: str | None, raw: dict,
+                   now: datetime | None = None) -> Recommendation:
+    """One step from the daily update form ("Nêu thành kiến nghị"): the obstacle written in
+    the update becomes a vướng mắc on its task — the text its content, its first line its
+    title — with the field, legal basis and level asked that the member names in `raw`.
+    The caller runs it in the update's transaction, so both are written or neither."""
+    body = (obstacles or "").strip()
+    if not body:
+        raise InvalidInput(_("Write the obstacle to raise it."),
+                           {"obstacles": [_("Write the obstacle to raise it.")]})
+    first = body.splitlines()[0].strip()
+    title = first if len(first) <= OBSTACLE_TITLE_MAX \
+        else first[:OBSTACLE_TITLE_MAX - 1].rstrip() + "…"
+    data = {name: raw.get(name) for name in ("field", "legal_basis", "level_asked")}
+    return raise_recommendation(actor, {**data, "kind": Kind.OBSTACLE, "title": title,
+                                        "content": body}, task=task, now=now)
 
 
 def _require_routing(actor: User, rec: Recommendation) -> None:
@@ -221,8 +247,9 @@ def merge(actor: User, rec: Recommendation, *, into_id, now: datetime | None = N
 
 
 def answer(actor: User, rec: Recommendation, *, answer_text: str, documents: str | None = None,
-           now: datetime | None = None) -> None:
-    """The responsible unit answers (with the numbers of its documents)."""
+           files=(), now: datetime | None = None) -> None:
+    """The responsible unit answers (with the numbers of its documents, and the documents
+    themselves as `files`)."""
     now = stamp(now)
     _lock(rec)
     if not rec.awaiting_answer:
@@ -234,6 +261,7 @@ def answer(actor: User, rec: Recommendation, *, answer_text: str, documents: str
     documents = text(documents, "answer_documents", errors, max_len=DOCUMENTS_MAX)
     if errors:
         raise InvalidInput(_("Write the answer."), errors)
+    attach(actor, rec, files, purpose=Purpose.ANSWER, now=now)
     old = rec.answer
     rec.answer, rec.answer_documents = answer_text, documents or None
     rec.answered_at, rec.answered_by_id = now, actor.id
@@ -243,6 +271,49 @@ def answer(actor: User, rec: Recommendation, *, answer_text: str, documents: str
                           new=answer_text, note=documents or None)
     db.session.flush()
     signals.recommendation_answered.send(rec, actor=actor, now=now)
+
+
+def _uploads(files) -> list:
+    """The uploads actually given (a form's empty file input sends one with no name)."""
+    return [f for f in files or () if f is not None and getattr(f, "filename", None)]
+
+
+def attach(actor: User, rec: Recommendation, files, *, purpose: Purpose, now: datetime,
+           field: str = "files") -> list[Evidence]:
+    """Add `files` (uploads) to the kiến nghị as raised or to its answer, through the one
+    upload path (tracker.evidence: type by content, size limit), each written to its trail.
+    A step of the raise, the answer and `attach_alone`, which have stamped and locked."""
+    uploads = _uploads(files)
+    if len(uploads) > MAX_FILES:
+        raise InvalidInput(_("Too many files."),
+                           {field: [_("At most %(n)s files at a time.", n=MAX_FILES)]})
+    added = []
+    for upload in uploads:
+        item = attach_recommendation_file(actor, rec, upload, now=now,
+                                          purpose=purpose, field=field)
+        record_recommendation(rec, actor, "attach", at=item.uploaded_at, new=item.filename,
+                              field="answer_files" if purpose == Purpose.ANSWER else "files")
+        added.append(item)
+    return added
+
+
+def attach_alone(actor: User, rec: Recommendation, files, *, purpose: str,
+                 now: datetime | None = None) -> list[Evidence]:
+    """Files added on their own (the API): to the kiến nghị while it is open, or to the
+    answer about to be given while an answer is owed."""
+    now = stamp(now)
+    _lock(rec)
+    errors: dict[str, list[str]] = {}
+    if purpose not in (Purpose.RECOMMENDATION, Purpose.ANSWER):
+        errors["purpose"] = [_("Choose recommendation or answer.")]
+    if not _uploads(files):
+        errors["file"] = [_("Choose a file.")]
+    if errors:
+        raise InvalidInput(_("The file was not added."), errors)
+    added = attach(actor, rec, files, purpose=Purpose(purpose), now=now, field="file")
+    rec.updated_at = now
+    db.session.flush()
+    return added
 
 
 def _require_judging(actor: User, rec: Recommendation) -> None:

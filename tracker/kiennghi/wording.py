@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "accept": _l("Answer accepted"),
     "ask_again": _l("Asked again"),
     "overdue": _l("Overdue"),
+    "attach": _l("File attached"),
 }
 FIELD_LABELS = {
     "responsible_unit_id": _l("Responsible unit"),
@@ -40,6 +41,8 @@ FIELD_LABELS = {
     "routing_unit_id": _l("Routed by"),
     "merged_into_id": _l("Merged into"),
     "answer": _l("Answer"),
+    "files": _l("Attachments"),
+    "answer_files": _l("Documents of the answer"),
 }
 
 

@@ -93,19 +93,29 @@ def install() -> None:
 # --- sending ------------------------------------------------------------------------------
 
 
-def task_link(task_id: int | None) -> str | None:
-    """The absolute address of the task page, from TRACKER_BASE_URL (none without it)."""
+def page_link(endpoint: str, **values) -> str | None:
+    """The absolute address of a page, from TRACKER_BASE_URL (none without it)."""
     base = current_app.config.get("TRACKER_BASE_URL")
-    if not base or task_id is None:
+    if not base:
         return None
     parts = urlsplit(base)
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
                                        url_scheme=parts.scheme or "https")
-    return adapter.build("tasks.task_detail", {"task_id": task_id}, force_external=True)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def task_link(task_id: int | None) -> str | None:
+    """The absolute address of the task page (none without TRACKER_BASE_URL)."""
+    return page_link("tasks.task_detail", task_id=task_id) if task_id is not None else None
 
 
 def _body(notification: Notification, code: str | None) -> str:
     lines = [ict(notification.created_at), notification.message, ""]
+    if notification.recommendation_id is not None:  # a kiến nghị's: its page
+        link = page_link("kiennghi.detail", rec_id=notification.recommendation_id)
+        if link:
+            lines.append(_("Open the recommendation: %(link)s", link=link))
+        return "\n".join(lines)
     link = task_link(notification.task_id)
     if link:
         lines.append(_("Open the task: %(link)s", link=link))

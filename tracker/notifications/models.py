@@ -30,6 +30,9 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))  # tracker.notifications.kinds
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    # The kiến nghị it is about, whose page it links to (as the reader sees it: for the
+    # raiser of a merged duplicate, that duplicate). A kiến nghị is never deleted.
+    recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

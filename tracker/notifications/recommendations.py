@@ -7,7 +7,9 @@
 - asked again or accepted: the responsible unit's members;
 - overdue: the responsible unit's members and the supervisor who routed it.
 
-Never to the actor. Messages are stored in the deployment's language, like the tasks'."""
+Never to the actor. Messages are stored in the deployment's language, like the tasks'.
+Each links to the kiến nghị's page — for a merged duplicate's raisers, the duplicate's,
+which shows the answer of the one it joined."""
 
 from __future__ import annotations
 
@@ -34,13 +36,16 @@ def _quote(text: str | None) -> str:
 
 
 def _notify(user_ids, actor: User | None, rec: Recommendation, kind: str, now: datetime,
-            message) -> int:
+            message, *, page: int | None = None) -> int:
+    """Tell `user_ids` (not the actor); the notification links to the kiến nghị's page —
+    `page`, the id of the one the readers see, when that is not `rec`."""
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")):
         text = message()
     skip = actor.id if actor is not None else None
     return add_notifications([
-        {"user_id": u, "kind": kind, "task_id": rec.task_id, "message": text,
-         "created_at": now} for u in sorted(set(user_ids)) if u != skip])
+        {"user_id": u, "kind": kind, "task_id": rec.task_id,
+         "recommendation_id": page or rec.id, "message": text, "created_at": now}
+        for u in sorted(set(user_ids)) if u != skip])
 
 
 def _members(*unit_ids) -> list[int]:
@@ -48,11 +53,20 @@ def _members(*unit_ids) -> list[int]:
     return [user for unit in found.values() for user in unit]
 
 
-def _raisers(rec: Recommendation) -> list[int]:
-    """The members of the raising unit of `rec` and of every duplicate merged into it."""
-    units = set(db.session.scalars(select(Recommendation.raising_unit_id).where(
-        Recommendation.merged_into_id == rec.id)))
-    return _members(rec.raising_unit_id, *units)
+def _raisers(rec: Recommendation) -> list[tuple[list[int], int]]:
+    """The members of the raising unit of `rec` and of every duplicate merged into it, each
+    with the kiến nghị whose page they see: (user ids, kiến nghị id), `rec`'s first. A
+    member who sees both hears once, of `rec`."""
+    duplicates = db.session.execute(select(Recommendation.id, Recommendation.raising_unit_id)
+                                    .where(Recommendation.merged_into_id == rec.id)
+                                    .order_by(Recommendation.id)).all()
+    told = set(_members(rec.raising_unit_id))
+    groups = [(sorted(told), rec.id)]
+    for dup_id, unit_id in duplicates:
+        users = [u for u in _members(unit_id) if u not in told]
+        told.update(users)
+        groups.append((users, dup_id))
+    return groups
 
 
 def on_raised(rec: Recommendation, *, actor: User, now: datetime, **_kw) -> None:
@@ -77,15 +91,27 @@ def on_routed(rec: Recommendation, *, actor: User, now: datetime, forwarded: boo
     _notify(_members(rec.responsible_unit_id), actor, rec, "kn_routed", now, lambda: _(
         "%(code)s: your unit is to answer “%(title)s” by %(due)s.", code=rec.code,
         title=_quote(rec.title), due=due))
-    _notify(_raisers(rec), actor, rec, "kn_routed", now, lambda: _(
-        "%(code)s: %(unit)s is to answer by %(due)s.", code=rec.code,
-        unit=rec.responsible_unit.name, due=due))
+    for users, page in _raisers(rec):
+        _notify(users, actor, rec, "kn_routed", now, lambda: _(
+            "%(code)s: %(unit)s is to answer by %(due)s.", code=rec.code,
+            unit=rec.responsible_unit.name, due=due), page=page)
 
 
 def on_answered(rec: Recommendation, *, actor: User, now: datetime, **_kw) -> None:
-    _notify(_raisers(rec), actor, rec, "kn_answered", now, lambda: _(
-        "%(code)s: %(unit)s answered: “%(answer)s”. Accept the answer or ask again.",
-        code=rec.code, unit=rec.responsible_unit.name, answer=_quote(rec.answer)))
+    codes = dict(db.session.execute(select(Recommendation.id, Recommendation.code).where(
+        Recommendation.merged_into_id == rec.id)).all())
+    for users, page in _raisers(rec):
+        if page == rec.id:
+            def message():
+                return _("%(code)s: %(unit)s answered: “%(answer)s”. Accept the answer or "
+                         "ask again.", code=rec.code, unit=rec.responsible_unit.name,
+                         answer=_quote(rec.answer))
+        else:
+            def message(page=page):
+                return _("%(code)s, merged into %(into)s: %(unit)s answered: “%(answer)s”.",
+                         code=codes[page], into=rec.code, unit=rec.responsible_unit.name,
+                         answer=_quote(rec.answer))
+        _notify(users, actor, rec, "kn_answered", now, message, page=page)
 
 
 def on_judged(rec: Recommendation, *, actor: User, now: datetime, accepted: bool,

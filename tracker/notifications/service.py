@@ -37,13 +37,14 @@ def members_of(unit_ids) -> dict[int, list[int]]:
 
 
 def add_notifications(rows: list[dict]) -> int:
-    """Write `rows` (user_id, kind, message, created_at, task_id), each with its outbox
-    state; those to be e-mailed at once, and those to be pushed to a phone, go out right
-    after the commit."""
+    """Write `rows` (user_id, kind, message, created_at, task_id, recommendation_id), each
+    with its outbox state; those to be e-mailed at once, and those to be pushed to a phone,
+    go out right after the commit."""
     if not rows:
         return 0
     states = mail_for({r["user_id"] for r in rows}, {r["kind"] for r in rows})
-    rows = [{"task_id": None, **r, "mail": states[r["user_id"], r["kind"]]} for r in rows]
+    rows = [{"task_id": None, "recommendation_id": None, **r,
+             "mail": states[r["user_id"], r["kind"]]} for r in rows]
     ids = db.session.scalars(insert(Notification).returning(
         Notification.id, sort_by_parameter_order=True), rows).all()
     mail.after_commit_send([i for i, r in zip(ids, rows, strict=True)

@@ -189,6 +189,40 @@ def _changes(report: dict) -> list[Text | Grid]:
     return [*out, grid, *_more(len(changes), report.get("changes_total", 0), "thay đổi")]
 
 
+KIEN_NGHI = (
+    ("answered_on_time", "Đã trả lời đúng hạn"),
+    ("answered_late", "Đã trả lời quá hạn"),
+    ("pending", "Chưa trả lời, trong hạn"),
+    ("overdue", "Chưa trả lời, quá hạn"),
+)
+
+
+def _recommendations(report: dict) -> list[Text | Grid]:
+    """VI. The kiến nghị (tracker.kiennghi.counts): received, how they were answered, by
+    field and by responsible unit."""
+    out: list[Text | Grid] = [Text("VI. TIẾP NHẬN, TRẢ LỜI KIẾN NGHỊ", "heading")]
+    kn = report.get("recommendations")
+    if not kn or not kn["totals"]["received"]:
+        return [*out, Text("Không có vướng mắc, kiến nghị.", "note")]
+    t = kn["totals"]
+    out.append(Text(
+        f"Tổng số vướng mắc, kiến nghị đã tiếp nhận: {t['received']} (trong ngày: "
+        f"{t['received_today']}); đã trả lời đúng hạn {t['answered_on_time']}, đã trả lời "
+        f"quá hạn {t['answered_late']}, chưa trả lời trong hạn {t['pending']}, chưa trả lời "
+        f"quá hạn {t['overdue']}; đã gộp vào kiến nghị khác {t['merged']}."))
+    header = tuple(name for _key, name in KIEN_NGHI)
+    out.append(Grid(("Lĩnh vực", "Tiếp nhận", *header),
+                    [(f["field"], str(f["received"]), *(str(f[k]) for k, _n in KIEN_NGHI))
+                     for f in kn["by_field"]],
+                    (0.28, 0.12, 0.15, 0.15, 0.15, 0.15), frozenset({1, 2, 3, 4, 5})))
+    if kn["by_unit"]:
+        out.append(Grid(("Đơn vị đầu mối", "Đã giao", *header),
+                        [(u["unit"], str(u["received"]), *(str(u[k]) for k, _n in KIEN_NGHI))
+                         for u in kn["by_unit"]],
+                        (0.28, 0.12, 0.15, 0.15, 0.15, 0.15), frozenset({1, 2, 3, 4, 5})))
+    return out
+
+
 def build(report: dict, letterhead: Letterhead) -> OfficialDocument:
     """The document of `report` (tracker.reports.history.daily_report) issued under
     `letterhead`. The red tasks and the changes: at most `ROWS` of each."""
@@ -202,6 +236,6 @@ def build(report: dict, letterhead: Letterhead) -> OfficialDocument:
         number=f"Số:{NUMBER_BLANK}/{letterhead.symbol}" if letterhead.symbol else "Số:",
         dated=date_line(letterhead.place, day), kind=KIND, subject=subject)
     with force_locale("vi"):  # the reasons' words (tracker.labels)
-        for part in (_summary, _units, _missed, _red, _changes):
+        for part in (_summary, _units, _missed, _red, _changes, _recommendations):
             document.body += part(report)
     return document

@@ -79,6 +79,8 @@ def sections(report: dict, typed: bool = False) -> list[tuple[str, list[str], li
             [_("Communes with no task"), t.get("communes_none", 0)],
             [_("Definition"), str(COMMUNES_SHARE_DEFINITION)],
         ]
+    kn = report.get("recommendations") or {"totals": {}, "by_field": [], "by_unit": []}
+    summary += [[label, kn["totals"].get(key, 0)] for key, label in recommendation_counts()]
     return [
         (_("Summary"), [_("Item"), _("Value")], summary),
         (_("Units ranked by green rate"),
@@ -96,7 +98,27 @@ def sections(report: dict, typed: bool = False) -> list[tuple[str, list[str], li
          [_("Code"), _("Task"), _("Unit"), _("From"), _("To"), _("Reason")],
          ([c["code"], c["title"], c["unit"], _colour(c["from"]) or _("New"),
            _colour(c["to"]), _reason(c["reason"], c["days"])] for c in report["changes"])),
+        (_("Recommendations by field"),
+         [_("Field"), *(label for _key, label in recommendation_counts())],
+         [[f["field"], *(f[key] for key, _label in recommendation_counts())]
+          for f in kn["by_field"]]),
+        (_("Recommendations by responsible unit"),
+         [_("Responsible unit"), *(label for key, label in recommendation_counts()
+                                   if key != "merged")],
+         [[u["unit"], *(u[key] for key, _label in recommendation_counts() if key != "merged")]
+          for u in kn["by_unit"]]),
     ]
+
+
+def recommendation_counts() -> list[tuple[str, str]]:
+    """The kiến nghị's counts (tracker.kiennghi.counts) and their column names."""
+    return [("received", _("Recommendations received")),
+            ("received_today", _("Of which received that day")),
+            ("answered_on_time", _("Answered on time")),
+            ("answered_late", _("Answered late")),
+            ("pending", _("Not answered, within deadline")),
+            ("overdue", _("Not answered, overdue")),
+            ("merged", _("Merged"))]
 
 
 def title(report: dict) -> str:
@@ -158,7 +180,8 @@ def report_xlsx(report: dict) -> bytes:
 def sheet_names() -> list[str]:
     """The sheets of the report's workbook, one per section, short enough for a sheet name."""
     return [_("Summary"), _("Unit ranking"), _("Units with no task"), _("Units not reporting"),
-            _("Red tasks"), _("Changes")]
+            _("Red tasks"), _("Changes"), _("Recommendations by field"),
+            _("Recommendations by unit")]
 
 
 def _font() -> str:

@@ -4,7 +4,8 @@
 - a unit's green-rate trend: its `unit_day_stats` rows, one per cutoff;
 - the daily supervision report (báo cáo giám sát hằng ngày) for any past cutoff and any
   subtree: totals, the four categories, units ranked by green rate, units that missed
-  updates, red tasks and what changed since the previous cutoff.
+  updates, red tasks, what changed since the previous cutoff, and the kiến nghị counted
+  (tracker.kiennghi.counts).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import or_, select
 from tracker.cutoff.models import CutoffRun, RedTaskDay, TaskColourChange, UnitDayStat
 from tracker.extensions import db
 from tracker.forecast import stored
+from tracker.kiennghi import counts
 from tracker.rules.units import communes_share, green_rate, unit_colour
 from tracker.rules.vietnamese import sort_key
 from tracker.rules.vietnamese_sql import by_name
@@ -165,6 +167,8 @@ def daily_report(unit: Unit, day: date, *, red_limit: int | None = 500) -> dict 
         "changes_total": stat.changes if stat else 0,
         # The early warning as of the day's cutoff, as stored after it (None: not stored).
         "likely_red": likely_red_on(unit, day),
+        # The kiến nghị raised in the subtree or for it to answer, as the cutoff counted them.
+        "recommendations": counts.day_figures(unit, day),
     }
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from tracker.auth.models import User
 from tracker.errors import Conflict, Forbidden, InvalidInput
-from tracker.evidence.models import Evidence, Purpose
+from tracker.evidence.models import TASK_PURPOSES, Evidence, Purpose
 from tracker.evidence.service import attach_file
 from tracker.extensions import db
 from tracker.scope import can_report_on
@@ -31,7 +31,7 @@ def attach_evidence(actor: User, task: Task, upload, *, purpose, update_id,
     if not can_report_on(actor, task):
         raise Forbidden(_("Only a member of the lead unit can add evidence to this task."))
     errors: dict[str, list[str]] = {}
-    if purpose not in {p.value for p in Purpose}:
+    if purpose not in {p.value for p in TASK_PURPOSES}:
         errors["purpose"] = [_("Choose update or completion.")]
     if update_id is not None and (type(update_id) is not int or not 0 < update_id <= MAX_ID):
         errors["update_id"] = [_("Not a valid update.")]

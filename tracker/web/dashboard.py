@@ -1,6 +1,7 @@
 """The dashboard (bảng điều hành) for supervisors, admins and viewers: counts by colour and
 by the four categories, the 30-day green-rate trend, the units below ranked by green rate,
-and the drill-down province → commune → tasks. Members go to their tasks instead.
+the kiến nghị counted (tracker.kiennghi.counts) and the drill-down province → commune →
+tasks. Members go to their tasks instead.
 
 Counts are live, from the tasks' stored colours in the user's subtree; the trend comes
 from what each cutoff stored; the early warning's count from the latest stored forecast
@@ -16,6 +17,7 @@ from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.forecast import stored
+from tracker.kiennghi.counts import live_figures
 from tracker.labels import CATEGORY_LABELS
 from tracker.paging import LIST_COUNTED, requested_page
 from tracker.replica import may_lag
@@ -85,6 +87,7 @@ def overview(unit_id: int | None = None):
         CATEGORIES=CATEGORIES, CATEGORY_LABELS=CATEGORY_LABELS, KIND_LABELS=KIND_LABELS,
         colour_of=unit_colour, likely_red=stored.count_in(unit, as_of) if as_of else None,
         forecast_day=as_of, day=None, picker=pastday.picker(None),
+        recommendations=live_figures(unit, moment),
         **pastday.streaks_and_movement(unit, None))
 
 

@@ -5,7 +5,7 @@ grouped by field and legal basis."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,6 +15,8 @@ from tracker.audit.models import AuditEntry
 from tracker.auth.models import Role
 from tracker.downloads import attachment
 from tracker.errors import TrackerError
+from tracker.evidence.models import Evidence, Purpose
+from tracker.evidence.service import path_of
 from tracker.extensions import db
 from tracker.kiennghi import service
 from tracker.kiennghi.colour import colour_of, today_and_horizon
@@ -39,6 +41,7 @@ from tracker.scope import (
     can_merge_into,
     can_raise,
     can_route,
+    can_see_recommendation_file,
     get_recommendation,
     get_task,
     recommendations_to_answer,
@@ -46,6 +49,7 @@ from tracker.scope import (
     requires,
     visible_recommendations,
 )
+from tracker.types import MAX_ID
 from tracker.web.helpers import form_id, unit_options
 from tracker.web.kiennghi_forms import (
     AcceptForm,
@@ -154,7 +158,8 @@ def raise_form():
         if not form.validate_on_submit():
             return render_template("kiennghi/new.html", form=form, task=task), 400
         try:
-            rec = service.raise_recommendation(current_user, form.raw(), task=task)
+            rec = service.raise_recommendation(current_user, form.raw(), task=task,
+                                               files=form.files.data)
         except TrackerError as exc:
             db.session.rollback()
             for message in apply_errors(form, exc.fields):
@@ -201,7 +206,37 @@ def _render_detail(rec: Recommendation, forms: dict | None = None, status: int =
         Recommendation.merged_into_id == rec.id).order_by(Recommendation.id)).all()
     return render_template("kiennghi/detail.html", rec=rec, forms=all_forms, allowed=allowed,
                            trail=trail, primary=primary, duplicates=duplicates,
-                           choices=choices), status
+                           choices=choices, files=_files(rec),
+                           primary_files=_files(primary, Purpose.ANSWER) if primary else []
+                           ), status
+
+
+def _files(rec: Recommendation, *purposes: Purpose) -> list[Evidence]:
+    query = select(Evidence).where(Evidence.recommendation_id == rec.id)
+    if purposes:
+        query = query.where(Evidence.purpose.in_(purposes))
+    return list(db.session.scalars(query.order_by(Evidence.uploaded_at, Evidence.id)))
+
+
+@bp.route("/files/<int:file_id>")
+@login_required
+def file_download(file_id: int):
+    """A file of a kiến nghị or of its answer, to whoever may see it
+    (tracker.scope.can_see_recommendation_file; 404 to anyone else)."""
+    item = db.session.get(Evidence, file_id) if file_id <= MAX_ID else None
+    if item is None or item.recommendation_id is None or not item.is_file:
+        abort(404)
+    rec = db.session.get(Recommendation, item.recommendation_id)
+    if not can_see_recommendation_file(current_user, rec, item.purpose):
+        abort(404)
+    path = path_of(item)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=item.content_type, as_attachment=True,
+                         download_name=item.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:rec_id>")
@@ -272,7 +307,7 @@ def answer(rec_id: int):
 
     def action(rec):
         service.answer(current_user, rec, answer_text=form.answer.data,
-                       documents=form.answer_documents.data)
+                       documents=form.answer_documents.data, files=form.files.data)
         return _("Your answer has been sent.")
     return _act(rec_id, "answer", form, action)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import MultipleFileField, StringField, TextAreaField
+
+FILES_LABEL = _l("Attachments (PDF, JPG, PNG, DOCX, XLSX; at most 10 MB each)")
 
 # A choice is a StringField drawn as a <select> by the template (wtforms' SelectField
 # warns of its tuple choices); the service refuses a value outside the choices, naming it.
@@ -17,6 +19,7 @@ class RaiseForm(FlaskForm):
     field = StringField(_l("Field"))
     legal_basis = TextAreaField(_l("Legal or policy basis"))
     level_asked = StringField(_l("Level asked to answer"))
+    files = MultipleFileField(FILES_LABEL)
 
     def raw(self) -> dict:
         return {name: getattr(self, name).data for name in
@@ -40,6 +43,7 @@ class MergeForm(FlaskForm):
 class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("Answer"))
     answer_documents = StringField(_l("Documents (number, symbol)"))
+    files = MultipleFileField(FILES_LABEL)
 
 
 class AcceptForm(FlaskForm):

@@ -55,6 +55,7 @@ from tracker.web.task_forms import (
     ExtensionForm,
     apply_errors,
 )
+from tracker.web.update_form import raise_ticked_obstacle
 
 bp = Blueprint("member", __name__)
 
@@ -204,7 +205,8 @@ def post_task_update(task_id: int):
     def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
-        return recorded(update, _("Your update on %(code)s has been recorded.", code=code))
+        return (recorded(update, _("Your update on %(code)s has been recorded.", code=code))
+                + raise_ticked_obstacle(form, current_user, task, update))
 
     try:
         answer = post_once(form, write)

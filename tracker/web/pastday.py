@@ -18,6 +18,7 @@ from tracker.auth.models import Role
 from tracker.downloads import attachment
 from tracker.extensions import db
 from tracker.forecast import stored
+from tracker.kiennghi import counts
 from tracker.labels import CATEGORY_LABELS
 from tracker.paging import requested_page
 from tracker.reports import compare as comparing
@@ -76,7 +77,7 @@ def past_overview(unit, day: date):
         trail=breadcrumb(current_user, unit), page=page,
         colour=request.args.get("colour", ""), CATEGORY_LABELS=CATEGORY_LABELS,
         forecast_day=as_of, likely_red=stored.count_in(unit, as_of) if as_of else None,
-        **streaks_and_movement(unit, day))
+        recommendations=counts.day_figures(unit, day), **streaks_and_movement(unit, day))
 
 
 def past_tasks(unit, day: date):

@@ -47,6 +47,7 @@ from tracker.web.once import (
 )
 from tracker.web.task_forms import CommentForm, EvidenceUpdateForm
 from tracker.web.task_page import refused, render_detail
+from tracker.web.update_form import raise_ticked_obstacle
 from tracker.xlsx import MIME as XLSX
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -109,7 +110,8 @@ def task_post_update(task_id: int):
     def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
-        return recorded(update, _("Your update has been recorded."))
+        return (recorded(update, _("Your update has been recorded."))
+                + raise_ticked_obstacle(form, current_user, task, update))
 
     try:
         answer = post_once(form, write)
