@@ -59,6 +59,14 @@ def _lock(rec: Recommendation) -> Recommendation:
     return rec
 
 
+def _lock_all(recs: list[Recommendation]) -> None:
+    """`_lock` for several, in id order."""
+    ids = sorted(r.id for r in recs)
+    db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(ids)).order_by(Recommendation.id)
+        .with_for_update(of=Recommendation).execution_options(populate_existing=True)).all()
+
+
 def _by_id(model, value):
     """The row of `model` whose id is `value` (a number or its text), or None."""
     try:
@@ -225,9 +233,11 @@ def merge(actor: User, rec: Recommendation, *, into_id, now: datetime | None = N
     it is answered by that one, whose answer reaches its raisers too. Duplicates already
     merged into `rec` follow it."""
     now = stamp(now)
-    _lock(rec)
-    _require_routing(actor, rec)
     target = _by_id(Recommendation, into_id)
+    # Both rows under their locks, in id order (two merges the other way round cannot
+    # deadlock), and both re-read: the target may have been merged elsewhere meanwhile.
+    _lock_all([rec] if target is None or target.id == rec.id else [rec, target])
+    _require_routing(actor, rec)
     if target is None or target.id == rec.id or not can_merge_into(actor, target):
         raise InvalidInput(_("Choose the recommendation to merge into."),
                            {"into_id": [_("Unknown recommendation, or one that cannot be "
