@@ -13,6 +13,7 @@ rule's `visible_recommendations`.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -32,6 +33,8 @@ from tracker.units.tree import subtree_ids
 CATEGORIES = ("answered_on_time", "answered_late", "pending", "overdue")
 MERGED = "merged"
 COUNTS = ("received", "received_today", *CATEGORIES, MERGED)
+
+log = logging.getLogger(__name__)
 
 
 def _category(today: date):
@@ -63,8 +66,18 @@ def judged(today: date, until: datetime, *where) -> Select:
 def store_day(day: date, **_kwargs) -> None:
     """Store the kiến nghị's counts of reporting day `day`, judged at its cutoff moment (a
     rerun replaces them). A receiver of `cutoff_done`: it runs in the cutoff's transaction,
-    so the day's record is written whole or not at all. The kiến nghị are read as they
-    stand when the cutoff runs — on time, just after the cutoff moment."""
+    in a savepoint — a fault here is logged and the day's tasks are still processed (a
+    cutoff that failed on it would fail again every time, and hold up every day after it;
+    `tracker cutoff run --date D --force` stores them again once mended). The kiến nghị
+    are read as they stand when the cutoff runs — on time, just after the cutoff moment."""
+    try:
+        with db.session.begin_nested():
+            _store(day)
+    except Exception:
+        log.exception("the kiến nghị counts of %s were not stored", day)
+
+
+def _store(day: date) -> None:
     db.session.execute(delete(RecommendationDayCount).where(RecommendationDayCount.day == day))
     query = judged(day, load_calendar().cutoff_moment(day)).subquery()
     db.session.execute(insert(RecommendationDayCount).from_select(
