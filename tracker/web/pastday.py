@@ -33,6 +33,7 @@ from tracker.xlsx import MIME, saved
 
 bp = Blueprint("pastday", __name__, url_prefix="/dashboard")
 MEMBERS_ELSEWHERE = {Role.MEMBER: "member.today"}
+PAGE_LIST = 100  # tasks the comparison page lists of each change (the API: 200; XLSX: all)
 
 
 def requested_day(name: str = "date") -> date | None:
@@ -131,7 +132,7 @@ def compare():
     chosen, the latest cutoff against the one a week before."""
     unit = _unit_arg()
     days = _two_days() or pastday.default_pair(local_today())
-    result = comparing.compare(unit, *days) if days else None
+    result = comparing.compare(unit, *days, limit=PAGE_LIST) if days else None
     return render_template("dashboard/compare.html", unit=unit, result=result,
                            days=days, picker=picker(None),
                            trail=breadcrumb(current_user, unit))
