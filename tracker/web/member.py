@@ -205,8 +205,9 @@ def post_task_update(task_id: int):
     def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
-        return (recorded(update, _("Your update on %(code)s has been recorded.", code=code))
-                + raise_ticked_obstacle(form, current_user, task, update))
+        answer = recorded(update, _("Your update on %(code)s has been recorded.", code=code))
+        answer["messages"] += raise_ticked_obstacle(form, current_user, task, update)
+        return answer
 
     try:
         answer = post_once(form, write)

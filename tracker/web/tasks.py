@@ -110,8 +110,9 @@ def task_post_update(task_id: int):
     def write() -> dict:
         update = post_update(current_user, task, form.raw(),
                              evidence_file=form.evidence_file.data)
-        return (recorded(update, _("Your update has been recorded."))
-                + raise_ticked_obstacle(form, current_user, task, update))
+        answer = recorded(update, _("Your update has been recorded."))
+        answer["messages"] += raise_ticked_obstacle(form, current_user, task, update)
+        return answer
 
     try:
         answer = post_once(form, write)
