@@ -17,7 +17,7 @@ from tracker.downloads import attachment
 from tracker.errors import TrackerError
 from tracker.evidence.models import Evidence, Purpose
 from tracker.evidence.service import path_of
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.kiennghi import service
 from tracker.kiennghi.colour import colour_of, today_and_horizon
 from tracker.kiennghi.export import export_filename, recommendations_xlsx
@@ -136,6 +136,7 @@ def overdue():
 
 @bp.route("/export.xlsx")
 @login_required
+@limiter.limit("20/hour", key_func=lambda: f"user:{current_user.id}", scope="kn-export")
 def export():
     """The kiến nghị in scope (with the list's filter) as a workbook grouped by field and
     legal basis — the province's compilation of "ý kiến của các địa phương"."""
