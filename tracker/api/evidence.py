@@ -11,10 +11,9 @@ from sqlalchemy import select
 
 from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit, load_task
 from tracker.api.tasks import TASK
-from tracker.downloads import attachment
 from tracker.errors import NotFound, TrackerError
 from tracker.evidence.models import Evidence
-from tracker.evidence.service import ALLOWED, max_bytes, path_of
+from tracker.evidence.service import ALLOWED, download, max_bytes
 from tracker.extensions import db
 from tracker.fence import stamp
 from tracker.scope import MEMBERS, requires
@@ -112,12 +111,7 @@ def evidence_download(task_id: int, evidence_id: int):
     """An evidence file, to whoever sees the task (404 to anyone else, and for a link)."""
     task = load_task(task_id)
     item = db.session.get(Evidence, evidence_id)
-    if item is None or item.task_id != task.id or not item.is_file:
+    response = download(item) if item is not None and item.task_id == task.id else None
+    if response is None:
         raise NotFound(_("evidence not found"))
-    path = path_of(item)
-    if not path.is_file():
-        raise NotFound(_("evidence not found"))
-    # Read whole (at most TRACKER_MAX_UPLOAD_MB): no open file is left to the client to close.
-    response = attachment(path.read_bytes(), item.filename, item.content_type)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

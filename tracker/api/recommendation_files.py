@@ -14,10 +14,9 @@ from tracker.api.base import MAX_ID, ApiBlueprint, actor, commit
 from tracker.api.evidence import FILE_TYPES, REQUEST_SLACK, TooLarge
 from tracker.api.recommendations import REC
 from tracker.auth.models import Role
-from tracker.downloads import attachment
 from tracker.errors import NotFound
 from tracker.evidence.models import Evidence, Purpose
-from tracker.evidence.service import max_bytes, path_of
+from tracker.evidence.service import download, max_bytes
 from tracker.extensions import db
 from tracker.kiennghi import service
 from tracker.kiennghi.models import Recommendation
@@ -100,12 +99,11 @@ def recommendation_file_upload(rec_id: int):
 def recommendation_file_download(file_id: int):
     """A file of a kiến nghị or of its answer, to whoever may see it (404 to anyone else)."""
     item = db.session.get(Evidence, file_id)
-    if item is None or item.recommendation_id is None or not item.is_file:
+    if item is None or item.recommendation_id is None:
         raise NotFound(_("file not found"))
     rec = db.session.get(Recommendation, item.recommendation_id)
-    path = path_of(item)
-    if not can_see_recommendation_file(actor(), rec, item.purpose) or not path.is_file():
+    response = download(item) \
+        if can_see_recommendation_file(actor(), rec, item.purpose) else None
+    if response is None:
         raise NotFound(_("file not found"))
-    response = attachment(path.read_bytes(), item.filename, item.content_type)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker.audit.service import record
 from tracker.auth.models import User
+from tracker.downloads import attachment
 from tracker.errors import Forbidden, InvalidInput
 from tracker.evidence.models import TASK_PURPOSES, Evidence, Purpose
 from tracker.extensions import db
@@ -58,6 +59,18 @@ def storage_dir() -> Path:
 
 def path_of(evidence: Evidence) -> Path:
     return storage_dir() / evidence.stored_name
+
+
+def download(evidence: Evidence):
+    """A stored file as a download (None when it is a link, or gone from the disk): read
+    whole (at most the upload limit: no open file is left for the client to close), under
+    its safe name, typed as stored and never sniffed, kept by no cache."""
+    if not evidence.is_file or not path_of(evidence).is_file():
+        return None
+    path = path_of(evidence)
+    response = attachment(path.read_bytes(), evidence.filename, evidence.content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def sniff(content: bytes) -> str | None:

@@ -5,7 +5,7 @@ grouped by field and legal basis."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from tracker.auth.models import Role
 from tracker.downloads import attachment
 from tracker.errors import TrackerError
 from tracker.evidence.models import Evidence, Purpose
-from tracker.evidence.service import path_of
+from tracker.evidence.service import download
 from tracker.extensions import db, limiter
 from tracker.kiennghi import service
 from tracker.kiennghi.colour import colour_of, today_and_horizon
@@ -225,18 +225,13 @@ def file_download(file_id: int):
     """A file of a kiến nghị or of its answer, to whoever may see it
     (tracker.scope.can_see_recommendation_file; 404 to anyone else)."""
     item = db.session.get(Evidence, file_id) if file_id <= MAX_ID else None
-    if item is None or item.recommendation_id is None or not item.is_file:
+    if item is None or item.recommendation_id is None:
         abort(404)
     rec = db.session.get(Recommendation, item.recommendation_id)
-    if not can_see_recommendation_file(current_user, rec, item.purpose):
+    response = download(item) \
+        if can_see_recommendation_file(current_user, rec, item.purpose) else None
+    if response is None:
         abort(404)
-    path = path_of(item)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

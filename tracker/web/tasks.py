@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,7 +23,7 @@ from tracker.audit.models import AuditEntry
 from tracker.downloads import attachment, csv_writer
 from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
-from tracker.evidence.service import path_of
+from tracker.evidence.service import download
 from tracker.extensions import db
 from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, requested_page
 from tracker.replica import may_lag
@@ -152,15 +151,9 @@ def evidence_download(task_id: int, evidence_id: int):
     if evidence_id > MAX_ID:
         abort(404)
     item = db.session.get(Evidence, evidence_id)
-    if item is None or item.task_id != task.id or not item.is_file:
+    response = download(item) if item is not None and item.task_id == task.id else None
+    if response is None:
         abort(404)
-    path = path_of(item)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
