@@ -51,7 +51,8 @@ def report(users, units):
 def test_the_daily_report_workbook_has_vietnamese_sheets_set_up_as_tables(report):
     book = _book(report_xlsx(report))
     assert book.sheetnames == ["Tổng hợp", "Xếp hạng đơn vị", "Đơn vị chưa có nhiệm vụ",
-                               "Đơn vị chưa báo cáo", "Nhiệm vụ đỏ", "Thay đổi"]
+                               "Đơn vị chưa báo cáo", "Nhiệm vụ đỏ", "Thay đổi",
+                               "Kiến nghị theo lĩnh vực", "Kiến nghị theo đầu mối"]
     for sheet in book:
         _assert_a_table_sheet(sheet, header_row=3)
         assert sheet["A1"].value.startswith("Báo cáo giám sát hằng ngày")
