@@ -25,7 +25,7 @@ import threading
 import time
 
 import psycopg
-from flask import has_request_context
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -33,6 +33,7 @@ from sqlalchemy.exc import DisconnectionError
 GRACE = 2.0  # the server cancels a statement itself at its limit; the watchdog only after
 _PROFILE = "tracker_profile"  # connection record info: the limits set on that connection
 _LIMIT = "tracker_statement_limit"
+_FROZEN = "tracker.database_frozen"  # in a request's environ: its first check went unanswered
 
 
 class _Watchdog:
@@ -108,14 +109,27 @@ _SET = ("SELECT set_config('statement_timeout', %s, false),"
 
 def configure(engine: Engine, config) -> None:
     @event.listens_for(engine, "do_connect")
-    def _connect(_dialect, _record, _cargs, cparams):
+    def _connect(dialect, _record, cargs, cparams):
         # libpq counts whole seconds, at least 2.
         limit = float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
         cparams.setdefault("connect_timeout", max(2, round(limit)))
+        if not has_request_context():
+            return None  # SQLAlchemy connects
+        if request.environ.get(_FROZEN):
+            raise psycopg.OperationalError(request.environ[_FROZEN])
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except psycopg.OperationalError as exc:
+            request.environ[_FROZEN] = f"the database could not be reached: {exc}"
+            raise
 
     @event.listens_for(engine, "checkout")
     def _check(dbapi_connection, record, _proxy):
         limits, statement_limit, connect_limit = _profile(config)
+        if has_request_context() and request.environ.get(_FROZEN):
+            # This request already waited out the connect limit once: it is answered 503
+            # now, not after another wait for each further connection it asks for.
+            raise psycopg.OperationalError(request.environ[_FROZEN])
         watchdog.release(dbapi_connection)
         was_autocommit = dbapi_connection.autocommit
         watchdog.watch(dbapi_connection, connect_limit)
@@ -131,8 +145,10 @@ def configure(engine: Engine, config) -> None:
         except psycopg.Error as exc:
             if watchdog.release(dbapi_connection):
                 # Frozen: no answer in time. Another connection would wait as long.
-                raise psycopg.OperationalError(
-                    f"the database did not answer within {connect_limit:g} s") from exc
+                message = f"the database did not answer within {connect_limit:g} s"
+                if has_request_context():
+                    request.environ[_FROZEN] = message
+                raise psycopg.OperationalError(message) from exc
             raise DisconnectionError(str(exc)) from exc  # dropped: the pool reconnects
         watchdog.release(dbapi_connection)
         record.info[_LIMIT] = statement_limit
