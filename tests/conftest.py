@@ -22,6 +22,8 @@ from tracker import create_app
 from tracker.audit import append_only
 from tracker.clock import FixedClock
 from tracker.extensions import db, limiter
+from tracker.tasks import counts
+from tracker.tasks.counts import TaskCount, TaskCountDelta
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("TRACKER_REQUIRE_POSTGRES") == "1"
@@ -113,6 +115,10 @@ def app(migrated):
     app = make_app(migrated)
     with app.app_context():
         yield app
+        # Whatever the test did to the tasks, through whichever path, the counts kept by
+        # the triggers still equal the tasks counted afresh (tracker.tasks.counts).
+        db.session.rollback()
+        assert counts.differences() == [], "the kept task counts differ from the tasks"
         empty_database()
         limiter.reset()  # SQLite's rate counts live beside the database (tracker.ratelimit)
         db.engine.dispose()
@@ -127,6 +133,10 @@ def empty_database() -> None:
         append_only.drop(conn)
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+        # Deleting the tasks appended their deltas (tracker.tasks.counts), maybe after
+        # those tables were emptied: every task is gone, so every count goes too.
+        conn.execute(TaskCountDelta.__table__.delete())
+        conn.execute(TaskCount.__table__.delete())
         append_only.create(conn)
 
 

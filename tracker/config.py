@@ -216,6 +216,9 @@ def _settings(instance_path: str) -> dict:
         "TRACKER_WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("TRACKER_WEBHOOK_MAX_ATTEMPTS",
                                                            "10")),
         "TRACKER_WEBHOOK_POLL_SECONDS": _seconds("TRACKER_WEBHOOK_POLL_SECONDS", 5),
+        # How often the active scheduler folds the task counts' deltas in
+        # (tracker.tasks.counts): what a dashboard adds up beyond the kept counts.
+        "TRACKER_COUNTS_COMPACT_SECONDS": _seconds("TRACKER_COUNTS_COMPACT_SECONDS", 10),
         "TRACKER_WEBHOOK_ALLOW_LOOPBACK": _bool("TRACKER_WEBHOOK_ALLOW_LOOPBACK", False),
         # IPv6 unique local addresses (fc00::/7) allowed, as the private IPv4 ranges are.
         "TRACKER_WEBHOOK_ALLOW_ULA": _bool("TRACKER_WEBHOOK_ALLOW_ULA", False),

@@ -31,6 +31,7 @@ def configure_engine_events(engine: Engine, config) -> None:
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"TRACKER_SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS}")
     busy_ms = int(config.get("TRACKER_SQLITE_BUSY_TIMEOUT_MS", 10000))
+    zone = config.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -40,6 +41,8 @@ def configure_engine_events(engine: Engine, config) -> None:
         # The rules' SQL twins need a timestamp's date in the zone (tracker.rules.sql).
         dbapi_connection.create_function(SQLITE_LOCAL_DATE, 2, sqlite_local_date,
                                          deterministic=True)
+        # The zone the task counts' triggers judge in (tracker.tasks.counts).
+        dbapi_connection.create_function("tracker_zone", 0, lambda: zone, deterministic=True)
         # Names sorted in Vietnamese order (tracker.rules.vietnamese_sql.by_name).
         vietnamese_sql.register_sqlite(dbapi_connection)
         cursor.execute("PRAGMA foreign_keys = ON")

@@ -2,7 +2,8 @@
 costs a request seconds and an answer (503, tracker.web.errors), never a hung worker.
 
 - **The server's limits**, set on each connection as it is handed out:
-  `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`. A web
+  `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout` (and the
+  app's zone, `tracker.zone`, for the task counts' triggers: tracker.tasks.counts). A web
   request gets the web's (TRACKER_DB_STATEMENT_TIMEOUT, _LOCK_TIMEOUT, _IDLE_TIMEOUT);
   anything else — the commands, the scheduler's cutoff, migrations — the jobs' longer
   statement limit (TRACKER_DB_JOB_STATEMENT_TIMEOUT) and no lock or idle limit.
@@ -99,12 +100,15 @@ def _profile(config) -> tuple[tuple[str, str, str], float, float]:
                   ms("TRACKER_DB_IDLE_TIMEOUT"))
     else:
         limits = (ms("TRACKER_DB_JOB_STATEMENT_TIMEOUT"), "0", "0")
+    # The zone the task counts' triggers judge a done task's "in time" in (tracker.tasks.counts).
+    limits += (config.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),)
     return limits, int(limits[0]) / 1000, float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
 
 
 _SET = ("SELECT set_config('statement_timeout', %s, false),"
         " set_config('lock_timeout', %s, false),"
-        " set_config('idle_in_transaction_session_timeout', %s, false)")
+        " set_config('idle_in_transaction_session_timeout', %s, false),"
+        " set_config('tracker.zone', %s, false)")
 
 
 def configure(engine: Engine, config) -> None:

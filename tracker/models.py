@@ -23,6 +23,7 @@ from tracker.push.models import PushSubscription
 from tracker.ratelimit import RateCount
 from tracker.reports.models import UnitReportSettings, UnitSigningKey
 from tracker.rules.models import CalendarDay, Setting
+from tracker.tasks.counts import TaskCount, TaskCountDelta
 from tracker.tasks.models import Comment, ExtensionRequest, Task, task_coordinating_units
 from tracker.units.models import Unit
 from tracker.updates.models import ProgressUpdate
@@ -57,6 +58,8 @@ __all__ = [
     "Setting",
     "Task",
     "TaskColourChange",
+    "TaskCount",
+    "TaskCountDelta",
     "TaskForecast",
     "Unit",
     "UnitDayStat",

@@ -21,11 +21,13 @@ from tracker.extensions import db
 from tracker.forecast.store import forecast_due
 from tracker.kiennghi.service import announce_overdue
 from tracker.notifications.mail import deliver_emails
+from tracker.tasks import counts
 from tracker.tasks.colour import mismatches, recolour_all
 from tracker.webhooks import delivery as webhook_delivery
 
 cutoff_cli = AppGroup("cutoff", help="The daily 16:00 cutoff.")
 colours_cli = AppGroup("colours", help="Stored colours.")
+counts_cli = AppGroup("counts", help="Each unit's task counts, kept as the tasks change.")
 
 
 def _wait_seconds() -> float:
@@ -131,6 +133,41 @@ def colours_check() -> None:
         click.echo(f"{found} task(s) differ.", err=True)
         sys.exit(1)
     click.echo("All stored colours are correct.")
+    _check_counts()
+
+
+def _check_counts() -> None:
+    wrong = counts.differences()
+    for key, kept, counted in wrong:
+        click.echo(f"count of {key}: kept {kept} != counted {counted}")
+    if wrong:
+        click.echo(f"{len(wrong)} task count(s) differ: `flask tracker counts rebuild` "
+                   "counts them afresh.", err=True)
+        sys.exit(1)
+    click.echo("All kept task counts are correct.")
+
+
+@counts_cli.command("check")
+def counts_check() -> None:
+    """Count every unit's tasks afresh; exit 1 listing the kept counts that differ."""
+    _check_counts()
+
+
+@counts_cli.command("rebuild")
+def counts_rebuild() -> None:
+    """Count every unit's tasks afresh into the kept counts (after a change of
+    TRACKER_TIMEZONE, or to mend what `check` found)."""
+    keys = counts.rebuild()
+    db.session.commit()
+    click.echo(f"{keys} count(s) kept.")
+
+
+@counts_cli.command("compact")
+def counts_compact() -> None:
+    """Fold the counts' pending changes in now (the scheduler does it on its own)."""
+    moved = counts.compact()
+    db.session.commit()
+    click.echo(f"{moved} change(s) folded in.")
 
 
 @colours_cli.command("refresh")
@@ -150,14 +187,16 @@ def remind_now() -> None:
 @click.command("scheduler")
 def scheduler() -> None:
     """Run the scheduler until stopped: every due cutoff as soon as it is due, the
-    colours after midnight, the reminders, the webhooks' deliveries."""
+    colours after midnight, the reminders, the webhooks' deliveries, the task counts'
+    folding."""
     # The libraries' lines (APScheduler) on the root logger; Tracker's own have their
     # handler already (tracker.logs), so they do not go through the root's as well.
     logging.getLogger("tracker").propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = current_app._get_current_object()
     run_scheduler(app, after_cutoff=after_cutoff, every=[
-        (webhook_delivery.run, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks")])
+        (webhook_delivery.run, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks"),
+        (counts.compact_job, app.config["TRACKER_COUNTS_COMPACT_SECONDS"], "task-counts")])
 
 
 def after_cutoff(keep_going=lambda: True):
@@ -178,4 +217,4 @@ def recommendations_overdue() -> None:
     click.echo(f"{count} overdue recommendation(s) announced.")
 
 
-COMMANDS = (cutoff_cli, colours_cli, remind_now, scheduler, recommendations_overdue)
+COMMANDS = (cutoff_cli, colours_cli, counts_cli, remind_now, scheduler, recommendations_overdue)
