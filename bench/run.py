@@ -216,29 +216,67 @@ def reads(port: int, seeded, repeats: int) -> dict:
 
 
 def reads_only(name: str, admin_token: str, scale: str) -> int:
-    """The reads at size on a kept database, as the full run measures them (after its
-    VACUUM): to see what a change to a read costs without seeding again."""
+    """The rush day's cutoff and the reads at size on a kept database (after its VACUUM):
+    to see what a change costs without seeding again. Also the commune's overdue list
+    under wrk, the workers' memory and `tracker colours check` (the stored colours and the
+    kept task counts) on the same clock."""
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     url = make_url(base).set(drivername="postgresql", database=name) \
         .render_as_string(hide_password=False)
     env = env_for(url, AFTER_CUTOFF)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    seconds, _peak, _ = run_measured([*flask, "db", "upgrade"], env)
+    print(f"migrated to the head in {seconds:.1f}s", flush=True)
     # The rush day as the full run leaves it: its cutoff processed (once: again is a no-op).
-    for command in (("cutoff", "run"), ("forecast", "run")):  # and the day's early warning
-        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", *command,
-                        "--date", RUSH.date().isoformat()], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+    seconds, peak, out = run_measured(
+        [*flask, "tracker", "cutoff", "run", "--date", RUSH.date().isoformat()], env)
+    said = [line for line in out.splitlines() if line.strip() and "MEASURE" not in line]
+    print(f"the rush day's cutoff: {seconds:.1f}s, peak RSS {peak:.0f} MB "
+          f"({said[-1] if said else 'no output'})", flush=True)
+    subprocess.run([*flask, "tracker", "forecast", "run", "--date", RUSH.date().isoformat()],
+                   cwd=ROOT, env=env, check=True, capture_output=True)  # the early warning
+    seconds, _peak, out = run_measured([*flask, "tracker", "counts", "compact"], env)
+    print(f"the counts' deltas folded in: {seconds:.1f}s ({out.splitlines()[0]})", flush=True)
     print(f"vacuum {vacuum(url):.1f}s", flush=True)
+    targets = _member_targets(url, 200)
     server = Server("wsgi:app", env)
     try:
         measured = reads(server.port, types.SimpleNamespace(admin_token=admin_token),
                          READ_REPEATS[scale])
+        overdue = wrk(server.port, 16, DURATION[scale], targets, "", list_path=OVERDUE_LIST)
+        rss = server.worker_rss()
     finally:
         server.stop()
     for page, m in measured.items():
         print(f"{page:24} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms")
+    print(f"a commune's overdue list, 16 clients: {overdue['rps']:.1f} req/s, "
+          f"p95 {overdue['p95_ms']:.1f} ms, {overdue['non2xx'] + overdue['socket_errors']} "
+          "errors")
+    print(f"largest web worker RSS {rss:.0f} MB")
+    check = subprocess.run([*flask, "tracker", "colours", "check"], cwd=ROOT,
+                           env=env_for(url, EVENING), capture_output=True, text=True)
+    print(f"colours check: exit {check.returncode}: {check.stdout.strip()[-300:]}")
     return 0
+
+
+def _member_targets(url: str, units: int) -> Path:
+    """A fresh API token for the members of `units` communes (the seed's tokens are kept
+    hashed only), as wrk's targets."""
+    from bench.seed import _hash
+
+    path = Path(tempfile.mkdtemp()) / "targets.txt"
+    with psycopg.connect(url) as conn, path.open("w") as f:
+        rows = conn.execute(
+            "SELECT u.id FROM users u JOIN units n ON n.id = u.unit_id"
+            " WHERE u.role = 'member' AND n.kind = 'commune' ORDER BY u.id LIMIT %s",
+            (units,)).fetchall()
+        for (user_id,) in rows:
+            token = f"trk_reads_{user_id}_{uuid.uuid4().hex}"
+            conn.execute("INSERT INTO api_tokens (user_id, name, token_hash, created_at,"
+                         " expires_at) VALUES (%s, 'reads', %s, now(),"
+                         " now() + interval '30 days')", (user_id, _hash(token)))
+            f.write(f"{token} 0\n")
+    return path
 
 
 def targets_file(seeded) -> Path:
@@ -366,6 +404,11 @@ def main() -> int:
         results["cutoff_summary"] = json.loads(burst["summary"])
         print("burst", burst, flush=True)
         cutoff_env = env_for(url, AFTER_CUTOFF)
+        # The counts' deltas folded in, as the scheduler does every ten seconds (the rush's
+        # single updates above ran with no scheduler).
+        results["counts_fold_s"] = round(run_measured(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "counts", "compact"],
+            cutoff_env)[0], 2)
         results["vacuum_before_reads_s"] = round(vacuum(url), 1)
         server = Server("wsgi:app", cutoff_env)
         results["read"] = reads(server.port, seeded, READ_REPEATS[scale])
