@@ -117,6 +117,18 @@ def kept(unit_ids=None) -> list[tuple]:
         _sums(union_all(*parts).subquery())).all()]
 
 
+def of_colour(colour: str, unit_ids) -> Select:
+    """(unit_id, reason, n): how many tasks of `colour` each unit of `unit_ids` (a list or
+    a subquery) leads, by first reason — the kept counts plus the pending deltas."""
+    parts = [select(m.unit_id, m.reason, m.n).where(m.colour == colour,
+                                                    m.unit_id.in_(unit_ids))
+             for m in (TaskCount, TaskCountDelta)]
+    rows = union_all(*parts).subquery()
+    total = cast(func.sum(rows.c.n), BigInteger)
+    return (select(rows.c.unit_id, rows.c.reason, total.label("n"))
+            .group_by(rows.c.unit_id, rows.c.reason).having(total != 0))
+
+
 def _keys(calendar):
     """The key of each task, counted from the tasks: the definition the triggers keep."""
     in_time = case((Task.status == Status.DONE,

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tracker import clock
 from tracker.audit.security import record_report_export
@@ -44,6 +44,7 @@ from tracker.scope import (
     get_unit,
     requires,
 )
+from tracker.tasks import counts as task_counts
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Comment, ExtensionRequest, ExtensionStatus, Task
 from tracker.tasks.service import add_comment
@@ -98,16 +99,12 @@ def _tasks_in_order(ids: list[int]) -> list[Task]:
 
 def _red_counts(scope: Unit) -> list[tuple[int, str, str, str | None, int]]:
     """(unit id, name, path, reason, red tasks) for every unit leading red tasks in the
-    scope's subtree, in Vietnamese order of the unit's name: one grouped read of the index,
-    no task rows."""
-    counts = (
-        select(Task.lead_unit_id, Task.colour_reason, func.count().label("n"))
-        .where(Task.colour == "red", Task.lead_unit_id.in_(subtree_ids(scope)))
-        .group_by(Task.lead_unit_id, Task.colour_reason).subquery()
-    )
+    scope's subtree, in Vietnamese order of the unit's name: from the counts kept as the
+    tasks change (tracker.tasks.counts), no task rows."""
+    red = task_counts.of_colour("red", subtree_ids(scope)).subquery()
     return db.session.execute(
-        select(Unit.id, Unit.name, Unit.path, counts.c.colour_reason, counts.c.n)
-        .join(counts, counts.c.lead_unit_id == Unit.id).order_by(by_name(Unit.name), Unit.id)
+        select(Unit.id, Unit.name, Unit.path, red.c.reason, red.c.n)
+        .join(red, red.c.unit_id == Unit.id).order_by(by_name(Unit.name), Unit.id)
     ).all()
 
 
