@@ -113,8 +113,7 @@ def kept(unit_ids=None) -> list[tuple]:
         if unit_ids is not None:
             part = part.where(model.unit_id.in_(unit_ids))
         parts.append(part)
-    return [tuple(row) for row in db.session.execute(
-        _sums(union_all(*parts).subquery())).all()]
+    return db.session.execute(_sums(union_all(*parts).subquery())).all()
 
 
 def of_colour(colour: str, unit_ids) -> Select:
@@ -150,8 +149,7 @@ def _recounted(unit_ids=None):
 
 def recount(unit_ids=None) -> list[tuple]:
     """`kept`'s figures counted from the tasks themselves (slow: every task in scope)."""
-    return [tuple(row) for row in db.session.execute(
-        _sums(_recounted(unit_ids).subquery())).all()]
+    return db.session.execute(_sums(_recounted(unit_ids).subquery())).all()
 
 
 def _by_key(rows) -> dict[tuple, int]:
