@@ -97,25 +97,23 @@ def create_sqlite_triggers() -> None:
 
 
 def upgrade():
+    def counted(*first):  # a count's key and its number, after `first`
+        return (*first,
+                sa.Column('unit_id', sa.Integer(), nullable=False),
+                sa.Column('status', sa.String(length=16), nullable=False),
+                sa.Column('colour', sa.String(length=8), nullable=False),
+                sa.Column('reason', sa.String(length=32), nullable=False),
+                sa.Column('in_time', sa.SmallInteger(), nullable=False),
+                sa.Column('n', sa.BigInteger(), nullable=False))
+
     op.create_table(
-        'task_counts',
-        sa.Column('unit_id', sa.Integer(), nullable=False),
-        sa.Column('status', sa.String(length=16), nullable=False),
-        sa.Column('colour', sa.String(length=8), nullable=False),
-        sa.Column('reason', sa.String(length=32), nullable=False),
-        sa.Column('in_time', sa.SmallInteger(), nullable=False),
-        sa.Column('n', sa.BigInteger(), nullable=False),
+        'task_counts', *counted(),
         sa.PrimaryKeyConstraint('unit_id', 'status', 'colour', 'reason', 'in_time',
                                 name=op.f('pk_task_counts')))
     op.create_table(
         'task_count_deltas',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-        sa.Column('unit_id', sa.Integer(), nullable=False),
-        sa.Column('status', sa.String(length=16), nullable=False),
-        sa.Column('colour', sa.String(length=8), nullable=False),
-        sa.Column('reason', sa.String(length=32), nullable=False),
-        sa.Column('in_time', sa.SmallInteger(), nullable=False),
-        sa.Column('n', sa.BigInteger(), nullable=False),
+        *counted(sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                           nullable=False)),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_task_count_deltas')))
     zone = current_app.config["TRACKER_TIMEZONE"]
     if op.get_bind().dialect.name == "postgresql":

@@ -33,11 +33,9 @@ from sqlalchemy import (
     Select,
     SmallInteger,
     String,
-    and_,
     case,
     cast,
     func,
-    literal,
     select,
     text,
     union_all,
@@ -50,8 +48,6 @@ from tracker.rules.colours import ReasonCode
 from tracker.rules.store import load_calendar
 from tracker.tasks.models import Status, Task
 
-ZONE_SETTING = "tracker.zone"  # PostgreSQL: the session's zone for the triggers
-SQLITE_ZONE = "tracker_zone"  # SQLite: the app's zone, a function the triggers call
 NOT_DONE = -1  # in_time of a task that is not done
 COLOURS = ("green", "yellow", "red")
 
@@ -105,28 +101,36 @@ def _sums(rows) -> Select:
     return query
 
 
+KEY = ("unit_id", "status", "colour", "reason", "in_time")
+
+
+def _kept_and_pending(*conditions):
+    """The kept counts and the deltas not yet folded in, as one set of rows (key columns
+    and `n`), each side filtered by `conditions(model)`: whatever a reader sums over it in
+    one statement is exact for its snapshot, folded or not."""
+    return union_all(*(
+        select(*(getattr(model, c) for c in KEY), model.n)
+        .where(*(condition(model) for condition in conditions))
+        for model in (TaskCount, TaskCountDelta))).subquery()
+
+
+def _in(unit_ids):
+    return lambda model: model.unit_id.in_(unit_ids)
+
+
 def kept(unit_ids=None) -> list[tuple]:
     """(unit id, status, tasks, green, yellow, red, done in time, overdue) for each unit of
     `unit_ids` (a list or a subquery; None: every unit) and status: the kept counts plus
     the deltas not yet folded in, read in one statement (one snapshot)."""
-    columns = ("unit_id", "status", "colour", "reason", "in_time", "n")
-    parts = []
-    for model in (TaskCount, TaskCountDelta):
-        part = select(*(getattr(model, c) for c in columns))
-        if unit_ids is not None:
-            part = part.where(model.unit_id.in_(unit_ids))
-        parts.append(part)
-    return db.session.execute(_sums(union_all(*parts).subquery())).all()
+    conditions = () if unit_ids is None else (_in(unit_ids),)
+    return db.session.execute(_sums(_kept_and_pending(*conditions))).all()
 
 
 def of_colour(colour: str, unit_ids) -> Select:
     """(unit_id, reason, n): how many tasks of `colour` each unit of `unit_ids` (a list or
     a subquery) leads, by first reason — the kept counts plus the pending deltas."""
-    parts = [select(m.unit_id, m.reason, m.n).where(m.colour == colour,
-                                                    m.unit_id.in_(unit_ids))
-             for m in (TaskCount, TaskCountDelta)]
-    rows = union_all(*parts).subquery()
-    total = cast(func.sum(rows.c.n), BigInteger)
+    rows = _kept_and_pending(lambda model: model.colour == colour, _in(unit_ids))
+    total = func.sum(cast(rows.c.n, Integer))
     return (select(rows.c.unit_id, rows.c.reason, total.label("n"))
             .group_by(rows.c.unit_id, rows.c.reason).having(total != 0))
 
@@ -142,17 +146,15 @@ def _keys(calendar):
             cast(in_time, SmallInteger).label("in_time"))
 
 
-def _recounted(unit_ids=None):
+def _recounted():
     keys = _keys(load_calendar())
-    query = select(*keys, func.count().label("n")).group_by(*keys)
-    if unit_ids is not None:
-        query = query.where(Task.lead_unit_id.in_(unit_ids))
-    return query
+    return select(*keys, func.count().label("n")).group_by(*keys)
 
 
-def recount(unit_ids=None) -> list[tuple]:
-    """`kept`'s figures counted from the tasks themselves (slow: every task in scope)."""
-    return db.session.execute(_sums(_recounted(unit_ids).subquery())).all()
+def recount() -> list[tuple]:
+    """`kept`'s figures for every unit, counted from the tasks themselves (slow: every
+    task)."""
+    return db.session.execute(_sums(_recounted().subquery())).all()
 
 
 def _by_key(rows) -> dict[tuple, int]:
@@ -161,13 +163,10 @@ def _by_key(rows) -> dict[tuple, int]:
 
 def differences() -> list[tuple[tuple, int, int]]:
     """(key, kept, recounted) for every key whose kept count is wrong."""
-    columns = ("unit_id", "status", "colour", "reason", "in_time")
-    parts = [select(*(getattr(m, c) for c in columns), m.n)
-             for m in (TaskCount, TaskCountDelta)]
-    both = union_all(*parts).subquery()
+    both = _kept_and_pending()
+    columns = [both.c[c] for c in KEY]
     kept_keys = _by_key(db.session.execute(
-        select(*(both.c[c] for c in columns), cast(func.sum(both.c.n), BigInteger))
-        .group_by(*(both.c[c] for c in columns))).all())
+        select(*columns, cast(func.sum(both.c.n), BigInteger)).group_by(*columns)).all())
     counted = _by_key(db.session.execute(_recounted()).all())
     return sorted(((key, kept_keys.get(key, 0), counted.get(key, 0))
                    for key in kept_keys.keys() | counted.keys()
@@ -217,10 +216,7 @@ def rebuild() -> int:
                                 " IN ACCESS EXCLUSIVE MODE"))
     db.session.execute(TaskCountDelta.__table__.delete())
     db.session.execute(TaskCount.__table__.delete())
-    recounted = _recounted().subquery()
-    db.session.execute(TaskCount.__table__.insert().from_select(
-        ["unit_id", "status", "colour", "reason", "in_time", "n"],
-        select(recounted).where(and_(recounted.c.n != literal(0)))))
+    db.session.execute(TaskCount.__table__.insert().from_select([*KEY, "n"], _recounted()))
     return db.session.execute(select(func.count()).select_from(TaskCount)).scalar_one()
 
 
