@@ -40,6 +40,23 @@ def test_the_database_storage_counts_expires_and_clears(app, monkeypatch):
     assert window.hit(five, long_key) and window.get_window_stats(five, long_key).remaining == 4
 
 
+def test_a_count_waits_for_no_wal_flush_on_postgresql(app):
+    # Every API request counts itself in a transaction of its own; logged, each count was
+    # a second flush to disk beside the update's own (migration b6d4f2a8c1e3). Unlogged,
+    # its commit does not wait for one.
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its counts in a file of their own")
+    persistence = db.session.scalar(text(
+        "SELECT relpersistence FROM pg_class WHERE relname = 'rate_counts'"))
+    assert persistence == "u"  # unlogged
+    # Counting still works on it (and the table is the one the limiter writes).
+    storage = DatabaseStorage("tracker-db://")
+    assert [storage.incr("unlogged-probe", 60) for _ in range(3)] == [1, 2, 3]
+    db.session.rollback()
+    assert db.session.scalar(text(
+        "SELECT count FROM rate_counts WHERE rate_key = 'unlogged-probe'")) == 3
+
+
 def test_counting_starts_no_thread_and_limits_still_hold(monkeypatch):
     now = [1_000_000.0]
     monkeypatch.setattr(limits.storage.memory.time, "time", lambda: now[0])

@@ -61,7 +61,8 @@ KEY_LENGTH = 200
 
 class RateCount(db.Model):
     """One rate-limit window: how many requests `rate_key` made before `expires_at`
-    (seconds since the epoch)."""
+    (seconds since the epoch). UNLOGGED on PostgreSQL (migration b6d4f2a8c1e3): a count
+    commits without waiting for a WAL flush, and a crash recovery empties the table."""
 
     __tablename__ = "rate_counts"
 
