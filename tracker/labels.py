@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 
 COLOUR_LABELS = {"green": _l("Green"), "yellow": _l("Yellow"), "red": _l("Red")}
@@ -108,11 +108,23 @@ def ict(value: datetime | None, seconds: bool = False) -> str:
     return local.strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
 
+def translated(label) -> str:
+    """A lazy label (one of this module's) in the request's language, looked up once per
+    request: a report of a thousand rows names the same few reasons a thousand times."""
+    if not has_app_context():
+        return str(label)
+    seen = g.setdefault("tracker_labels", {})
+    text = seen.get(id(label))
+    if text is None:
+        text = seen[id(label)] = str(label)
+    return text
+
+
 def reason_text(code: str | None, days: int = 0) -> str:
     if not code:
         return ""
     label = REASON_LABELS.get(code)
-    return str(label) % {"days": days} if label is not None else code
+    return translated(label) % {"days": days} if label is not None else code
 
 
 def percent(rate: float | None) -> str:
