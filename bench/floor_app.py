@@ -1,7 +1,12 @@
 """The floor: a minimal WSGI app doing the SQL of posting one update — token lookup, the
 cutoff's fence (tracker.fence), scope check, insert the update, update the task,
 append the audit row — through the same driver (psycopg 3) and the same server (gunicorn),
-with nothing else. Our app's throughput is judged against it."""
+with nothing else. Our app's throughput is judged against it.
+
+A GET is the floor of reading a commune's page of open overdue tasks (bench.run's
+OVERDUE_LIST): token lookup, the count and the page of the same tasks with the same
+columns and the coordinating units' ids, as JSON — nothing else (no rate count, no
+scope beyond the member's own unit, no session)."""
 
 from __future__ import annotations
 
@@ -25,15 +30,70 @@ def _conn() -> psycopg.Connection:
 
 
 def _answer(start_response, status: str, body: dict):
-    data = json.dumps(body).encode()
+    data = json.dumps(body, default=_iso).encode()
     start_response(status, [("Content-Type", "application/json"),
                             ("Content-Length", str(len(data)))])
     return [data]
 
 
-def app(environ, start_response):
-    parts = environ["PATH_INFO"].strip("/").split("/")  # api/v1/tasks/<id>/updates
+LIST_COLUMNS = (
+    "t.id, t.code, t.title, t.description, t.lead_unit_id, t.owner_name, t.start_date,"
+    " t.deadline, t.original_deadline, t.leader_in_charge, t.expected_output,"
+    " t.assigning_authority, t.source_doc_number, t.source_doc_date, t.field, t.priority,"
+    " t.progress, t.result, t.status, t.colour, t.colour_reason, t.colour_days,"
+    " t.last_update_at, t.submitted_at, t.confirmed_at, t.cancelled_at, t.created_at,"
+    " t.updated_at, t.version")
+OVERDUE = ("t.lead_unit_id = %s AND t.status IN ('not_started', 'in_progress', 'returned')"
+           " AND t.deadline < %s")
+
+
+def _iso(value):
+    return value.isoformat()
+
+
+def _user(cur, environ, now: datetime):
+    """(user id, unit id, unit path) of the request's token, or None."""
     token = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ")
+    cur.execute(
+        "SELECT u.id, u.unit_id, un.path FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "JOIN units un ON un.id = u.unit_id WHERE t.token_hash = %s "
+        "AND t.revoked_at IS NULL AND t.expires_at > %s AND u.active",
+        (hashlib.sha256(token.encode()).hexdigest(), now))
+    return cur.fetchone()
+
+
+def overdue_list(environ, start_response):
+    now = datetime.now(UTC)
+    conn = _conn()
+    with conn.transaction(), conn.cursor() as cur:
+        user = _user(cur, environ, now)
+        if user is None:
+            return _answer(start_response, "401 Unauthorized", {"code": "unauthorized"})
+        unit = user[1]
+        # The app's day (bench.harness.env_for sets its clock), so both read the same tasks.
+        today = datetime.fromisoformat(os.environ.get("TRACKER_NOW", now.isoformat())).date()
+        cur.execute(f"SELECT count(*) FROM tasks t WHERE {OVERDUE}", (unit, today))
+        total = cur.fetchone()[0]
+        cur.execute(
+            f"SELECT {LIST_COLUMNS}, un.id, un.code, un.name, ARRAY(SELECT c.unit_id FROM"
+            " task_coordinating_units c WHERE c.task_id = t.id)"
+            f" FROM tasks t JOIN units un ON un.id = t.lead_unit_id WHERE {OVERDUE}"
+            " ORDER BY t.id LIMIT 100", (unit, today))
+        names = [d.name for d in cur.description]
+        items = []
+        for row in cur:
+            item = dict(zip(names[:29], row[:29], strict=True))
+            item["lead_unit"] = {"id": row[29], "code": row[30], "name": row[31]}
+            item["coordinating_unit_ids"] = row[32]
+            items.append(item)
+    return _answer(start_response, "200 OK", {"items": items, "total": total, "page": 1,
+                                              "per_page": 100, "total_exact": True})
+
+
+def app(environ, start_response):
+    if environ["REQUEST_METHOD"] == "GET":
+        return overdue_list(environ, start_response)
+    parts = environ["PATH_INFO"].strip("/").split("/")  # api/v1/tasks/<id>/updates
     try:
         task_id = int(parts[3])
         body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
@@ -43,12 +103,7 @@ def app(environ, start_response):
     now = datetime.now(UTC)
     conn = _conn()
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "SELECT u.id, un.path FROM api_tokens t JOIN users u ON u.id = t.user_id "
-            "JOIN units un ON un.id = u.unit_id WHERE t.token_hash = %s "
-            "AND t.revoked_at IS NULL AND t.expires_at > %s AND u.active",
-            (hashlib.sha256(token.encode()).hexdigest(), now))
-        user = cur.fetchone()
+        user = _user(cur, environ, now)
         if user is None:
             return _answer(start_response, "401 Unauthorized", {"code": "unauthorized"})
         # The fence's key: the half-day of the stamp (the floor ignores the cutoff time).
@@ -56,7 +111,7 @@ def app(environ, start_response):
                     (2 * now.date().toordinal(),))
         cur.execute(
             "SELECT t.id, t.progress FROM tasks t JOIN units un ON un.id = t.lead_unit_id "
-            "WHERE t.id = %s AND un.path LIKE %s FOR UPDATE OF t", (task_id, user[1] + "%"))
+            "WHERE t.id = %s AND un.path LIKE %s FOR UPDATE OF t", (task_id, user[2] + "%"))
         task = cur.fetchone()
         if task is None:
             return _answer(start_response, "404 Not Found", {"code": "not_found"})
