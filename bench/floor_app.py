@@ -43,8 +43,11 @@ LIST_COLUMNS = (
     " t.progress, t.result, t.status, t.colour, t.colour_reason, t.colour_days,"
     " t.last_update_at, t.submitted_at, t.confirmed_at, t.cancelled_at, t.created_at,"
     " t.updated_at, t.version")
-OVERDUE = ("t.lead_unit_id = %s AND t.status IN ('not_started', 'in_progress', 'returned')"
-           " AND t.deadline < %s")
+# The unit's own tasks and those it coordinates, as the app's scope reads them.
+OVERDUE = ("(t.lead_unit_id = %(unit)s OR t.id = ANY(ARRAY(SELECT c.task_id FROM"
+           " task_coordinating_units c WHERE c.unit_id = %(unit)s)))"
+           " AND t.status IN ('not_started', 'in_progress', 'returned')"
+           " AND t.deadline < %(today)s")
 
 
 def _iso(value):
@@ -72,13 +75,13 @@ def overdue_list(environ, start_response):
         unit = user[1]
         # The app's day (bench.harness.env_for sets its clock), so both read the same tasks.
         today = datetime.fromisoformat(os.environ.get("TRACKER_NOW", now.isoformat())).date()
-        cur.execute(f"SELECT count(*) FROM tasks t WHERE {OVERDUE}", (unit, today))
+        cur.execute(f"SELECT count(*) FROM tasks t WHERE {OVERDUE}", {"unit": unit, "today": today})
         total = cur.fetchone()[0]
         cur.execute(
             f"SELECT {LIST_COLUMNS}, un.id, un.code, un.name, ARRAY(SELECT c.unit_id FROM"
             " task_coordinating_units c WHERE c.task_id = t.id)"
             f" FROM tasks t JOIN units un ON un.id = t.lead_unit_id WHERE {OVERDUE}"
-            " ORDER BY t.id LIMIT 100", (unit, today))
+            " ORDER BY t.id LIMIT 100", {"unit": unit, "today": today})
         names = [d.name for d in cur.description]
         items = []
         for row in cur:

@@ -150,6 +150,25 @@ def batch(port: int, seeded, sample: int, clients: int = 8) -> dict:
 OVERDUE_LIST = "/api/v1/tasks?status=open&overdue=true&per_page=100"
 
 
+def overdue_lists(port: int, url: str, env: dict, targets: Path, seconds: int) -> dict:
+    """A commune's member reading its page of open overdue tasks over the API under wrk,
+    16 clients, each request with another commune's token (issue 15, item 6); then the
+    same reads against the floor (bench/floor_app.py: the same rows as JSON, nothing
+    else), which shows what this machine allows any Python app."""
+    app = wrk(port, 16, seconds, targets, "", list_path=OVERDUE_LIST)
+    floor = Server("bench.floor_app:app", {**env, "FLOOR_DATABASE_URL": url})
+    try:
+        floor_list = wrk(floor.port, 16, seconds, targets, "", list_path=OVERDUE_LIST)
+    finally:
+        floor.stop()
+    return {"overdue_list_16": app, "overdue_list_rps": round(app["rps"], 1),
+            "overdue_list_p95_ms": round(app["p95_ms"], 1),
+            "overdue_list_errors": app["non2xx"] + app["socket_errors"],
+            "overdue_list_floor_16": floor_list,
+            "overdue_list_floor_rps": round(floor_list["rps"], 1),
+            "overdue_list_floor_p95_ms": round(floor_list["p95_ms"], 1)}
+
+
 def run_measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
     """Wall time and peak RSS (MB) of a command, measured by a fresh helper process."""
     helper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -243,15 +262,16 @@ def reads_only(name: str, admin_token: str, scale: str) -> int:
     try:
         measured = reads(server.port, types.SimpleNamespace(admin_token=admin_token),
                          READ_REPEATS[scale])
-        overdue = wrk(server.port, 16, DURATION[scale], targets, "", list_path=OVERDUE_LIST)
+        overdue = overdue_lists(server.port, url, env, targets, DURATION[scale])
         rss = server.worker_rss()
     finally:
         server.stop()
     for page, m in measured.items():
         print(f"{page:24} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms")
-    print(f"a commune's overdue list, 16 clients: {overdue['rps']:.1f} req/s, "
-          f"p95 {overdue['p95_ms']:.1f} ms, {overdue['non2xx'] + overdue['socket_errors']} "
-          "errors")
+    print(f"a commune's overdue list, 16 clients: {overdue['overdue_list_rps']} req/s, "
+          f"p95 {overdue['overdue_list_p95_ms']} ms, {overdue['overdue_list_errors']} errors; "
+          f"the floor: {overdue['overdue_list_floor_rps']} req/s, "
+          f"p95 {overdue['overdue_list_floor_p95_ms']} ms")
     print(f"largest web worker RSS {rss:.0f} MB")
     check = subprocess.run([*flask, "tracker", "colours", "check"], cwd=ROOT,
                            env=env_for(url, EVENING), capture_output=True, text=True)
@@ -413,13 +433,9 @@ def main() -> int:
         server = Server("wsgi:app", cutoff_env)
         results["read"] = reads(server.port, seeded, READ_REPEATS[scale])
         results["read_p95_ms"] = {k: round(v["p95_ms"], 1) for k, v in results["read"].items()}
-        # A commune's member reading its page of open overdue tasks over the API, each
-        # request with another commune's token (issue 15, item 6).
-        overdue = wrk(server.port, 16, duration, targets, "", list_path=OVERDUE_LIST)
-        results["overdue_list_16"] = overdue
-        results["overdue_list_rps"] = round(overdue["rps"], 1)
-        results["overdue_list_p95_ms"] = round(overdue["p95_ms"], 1)
-        print("overdue list", overdue, flush=True)
+        results.update(overdue_lists(server.port, url, cutoff_env, targets, duration))
+        print("overdue list", results["overdue_list_16"], "floor",
+              results["overdue_list_floor_16"], flush=True)
         results["worker_rss_mb"] = max(results["worker_rss_mb"], round(server.worker_rss(), 1))
 
         sched = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker",
@@ -488,6 +504,8 @@ def markdown(r: dict) -> str:
         ("a commune's 100 open overdue tasks over the API, 16 clients (goal ≥ 250 req/s)",
          f"{r['overdue_list_rps']} req/s"),
         ("  its p95 (goal ≤ 100 ms)", f"{r['overdue_list_p95_ms']} ms"),
+        ("  the same reads from the floor, 16 clients",
+         f"{r['overdue_list_floor_rps']} req/s, p95 {r['overdue_list_floor_p95_ms']} ms"),
         ("web worker RSS (goal ≤ 200 MB)", f"{r['worker_rss_mb']} MB"),
         ("scheduler RSS", f"{r['scheduler_rss_mb']} MB"),
         ("colours check after the run", r["colours_check_ok"]),
