@@ -44,7 +44,7 @@ class User(db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # What a user search compares: username, full name and e-mail folded
     # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`).
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
     # The single sign-on identity bound to this account (tracker.sso.service): the ID
     # token's `iss` and `sub`, set at the first single sign-on login (an admin's only when
     # `sso_link_next` allows it), cleared by an admin's unlink. Later logins must present

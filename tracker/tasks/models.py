@@ -119,8 +119,9 @@ class Task(db.Model):
     )
     # What the search compares (tracker.search): `task_search_text` of the fields below and
     # of the lead and coordinating units' names, kept on every write that changes one of
-    # them (`_keep_search_text`) and when a unit is renamed (`_units_renamed`).
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # them (`_keep_search_text`) and when a unit is renamed (`_units_renamed`). Deferred, as
+    # on units and users: the database compares it; a page or a list never reads it.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     __table_args__ = (
         # A unit's tasks by status, and the live counts (tracker.reports.live): grouped on

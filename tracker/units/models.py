@@ -45,7 +45,7 @@ class Unit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=system_now)
     # What a unit search compares: name and code folded
     # (tracker.rules.vietnamese.fold_fields), kept on every write (`keep_search_text`).
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent",
