@@ -65,37 +65,67 @@ def _user(cur, environ, now: datetime):
     return cur.fetchone()
 
 
-def overdue_list(environ, start_response):
+def _as_user(environ, start_response, handle):
+    """`handle(cur, user, now)` in one transaction, for the token's user; 401 without one."""
     now = datetime.now(UTC)
     conn = _conn()
     with conn.transaction(), conn.cursor() as cur:
         user = _user(cur, environ, now)
         if user is None:
             return _answer(start_response, "401 Unauthorized", {"code": "unauthorized"})
-        unit = user[1]
-        # The app's day (bench.harness.env_for sets its clock), so both read the same tasks.
-        today = datetime.fromisoformat(os.environ.get("TRACKER_NOW", now.isoformat())).date()
-        cur.execute(f"SELECT count(*) FROM tasks t WHERE {OVERDUE}", {"unit": unit, "today": today})
-        total = cur.fetchone()[0]
-        cur.execute(
-            f"SELECT {LIST_COLUMNS}, un.id, un.code, un.name, ARRAY(SELECT c.unit_id FROM"
-            " task_coordinating_units c WHERE c.task_id = t.id)"
-            f" FROM tasks t JOIN units un ON un.id = t.lead_unit_id WHERE {OVERDUE}"
-            " ORDER BY t.id LIMIT 100", {"unit": unit, "today": today})
-        names = [d.name for d in cur.description]
-        items = []
-        for row in cur:
-            item = dict(zip(names[:29], row[:29], strict=True))
-            item["lead_unit"] = {"id": row[29], "code": row[30], "name": row[31]}
-            item["coordinating_unit_ids"] = row[32]
-            items.append(item)
-    return _answer(start_response, "200 OK", {"items": items, "total": total, "page": 1,
-                                              "per_page": 100, "total_exact": True})
+        return _answer(start_response, *handle(cur, user, now))
+
+
+def overdue_list(cur, user, now):
+    unit = user[1]
+    # The app's day (bench.harness.env_for sets its clock), so both read the same tasks.
+    today = datetime.fromisoformat(os.environ.get("TRACKER_NOW", now.isoformat())).date()
+    cur.execute(f"SELECT count(*) FROM tasks t WHERE {OVERDUE}", {"unit": unit, "today": today})
+    total = cur.fetchone()[0]
+    cur.execute(
+        f"SELECT {LIST_COLUMNS}, un.id, un.code, un.name, ARRAY(SELECT c.unit_id FROM"
+        " task_coordinating_units c WHERE c.task_id = t.id)"
+        f" FROM tasks t JOIN units un ON un.id = t.lead_unit_id WHERE {OVERDUE}"
+        " ORDER BY t.id LIMIT 100", {"unit": unit, "today": today})
+    width = LIST_COLUMNS.count(",") + 1
+    names = [d.name for d in cur.description[:width]]
+    items = []
+    for row in cur:
+        item = dict(zip(names, row[:width], strict=True))
+        unit_id, code, name, coordinating = row[width:]
+        item["lead_unit"] = {"id": unit_id, "code": code, "name": name}
+        item["coordinating_unit_ids"] = coordinating
+        items.append(item)
+    return "200 OK", {"items": items, "total": total, "page": 1, "per_page": 100,
+                      "total_exact": True}
+
+
+def post_update(cur, user, now, task_id: int, progress: int, work_done: str):
+    # The fence's key: the half-day of the stamp (the floor ignores the cutoff time).
+    cur.execute("SELECT pg_advisory_xact_lock_shared(5526091, %s)",
+                (2 * now.date().toordinal(),))
+    cur.execute(
+        "SELECT t.id, t.progress FROM tasks t JOIN units un ON un.id = t.lead_unit_id "
+        "WHERE t.id = %s AND un.path LIKE %s FOR UPDATE OF t", (task_id, user[2] + "%"))
+    task = cur.fetchone()
+    if task is None:
+        return "404 Not Found", {"code": "not_found"}
+    cur.execute(
+        "INSERT INTO progress_updates (task_id, author_id, created_at, progress, "
+        "work_done) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (task_id, user[0], now, progress, work_done))
+    update_id = cur.fetchone()[0]
+    cur.execute("UPDATE tasks SET progress = %s, last_update_at = %s, updated_at = %s, "
+                "version = version + 1 WHERE id = %s", (progress, now, now, task_id))
+    cur.execute("INSERT INTO audit_entries (task_id, actor_id, at, action, field, "
+                "old_value, new_value) VALUES (%s, %s, %s, 'progress_update', "
+                "'progress', %s, %s)", (task_id, user[0], now, str(task[1]), str(progress)))
+    return "201 Created", {"id": update_id, "task_id": task_id}
 
 
 def app(environ, start_response):
     if environ["REQUEST_METHOD"] == "GET":
-        return overdue_list(environ, start_response)
+        return _as_user(environ, start_response, overdue_list)
     parts = environ["PATH_INFO"].strip("/").split("/")  # api/v1/tasks/<id>/updates
     try:
         task_id = int(parts[3])
@@ -103,29 +133,5 @@ def app(environ, start_response):
         progress = int(body["progress"])
     except (ValueError, KeyError, IndexError):
         return _answer(start_response, "400 Bad Request", {"code": "invalid"})
-    now = datetime.now(UTC)
-    conn = _conn()
-    with conn.transaction(), conn.cursor() as cur:
-        user = _user(cur, environ, now)
-        if user is None:
-            return _answer(start_response, "401 Unauthorized", {"code": "unauthorized"})
-        # The fence's key: the half-day of the stamp (the floor ignores the cutoff time).
-        cur.execute("SELECT pg_advisory_xact_lock_shared(5526091, %s)",
-                    (2 * now.date().toordinal(),))
-        cur.execute(
-            "SELECT t.id, t.progress FROM tasks t JOIN units un ON un.id = t.lead_unit_id "
-            "WHERE t.id = %s AND un.path LIKE %s FOR UPDATE OF t", (task_id, user[2] + "%"))
-        task = cur.fetchone()
-        if task is None:
-            return _answer(start_response, "404 Not Found", {"code": "not_found"})
-        cur.execute(
-            "INSERT INTO progress_updates (task_id, author_id, created_at, progress, "
-            "work_done) VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (task_id, user[0], now, progress, body.get("work_done", "")))
-        update_id = cur.fetchone()[0]
-        cur.execute("UPDATE tasks SET progress = %s, last_update_at = %s, updated_at = %s, "
-                    "version = version + 1 WHERE id = %s", (progress, now, now, task_id))
-        cur.execute("INSERT INTO audit_entries (task_id, actor_id, at, action, field, "
-                    "old_value, new_value) VALUES (%s, %s, %s, 'progress_update', "
-                    "'progress', %s, %s)", (task_id, user[0], now, str(task[1]), str(progress)))
-    return _answer(start_response, "201 Created", {"id": update_id, "task_id": task_id})
+    return _as_user(environ, start_response, lambda cur, user, now: post_update(
+        cur, user, now, task_id, progress, body.get("work_done", "")))
