@@ -8,20 +8,29 @@ import logging
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import make_app
 from tests.factories import ict, make_task
 from tests.faults import DatabaseOutage
+from tracker.auth.models import User
 from tracker.clock import FixedClock
 from tracker.cutoff.backlog import cutoff_status, process_due
 from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import CutoffRun, MissedUpdate, SchedulerHeartbeat
-from tracker.cutoff.scheduler import MAX_BACKOFF, KeepUp, build_scheduler, digest, remind
+from tracker.cutoff.scheduler import (
+    MAX_BACKOFF,
+    KeepUp,
+    build_scheduler,
+    digest,
+    every,
+    remind,
+)
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.tasks.colour import colours_epoch, mismatches
 from tracker.tasks.models import Task
+from tracker.units.models import Unit
 from tracker.updates.service import post_update
 
 ASSIGNED = ict(2026, 11, 13, 9, 0)  # the Friday before the downtime
@@ -317,3 +326,34 @@ def test_the_reminder_job_commits_reminders_in_its_own_transaction(app, clock, u
 def test_the_catch_up_reaches_back_a_limited_number_of_working_days(app, down_since_friday):
     app.config["TRACKER_CATCH_UP_DAYS"] = 2
     assert _dates(process_due()) == ["2026-11-18", "2026-11-19"]
+
+
+def test_an_interval_job_runs_on_the_leader_only_and_a_failure_is_undone_and_logged(
+        app, users, units, caplog):
+    admin, unit = users["admin"].id, units["ha_long"].id
+
+    def work():  # in the job's own session
+        make_task(db.session.get(User, admin), db.session.get(Unit, unit),
+                  at=ict(2026, 11, 16, 9, 0))
+
+    def failing():
+        db.session.execute(update(Task).values(progress=50))
+        raise RuntimeError("the webhook receiver is down")
+
+    def tasks() -> list[int]:
+        found = list(db.session.scalars(select(Task.progress)))
+        db.session.rollback()  # (SQLite: this session's read holds the one write lock)
+        return found
+
+    caplog.set_level(logging.INFO, logger="tracker.scheduler")
+    built = build_scheduler(app, lambda: True, [(work, 30, "tasks", "making a task")])
+    job = built.get_job("tasks")
+    assert job.trigger.interval == timedelta(seconds=30)
+    db.session.rollback()  # (SQLite: the fixtures' reads hold the one write lock)
+    job.func(*job.args)
+    assert tasks() == [0]
+    every(app, lambda: True, failing, "making a task")  # raises nothing
+    assert tasks() == [0]
+    assert "making a task failed; the next run tries again" in caplog.text
+    every(app, lambda: False, work, "making a task")
+    assert tasks() == [0] and "making a task: left to the active scheduler" in caplog.text

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.factories import cutoff_through, ict, make_task
+from tracker.cutoff.scheduler import every
 from tracker.extensions import db
 from tracker.reports.live import rollup
 from tracker.tasks import counts
@@ -143,10 +144,10 @@ def test_the_fold_runs_only_on_the_active_scheduler(app, users, units):
     make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 16, 9, 0))
     pending = _deltas()
     db.session.commit()
-    counts.compact_job(app, leading=lambda: False)
+    every(app, lambda: False, counts.compact, "folding the task counts")
     assert _deltas() == pending
     db.session.rollback()  # (SQLite: this session's read holds the one write lock)
-    counts.compact_job(app, leading=lambda: True)
+    every(app, lambda: True, counts.compact, "folding the task counts")
     db.session.rollback()
     assert _deltas() == 0
     _kept_equal_counted()

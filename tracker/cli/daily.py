@@ -194,9 +194,11 @@ def scheduler() -> None:
     logging.getLogger("tracker").propagate = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = current_app._get_current_object()
-    run_scheduler(app, after_cutoff=after_cutoff, every=[
-        (webhook_delivery.run, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks"),
-        (counts.compact_job, app.config["TRACKER_COUNTS_COMPACT_SECONDS"], "task-counts")])
+    run_scheduler(app, after_cutoff=after_cutoff, intervals=[
+        (webhook_delivery.deliver_due, app.config["TRACKER_WEBHOOK_POLL_SECONDS"], "webhooks",
+         "webhook delivery"),
+        (counts.compact, app.config["TRACKER_COUNTS_COMPACT_SECONDS"], "task-counts",
+         "folding the task counts")])
 
 
 def after_cutoff(keep_going=lambda: True):

@@ -210,6 +210,23 @@ def purge_keys(app, leading=None) -> int:
         return count
 
 
+def every(app, leading, work: Callable[[], object], what: str) -> None:
+    """An interval job of the scheduler (`build_scheduler`'s `intervals`): `work()` in an app
+    context and committed, only while `leading()` (when given); a failure rolled back and
+    logged, never raised, so that the next run tries again."""
+    if _standing_by(leading, what):
+        return
+    with app.app_context():
+        try:
+            work()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("%s failed; the next run tries again", what)
+        finally:
+            db.session.remove()
+
+
 def _deliver() -> None:
     try:
         deliver_emails(clock.now())
@@ -218,11 +235,12 @@ def _deliver() -> None:
         log.exception("e-mail delivery failed; will retry")
 
 
-def build_scheduler(app, leading=None, every=()) -> BackgroundScheduler:
+def build_scheduler(app, leading=None, intervals=()) -> BackgroundScheduler:
     """The jobs at fixed times: the reminders, the daily digest, the hourly purge of
-    expired idempotency keys (each run only while `leading()`, when given); and the jobs
-    of `every`, (job(app, leading), seconds, id) each, given by the command (the webhooks'
-    delivery, whose package this one does not import)."""
+    expired idempotency keys (each run only while `leading()`, when given); and the work
+    of `intervals`, (work(), seconds, id, what) each, every `seconds` as `every` runs it — given
+    by the command (the webhooks' delivery, the counts' folding: packages this one does not
+    import)."""
     zone = app.config["TRACKER_TIMEZONE"]
     scheduler = BackgroundScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
@@ -235,17 +253,17 @@ def build_scheduler(app, leading=None, every=()) -> BackgroundScheduler:
                       args=[app, leading], id="digest")
     scheduler.add_job(purge_keys, CronTrigger(minute=17, timezone=zone), args=[app, leading],
                       id="idempotency-keys")
-    for job, seconds, job_id in every:
-        scheduler.add_job(job, IntervalTrigger(seconds=seconds, timezone=zone),
-                          args=[app, leading], id=job_id)
+    for work, seconds, job_id, what in intervals:
+        scheduler.add_job(every, IntervalTrigger(seconds=seconds, timezone=zone),
+                          args=[app, leading, work, what], id=job_id)
     return scheduler
 
 
 def run_scheduler(app, stop: threading.Event | None = None,
                   after_cutoff: Callable[[Callable[[], bool]], object] | None = None,
-                  every=()) -> None:
+                  intervals=()) -> None:
     """Run until `stop` is set, or SIGTERM/SIGINT arrives (`after_cutoff`: KeepUp's;
-    `every`: `build_scheduler`'s)."""
+    `intervals`: `build_scheduler`'s)."""
     stop = stop or threading.Event()
     wake_read, wake_write = os.pipe()
 
@@ -259,7 +277,7 @@ def run_scheduler(app, stop: threading.Event | None = None,
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     name = f"{socket.gethostname()}:{os.getpid()}"
     election = Election(app, name)
-    reminders = build_scheduler(app, election.leading, every)
+    reminders = build_scheduler(app, election.leading, intervals)
     reminders.start()
     keep_up = KeepUp(app, name, election, after_cutoff)
     log.info("scheduler %s started", keep_up.name)

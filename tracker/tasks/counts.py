@@ -219,18 +219,3 @@ def rebuild() -> int:
     db.session.execute(TaskCount.__table__.insert().from_select([*KEY, "n"], _recounted()))
     return db.session.execute(select(func.count()).select_from(TaskCount)).scalar_one()
 
-
-def compact_job(app, leading=None) -> None:
-    """The scheduler's job, every `TRACKER_COUNTS_COMPACT_SECONDS` (only while
-    `leading()`, when given): the deltas folded in; a failure logged, never raised."""
-    if leading is not None and not leading():
-        return
-    with app.app_context():
-        try:
-            compact()
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("folding the task counts failed")
-        finally:
-            db.session.remove()

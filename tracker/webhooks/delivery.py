@@ -308,17 +308,3 @@ def deliver_due(now: datetime | None = None, *, limit: int = 200) -> dict[str, i
                     sorted(broken), skipped)
     return counts
 
-
-def run(app, leading=None) -> None:
-    """The scheduler's job, every `TRACKER_WEBHOOK_POLL_SECONDS` (only while `leading()`,
-    when given): what is due, delivered; a failure logged, never raised."""
-    if leading is not None and not leading():
-        return
-    with app.app_context():
-        try:
-            deliver_due()
-        except Exception:
-            db.session.rollback()
-            log.exception("webhook delivery failed; the next run tries again")
-        finally:
-            db.session.remove()
