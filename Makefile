@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# The suite's worker processes (pytest-xdist): one per core; TEST_WORKERS=0 runs it in this
+# process alone (for a debugger, or -x to stop at the first failure in order).
+TEST_WORKERS ?= auto
 
 .PHONY: run serve test lint install lock translations compile-translations clean bench bench-history \
 	cluster-test
@@ -38,9 +41,10 @@ run: install
 	@echo "Tracker: http://$(HOST):$(PORT)  (the scheduler runs alongside: cutoff at 16:00 ICT)"
 	@trap 'kill 0' INT TERM EXIT; $(FLASK) tracker scheduler & $(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set).
+## make test: the whole suite (SQLite; PostgreSQL too when TRACKER_TEST_DATABASE_URL is set),
+## on every core.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## make cluster-test: web hosts behind HAProxy, a PostgreSQL primary and replica and two
 ## schedulers, each in a network namespace, through a rush with faults (docs/deployment.md).
