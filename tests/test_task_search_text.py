@@ -5,6 +5,7 @@ renamed — and the migration fills it for the tasks stored before, the same way
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from tests.factories import ict, make_department, make_task
@@ -14,9 +15,14 @@ from tracker.extensions import db
 from tracker.rules.vietnamese import fold_fields
 from tracker.search import task_matches
 from tracker.tasks.editing import reassign_task, update_task
-from tracker.tasks.models import SEARCHED_FIELDS, Task, refresh_search_text
+from tracker.tasks.models import SEARCHED_FIELDS, Task, TaskSearchText, search_text_of
 
 AT = ict(2026, 11, 16, 9, 0)
+
+
+def stored(task: Task) -> str:
+    return db.session.scalar(select(TaskSearchText.search_text)
+                             .where(TaskSearchText.task_id == task.id))
 
 
 def found(q: str) -> list[int]:
@@ -27,7 +33,7 @@ def test_a_task_is_found_by_its_lead_and_coordinating_units_names(users, units):
     task = make_task(users["admin"], units["ha_long"], at=AT, title="Rà soát trụ sở",
                      coordinating_unit_ids=[units["co_to"].id])
     other = make_task(users["admin"], units["co_to"], at=AT, title="Đôn đốc giải ngân")
-    assert task.search_text == fold_fields(
+    assert stored(task) == fold_fields(
         *(getattr(task, f) for f in SEARCHED_FIELDS), "Phường Hạ Long", "Đặc khu Cô Tô")
     assert found("ha long") == [task.id]
     assert found("CÔ TÔ") == [task.id, other.id]
@@ -62,9 +68,7 @@ def test_a_renamed_department_is_found_by_its_new_name_only(users, units):
     assert found("so tai chinh –") == [led.id, helped.id]
     db.session.expire_all()
     for task in (led, helped):  # stored as the write path computes it
-        stored = task.search_text
-        refresh_search_text(task)
-        assert task.search_text == stored
+        assert stored(task) == search_text_of(task)
 
 
 def test_the_migration_fills_the_units_names_of_tasks_stored_before(fresh_url):  # noqa: F811
@@ -86,15 +90,16 @@ def test_the_migration_fills_the_units_names_of_tasks_stored_before(fresh_url): 
         tasks = [make_task(admin, by_code["ha_long"], at=AT, title="Rà soát trụ sở",
                            coordinating_unit_ids=[by_code["co_to"].id, by_code["van_don"].id]),
                  make_task(admin, by_code["co_to"], at=AT, title="Đôn đốc giải ngân")]
-        expected = {task.id: task.search_text for task in tasks}
+        expected = {task.id: stored(task) for task in tasks}
         db.session.remove()
         downgrade(revision="b169fb9b0cf1")
         with db.engine.connect() as conn:  # the old text: the task's own fields only
             before = dict(conn.execute(text("SELECT id, search_text FROM tasks")).all())
         assert all("phuong ha long" not in value for value in before.values())
         upgrade()
-        with db.engine.connect() as conn:
-            after = dict(conn.execute(text("SELECT id, search_text FROM tasks")).all())
+        with db.engine.connect() as conn:  # in a table of its own since d7f3b9e2a4c6
+            after = dict(conn.execute(text("SELECT task_id, search_text "
+                                           "FROM task_search_texts")).all())
         assert after == expected
         assert found("van don") == [tasks[0].id]
         db.session.remove()
@@ -136,3 +141,45 @@ def test_the_task_lists_order_is_read_from_its_index_on_postgresql(users, units)
         narrowed = plan(users["ha_long"], q)
         assert "ix_tasks_worst_first" not in narrowed and "Sort" in narrowed, narrowed
     db.session.rollback()
+
+
+def test_a_progress_update_and_the_cutoff_leave_the_search_text_row_alone(users, units):
+    """The folded text has its own table (TaskSearchText), so that the writes of every day —
+    progress, colours — never write its trigram index: PostgreSQL's row version (xmin) of a
+    task's text stays the same through an update and a cutoff that recolours the task, and
+    changes when the title does. The table is never scanned in parallel."""
+    from datetime import date
+
+    from tests.factories import cutoff_through
+    from tracker.updates.service import post_update
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row versions and storage parameters are PostgreSQL's")
+    task = make_task(users["admin"], units["ha_long"], at=AT, title="Rà soát trụ sở")
+
+    def version() -> tuple[str, str]:
+        row = db.session.execute(text(
+            "SELECT xmin::text, search_text FROM task_search_texts WHERE task_id = :id"),
+            {"id": task.id}).one()
+        db.session.rollback()
+        return tuple(row)
+
+    first = version()
+    post_update(users["ha_long"], task, {"progress": 40, "work_done": "Đang làm"},
+                now=ict(2026, 11, 16, 10, 0))
+    db.session.commit()
+    updated = db.session.get(Task, task.id)
+    before = (updated.progress, updated.colour, updated.colour_reason)
+    db.session.rollback()
+    cutoff_through(date(2026, 11, 17), ict(2026, 11, 17, 16, 5))
+    recoloured = db.session.get(Task, task.id)
+    assert before[0] == 40 and (recoloured.colour, recoloured.colour_reason) != before[1:], \
+        "the cutoff recolours the task (no update on the 17th)"
+    db.session.rollback()
+    assert version() == first
+    update_task(users["admin"], task, {"title": "Đôn đốc giải ngân"}, now=AT)
+    db.session.commit()
+    assert version()[0] != first[0] and "don doc giai ngan" in version()[1]
+    options = db.session.scalar(text(
+        "SELECT reloptions FROM pg_class WHERE relname = 'task_search_texts'"))
+    assert "parallel_workers=0" in options

@@ -3,9 +3,10 @@ people type, in any case, with or without diacritics, composed or not ("ha long"
 "HẠ LONG" and "Phường Hạ Long" typed in NFD all find "Phường Hạ Long"; "đ" is found by "d").
 
 Each entity keeps a folded column (`search_text`, tracker.rules.vietnamese.fold_fields of
-its searchable fields, kept on every write); a search folds what was typed the same way and
-matches it as a literal substring (`%` and `_` are plain characters), one LIKE that a
-trigram index answers on PostgreSQL (tracker.rules.vietnamese_sql.folded_contains).
+its searchable fields, kept on every write; a task's in a table of its own); a search folds
+what was typed the same way and matches it as a literal substring (`%` and `_` are plain
+characters), one LIKE that a trigram index answers on PostgreSQL
+(tracker.rules.vietnamese_sql.folded_contains).
 
 - a unit: its name or code (not its short name, a codename such as "ha_long");
 - a user: username, full name, e-mail, or their home unit's name;
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 
 from tracker.auth.models import User
 from tracker.inputs import storable
 from tracker.rules.vietnamese_sql import folded_contains, like_pattern
-from tracker.tasks.models import Task
+from tracker.tasks.models import Task, TaskSearchText
 from tracker.units.models import Unit
 
 SEARCH_MAX = 200
@@ -62,7 +63,11 @@ def user_matches(q: str) -> ColumnElement[bool]:
 def task_matches(q: str) -> ColumnElement[bool]:
     """The tasks whose own text contains `q`, or that are led or coordinated by a unit
     whose name does (folded): one LIKE on the task's folded text, which holds its units'
-    names too (tracker.tasks.models.task_search_text). One condition on one column lets
-    PostgreSQL choose, from the column's statistics, between the trigram index (a rare
-    phrase) and walking the list's order and stopping at the page (a common one)."""
-    return folded_contains(Task.search_text, q)
+    names too (tracker.tasks.models.TaskSearchText), one row per task. One condition on one
+    column lets PostgreSQL choose, from the column's statistics, between the trigram index
+    (a rare phrase) and walking the list's order, looking each task's text up by its key,
+    and stopping at the page (a common one)."""
+    matches = folded_contains(TaskSearchText.search_text, q)
+    if like_pattern(q) is None:
+        return matches
+    return exists().where(TaskSearchText.task_id == Task.id, matches)

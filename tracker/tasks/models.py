@@ -17,11 +17,13 @@ from sqlalchemy import (
     case,
     event,
     exists,
+    insert,
     inspect,
     literal_column,
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import Grouping
@@ -117,11 +119,7 @@ class Task(db.Model):
     coordinating_units: Mapped[list[Unit]] = relationship(
         secondary=task_coordinating_units, order_by=lambda: by_name(Unit.name)
     )
-    # What the search compares (tracker.search): `task_search_text` of the fields below and
-    # of the lead and coordinating units' names, kept on every write that changes one of
-    # them (`_keep_search_text`) and when a unit is renamed (`_units_renamed`). Deferred, as
-    # on units and users: the database compares it; a page or a list never reads it.
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    # What the search compares is in a table of its own: `TaskSearchText`.
 
     __table_args__ = (
         # A unit's tasks by status, and the live counts (tracker.reports.live): grouped on
@@ -162,6 +160,34 @@ def task_search_text(values: Iterable[str | None], lead_unit_name: str | None,
     return fold_fields(*values, lead_unit_name, *coordinating)
 
 
+class TaskSearchText(db.Model):
+    """What the search compares (tracker.search): a task's folded text, `task_search_text`
+    of its SEARCHED_FIELDS and of its lead and coordinating units' names, kept on every write
+    that changes one of them (`_keep_search_text`) and when a unit is renamed
+    (`_units_renamed`).
+
+    In a narrow table of its own, with the trigram index: a write of a task's progress or
+    colour (every update; the cutoff rewrites up to a million tasks a day) changes indexed
+    columns, so PostgreSQL writes a new entry into each of the task's indexes — and a
+    trigram index takes one entry per distinct trigram of the text, hundreds per task. Here
+    that index is written only when the text itself changes: the cutoff's rewrite of the
+    same rows took half the time without it (docs/performance.md)."""
+
+    __tablename__ = "task_search_texts"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True, autoincrement=False)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    __table_args__ = (
+        # The search's trigram index (pg_trgm): a substring LIKE on the folded text is
+        # answered from it. SQLite has no such index and scans; the partial index there is
+        # empty (WHERE 0) so that one model describes both databases.
+        Index("ix_task_search_texts_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0")),
+    )
+
+
 def _lead_unit_name(task: Task, connection) -> str | None:
     lead = task.__dict__.get("lead_unit")  # as set or loaded, without loading it
     if lead is not None and lead.id in (task.lead_unit_id, None):
@@ -171,31 +197,48 @@ def _lead_unit_name(task: Task, connection) -> str | None:
     return connection.scalar(select(Unit.name).where(Unit.id == task.lead_unit_id))
 
 
-def refresh_search_text(task: Task, connection=None) -> None:
-    """Compute the task's folded text again (its units' names as the session has them)."""
+def search_text_of(task: Task, connection=None) -> str:
+    """The task's folded text as its fields and units (their names as the session has
+    them) are now."""
     if connection is None:
         connection = db.session.connection()
-    task.search_text = task_search_text(
+    return task_search_text(
         (getattr(task, f) for f in SEARCHED_FIELDS), _lead_unit_name(task, connection),
         (unit.name for unit in task.coordinating_units))
 
 
-@event.listens_for(Task, "before_insert")
-@event.listens_for(Task, "before_update")
+def _store_search_text(task: Task, connection) -> None:
+    connection.execute(update(TaskSearchText).where(TaskSearchText.task_id == task.id)
+                       .values(search_text=search_text_of(task, connection)))
+
+
+@event.listens_for(Session, "after_flush")
+def _first_search_texts(session: Session, _context) -> None:
+    """For every task the flush inserted, whichever service writes: one statement for all
+    of them (a directive assigned to every commune inserts thousands)."""
+    new = [task for task in session.new if isinstance(task, Task)]
+    if new:
+        connection = session.connection()
+        connection.execute(insert(TaskSearchText), [
+            {"task_id": task.id, "search_text": search_text_of(task, connection)}
+            for task in new])
+
+
+@event.listens_for(Task, "after_update")
 def _keep_search_text(_mapper, connection, task: Task) -> None:
-    """On every ORM insert, and on every update that changes a searched field or the units,
-    whichever service writes (a progress update changes none and costs nothing here)."""
+    """On every update that changes a searched field or the units (a progress update or a
+    colour changes none, and costs nothing here)."""
     state = inspect(task)
-    if state.persistent and not any(state.attrs[name].history.has_changes()
-                                    for name in (*SEARCHED_FIELDS, *_UNIT_ATTRIBUTES)):
-        return
-    refresh_search_text(task, connection)
+    if any(state.attrs[name].history.has_changes()
+           for name in (*SEARCHED_FIELDS, *_UNIT_ATTRIBUTES)):
+        _store_search_text(task, connection)
 
 
 @event.listens_for(Session, "before_flush")
 def _units_renamed(session: Session, _context, _instances) -> None:
     """A unit renamed (a department by its admin, an official unit by the tree's import):
-    the folded text of every task it leads or coordinates follows, in the same flush."""
+    the folded text of every task it leads or coordinates follows, in the same
+    transaction."""
     renamed = [unit.id for unit in session.dirty if isinstance(unit, Unit)
                and inspect(unit).attrs.name.history.has_changes()]
     if not renamed:
@@ -205,14 +248,7 @@ def _units_renamed(session: Session, _context, _instances) -> None:
     with session.no_autoflush:
         for task in session.scalars(select(Task).where(
                 or_(Task.lead_unit_id.in_(renamed), coordinated))):
-            refresh_search_text(task, session.connection())
-
-
-# The search's trigram index (pg_trgm): a substring LIKE on the folded text is answered
-# from it. SQLite has no such index and scans; the partial index there is empty (WHERE 0)
-# so that one model describes both databases.
-Index("ix_tasks_search_text", Task.search_text, postgresql_using="gin",
-      postgresql_ops={"search_text": "gin_trgm_ops"}, sqlite_where=text("0"))
+            _store_search_text(task, session.connection())
 
 
 # Worst first (red, yellow, green, then no colour; the nearest deadline first): the order of
