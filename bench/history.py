@@ -153,12 +153,11 @@ def seed_start(app, url: str, rng: random.Random, per_unit: int, days: list[date
     profiles, the task states and the ids of the people acting."""
     from sqlalchemy import select
 
-    from bench.seed import TITLES
+    from bench.seed import DESCRIPTION, LEADER, OWNER, code_and_title, seeded_search_text
     from tracker.auth.passwords import hash_password
     from tracker.extensions import db
     from tracker.rules.store import load_calendar
     from tracker.rules.vietnamese import fold_fields
-    from tracker.tasks.models import task_search_text
     from tracker.units.importer import all_provinces, import_units
     from tracker.units.models import Unit, UnitKind
 
@@ -228,12 +227,11 @@ def seed_start(app, url: str, rng: random.Random, per_unit: int, days: list[date
                         confirmed = submitted + timedelta(hours=3)
                     elif start < days[0]:
                         status, progress = "in_progress", int(actual)
-                    code = f"H-{task_id:07d}"
-                    title = f"{TITLES[task_id % len(TITLES)]} ({task_id})"
+                    code, title = code_and_title("H", task_id)
                     leads[task_id] = unit_id
                     copy.write_row((
-                        task_id, code, title, "Mô tả nhiệm vụ", unit_id, "Chủ tịch UBND",
-                        start, deadline, deadline, "Phó Chủ tịch UBND tỉnh",
+                        task_id, code, title, DESCRIPTION, unit_id, OWNER,
+                        start, deadline, deadline, LEADER,
                         "Báo cáo kết quả", "Ban Chỉ đạo", "02-KH/BCĐTW",
                         days[0] - timedelta(days=100), "normal", progress, status, entered,
                         submitted, confirmed, 0, entered, entered, 1))
@@ -244,13 +242,9 @@ def seed_start(app, url: str, rng: random.Random, per_unit: int, days: list[date
                         states[task_id] = TaskState(task_id, unit_id, start, deadline, pace,
                                                     actual, status, stall)
         cur.execute("SELECT setval('tasks_id_seq', %s)", (task_id,))
-        # Their folded texts, as the app keeps them (tracker.tasks.models.TaskSearchText).
         with cur.copy("COPY task_search_texts (task_id, search_text) FROM STDIN") as copy:
             for task_id, unit_id in leads.items():
-                code, title = f"H-{task_id:07d}", f"{TITLES[task_id % len(TITLES)]} ({task_id})"
-                copy.write_row((task_id, task_search_text(
-                    (code, title, "Mô tả nhiệm vụ", "Chủ tịch UBND", "Phó Chủ tịch UBND tỉnh"),
-                    names[unit_id], ())))
+                copy.write_row((task_id, seeded_search_text("H", task_id, names[unit_id])))
         conn.commit()
         cur.execute("ANALYZE")
     return profiles, states, people, task_id

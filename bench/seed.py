@@ -25,6 +25,8 @@ TITLES = ("Rà soát, sắp xếp trụ sở làm việc sau hợp nhất", "S�
           "Đẩy mạnh giải ngân vốn đầu tư công", "Chuyển đổi số thủ tục hành chính",
           "Xây dựng đề án phát triển du lịch", "Kiểm tra công tác phòng cháy chữa cháy",
           "Đôn đốc thu ngân sách nhà nước", "Hoàn thiện quy chế làm việc của Uỷ ban")
+# The fields every seeded task has alike: description, owner, leader in charge.
+DESCRIPTION, OWNER, LEADER = "Mô tả nhiệm vụ", "Chủ tịch UBND", "Phó Chủ tịch UBND tỉnh"
 HISTORY_DAYS = 5  # closed working days of update history per open task (plus the rush
 # day's morning)
 
@@ -40,6 +42,20 @@ class Seeded:
     update_count: int
 
 
+def code_and_title(prefix: str, task_id: int) -> tuple[str, str]:
+    """A seeded task's code and title."""
+    return f"{prefix}-{task_id:07d}", f"{TITLES[task_id % len(TITLES)]} ({task_id})"
+
+
+def seeded_search_text(prefix: str, task_id: int, unit_name: str) -> str:
+    """A seeded task's folded text, as the app keeps it (tracker.tasks.models.TaskSearchText):
+    written beside the task's row, which COPY writes without the app."""
+    from tracker.tasks.models import task_search_text
+
+    return task_search_text((*code_and_title(prefix, task_id), DESCRIPTION, OWNER, LEADER),
+                            unit_name, ())
+
+
 def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -52,7 +68,6 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
     from tracker.extensions import db
     from tracker.rules.store import load_calendar
     from tracker.rules.vietnamese import fold_fields
-    from tracker.tasks.models import task_search_text
     from tracker.units.importer import all_provinces, find_province, import_units
     from tracker.units.models import Unit, UnitKind
 
@@ -132,11 +147,11 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                     deadline = today + timedelta(days=rng.randint(-20, 120))
                     submitted = now - timedelta(days=rng.randint(1, 10)) \
                         if status in ("done", "submitted") else None
-                    code, title = f"B-{task_id:07d}", f"{TITLES[task_id % len(TITLES)]} ({task_id})"
+                    code, title = code_and_title("B", task_id)
                     copy.write_row((
                         task_id, code, title,
-                        "Mô tả nhiệm vụ", unit_id, "Chủ tịch UBND", today - timedelta(60),
-                        deadline, deadline, "Phó Chủ tịch UBND tỉnh", "Báo cáo kết quả",
+                        DESCRIPTION, unit_id, OWNER, today - timedelta(60),
+                        deadline, deadline, LEADER, "Báo cáo kết quả",
                         "Ban Chỉ đạo", "02-KH/BCĐTW", today - timedelta(70), "normal", 40,
                         status, assigned, submitted,
                         submitted + timedelta(hours=2) if status == "done" else None,
@@ -146,16 +161,13 @@ def seed(app, url: str, scale: str, today: date, now: datetime, rng_seed: int = 
                     if status in ("in_progress", "not_started"):
                         open_tasks[unit_id].append(task_id)
         cur.execute("SELECT setval('tasks_id_seq', %s)", (task_id,))
-        # Their folded texts, as the app keeps them (tracker.tasks.models.TaskSearchText).
         with cur.copy("COPY task_search_texts (task_id, search_text) FROM STDIN") as copy:
             task_id = 0
             for unit_id in unit_ids:
                 for _n in range(per_unit):
                     task_id += 1
-                    code, title = f"B-{task_id:07d}", f"{TITLES[task_id % len(TITLES)]} ({task_id})"
-                    copy.write_row((task_id, task_search_text(
-                        (code, title, "Mô tả nhiệm vụ", "Chủ tịch UBND",
-                         "Phó Chủ tịch UBND tỉnh"), unit_names[unit_id], ())))
+                    copy.write_row((task_id,
+                                    seeded_search_text("B", task_id, unit_names[unit_id])))
 
         last_update: dict[int, datetime] = {}
         author = {u: n for n, u in enumerate(unit_ids, start=2)}

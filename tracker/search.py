@@ -67,7 +67,7 @@ def task_matches(q: str) -> ColumnElement[bool]:
     column lets PostgreSQL choose, from the column's statistics, between the trigram index
     (a rare phrase) and walking the list's order, looking each task's text up by its key,
     and stopping at the page (a common one)."""
-    matches = folded_contains(TaskSearchText.search_text, q)
     if like_pattern(q) is None:
-        return matches
-    return exists().where(TaskSearchText.task_id == Task.id, matches)
+        return true()
+    return exists().where(TaskSearchText.task_id == Task.id,
+                          folded_contains(TaskSearchText.search_text, q))
