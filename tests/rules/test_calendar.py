@@ -294,3 +294,27 @@ def test_working_days_between_agrees_with_the_list(a, b):
 def test_windows_of_consecutive_working_days_meet(d):
     day = CAL.next_working_day(d)
     assert CAL.window(CAL.next_working_day(day))[0] == CAL.window(day)[1]
+
+
+# The reporting day is kept per UTC hour through which no cutoff falls: the instants where
+# that could go wrong are a cutoff and its neighbours, and the hours' own edges.
+odd_cutoffs = st.sampled_from([time(16, 0), time(16, 30, 15, 500001), time(0, 0),
+                               time(23, 59, 59, 999999), time(7, 0, 0, 1)])
+edges = st.sampled_from([timedelta(0), timedelta(microseconds=1),
+                         -timedelta(microseconds=1), timedelta(minutes=30),
+                         -timedelta(minutes=30), timedelta(hours=1), -timedelta(hours=1)])
+
+
+@settings(deadline=None, max_examples=300)
+@given(days, odd_cutoffs, edges, st.sampled_from(["cutoff", "hour"]))
+def test_reporting_day_is_its_window_at_a_cutoff_and_at_an_hours_edge(d, cutoff, edge,
+                                                                        anchor):
+    cal = WorkCalendar(cutoff_time=cutoff, days_off=frozenset({date(2026, 3, 11)}))
+    # A cutoff, or an hour's edge (in UTC).
+    at = cal.cutoff_moment(d) if anchor == "cutoff" else datetime.combine(d, time(9),
+                                                                         tzinfo=UTC)
+    ts = at + edge
+    day = cal.reporting_day(ts)
+    start, end = cal.window(day)
+    assert cal.is_working_day(day)
+    assert start < ts <= end

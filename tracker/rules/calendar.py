@@ -49,6 +49,8 @@ class WorkCalendar:
     zone: str = DEFAULT_ZONE
     _tz: ZoneInfo = field(init=False, repr=False, compare=False)
     _hash: int = field(init=False, repr=False, compare=False)
+    # hour → its reporting day, or None: a cutoff falls inside it (`reporting_day`)
+    _hours: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Accept any iterable of dates, but keep frozensets so the calendar stays hashable
@@ -64,6 +66,7 @@ class WorkCalendar:
         # Every cache lookup hashes the calendar; hash its fields once, not on every lookup.
         key = (self.days_off, self.makeup_days, self.cutoff_time, self.zone)
         object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(self, "_hours", {})
 
     def __hash__(self) -> int:
         return self._hash
@@ -137,12 +140,21 @@ class WorkCalendar:
 
         An update at 16:00:00 counts for today, one at 16:00:01 for the next working day;
         one made on a weekend or holiday counts for the next working day.
+
+        That is the first working day whose cutoff is at or after `ts`: the answer changes
+        only just after a cutoff moment. So it is the same for every instant of an hour
+        (each UTC hour taken as (start, end]) through which no cutoff falls, and is kept
+        per such hour (the cutoff asks it twice for each of millions of tasks).
         """
-        d = self.local_date(ts)
-        cutoff, next_day = _closing(self, d)
-        if cutoff is not None and ts <= cutoff:
-            return d
-        return next_day
+        hour = -int(-_require_aware(ts).timestamp() // _HOUR)  # its (start, end] hour
+        hours = self._hours
+        try:
+            day = hours[hour]
+        except KeyError:
+            if len(hours) >= _HOURS_KEPT:
+                hours.clear()
+            day = hours[hour] = _hour_reporting_day(self, hour)
+        return day if day is not None else _reporting_day(self, ts)
 
     def last_cutoff_day(self, ts: datetime) -> date:
         """The latest working day whose cutoff is at or before `ts` (aware).
@@ -278,6 +290,33 @@ def _closing(cal: WorkCalendar, d: date) -> tuple[datetime | None, date]:
     """
     cutoff = _cutoff_moment(cal, d) if cal.is_working_day(d) else None
     return cutoff, _next_working_day(cal, d)
+
+
+def _reporting_day(cal: WorkCalendar, ts: datetime) -> date:
+    """`WorkCalendar.reporting_day` by its definition: the local date if it is a working day
+    and `ts` is not after its cutoff, else the next working day."""
+    d = cal.local_date(ts)
+    cutoff, next_day = _closing(cal, d)
+    if cutoff is not None and ts <= cutoff:
+        return d
+    return next_day
+
+
+_HOUR = 3600
+_INSTANT = timedelta(microseconds=1)  # the finest step of a datetime
+
+
+_HOURS_KEPT = 65536  # about seven years of hours
+
+
+def _hour_reporting_day(cal: WorkCalendar, hour: int) -> date | None:
+    """The reporting day of every instant of the UTC hour (hour - 1, hour] (in hours since
+    the epoch), or None if a cutoff falls inside it. The reporting day never decreases with
+    time, so it is the same throughout when it is at the hour's first and last instants."""
+    end = datetime.fromtimestamp(hour * _HOUR, UTC)
+    first = end - timedelta(seconds=_HOUR) + _INSTANT
+    day = _reporting_day(cal, end)
+    return day if _reporting_day(cal, first) == day else None
 
 
 @lru_cache(maxsize=1024)
