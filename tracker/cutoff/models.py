@@ -55,11 +55,12 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# The day's record — missed updates, colour history, red list — refers to tasks by id with
-# no foreign key. Only the cutoff writes it, from the tasks it read in the same snapshot,
-# and tasks are never deleted (they are cancelled). A foreign key would check and
-# KEY SHARE-lock a task row for each of the ~600,000 rows of a national day — a fifth of
-# the cutoff's time, and a lock every writer of that task at 16:00 would then share.
+# The day's record — missed updates, colour history, red list — refers to tasks and their
+# lead units by id with no foreign key. Only the cutoff writes it, from the tasks (and
+# their lead units) it read in the same snapshot; tasks are never deleted (they are
+# cancelled), nor are units. A foreign key would check and KEY SHARE-lock a row for each of
+# the ~2.5 million rows of the nation's rush day — a fifth of the cutoff's time for the
+# tasks' keys, and a lock every writer of that task at 16:00 would then share.
 
 
 class MissedUpdate(db.Model):
@@ -69,7 +70,7 @@ class MissedUpdate(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     task_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key (note above)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(index=True)  # no foreign key (note above)
 
 
 class TaskColourChange(db.Model):
@@ -85,7 +86,7 @@ class TaskColourChange(db.Model):
 
     task_id: Mapped[int] = mapped_column(primary_key=True)  # no FK (note above MissedUpdate)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    unit_id: Mapped[int]  # no foreign key (note above MissedUpdate)
     colour: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32))
     days: Mapped[int] = mapped_column(default=0)
@@ -117,7 +118,7 @@ class RedTaskDay(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     task_id: Mapped[int] = mapped_column(primary_key=True)  # no FK (note above MissedUpdate)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    unit_id: Mapped[int]  # no foreign key (note above MissedUpdate)
     code: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))
     days: Mapped[int] = mapped_column(default=0)
