@@ -116,3 +116,41 @@ def test_a_unit_locking_its_tasks_does_not_hold_up_rows_that_refer_to_them(
             other.rollback()
     finally:
         db.session.rollback()
+
+
+def test_an_update_written_separately_commits_each_batch_and_hands_a_failure_back(
+        app, users, units):
+    """`separately`: the batches are written by a thread on a connection of its own, each
+    committed as it goes (seen from another connection before `apply`), and a batch the
+    server refuses is raised in the caller's thread — by `apply` here — with the batches
+    before it kept and none after it written."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a writer of its own is PostgreSQL's (SQLite: the session's transaction)")
+    first, second, third = (make_task(users["admin"], units["ha_long"],
+                                      at=ict(2026, 11, 13, 9, 0)) for _ in range(3))
+    ids = first.id, second.id, third.id
+    db.session.commit()
+    days_before = [task.colour_days for task in (first, second, third)]
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def seen() -> list:
+        with psycopg.connect(url) as other:
+            return other.execute("SELECT colour, colour_days FROM tasks WHERE id = ANY(%s) "
+                                 "ORDER BY id", (list(ids),)).fetchall()
+
+    columns = ("colour", "colour_reason", "colour_days")
+    writer = BulkUpdate(Task.__table__, "id", columns, separately=True)
+    try:
+        writer.add([(ids[0], "red", "overdue", 4)])
+        deadline = time.monotonic() + 10
+        while seen()[0] != ("red", 4) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen()[0] == ("red", 4)  # committed by the thread, before apply
+        writer.add([(ids[1], "yellow", "overdue", "two")])  # not a number of days
+        writer.add([(ids[2], "red", "overdue", 9)])
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            writer.apply()
+    finally:
+        writer.close()
+    assert [row[1] for row in seen()] == [4, *days_before[1:]]
+    db.session.rollback()

@@ -13,6 +13,8 @@ SQLAlchemy's type processing.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +30,8 @@ COPY_FROM = 64
 # Up to this many rows go as plain parameters (VALUES lists) rather than one array per
 # column: the driver dumps arrays element by element, which costs more for a few rows.
 SCALARS_UP_TO = 16
+# A BulkUpdate written `separately` holds at most this many batches waiting for its thread.
+QUEUED = 2
 
 
 def _postgres(connection=None) -> bool:
@@ -110,17 +114,20 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> 
     return count
 
 
-def all_rows(statement) -> list:
-    """Every row of a SELECT, as named tuples. PostgreSQL: straight from the driver, without
-    SQLAlchemy's processing of each value (a million rows a cutoff; timestamps come back
-    aware already); elsewhere through SQLAlchemy."""
-    connection = db.session.connection()
+def all_rows(statement, connection=None, *, named: bool = True) -> list:
+    """Every row of a SELECT, as named tuples (or plain ones: `named=False`, cheaper by a
+    few microseconds a row), on the session's connection (or the one given). PostgreSQL:
+    straight from the driver, without SQLAlchemy's processing of each value (a million rows
+    a cutoff; timestamps come back aware already); elsewhere through SQLAlchemy."""
+    connection = connection or db.session.connection()
     if not _postgres(connection):
-        return connection.execute(statement).all()
+        rows = connection.execute(statement).all()
+        return rows if named else [tuple(row) for row in rows]
     compiled = statement.compile(dialect=connection.dialect)
     with _cursor(connection) as cursor:
-        cursor.row_factory = namedtuple_row
-        cursor.execute(str(compiled), compiled.params)
+        if named:
+            cursor.row_factory = namedtuple_row
+        cursor.execute(str(compiled), compiled.params, binary=True)
         return cursor.fetchall()
 
 
@@ -152,10 +159,12 @@ class BulkUpdate:
     - `lock`: lock each batch's rows in key order first (PostgreSQL), as every writer of
       several tasks locks them; the UPDATE alone would lock them in whatever order its plan
       meets them, and a writer holding one row while waiting for another could deadlock.
-    - `separately`: PostgreSQL only — write on a connection of its own, each batch
-      committed at once, so that no lock is held beyond a batch (the cutoff's colour
-      refresh must not hold writers up). Elsewhere the batches join the session's
-      transaction (SQLite has one writer at a time anyway).
+    - `separately`: PostgreSQL only — write on a connection and a thread of its own, each
+      batch committed at once, so that no lock is held beyond a batch (the cutoff's colour
+      refresh must not hold writers up) and the caller goes on reading and judging while
+      the server writes (`add` returns once the batch is queued; at most `QUEUED` wait). A
+      batch that fails is raised by the next `add` or by `apply`. Elsewhere the batches
+      join the session's transaction (SQLite has one writer at a time anyway).
 
     On PostgreSQL each batch is one `UPDATE … FROM unnest(arrays)`, sent at once; elsewhere
     the rows are collected and `apply` writes them with one executemany.
@@ -170,26 +179,52 @@ class BulkUpdate:
         self._postgres = _postgres()
         self._connection = None
         self._lock_sql = None
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
         if not self._postgres:
             return
+        self._dialect = db.session.connection().dialect
+        self._lock_sql, self._sql = _update_sql(table, key, self.columns, guard, lock)
         if separately:
             self._connection = db.engine.connect()
-        self._lock_sql, self._sql = _update_sql(table, key, self.columns, guard, lock)
+            self._queue = queue.Queue(maxsize=QUEUED)
+            self._thread = threading.Thread(target=self._write_queued, daemon=True,
+                                            name=f"bulk-update-{table.name}")
+            self._thread.start()
 
     def add(self, rows: Sequence[tuple]) -> None:
         if not rows:
             return
+        self._raise_failure()
         self.count += len(rows)
         if not self._postgres:
             self._pending.extend(rows)
             return
         columns = [list(column) for column in zip(*rows, strict=True)]
-        if self._connection is None:
+        if self._queue is None:
             with _cursor() as cursor:
                 self._send(cursor, columns)
             return
-        with self._connection.begin(), _cursor(self._connection) as cursor:
-            self._send(cursor, columns)
+        self._queue.put(columns)
+
+    def _write_queued(self) -> None:
+        """The writer thread: each queued batch in a transaction of its own, in order; after
+        a failure the rest are dropped (the caller is told and gives up)."""
+        while (columns := self._queue.get()) is not None:
+            try:
+                if self._failure is None:
+                    with self._connection.begin(), _cursor(self._connection) as cursor:
+                        self._send(cursor, columns)
+            except BaseException as exc:  # handed to the caller's thread
+                self._failure = exc
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def _send(self, cursor, columns) -> None:
         if self._lock_sql:
@@ -197,16 +232,20 @@ class BulkUpdate:
         count = len(columns[0])
         if count <= SCALARS_UP_TO:
             cursor.execute(_update_values_sql(self.table, self.key, self.columns, self.guard,
-                                              count),
+                                              count, self._dialect),
                            [value for row in zip(*columns, strict=True) for value in row])
         else:
             cursor.execute(self._sql, columns)
 
     def apply(self) -> int:
-        """Write what is pending (elsewhere than PostgreSQL); returns the rows given."""
+        """Write what is pending (elsewhere than PostgreSQL; on PostgreSQL, wait for the
+        queued batches); returns the rows given."""
         try:
             if self._pending:
                 self._apply_pending()
+            if self._queue is not None:
+                self._queue.join()
+                self._raise_failure()
         finally:
             self.close()
         return self.count
@@ -230,6 +269,12 @@ class BulkUpdate:
         self._pending = []
 
     def close(self) -> None:
+        """Stop the writer thread (after the batches already queued) and release the
+        connection. Batches not applied are not undone: each was committed on its own."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -254,17 +299,17 @@ def _update_sql(table: Table, key: str, columns: tuple[str, ...], guard: str | N
 
 @lru_cache(maxsize=256)
 def _update_values_sql(table: Table, key: str, columns: tuple[str, ...], guard: str | None,
-                       count: int) -> str:
+                       count: int, dialect) -> str:
     """BulkUpdate's statement for a few rows, each as typed parameters in a VALUES list."""
     names = (key, *((guard,) if guard else ()), *columns)
-    dialect = db.session.connection().dialect
+    quote = dialect.identifier_preparer.quote  # (called from a writer thread: no session)
     typed = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}" for c in names)
-    assignments = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in columns)
-    where = f"t.{_quote(key)} = b.{_quote(key)}"
+    assignments = ", ".join(f"{quote(c)} = b.{quote(c)}" for c in columns)
+    where = f"t.{quote(key)} = b.{quote(key)}"
     if guard:
-        where += f" AND t.{_quote(guard)} = b.{_quote(guard)}"
-    return (f"UPDATE {_quote(table.name)} AS t SET {assignments} FROM (VALUES "
-            f"{', '.join([f'({typed})'] * count)}) AS b({', '.join(map(_quote, names))}) "
+        where += f" AND t.{quote(guard)} = b.{quote(guard)}"
+    return (f"UPDATE {quote(table.name)} AS t SET {assignments} FROM (VALUES "
+            f"{', '.join([f'({typed})'] * count)}) AS b({', '.join(map(quote, names))}) "
             f"WHERE {where}")
 
 
