@@ -5,9 +5,9 @@ needs to walk on. Past the last page it is empty (never an error), and its items
 even queried. The pages read the number from the query string (anything but a whole
 number of at least 1 is page 1) and show `PER_PAGE` items; the API validates its `page` and
 `per_page` arguments against the same bounds and answers `Page` as its JSON envelope
-``{"items", "page", "per_page", "total", "pages", "total_exact"}``. A search is counted only
-up to `SEARCH_COUNTED` matches and a list of tasks up to `LIST_COUNTED` (or this page's end):
-past that, the page says "more than".
+``{"items", "page", "per_page", "total", "pages", "total_exact"}``. A list of tasks, a
+search's too, is counted up to `LIST_COUNTED` (or this page's end): past that, the page
+says "more than".
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from tracker.extensions import db
 PER_PAGE = 50  # a page of any list on the web, and the API's default
 MAX_PER_PAGE = 200  # the most an API client may ask for at once
 MAX_PAGE = 100_000  # the API refuses page numbers beyond (the web shows them empty)
-SEARCH_COUNTED = 1000  # how many matches of a search are counted, at most
 LIST_COUNTED = 10_000  # how many tasks of a list are counted, at most (the nation's million:
 # the dashboard has the exact totals)
 

@@ -25,7 +25,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.evidence.models import Evidence
 from tracker.evidence.service import download
 from tracker.extensions import db
-from tracker.paging import LIST_COUNTED, SEARCH_COUNTED, requested_page
+from tracker.paging import LIST_COUNTED, requested_page
 from tracker.replica import may_lag
 from tracker.scope import get_task, visible_tasks
 from tracker.tasks.export import export_filename, tasks_xlsx
@@ -64,9 +64,12 @@ def task_list():
     except InvalidInput as exc:
         chosen, errors = TaskFilter(), exc.fields
         query = query.where(false())
+    # A search is counted as far as a list, as on the API (tracker.api.tasks.task_list): a
+    # commune's name matches a few thousand tasks, which, counted whole, are read as a set
+    # and sorted — walking the worst-first order until a page of them turned up took
+    # 0.6 s at 3.3 M tasks.
     page = task_page(chosen.apply(query), worst_first, narrow=chosen.narrow(current_user),
-                     page=requested_page(),
-                     count_at_most=SEARCH_COUNTED if chosen.q else LIST_COUNTED)
+                     page=requested_page(), count_at_most=LIST_COUNTED)
     return render_template("tasks/list.html", page=page, chosen=chosen, errors=errors,
                            values=request.args), 422 if errors else 200
 
