@@ -197,3 +197,42 @@ def test_sqlite_commits_are_durable_through_power_loss(app):
     assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
 
 
+
+
+def test_a_connection_is_checked_once_per_request_however_often_it_is_taken(app, monkeypatch):
+    """The check before use (tracker.deadlines) is one round trip per connection per
+    request: a connection the request gave back (the rate count's, taken again by its
+    session) is not checked twice; the next request checks it again."""
+    if not _is_pg(app):
+        pytest.skip("PostgreSQL's check")
+    db.session.close()
+    db.engine.dispose()  # one connection in the pool from here on
+    with app.test_request_context():
+        db.session.execute(text("SELECT 2"))
+        db.session.close()
+    sent: list[str] = []
+    real = psycopg.Cursor.execute
+
+    def execute(self, query, *args, **kwargs):
+        sent.append(str(query))
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+
+    def checks() -> int:
+        return sum(q == "SELECT 1" or q.startswith("SELECT set_config") for q in sent)
+
+    with app.test_request_context():
+        for _ in range(3):
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+        assert checks() == 1
+    with app.test_request_context():
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 2")
+        assert checks() == 2
+    with db.engine.connect() as conn:  # a job's (no request): checked each time
+        conn.exec_driver_sql("SELECT 2")
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 2")
+    assert checks() == 4

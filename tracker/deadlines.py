@@ -10,6 +10,9 @@ costs a request seconds and an answer (503, tracker.web.errors), never a hung wo
 - **A check before use**: the same round trip that sets the limits proves the connection
   alive (SQLAlchemy's pre-ping, done here instead). A connection the server dropped is
   replaced at once; one that does not answer within TRACKER_DB_CONNECT_TIMEOUT is given up.
+  Once per request per connection: a connection this request has already checked and
+  given back (the rate count's, taken again by the request's session) is handed out
+  without another round trip; a fault after the check is the statements' watchdog's.
 - **The client's own deadline**: a frozen server (or a network that swallows packets)
   enforces no timeout of its own, and the driver would wait for ever. A watchdog thread
   shuts the socket of a statement still waiting a little after its statement limit (or of a
@@ -35,6 +38,8 @@ GRACE = 2.0  # the server cancels a statement itself at its limit; the watchdog 
 _PROFILE = "tracker_profile"  # connection record info: the limits set on that connection
 _LIMIT = "tracker_statement_limit"
 _FROZEN = "tracker.database_frozen"  # in a request's environ: its first check went unanswered
+_REQUEST = "tracker.database_request"  # in a request's environ: a token of that request
+_CHECKED = "tracker_checked_in"  # connection record info: the request that last gave it back
 
 
 class _Watchdog:
@@ -139,6 +144,12 @@ def configure(engine: Engine, config) -> None:
             # now, not after another wait for each further connection it asks for.
             raise psycopg.OperationalError(request.environ[_FROZEN])
         watchdog.release(dbapi_connection)
+        checked = request.environ.get(_REQUEST) if has_request_context() else None
+        if checked is not None and record.info.get(_CHECKED) is checked \
+                and record.info.get(_PROFILE) == limits:
+            # Checked by this request already (and given back since): no second round trip.
+            record.info[_LIMIT] = statement_limit
+            return
         was_autocommit = dbapi_connection.autocommit
         watchdog.watch(dbapi_connection, connect_limit)
         try:
@@ -162,9 +173,13 @@ def configure(engine: Engine, config) -> None:
         record.info[_LIMIT] = statement_limit
 
     @event.listens_for(engine, "checkin")
-    def _checkin(dbapi_connection, _record):
+    def _checkin(dbapi_connection, record):
+        record.info.pop(_CHECKED, None)
         if dbapi_connection is not None:
             watchdog.release(dbapi_connection)
+            if has_request_context():
+                # A token of this request (kept alive by the record: never another's id).
+                record.info[_CHECKED] = request.environ.setdefault(_REQUEST, object())
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn, _cursor, _statement, _parameters, _context, _executemany):
