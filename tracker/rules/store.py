@@ -1,9 +1,9 @@
 """Build the pure rules' inputs (calendar, policy) from settings and the database.
 
 Both are read on every update, so they are cheap: one small query of `settings` per
-request (kept in `g`), and the calendar's days are re-read only when the
-`calendar_version` setting — a fresh random value written with every change to the
-calendar — differs from the one this process last saw.
+request (kept in `g`; on PostgreSQL straight through the driver), and the calendar's days
+are re-read only when the `calendar_version` setting — a fresh random value written with
+every change to the calendar — differs from the one this process last saw.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import time
 
+import psycopg
 from flask import current_app, g
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tracker.extensions import db
 from tracker.rules.calendar import WorkCalendar
@@ -28,9 +29,26 @@ RULES_KEY = "rules_version"
 _calendars: dict[tuple, WorkCalendar] = {}
 
 
+_SETTINGS = select(Setting.key, Setting.value)
+_SETTINGS_RAW = "SELECT key, value FROM settings"
+
+
 def _settings() -> dict[str, str]:
     if "tracker_settings" not in g:
-        g.tracker_settings = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            # Straight through the driver (as tracker.fence registers): read by every
+            # update of the 16:00 rush, at a third of the ORM session's cost.
+            driver = connection.connection.driver_connection
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(_SETTINGS_RAW)
+                    g.tracker_settings = dict(cursor.fetchall())
+            except psycopg.Error as exc:  # as SQLAlchemy raises it (a 503 when it is away)
+                raise DBAPIError.instance(_SETTINGS_RAW, {}, exc, psycopg.Error,
+                                          connection_invalidated=driver.closed) from exc
+        else:
+            g.tracker_settings = dict(connection.execute(_SETTINGS).all())
     return g.tracker_settings
 
 
