@@ -11,6 +11,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from tracker.api.base import FIRST_DATE, LAST_DATE, MAX_ID
+from tracker.api.dumping import QuickDump
 from tracker.auth.models import Role
 from tracker.auth.passwords import MIN_LENGTH as PASSWORD_MIN
 from tracker.auth.service import (
@@ -72,7 +73,7 @@ class PageArgsSchema(Schema):
 
 
 def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
-    return Schema.from_dict({
+    return QuickDump.from_dict({
         "items": fields.List(fields.Nested(item)),
         "page": fields.Integer(), "per_page": fields.Integer(),
         "total": fields.Integer(), "pages": fields.Integer(),
@@ -86,7 +87,7 @@ def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
 # --- units and users ------------------------------------------------------------------
 
 
-class UnitBriefSchema(Schema):
+class UnitBriefSchema(QuickDump):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
@@ -197,7 +198,9 @@ UserPageSchema = _page_schema("UserPage", UserSchema)
 # --- tasks ------------------------------------------------------------------------------
 
 
-class TaskSchema(Schema):
+class TaskSchema(QuickDump):
+    """A task as the API answers it (dumped by `QuickDump`: a page holds 100)."""
+
     id = fields.Integer()
     code = fields.String()
     title = fields.String()

@@ -1,0 +1,94 @@
+"""`QuickDump` (tracker.api.dumping) answers exactly as marshmallow's own dump does: for
+every task, unit and page of the demo, and for each kind of field it hands back to
+marshmallow."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from tracker.api.dumping import QuickDump
+from tracker.api.schemas import TaskPageSchema, TaskSchema, UnitDetailSchema
+from tracker.demo.loader import load_demo
+from tracker.extensions import db
+from tracker.paging import Page
+from tracker.tasks.models import Task
+from tracker.units.models import Unit
+
+
+def _as_marshmallow(monkeypatch, dump):
+    """`dump()` with QuickDump switched off: marshmallow's own `_serialize` throughout."""
+    with monkeypatch.context() as patched:
+        patched.setattr(QuickDump, "_serialize", Schema._serialize)
+        return dump()
+
+
+def test_marshmallow_still_has_the_method_quick_dump_overrides():
+    parameters = inspect.signature(Schema._serialize).parameters
+    assert list(parameters) == ["self", "obj", "many"]
+    assert parameters["many"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_every_demo_task_unit_and_page_is_answered_as_marshmallow_answers_it(
+        app, clock, monkeypatch):
+    load_demo(now=clock())
+    db.session.commit()
+    tasks = db.session.scalars(select(Task).order_by(Task.id)).unique().all()
+    units = db.session.scalars(select(Unit).order_by(Unit.id)).all()
+    for task in tasks[:3]:  # the demo assigns none
+        task.coordinating_units = [u for u in units if u.id != task.lead_unit_id][:2]
+    db.session.commit()
+    # The demo holds what the fields must cope with: empty and set dates and times,
+    # coordinating units, every colour.
+    assert len(tasks) > 20
+    assert any(t.coordinating_units for t in tasks)
+    assert any(t.submitted_at is None for t in tasks)
+    assert any(t.submitted_at is not None for t in tasks)
+    assert {t.colour for t in tasks} >= {"green", "yellow", "red"}
+    page = Page(items=tasks, page=1, per_page=len(tasks), total=len(tasks),
+                total_exact=True)
+    for schema, data in ((TaskSchema(many=True), tasks), (TaskPageSchema(), page),
+                         (UnitDetailSchema(many=True), units)):
+        expected = _as_marshmallow(monkeypatch, lambda s=schema, d=data: type(s)(
+            many=s.many).dump(d))
+        assert schema.dump(data) == expected
+        assert schema.dump(data) == expected  # the plan kept from the first dump
+
+
+def _kinds(base: type[Schema]) -> type[Schema]:
+    class Kinds(base):
+        number = fields.Integer(data_key="Number")
+        text = fields.String(dump_default="default")
+        when = fields.Date(allow_none=True)
+        doubled = fields.Function(lambda o: 2 * (o["number"] if isinstance(o, dict) else o.number))
+        named = fields.Method("_named")
+        inner = fields.String(attribute="inner.name")
+        renamed = fields.String(attribute="label", dump_only=True)
+        nested = fields.Nested(UnitLike, allow_none=True)
+
+        def _named(self, obj):
+            return f"#{obj['number'] if isinstance(obj, dict) else obj.number}"
+
+    return Kinds
+
+
+class UnitLike(QuickDump):
+    id = fields.Integer()
+    name = fields.String()
+
+
+def test_each_kind_of_field_is_answered_as_marshmallow_answers_it(monkeypatch):
+    objects = [
+        SimpleNamespace(number=3, text="ba", label="Ba", when=None, inner=SimpleNamespace(name="x"),
+                        nested=SimpleNamespace(id=1, name="Cô Tô")),
+        SimpleNamespace(number=4, inner=SimpleNamespace(name="y"), nested=None),
+        {"number": 5, "text": "năm", "when": None, "inner": {"name": "z"}, "nested": None},
+    ]
+    plain, quick = _kinds(Schema), _kinds(QuickDump)
+    expected = _as_marshmallow(monkeypatch, lambda: plain(many=True).dump(objects))
+    assert quick(many=True).dump(objects) == expected
+    assert expected[1]["text"] == "default" and "renamed" not in expected[1]
+    assert expected[0]["Number"] == 3 and expected[0]["doubled"] == 6
