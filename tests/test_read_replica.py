@@ -108,6 +108,9 @@ def test_the_dashboard_reads_the_replica_and_says_how_old_its_figures_are(health
     assert NOTICE in text and f"tối đa {MAX_LAG} giây" in text
     assert any("FROM tasks" in s for s in seen["replica"])
     assert not any("FROM tasks" in s for s in seen["primary"])
+    # The settings (the calendar's version, the policy) too: read with the calendar's days.
+    assert any("FROM settings" in s for s in seen["replica"])
+    assert not any("FROM settings" in s for s in seen["primary"])
     assert page.headers["Data-As-Of"]
 
 

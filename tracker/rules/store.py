@@ -1,7 +1,7 @@
 """Build the pure rules' inputs (calendar, policy) from settings and the database.
 
 Both are read on every update, so they are cheap: one small query of `settings` per
-request (kept in `g`; on PostgreSQL straight through the driver), and the calendar's days
+request (kept in `g`, read as plain SQL), and the calendar's days
 are re-read only when the `calendar_version` setting — a fresh random value written with
 every change to the calendar — differs from the one this process last saw.
 """
@@ -11,10 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import time
 
-import psycopg
 from flask import current_app, g
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.rules.calendar import WorkCalendar
@@ -30,25 +29,21 @@ _calendars: dict[tuple, WorkCalendar] = {}
 
 
 _SETTINGS = select(Setting.key, Setting.value)
-_SETTINGS_RAW = "SELECT key, value FROM settings"
+_SETTINGS_SQL = "SELECT key, value FROM settings"
 
 
 def _settings() -> dict[str, str]:
     if "tracker_settings" not in g:
-        connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
-            # Straight through the driver (as tracker.fence registers): read by every
-            # update of the 16:00 rush, at a third of the ORM session's cost.
-            driver = connection.connection.driver_connection
-            try:
-                with driver.cursor() as cursor:
-                    cursor.execute(_SETTINGS_RAW)
-                    g.tracker_settings = dict(cursor.fetchall())
-            except psycopg.Error as exc:  # as SQLAlchemy raises it (a 503 when it is away)
-                raise DBAPIError.instance(_SETTINGS_RAW, {}, exc, psycopg.Error,
-                                          connection_invalidated=driver.closed) from exc
-        else:
-            g.tracker_settings = dict(connection.execute(_SETTINGS).all())
+        session = db.session()
+        if session.autoflush:
+            session.flush()  # as a query would: a setting changed in this transaction
+        # Where a query of the settings would go (the replica, for a request whose reads may
+        # lag: tracker.replica), as plain SQL: read by every update of the 16:00 rush, at
+        # two thirds of the ORM's cost. The connection's events still apply: the
+        # statement's deadline, and a database that is away is a 503.
+        connection = session.connection(bind_arguments={"clause": _SETTINGS,
+                                                        "mapper": Setting})
+        g.tracker_settings = dict(connection.exec_driver_sql(_SETTINGS_SQL).all())
     return g.tracker_settings
 
 
