@@ -26,10 +26,11 @@ def _as_marshmallow(monkeypatch, dump):
         return dump()
 
 
-def test_marshmallow_still_has_the_method_quick_dump_overrides():
+def test_marshmallow_still_has_the_methods_quick_dump_overrides():
     parameters = inspect.signature(Schema._serialize).parameters
     assert list(parameters) == ["self", "obj", "many"]
     assert parameters["many"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(inspect.signature(Schema._init_fields).parameters) == ["self"]
 
 
 def test_every_demo_task_unit_and_page_is_answered_as_marshmallow_answers_it(
@@ -92,3 +93,15 @@ def test_each_kind_of_field_is_answered_as_marshmallow_answers_it(monkeypatch):
     assert quick(many=True).dump(objects) == expected
     assert expected[1]["text"] == "default" and "renamed" not in expected[1]
     assert expected[0]["Number"] == 3 and expected[0]["doubled"] == 6
+
+
+def test_a_schema_whose_fields_change_after_a_dump_answers_with_its_new_fields():
+    unit = SimpleNamespace(id=1, name="Cô Tô")
+    schema = UnitLike()
+    assert schema.dump(unit) == {"id": 1, "name": "Cô Tô"}
+    # Nested copies the instance and narrows its fields (`only`) after it has dumped.
+    narrowed = fields.Nested(schema, only=("id",))
+    assert narrowed.serialize("unit", SimpleNamespace(unit=unit)) == {"id": 1}
+    schema.only = {"name"}
+    schema._init_fields()
+    assert schema.dump(unit) == {"name": "Cô Tô"}

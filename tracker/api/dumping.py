@@ -11,10 +11,10 @@ marshmallow: a field that reads its value its own way (overrides `serialize` or
 `get_value`, or has no attribute to read, e.g. `fields.Function`), a dotted `attribute`, a
 schema with its own `get_attribute`, and an object read by key (a dict, a row).
 
-It overrides one private method of marshmallow (`Schema._serialize`, whose signature
-tests/test_api_dumping.py checks; marshmallow is pinned in requirements/constraints.txt),
-and the same test proves the answers equal to marshmallow's own for every field of real
-tasks, units and pages.
+It overrides two private methods of marshmallow: `Schema._serialize`, and `_init_fields` to
+work the plan out again when the fields change. tests/test_api_dumping.py checks that both
+still exist (marshmallow is pinned in requirements/constraints.txt), and proves the answers
+equal to marshmallow's own for every field of real tasks, units and pages.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ class QuickDump(Schema):
             _Step(field.data_key if field.data_key is not None else name, name,
                   (field.attribute or name) if _plain(field) else None, field)
             for name, field in self.dump_fields.items())
+
+    def _init_fields(self) -> None:
+        super()._init_fields()
+        self._steps = None  # worked out again: `only` or `exclude` changed (a Nested's copy)
 
     def _serialize(self, obj: Any, *, many: bool = False):
         if many and obj is not None:
