@@ -45,9 +45,11 @@ class QuickDump(Schema):
 
     _steps: tuple[_Step, ...] | None = None  # worked out on the first dump (per instance)
 
-    def _plan(self) -> tuple[_Step, ...] | None:
+    def _plan(self) -> tuple[_Step, ...]:
+        """The steps of a dump; none (marshmallow's own dump) for a schema that reads
+        values its own way."""
         if type(self).get_attribute is not Schema.get_attribute:
-            return None
+            return ()
         return tuple(
             _Step(field.data_key if field.data_key is not None else name, name,
                   (field.attribute or name) if _plain(field) else None, field)
@@ -62,7 +64,7 @@ class QuickDump(Schema):
             return [self._serialize(item) for item in obj]
         steps = self._steps
         if steps is None:
-            steps = self._steps = self._plan() or ()
+            steps = self._steps = self._plan()
         if not steps or hasattr(obj, "__getitem__"):  # read by key, as marshmallow does
             return super()._serialize(obj)
         answer = self.dict_class()
