@@ -15,10 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import login, make_app
+from tests.factories import make_task
 from tests.faults import DatabaseOutage
-from tracker import clock
+from tracker import clock, fence, ratelimit
 from tracker.auth.tokens import create_token
+from tracker.database import unavailable
 from tracker.extensions import db
+from tracker.rules.store import load_calendar
 
 RETRY = 7
 LIMITS = {"TRACKER_DB_CONNECT_TIMEOUT": 2, "TRACKER_DB_STATEMENT_TIMEOUT": 3,
@@ -147,6 +150,80 @@ def test_a_statement_that_freezes_half_way_is_ended_by_the_client_after_its_limi
         db.engine.dispose()
 
 
+@pytest.mark.parametrize("statement", ["fence", "rate_count"])
+def test_a_statement_sent_straight_through_the_driver_is_ended_by_the_client_too(
+        outage, statement):
+    """The fence's registration and the rate count skip SQLAlchemy's execution (they run
+    before every write and API request of the rush): a freeze half-way through them is
+    ended by the same deadline, raised as SQLAlchemy's error (a 503) with the connection
+    given up — never a worker's thread held until TCP gives up."""
+    outage, _client, _api = outage
+    if outage._relay is None:
+        pytest.skip("PostgreSQL only")
+    faulty = make_app(outage.url, **LIMITS)
+    with faulty.test_request_context():
+        connection = db.session.connection()
+        connection.execute(text("SELECT 1"))  # checked out, in a transaction
+        outage.freeze()
+        context = contextvars.copy_context()  # the same request, from the waiting thread
+
+        def frozen_statement():
+            try:
+                if statement == "fence":
+                    context.run(fence.stamp)
+                else:
+                    context.run(ratelimit._count, connection, "faults", 1, 0.0, 60.0)
+            except OperationalError as exc:
+                return exc
+            return None
+
+        try:
+            raised, took = _timed(frozen_statement)
+        finally:
+            outage.thaw()
+        assert isinstance(raised, OperationalError) and raised.connection_invalidated
+        assert unavailable(raised)
+        assert took < LIMITS["TRACKER_DB_STATEMENT_TIMEOUT"] + 4
+        db.session.rollback()
+    with faulty.test_request_context():  # the next request connects afresh
+        assert db.session.execute(text("SELECT 3")).scalar() == 3
+        db.session.rollback()
+    with faulty.app_context():
+        db.engine.dispose()
+
+
+def test_a_write_kept_waiting_at_the_fence_is_answered_503_after_the_lock_timeout(
+        app, users, units):
+    """The fence's registration waits only while a cutoff closes its epoch; held longer
+    than the lock limit, the write is refused as a 503 (try again), not a 500."""
+    if not _is_pg(app):
+        pytest.skip("SQLite has one write lock: the outage test above holds it")
+    task = make_task(users["admin"], units["ha_long"])
+    token = create_token(None, users["ha_long"], name="faults", now=clock.now())[1]
+    epoch = load_calendar().epoch(clock.now())
+    db.session.commit()
+    task_id = task.id
+    db.session.close()
+    faulty = make_app(app.config["SQLALCHEMY_DATABASE_URI"], **LIMITS)
+    client = faulty.test_client()
+    holder = psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace(
+        "postgresql+psycopg", "postgresql"))
+    post = lambda: client.post(  # noqa: E731
+        f"/api/v1/tasks/{task_id}/updates", headers={"Authorization": f"Bearer {token}"},
+        json={"progress": 10, "work_done": "Chờ ở hàng rào"})
+    try:
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", (fence.NAMESPACE, epoch))
+        response, took = _timed(post)
+        _json(response)
+        assert took < LIMITS["TRACKER_DB_LOCK_TIMEOUT"] + 2
+    finally:
+        holder.rollback()
+        holder.close()
+    assert post().status_code == 201
+    with faulty.app_context():
+        db.engine.dispose()
+
+
 def test_a_lock_held_too_long_is_answered_503_after_the_lock_timeout(app, outage):
     outage, client, api = outage
     if not _is_pg(app):
@@ -182,7 +259,6 @@ def test_web_requests_and_jobs_get_their_own_time_limits(app):
 
 def test_a_database_error_that_is_a_fault_of_the_app_stays_a_500(app):
     """Only an unavailable database is a 503: an error in a statement is the app's."""
-    from tracker.database import unavailable
 
     with pytest.raises(Exception) as raised:
         db.session.execute(text("SELECT * FROM no_such_table"))

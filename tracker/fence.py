@@ -33,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tracker import clock
+from tracker.deadlines import execute_raw
 from tracker.extensions import db
 from tracker.rules.store import load_calendar
 
@@ -65,9 +66,9 @@ def _register(epoch: int) -> None:
     if held is None or held[0] != transaction:
         held = db.session.info[_HELD] = (transaction, set())
     if epoch not in held[1]:
-        # Straight through the driver: this runs before every write of the 16:00 rush.
-        with connection.connection.driver_connection.cursor() as cursor:
-            cursor.execute(_REGISTER_RAW, (NAMESPACE, epoch))
+        # Straight through the driver (under the client's deadline): this runs before
+        # every write of the 16:00 rush.
+        execute_raw(connection, _REGISTER_RAW, (NAMESPACE, epoch))
         held[1].add(epoch)
 
 

@@ -35,7 +35,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
 from flask import g, has_app_context
 from limits.storage import MemoryStorage, Storage
 from sqlalchemy import (
@@ -52,6 +51,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from tracker.deadlines import execute_raw
 from tracker.extensions import db
 
 SWEEP_SECONDS = 10.0
@@ -93,14 +93,7 @@ def _count(conn: Connection, key: str, amount: int, now: float,
     params = {"key": key, "amount": amount, "now": now, "expires": expires}
     if conn.dialect.name != "postgresql":
         return tuple(conn.execute(_INCR, params).one())
-    driver = conn.connection.driver_connection
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(_INCR_RAW, params)
-            return cursor.fetchone()
-    except psycopg.Error as exc:  # as SQLAlchemy would raise it (a 503 when it is away)
-        raise DBAPIError.instance(_INCR_RAW, {}, exc, psycopg.Error, hide_parameters=True,
-                                  connection_invalidated=driver.closed) from exc
+    return execute_raw(conn, _INCR_RAW, params)
 
 
 def _key(key: str) -> str:
