@@ -119,6 +119,28 @@ def test_a_frozen_database_is_answered_503_within_the_connect_limit_and_the_app_
     assert client.get("/api/v1/tasks", headers=api).status_code == 200
 
 
+def _frozen_half_way(outage, statement):
+    """In the current request: take the session's connection (checked, in a transaction),
+    freeze the server, and run `statement(connection)` from another thread of the same
+    request; (the OperationalError it raised or None, how long it took)."""
+    connection = db.session.connection()
+    connection.execute(text("SELECT 1"))
+    outage.freeze()
+    context = contextvars.copy_context()  # the same request, from the waiting thread
+
+    def frozen_statement():
+        try:
+            context.run(statement, connection)
+        except OperationalError as exc:
+            return exc
+        return None
+
+    try:
+        return _timed(frozen_statement)
+    finally:
+        outage.thaw()
+
+
 def test_a_statement_that_freezes_half_way_is_ended_by_the_client_after_its_limit(outage):
     """The server's statement_timeout cannot help when no answer gets through: the
     client's own deadline (tracker.deadlines) shuts the connection."""
@@ -127,21 +149,8 @@ def test_a_statement_that_freezes_half_way_is_ended_by_the_client_after_its_limi
         pytest.skip("PostgreSQL only")
     faulty = make_app(outage.url, **LIMITS)
     with faulty.test_request_context():
-        db.session.execute(text("SELECT 1"))  # checked out, in a transaction
-        outage.freeze()
-        context = contextvars.copy_context()  # the same request, from the waiting thread
-
-        def frozen_statement():
-            try:
-                context.run(db.session.execute, text("SELECT 2"))
-            except OperationalError as exc:
-                return exc
-            return None
-
-        try:
-            raised, took = _timed(frozen_statement)
-        finally:
-            outage.thaw()
+        raised, took = _frozen_half_way(
+            outage, lambda _connection: db.session.execute(text("SELECT 2")))
         assert isinstance(raised, OperationalError) and raised.connection_invalidated
         assert took < LIMITS["TRACKER_DB_STATEMENT_TIMEOUT"] + 4
         db.session.rollback()
@@ -162,25 +171,12 @@ def test_a_statement_sent_straight_through_the_driver_is_ended_by_the_client_too
         pytest.skip("PostgreSQL only")
     faulty = make_app(outage.url, **LIMITS)
     with faulty.test_request_context():
-        connection = db.session.connection()
-        connection.execute(text("SELECT 1"))  # checked out, in a transaction
-        outage.freeze()
-        context = contextvars.copy_context()  # the same request, from the waiting thread
-
-        def frozen_statement():
-            try:
-                if statement == "fence":
-                    context.run(fence.stamp)
-                else:
-                    context.run(ratelimit._count, connection, "faults", 1, 0.0, 60.0)
-            except OperationalError as exc:
-                return exc
-            return None
-
-        try:
-            raised, took = _timed(frozen_statement)
-        finally:
-            outage.thaw()
+        if statement == "fence":  # the registration itself: the calendar read before it
+            epoch = load_calendar().epoch(clock.now())
+            raised, took = _frozen_half_way(outage, lambda _connection: fence._register(epoch))
+        else:
+            raised, took = _frozen_half_way(outage, lambda connection: ratelimit._count(
+                connection, "faults", 1, 0.0, 60.0))
         assert isinstance(raised, OperationalError) and raised.connection_invalidated
         assert unavailable(raised)
         assert took < LIMITS["TRACKER_DB_STATEMENT_TIMEOUT"] + 4
