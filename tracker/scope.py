@@ -239,12 +239,17 @@ def can_supervise(user: User, task: Task) -> bool:
     return has_role(user, *SUPERVISORS) and task.lead_unit.is_within(user.unit)
 
 
-def supervised_tasks(user: User) -> Select:
-    """The tasks the user supervises (the inbox of decisions). SQL twin of `can_supervise`
-    over the tasks."""
+def supervised_unit_ids(user: User) -> Select:
+    """The ids of the units whose tasks the user supervises: SQL twin of `can_supervise`
+    over a task's lead unit."""
     if not has_role(user, *SUPERVISORS):
-        return select(Task).where(false())
-    return select(Task).where(Task.lead_unit_id.in_(visible_unit_ids(user)))
+        return select(Unit.id).where(false())
+    return visible_unit_ids(user)
+
+
+def supervised_tasks(user: User) -> Select:
+    """The tasks the user supervises (the inbox of decisions)."""
+    return select(Task).where(Task.lead_unit_id.in_(supervised_unit_ids(user)))
 
 
 def supervisors_of(task: Task) -> Select:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.notifications.preferences import preferences_of, pushed_groups
+from tracker.tasks import counts
+from tracker.tasks.inbox import _completions, waiting_counts
 from tracker.tasks.lifecycle import (
+    confirm_completion,
     decide_extension,
     request_extension,
     return_completion,
@@ -69,6 +72,28 @@ def test_the_inbox_lists_what_waits_in_scope_oldest_first_with_counts(app, waiti
     # the header's badge on every page: 4 decisions wait
     assert re.search(r'data-testid="nav-inbox">Chờ xử lý <span class="count"[^>]*>4</span>',
                      _text(_client(app, "supervisor").get("/tasks")))
+
+
+def test_the_waiting_completions_summed_from_the_kept_counts_are_the_tasks_in_scope(
+        app, users, waiting):
+    """The figure every page's header shows is summed from the units' kept counts; it is
+    the submitted tasks each user supervises, whether the counts' deltas are folded in or
+    not, and follows a decision."""
+    def counted_from_the_tasks(user) -> int:
+        return db.session.scalar(_completions(user).with_only_columns(func.count()))
+
+    def both(name: str) -> tuple[int, int]:
+        return waiting_counts(users[name])["completion"], counted_from_the_tasks(users[name])
+
+    expected = {"admin": 3, "supervisor": 3, "co_to_supervisor": 1, "viewer": 0,
+                "ha_long": 0}
+    assert {name: both(name) for name in expected} == {n: (e, e) for n, e in expected.items()}
+    assert counts.compact() > 0
+    assert {name: both(name) for name in expected} == {n: (e, e) for n, e in expected.items()}
+
+    confirm_completion(users["supervisor"], waiting[3], now=ict(2026, 11, 17, 10, 0))
+    db.session.commit()
+    assert both("supervisor") == (2, 2) and both("co_to_supervisor") == (0, 0)
 
 
 def test_a_communes_supervisor_sees_only_their_communes_requests(app, waiting):

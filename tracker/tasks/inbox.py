@@ -12,7 +12,8 @@ from sqlalchemy import func
 
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.scope import supervised_tasks
+from tracker.scope import supervised_tasks, supervised_unit_ids
+from tracker.tasks import counts
 from tracker.tasks.models import OPEN_STATUSES, ExtensionRequest, ExtensionStatus, Status, Task
 
 LIMIT = 100  # of each kind on one page, the oldest first
@@ -41,8 +42,11 @@ def _extensions(user: User):
 
 
 def waiting_counts(user: User) -> dict[str, int]:
-    """How many completions and extension requests wait for `user`'s decision."""
-    completions = db.session.scalar(_completions(user).with_only_columns(func.count()))
+    """How many completions and extension requests wait for `user`'s decision. The
+    completions are the submitted tasks the user supervises, summed from the units' kept
+    counts (`tracker.tasks.counts`, proved equal to the tasks by `tracker counts check`):
+    every page's header shows this figure."""
+    completions = counts.of_status(Status.SUBMITTED, supervised_unit_ids(user))
     extensions = db.session.scalar(_extensions(user).with_only_columns(func.count()))
     return {"completion": completions, "extension": extensions,
             "total": completions + extensions}
