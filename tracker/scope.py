@@ -248,7 +248,8 @@ def supervised_unit_ids(user: User) -> Select:
 
 
 def supervised_tasks(user: User) -> Select:
-    """The tasks the user supervises (the inbox of decisions)."""
+    """The tasks the user supervises (the inbox of decisions): SQL twin of `can_supervise`
+    over the tasks."""
     return select(Task).where(Task.lead_unit_id.in_(supervised_unit_ids(user)))
 
 
