@@ -4,7 +4,7 @@ to the supervisor's actions, which come back here) or from the task page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from tracker.scope import SUPERVISORS, has_role, requires
@@ -21,10 +21,8 @@ def inbox():
 
 
 def waiting_count() -> int:
-    """For the header and the supervisor's menu: how many decisions wait for the logged-in
-    supervisor (0 for others) — counted once per request, however often a page shows it."""
+    """For the header (read once by base.html, shown in the menu too): how many decisions
+    wait for the logged-in supervisor (0 for others)."""
     if not current_user.is_authenticated or not has_role(current_user, *SUPERVISORS):
         return 0
-    if "waiting_count" not in g:
-        g.waiting_count = waiting_counts(current_user)["total"]
-    return g.waiting_count
+    return waiting_counts(current_user)["total"]
