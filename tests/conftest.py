@@ -100,12 +100,15 @@ def make_app(database_url: str, **extra):
 
 @pytest.fixture(scope="session")
 def migrated(database_url):
-    """Upgrade the empty database to head through the migrations, once per session."""
+    """Upgrade the empty database to head through the migrations, once per session; then
+    empty it, as every test leaves it for the next (a migration's rows, such as the
+    `webhook_events` setting, would otherwise be seen by the session's first test only)."""
     from flask_migrate import upgrade
 
     app = make_app(database_url)
     with app.app_context():
         upgrade()
+        empty_database()
         db.engine.dispose()
     return database_url
 
