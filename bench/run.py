@@ -21,7 +21,7 @@ import threading
 import time
 import types
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -308,6 +308,69 @@ def targets_file(seeded) -> Path:
     return path
 
 
+def seed_and_first_cutoff(url: str, scale: str, rush_env: dict, results: dict):
+    """Seed the migrated database at `url`, compute every stored colour, run the first
+    cutoff ever (the previous working day's, which records every task's colour) and
+    VACUUM; each timed into `results`. Returns what the seed made (`bench.seed.Seeded`)."""
+    from bench.seed import seed
+    from tracker import create_app
+    from tracker.clock import FixedClock
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://",
+                                                             "postgresql+psycopg://"),
+                      "CLOCK": FixedClock(RUSH), "SECRET_KEY": "bench"})
+    seeded = seed(app, url, scale, RUSH.date(), RUSH)
+    seconds, _rss, _ = run_measured(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "colours", "refresh"],
+        rush_env)
+    results.update(seed_s=round(seeded.seconds + seconds, 1), tasks=seeded.task_count,
+                   units=len(seeded.units), seeded_updates=seeded.update_count,
+                   open_tasks=sum(len(v) for v in seeded.tasks.values()))
+    print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
+    # The rush day's cutoff in the run is then an ordinary day's.
+    seconds, peak, _ = run_measured(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
+         "--date", PREVIOUS_DAY.isoformat()], rush_env)
+    results["first_cutoff_s"] = round(seconds, 2)
+    results["first_cutoff_peak_rss_mb"] = round(peak, 1)
+    print("first cutoff", seconds, peak, flush=True)
+    results["vacuum_after_seed_s"] = round(vacuum(url), 1)
+    return seeded
+
+
+def kept_seed(url: str):
+    """What the seed made, read back from a copy of a database kept by `--seed-only` (its
+    first cutoff done): the communes with a member in the seed's order, each one's open
+    tasks, and fresh API tokens for the members and the admin — the seed kept only their
+    hashes. The seed's own tokens stay (the ceiling's script reads them by id)."""
+    from bench.seed import Seeded, _hash
+
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        members = conn.execute(
+            "SELECT u.id, u.unit_id FROM users u WHERE u.role = 'member' ORDER BY u.id"
+        ).fetchall()
+        units = [unit for _user, unit in members]
+        tasks: dict[int, list[int]] = {unit: [] for unit in units}
+        for unit, task in conn.execute(
+                "SELECT lead_unit_id, id FROM tasks WHERE status IN ('in_progress',"
+                " 'not_started') ORDER BY id"):
+            if unit in tasks:
+                tasks[unit].append(task)
+        tokens = {unit: f"trk_bench_{unit}_{uuid.uuid4().hex}" for unit in units}
+        admin_token = f"trk_bench_admin_{uuid.uuid4().hex}"
+        with conn.cursor().copy("COPY api_tokens (user_id, name, token_hash, created_at,"
+                                " expires_at) FROM STDIN") as copy:
+            for user, token in [(1, admin_token),
+                                *((user, tokens[unit]) for user, unit in members)]:
+                copy.write_row((user, "bench", _hash(token), RUSH, RUSH + timedelta(days=30)))
+        task_count = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        update_count = conn.execute("SELECT count(*) FROM progress_updates").fetchone()[0]
+    return Seeded(units=units, tokens=tokens, tasks=tasks, admin_token=admin_token,
+                  seconds=time.perf_counter() - started, task_count=task_count,
+                  update_count=update_count)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default=os.environ.get("SCALE", "province"),
@@ -319,6 +382,10 @@ def main() -> int:
     parser.add_argument("--reads-only", metavar="NAME",
                         help="measure only the reads at size, on database NAME kept by "
                              "--seed-only (migrated to the head first), and print them")
+    parser.add_argument("--from", dest="source", metavar="NAME",
+                        help="the whole run on a copy of database NAME kept by --seed-only "
+                             "(its seed and first cutoff are not timed again); the copy is "
+                             "dropped at the end")
     parser.add_argument("--admin-token", help="with --reads-only: the admin token that "
                                               "--seed-only printed")
     args = parser.parse_args()
@@ -331,7 +398,8 @@ def main() -> int:
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     admin = admin_url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{args.source}"' if args.source else ""
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
     results: dict = {"scale": scale, "machine": f"{os.cpu_count()} cores",
                      "workers": WORKERS, "threads": THREADS,
                      "started": datetime.now(ICT).isoformat(timespec="seconds")}
@@ -341,30 +409,14 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                        cwd=ROOT, env=rush_env, check=True, capture_output=True)
         os.environ.update(DATABASE_URL=url)
-        from bench.seed import seed
-        from tracker import create_app
-        from tracker.clock import FixedClock
-
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://",
-                                                                 "postgresql+psycopg://"),
-                          "CLOCK": FixedClock(RUSH), "SECRET_KEY": "bench"})
-        seeded = seed(app, url, scale, RUSH.date(), RUSH)
-        seconds, _rss, _ = run_measured(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "colours", "refresh"],
-            rush_env)
-        results.update(seed_s=round(seeded.seconds + seconds, 1), tasks=seeded.task_count,
-                       units=len(seeded.units), seeded_updates=seeded.update_count,
-                       open_tasks=sum(len(v) for v in seeded.tasks.values()))
-        print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
-        # The previous working day's cutoff: the first one ever, which records every task's
-        # colour. The rush day's cutoff below is then an ordinary day's.
-        seconds, peak, _ = run_measured(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
-             "--date", PREVIOUS_DAY.isoformat()], rush_env)
-        results["first_cutoff_s"] = round(seconds, 2)
-        results["first_cutoff_peak_rss_mb"] = round(peak, 1)
-        print("first cutoff", seconds, peak, flush=True)
-        results["vacuum_after_seed_s"] = round(vacuum(url), 1)
+        if args.source:
+            seeded = kept_seed(url)
+            results.update(seeded_from=args.source, tasks=seeded.task_count,
+                           units=len(seeded.units), seeded_updates=seeded.update_count,
+                           open_tasks=sum(len(v) for v in seeded.tasks.values()))
+            print(f"a copy of {args.source}: {seeded.task_count} tasks", flush=True)
+        else:
+            seeded = seed_and_first_cutoff(url, scale, rush_env, results)
         if args.seed_only:
             print(f"kept database {name}; admin token {seeded.admin_token}")
             return 0
@@ -498,8 +550,9 @@ def markdown(r: dict) -> str:
         *burst_rows(r["burst"]),
         ("storage the day's cutoff added", ", ".join(
             f"{k} {v} MB" for k, v in r["cutoff_storage_mb"].items())),
-        ("first cutoff ever (the day before: every task's colour recorded)",
-         f"{r['first_cutoff_s']} s, {r['first_cutoff_peak_rss_mb']} MB"),
+        *((("first cutoff ever (the day before: every task's colour recorded)",
+            f"{r['first_cutoff_s']} s, {r['first_cutoff_peak_rss_mb']} MB"),)
+          if "first_cutoff_s" in r else ()),
         *((f"read p95 {k} (goal ≤ 300 ms)", f"{v} ms") for k, v in r["read_p95_ms"].items()),
         ("a commune's 100 open overdue tasks over the API, 16 clients (goal ≥ 250 req/s)",
          f"{r['overdue_list_rps']} req/s"),
@@ -510,8 +563,10 @@ def markdown(r: dict) -> str:
         ("scheduler RSS", f"{r['scheduler_rss_mb']} MB"),
         ("colours check after the run", r["colours_check_ok"]),
     ]
+    seeded = f"seeded in {r['seed_s']} s" if "seed_s" in r else \
+        f"on a copy of {r['seeded_from']} (seeded and first cutoff before)"
     head = (f"Scale {r['scale']}: {r['tasks']} tasks ({r['open_tasks']} open), {r['units']} "
-            f"units, seeded in {r['seed_s']} s; {r['machine']}, gunicorn {r['workers']}×"
+            f"units, {seeded}; {r['machine']}, gunicorn {r['workers']}×"
             f"{r['threads']} gthread\n\n| figure | value |\n|---|---|\n")
     return head + "".join(f"| {a} | {b} |\n" for a, b in rows)
 
