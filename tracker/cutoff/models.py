@@ -70,7 +70,8 @@ class MissedUpdate(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     task_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key (note above)
-    unit_id: Mapped[int] = mapped_column(index=True)  # no foreign key (note above)
+    # No index of its own: every read of the missed updates is by day and task.
+    unit_id: Mapped[int]  # no foreign key (note above)
 
 
 class TaskColourChange(db.Model):
@@ -96,9 +97,11 @@ class TaskColourChange(db.Model):
 
     __table_args__ = (
         Index("ix_task_colour_history_day_rank", "day", "rank", "code"),
-        Index("ix_task_colour_history_day_unit", "day", "unit_id"),
         # A subtree's tasks as they stood on a past day (tracker.reports.pastday): a unit's
-        # rows up to the day, without reading other units' or later days'.
+        # rows up to the day, without reading other units' or later days'. It also serves a
+        # subtree's changes on one day or over a span (tracker.reports.history, .compare),
+        # one unit at a time; a whole day's are read by (day, rank, code). No (day, unit)
+        # index beside it: the cutoff writes a million rows on a rush day.
         Index("ix_task_colour_history_unit_day", "unit_id", "day"),
     )
 
