@@ -66,8 +66,10 @@ def _read_logs(folder: Path) -> list[tuple[float, float, int]]:
     return rows
 
 
-def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path) -> dict:
-    """Run the burst around `cutoff` (aware); returns what it measured."""
+def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
+                        limit: timedelta = LIMIT) -> dict:
+    """Run the burst around `cutoff` (aware); returns what it measured. The cutoff must have
+    committed `limit` after 16:00, or the run fails."""
     env, offset = faketime_env(env, cutoff - START)
     real_cutoff = cutoff.timestamp() - offset  # the real moment the fake clock says 16:00
     server = Server("wsgi:app", env)
@@ -81,12 +83,12 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path) ->
         while time.time() < real_cutoff - BASELINE_FROM.total_seconds() - 0.5:
             time.sleep(0.05)
         load = subprocess.Popen(
-            ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d", f"{int(LIMIT.total_seconds())}s",
+            ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d", f"{int(limit.total_seconds())}s",
              "--timeout", "30s", "-s", str(ROOT / "bench" / "burst.lua"),
              f"http://127.0.0.1:{server.port}"],
             env={**os.environ, "TARGETS": str(targets), "OUT": str(logs)},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while time.time() < real_cutoff + LIMIT.total_seconds():
+        while time.time() < real_cutoff + limit.total_seconds():
             time.sleep(0.5)
             row = _cutoff_row(url, cutoff.date())
             if row is not None and row[1] is not None \
@@ -105,7 +107,11 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path) ->
             load.kill()
         server.stop()
         scheduler.terminate()
-        scheduler.wait(timeout=60)
+        try:
+            scheduler.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # (in the middle of a cutoff that failed the run)
+            scheduler.kill()
+            scheduler.wait()
     began, ended = row[0].timestamp() - offset, row[1].timestamp() - offset
     sent = _read_logs(logs)
     before = [r for r in sent if real_cutoff - BASELINE_FROM.total_seconds() <= r[0]
