@@ -326,9 +326,7 @@ def seed_and_first_cutoff(url: str, scale: str, rush_env: dict, results: dict):
     seconds, _rss, _ = run_measured(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "colours", "refresh"],
         rush_env)
-    results.update(seed_s=round(seeded.seconds + seconds, 1), tasks=seeded.task_count,
-                   units=len(seeded.units), seeded_updates=seeded.update_count,
-                   open_tasks=sum(len(v) for v in seeded.tasks.values()))
+    results["seed_s"] = round(seeded.seconds + seconds, 1)
     print(f"seeded {seeded.task_count} tasks in {results['seed_s']}s", flush=True)
     # The rush day's cutoff in the run is then an ordinary day's.
     seconds, peak, _ = run_measured(
@@ -414,12 +412,13 @@ def main() -> int:
         os.environ.update(DATABASE_URL=url)
         if args.source:
             seeded = kept_seed(url)
-            results.update(seeded_from=args.source, tasks=seeded.task_count,
-                           units=len(seeded.units), seeded_updates=seeded.update_count,
-                           open_tasks=sum(len(v) for v in seeded.tasks.values()))
+            results["seeded_from"] = args.source
             print(f"a copy of {args.source}: {seeded.task_count} tasks", flush=True)
         else:
             seeded = seed_and_first_cutoff(url, scale, rush_env, results)
+        results.update(tasks=seeded.task_count, units=len(seeded.units),
+                       seeded_updates=seeded.update_count,
+                       open_tasks=sum(len(v) for v in seeded.tasks.values()))
         if args.seed_only:
             print(f"kept database {name}; admin token {seeded.admin_token}")
             return 0
