@@ -83,7 +83,8 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
         while time.time() < real_cutoff - BASELINE_FROM.total_seconds() - 0.5:
             time.sleep(0.05)
         load = subprocess.Popen(
-            ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d", f"{int(limit.total_seconds())}s",
+            ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d",
+             f"{int((limit + BASELINE_FROM).total_seconds()) + 5}s",
              "--timeout", "30s", "-s", str(ROOT / "bench" / "burst.lua"),
              f"http://127.0.0.1:{server.port}"],
             env={**os.environ, "TARGETS": str(targets), "OUT": str(logs)},

@@ -339,15 +339,22 @@ def seed_and_first_cutoff(url: str, scale: str, rush_env: dict, results: dict):
     return seeded
 
 
-def kept_seed(url: str):
+def kept_seed(url: str, scale: str):
     """What the seed made, read back from a copy of a database kept by `--seed-only` (its
     first cutoff done): the communes with a member in the seed's order, each one's open
     tasks, and fresh API tokens for the members and the admin — the seed kept only their
-    hashes. The seed's own tokens stay (the ceiling's script reads them by id)."""
-    from bench.seed import Seeded, _hash
+    hashes. The seed's own tokens stay (the ceiling's script reads them by id). Refuses a
+    database seeded at another scale, or whose rush day was processed already (by
+    `--reads-only`): the run would measure another size, or an old cutoff."""
+    from bench.seed import SCALES, Seeded, _hash
 
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
+        days = {day for (day,) in conn.execute("SELECT day FROM cutoff_runs")}
+        if PREVIOUS_DAY not in days or RUSH.date() in days:
+            raise SystemExit(f"--from needs a database as --seed-only left it: its first "
+                             f"cutoff ({PREVIOUS_DAY}) done and the rush day's "
+                             f"({RUSH.date()}) not; this one has {sorted(days)}")
         members = conn.execute(
             "SELECT u.id, u.unit_id FROM users u WHERE u.role = 'member' ORDER BY u.id"
         ).fetchall()
@@ -366,6 +373,9 @@ def kept_seed(url: str):
                                 *((user, tokens[unit]) for user, unit in members)]:
                 copy.write_row((user, "bench", _hash(token), RUSH, RUSH + timedelta(days=30)))
         task_count = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        if task_count != len(units) * SCALES[scale][2]:
+            raise SystemExit(f"--from: {task_count} tasks for {len(units)} communes is not "
+                             f"--scale {scale}'s seed ({SCALES[scale][2]} tasks each)")
         update_count = conn.execute("SELECT count(*) FROM progress_updates").fetchone()[0]
     return Seeded(units=units, tokens=tokens, tasks=tasks, admin_token=admin_token,
                   seconds=time.perf_counter() - started, task_count=task_count,
@@ -411,7 +421,7 @@ def main() -> int:
                        cwd=ROOT, env=rush_env, check=True, capture_output=True)
         os.environ.update(DATABASE_URL=url)
         if args.source:
-            seeded = kept_seed(url)
+            seeded = kept_seed(url, scale)
             results["seeded_from"] = args.source
             print(f"a copy of {args.source}: {seeded.task_count} tasks", flush=True)
         else:
