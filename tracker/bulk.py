@@ -21,7 +21,19 @@ from contextvars import ContextVar
 from functools import lru_cache
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tracker.extensions import db
 
@@ -129,6 +141,17 @@ def all_rows(statement, connection=None, *, named: bool = True) -> list:
             cursor.row_factory = namedtuple_row
         cursor.execute(str(compiled), compiled.params, binary=True)
         return cursor.fetchall()
+
+
+def in_ids(column, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN (ids)` for ids already known (a page's), written on PostgreSQL as
+    `column = ANY(:ids)` with one array parameter: the statement's text is then the same
+    however many ids there are, so the driver parses it once and PostgreSQL plans it once,
+    where a hundred parameters each time defeat both caches (psycopg keeps statements of
+    at most 50 parameters)."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer), unique=True))
+    return column.in_(list(ids))
 
 
 def _array_types(table: Table, names: Sequence[str]) -> str:

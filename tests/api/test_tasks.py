@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.factories import task_input
+from tests.factories import ict, task_input
 from tracker.audit.models import AuditEntry
 from tracker.extensions import db
+from tracker.rules.vietnamese import sort_key
 from tracker.tasks.models import Task
 
 
@@ -57,6 +58,38 @@ def test_filters_by_unit_subtree_colour_status_overdue_deadline_and_text(api, wo
     assert ids("deadline_from=2026-12-19&deadline_to=2026-12-31") == {world.fresh.id}
     assert ids("q=tài sản") == {world.overdue.id}
     assert ids("q=100%25_") == set()
+
+
+def test_a_page_names_each_tasks_coordinating_units_as_the_task_itself_does(api, world,
+                                                                          units, users):
+    """The list loads a page's coordinating units in one statement of its own
+    (`listing.load_coordinating_units`); each task on a page — none, one, several, and in
+    the units' Vietnamese order — names the same units as reading that task alone, both in
+    the province's list (walked in its order) and in a commune's (read as a set)."""
+    from tests.factories import make_task
+
+    names = ("co_to", "bai_chay", "van_don", "quang_yen", "ha_long")
+    several = make_task(users["admin"], units["ha_long"], at=ict(2026, 11, 13, 9, 0),
+                        coordinating_unit_ids=[units[n].id for n in names[:4]])
+    one = make_task(users["admin"], units["co_to"], at=ict(2026, 11, 13, 9, 0),
+                    coordinating_unit_ids=[units["ha_long"].id])
+    expected_order = [u.id for u in sorted((units[n] for n in names[:4]),
+                                           key=lambda u: sort_key(u.name))]
+    for who, query in (("supervisor", ""), ("ha_long", ""), ("admin", "q=a"),
+                       ("admin", f"unit_id={units['ha_long'].id}")):
+        page = api(who).get(f"/tasks?{query}").get_json()["items"]
+        assert page, (who, query)
+        for item in page:
+            alone = api("admin").get(f"/tasks/{item['id']}").get_json()
+            assert item["coordinating_unit_ids"] == alone["coordinating_unit_ids"], item["id"]
+            if item["id"] == several.id:
+                assert item["coordinating_unit_ids"] == expected_order
+            if item["id"] == one.id:
+                assert item["coordinating_unit_ids"] == [units["ha_long"].id]
+            if item["id"] == world.fresh.id:
+                assert item["coordinating_unit_ids"] == []
+    listed = {t["id"] for t in api("supervisor").get("/tasks").get_json()["items"]}
+    assert {several.id, one.id, world.fresh.id} <= listed
 
 
 def test_a_filter_on_a_unit_outside_scope_is_refused(api, world, units):

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.audit.security import record_report_export
+from tracker.bulk import in_ids
 from tracker.dates import parse_date
 from tracker.downloads import attachment
 from tracker.errors import Conflict, InvalidInput
@@ -93,7 +94,7 @@ def _tasks_in_order(ids: list[int]) -> list[Task]:
     """The tasks of a page of red-queue ids, in the ids' order."""
     if not ids:
         return []
-    tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
+    tasks = {t.id: t for t in db.session.scalars(select(Task).where(in_ids(Task.id, ids)))}
     return [tasks[i] for i in ids if i in tasks]
 
 
@@ -142,13 +143,13 @@ def red_queue():
     page_ids = [t.id for t in page.items]
     acks: dict[int, Comment] = {}
     for comment in db.session.scalars(
-        select(Comment).where(Comment.task_id.in_(page_ids), Comment.kind == "acknowledge")
+        select(Comment).where(in_ids(Comment.task_id, page_ids), Comment.kind == "acknowledge")
         .order_by(Comment.at)
     ):
         acks[comment.task_id] = comment  # the latest wins
     pending = set(db.session.scalars(
         select(ExtensionRequest.task_id).where(
-            ExtensionRequest.task_id.in_(page_ids),
+            in_ids(ExtensionRequest.task_id, page_ids),
             ExtensionRequest.status == ExtensionStatus.PENDING)))
     return render_template(
         "supervise/red_queue.html", page=page, units=units, reasons=reasons,
