@@ -282,22 +282,28 @@ def reads_only(name: str, admin_token: str, scale: str) -> int:
     return 0
 
 
-def _member_targets(url: str, units: int) -> Path:
-    """A fresh API token for the members of `units` communes (the seed's tokens are kept
-    hashed only), as wrk's targets."""
+def issue_tokens(conn, users: list[int], prefix: str) -> dict[int, str]:
+    """A fresh API token for each of `users` (the seed keeps only their hashes), valid on
+    the bench's clock; returns user id → raw token."""
     from bench.seed import _hash
 
+    tokens = {user: f"{prefix}_{user}_{uuid.uuid4().hex}" for user in users}
+    with conn.cursor().copy("COPY api_tokens (user_id, name, token_hash, created_at,"
+                            " expires_at) FROM STDIN") as copy:
+        for user, token in tokens.items():
+            copy.write_row((user, "bench", _hash(token), RUSH, RUSH + timedelta(days=30)))
+    return tokens
+
+
+def _member_targets(url: str, units: int) -> Path:
+    """A fresh API token for the members of `units` communes, as wrk's targets."""
     path = Path(tempfile.mkdtemp()) / "targets.txt"
     with psycopg.connect(url) as conn, path.open("w") as f:
-        rows = conn.execute(
+        users = [user for (user,) in conn.execute(
             "SELECT u.id FROM users u JOIN units n ON n.id = u.unit_id"
             " WHERE u.role = 'member' AND n.kind = 'commune' ORDER BY u.id LIMIT %s",
-            (units,)).fetchall()
-        for (user_id,) in rows:
-            token = f"trk_reads_{user_id}_{uuid.uuid4().hex}"
-            conn.execute("INSERT INTO api_tokens (user_id, name, token_hash, created_at,"
-                         " expires_at) VALUES (%s, 'reads', %s, now(),"
-                         " now() + interval '30 days')", (user_id, _hash(token)))
+            (units,))]
+        for token in issue_tokens(conn, users, "trk_reads").values():
             f.write(f"{token} 0\n")
     return path
 
@@ -346,7 +352,7 @@ def kept_seed(url: str, scale: str):
     hashes. The seed's own tokens stay (the ceiling's script reads them by id). Refuses a
     database seeded at another scale, or whose rush day was processed already (by
     `--reads-only`): the run would measure another size, or an old cutoff."""
-    from bench.seed import SCALES, Seeded, _hash
+    from bench.seed import SCALES, Seeded
 
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
@@ -365,13 +371,9 @@ def kept_seed(url: str, scale: str):
                 " 'not_started') ORDER BY id"):
             if unit in tasks:
                 tasks[unit].append(task)
-        tokens = {unit: f"trk_bench_{unit}_{uuid.uuid4().hex}" for unit in units}
-        admin_token = f"trk_bench_admin_{uuid.uuid4().hex}"
-        with conn.cursor().copy("COPY api_tokens (user_id, name, token_hash, created_at,"
-                                " expires_at) FROM STDIN") as copy:
-            for user, token in [(1, admin_token),
-                                *((user, tokens[unit]) for user, unit in members)]:
-                copy.write_row((user, "bench", _hash(token), RUSH, RUSH + timedelta(days=30)))
+        issued = issue_tokens(conn, [1, *(user for user, _unit in members)], "trk_bench")
+        admin_token = issued[1]  # the seed's admin
+        tokens = {unit: issued[user] for user, unit in members}
         task_count = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
         if task_count != len(units) * SCALES[scale][2]:
             raise SystemExit(f"--from: {task_count} tasks for {len(units)} communes is not "
