@@ -193,8 +193,8 @@ def load_coordinating_units(tasks: list[Task]) -> None:
     """Load the coordinating units of a page of tasks, in the relationship's order, as
     `selectinload` would — by one statement whose ids are one array parameter
     (`bulk.in_ids`), which the driver and PostgreSQL prepare once. `selectinload` sent a
-    hundred parameters, parsed anew for every page: 2.7 ms of a commune's page of 100
-    tasks, most of which coordinate with no unit."""
+    hundred parameters, which the driver parses anew for every page (docs/performance.md,
+    "less per list")."""
     if not tasks:
         return
     found: dict[int, list[Unit]] = {task.id: [] for task in tasks}
