@@ -28,7 +28,6 @@ from tracker.extensions import db
 from tracker.paging import PER_PAGE, Page, count_rows, paginate
 from tracker.rules import sql as rules_sql
 from tracker.rules.store import load_calendar
-from tracker.rules.vietnamese_sql import by_name
 from tracker.scope import can_see_unit, sees_every_unit
 from tracker.search import search_field, task_matches
 from tracker.tasks.models import (
@@ -169,9 +168,9 @@ class TaskFilter:
                 if value not in (None, "") and name not in without}
 
 
-def by_id(task=Task) -> tuple:
+def by_id() -> tuple:
     """The API's order of tasks."""
-    return (task.id,)
+    return (Task.id,)
 
 
 def task_page(query: Select, order=worst_first, *, narrow: bool, page: int,
@@ -202,14 +201,14 @@ def load_coordinating_units(tasks: list[Task]) -> None:
     for task_id, unit in db.session.execute(
             select(links.task_id, Unit).join(Unit, Unit.id == links.unit_id)
             .where(in_ids(links.task_id, list(found)))
-            .order_by(by_name(Unit.name), Unit.id)):
+            .order_by(*Task.coordinating_units.property.order_by, Unit.id)):
         found[task_id].append(unit)
     for task in tasks:
         set_committed_value(task, "coordinating_units", found[task.id])
 
 
 def in_order(query: Select, order=worst_first, *, narrow: bool) -> Select:
-    """`query`'s tasks in `order` (a function of the task entity: `worst_first`, `by_id`).
+    """`query`'s tasks in `order` (a function giving its keys: `worst_first`, `by_id`).
 
     A list narrowed to some units (`narrow`: `TaskFilter.narrow`) is read as a set first,
     then sorted: its tasks lie in runs of the index's order
@@ -222,5 +221,5 @@ def in_order(query: Select, order=worst_first, *, narrow: bool) -> Select:
     the page. (The set was once a subquery kept apart by `OFFSET 0` and the task entity
     aliased over it: building that alias was 8 % of the instructions of a commune's page
     of 100 tasks.)"""
-    first, *rest = order(Task)
+    first, *rest = order()
     return query.order_by(first + literal_column("0") if narrow else first, *rest)

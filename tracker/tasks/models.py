@@ -266,9 +266,9 @@ def worst_colour_first(task=Task):
 WORST_FIRST = worst_colour_first()
 
 
-def worst_first(task=Task) -> tuple:
+def worst_first() -> tuple:
     """The task lists' order: the worst colour first, then the nearest deadline, then id."""
-    return (worst_colour_first(task), task.deadline, task.id)
+    return (worst_colour_first(), Task.deadline, Task.id)
 Index("ix_tasks_worst_first", Grouping(WORST_FIRST), Task.deadline, Task.id)
 
 # The red queue's order (tracker.web.supervise.RED_ORDER), with the lead unit last so that a
