@@ -4,6 +4,7 @@ seconds, not waited for."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import psycopg
@@ -24,6 +25,7 @@ SYNCHRONOUS = ("FULL", "NORMAL")
 def configure_engine_events(engine: Engine, config) -> None:
     if engine.dialect.name == "postgresql":
         deadlines.configure(engine, config)
+        event.listen(engine, "rollback", commit_if_unwritten)
         return
     if engine.dialect.name != "sqlite":
         return
@@ -61,6 +63,39 @@ def configure_engine_events(engine: Engine, config) -> None:
         # writes can then never fail half-way with "database is locked"; it waits its turn
         # (busy_timeout) instead, and commits all or nothing.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# A transaction that wrote nothing is ended by COMMIT, not ROLLBACK. Both leave the database
+# as it was, but psycopg forgets every statement it has prepared on the connection at a
+# ROLLBACK (one may have undone the creation of a table they name) — so a connection whose
+# transactions all ended that way, as every read request's did, never kept a prepared
+# statement: each request's statements were parsed and planned anew, 40 % of the database's
+# time for a commune's page of tasks (docs/performance.md, "Prepared statements kept").
+# PostgreSQL says whether the transaction wrote: it has a transaction id only once it has
+# written (a row, a row lock, a table); one round trip, in place of the DEALLOCATE ALL that
+# psycopg sends after a ROLLBACK. Nothing the app does in a transaction outlives a COMMIT
+# without a write (it sends no LISTEN or NOTIFY, holds no cursor WITH HOLD, and sets its
+# settings outside transactions, tracker.deadlines).
+_UNWRITTEN = "SELECT pg_current_xact_id_if_assigned() IS NULL"
+
+
+def commit_if_unwritten(connection) -> None:
+    """Before SQLAlchemy rolls back `connection`'s transaction on PostgreSQL: commit it
+    instead if it wrote nothing (the rollback is then a no-op); otherwise, or if the
+    question cannot be asked (the transaction failed, the connection is lost), leave the
+    rollback to do its work."""
+    if connection.invalidated or connection.closed:
+        return
+    driver = connection.connection.driver_connection
+    if driver.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
+        return
+    try:
+        unwritten = deadlines.execute_raw(connection, _UNWRITTEN, None)
+    except DBAPIError:
+        return
+    if unwritten and unwritten[0]:
+        with contextlib.suppress(psycopg.Error):  # then the rollback ends it, or finds it lost
+            driver.commit()
 
 
 # Whether a session's transaction has written anything yet (`session.info["wrote"]`), so
