@@ -115,6 +115,31 @@ def test_is_overdue_twin(tasks, name):
         assert _selected(rules_sql.is_overdue(Task, calendar, moment)) == expected, moment
 
 
+# The statuses a query may already keep (the task list's filter): the open ones, one of
+# them, the submitted one, both kinds, a closed one, and all.
+AMONG = (tuple(sorted(colours.OPEN_STATUSES)), ("returned",), ("submitted",),
+         ("in_progress", "submitted"), ("done",), STATUSES)
+
+
+@pytest.mark.parametrize("among", AMONG, ids="+".join)
+@pytest.mark.parametrize("name", CALENDARS)
+def test_is_overdue_twin_among_the_statuses_a_query_keeps(tasks, name, among):
+    """Narrowed to the statuses a query keeps already, the twin still selects, among
+    them, exactly the tasks the rule says are overdue."""
+    calendar = CALENDARS[name]
+    kept = Task.status.in_(among)
+    overdue = not_overdue = 0  # the comparisons mean something: both answers are reached
+    for moment in _moments():
+        expected = {t.id for t in tasks
+                    if t.status in among and colours.is_overdue(facts_of(t), calendar, moment)}
+        chosen = rules_sql.is_overdue(Task, calendar, moment, among=among)
+        assert _selected(kept & chosen) == expected, moment
+        rest = {t.id for t in tasks if t.status in among} - expected
+        assert _selected(kept & ~chosen) == rest, moment
+        overdue, not_overdue = overdue + len(expected), not_overdue + len(rest)
+    assert not_overdue and (overdue or among == ("done",))
+
+
 def test_the_generated_tasks_reach_every_answer(tasks):
     """The set is varied enough for the comparisons above to mean something: each rule
     says yes to some tasks and no to others."""

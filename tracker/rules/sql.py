@@ -12,6 +12,7 @@ enter the query as constants.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -52,11 +53,28 @@ def submitted_in_time(t, calendar: WorkCalendar) -> ColumnElement[bool]:
     return and_(t.submitted_at.is_not(None), local_date(t.submitted_at, calendar) <= t.deadline)
 
 
-def is_overdue(t, calendar: WorkCalendar, moment: datetime) -> ColumnElement[bool]:
-    """`colours.is_overdue`: open after the deadline's day, or submitted after it."""
+def is_overdue(t, calendar: WorkCalendar, moment: datetime,
+               among: Iterable[str] | None = None) -> ColumnElement[bool]:
+    """`colours.is_overdue`: open after the deadline's day, or submitted after it.
+
+    `among`: the statuses a query keeps already (the task list's "open"). The branch of
+    statuses it does not keep is left out, so that an open task's lateness is the one
+    range `(status, deadline)` that an index on the unit, the status and the deadline
+    answers — rather than an OR that PostgreSQL reads as two whole-table bitmaps (every
+    task past its deadline, and every task submitted) to intersect with a commune's.
+    Within those statuses, the answer is the same."""
     today = calendar.local_date(moment)
-    return or_(and_(t.status.in_(OPEN_STATUSES), t.deadline < today),
-               and_(t.status == "submitted", not_(submitted_in_time(t, calendar))))
+    kept = None if among is None else {str(status) for status in among}
+    open_late = and_(t.status.in_(OPEN_STATUSES), t.deadline < today)
+    submitted_late = and_(t.status == "submitted", not_(submitted_in_time(t, calendar)))
+    if kept is None:
+        return or_(open_late, submitted_late)
+    if kept <= OPEN_STATUSES:
+        return t.deadline < today
+    if kept == {"submitted"}:
+        return not_(submitted_in_time(t, calendar))
+    return or_(false(), *([open_late] if kept & OPEN_STATUSES else []),
+               *([submitted_late] if "submitted" in kept else []))
 
 
 def local_date(column, calendar: WorkCalendar) -> ColumnElement[date]:

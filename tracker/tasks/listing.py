@@ -136,12 +136,14 @@ class TaskFilter:
                 subtree_ids(self.unit)))))
         if self.colour:
             query = query.where(Task.colour == self.colour)
-        if self.status == "open":
-            query = query.where(Task.status.in_(OPEN_STATUSES))
-        elif self.status:
-            query = query.where(Task.status == self.status)
+        statuses = OPEN_STATUSES if self.status == "open" else (self.status,) if self.status \
+            else None
+        if statuses is not None:
+            query = query.where(Task.status.in_(statuses) if len(statuses) > 1
+                                else Task.status == statuses[0])
         if self.overdue is not None:
-            condition = rules_sql.is_overdue(Task, load_calendar(), clock.now())
+            condition = rules_sql.is_overdue(Task, load_calendar(), clock.now(),
+                                             among=statuses)
             query = query.where(condition if self.overdue else not_(condition))
         if self.deadline_from:
             query = query.where(Task.deadline >= self.deadline_from)
