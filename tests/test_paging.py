@@ -13,7 +13,15 @@ from tracker import clock
 from tracker.auth.models import User
 from tracker.auth.tokens import create_token
 from tracker.extensions import db
-from tracker.paging import MAX_PER_PAGE, PER_PAGE, Page, paginate, requested_page
+from tracker.paging import (
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    PER_PAGE,
+    Page,
+    paginate,
+    paginate_counted,
+    requested_page,
+)
 from tracker.tasks.listing import task_page
 
 
@@ -58,6 +66,33 @@ def test_paginate_counts_pages_and_queries_nothing_past_the_end(app, users):
         statements.clear()
         known = paginate(query, 4, 3, total=7)
         assert known.items == [] and statements == []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def test_a_page_counted_in_its_own_statement_is_the_page_counted_apart(app, users):
+    """`paginate_counted` answers what `paginate` does — every page, past the end, with a
+    bound on the count or none — in one statement while the page has rows."""
+    statements = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        if statement.startswith("SELECT"):  # not SQLite's BEGIN
+            statements.append(statement)
+
+    query = select(User).order_by(User.id)  # 7 users
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        for per_page, count_at_most in ((3, None), (2, 3), (2, 10), (7, None), (10, 3)):
+            for page in (1, 2, 3, 4, 5, 10**20):
+                statements.clear()
+                counted = paginate_counted(query, page, per_page, count_at_most=count_at_most)
+                # A page past the end is counted apart (a page past MAX_PAGE, only counted).
+                apart = not counted.items and 1 < page <= MAX_PAGE
+                assert len(statements) == (2 if apart else 1)
+                assert counted == paginate(query, page, per_page,
+                                           count_at_most=count_at_most), (per_page, page)
+        assert paginate_counted(query.where(User.id < 0), 1, 3) == \
+            Page(items=[], page=1, per_page=3, total=0)
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
 

@@ -88,13 +88,39 @@ def count_rows(query: Select, page: int, per_page: int = PER_PAGE, *,
     only up to that many, or up to page `page`'s end if it lies further (a search of the
     nation's tasks for a common word finds a hundred thousand, and counting them all would
     cost more than the page itself); past it, one more than the bound, not exact."""
+    counting, bound = _counting(query, page, per_page, count_at_most)
+    total = db.session.scalar(counting)
+    return total, total != bound
+
+
+def _counting(query: Select, page: int, per_page: int,
+              count_at_most: int | None) -> tuple[Select, int | None]:
+    """The statement that counts `query`'s rows as `count_rows` says, and its bound."""
     counted = query.options(lazyload("*")).order_by(None)
     bound = None if count_at_most is None \
         else max(count_at_most, min(page, MAX_PAGE) * per_page) + 1
     if bound is not None:
         counted = counted.limit(bound)
-    total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
-    return total, total != bound
+    return select(func.count()).select_from(counted.subquery()).correlate(None), bound
+
+
+def paginate_counted(query: Select, page: int, per_page: int = PER_PAGE, *,
+                     count_at_most: int | None = None) -> Page:
+    """`paginate(query, …)` in one statement: the count (`count_rows`) is a subquery of the
+    page's, which the database works out once and sends with each row — one round trip,
+    and one statement to build, where the count and the page were two. A page past the
+    end has no row to carry it: it is then counted on its own (and has no items)."""
+    if page > MAX_PAGE:  # an offset no database need be asked for: empty, as `paginate` says
+        return paginate(query, page, per_page, count_at_most=count_at_most)
+    counting, bound = _counting(query, page, per_page, count_at_most)
+    offset = (page - 1) * per_page
+    rows = db.session.execute(query.add_columns(counting.scalar_subquery())
+                              .limit(per_page).offset(offset)).unique().all()
+    if not rows and offset:
+        return paginate(query, page, per_page, count_at_most=count_at_most)
+    total = rows[0][-1] if rows else 0
+    return Page(items=[row[0] for row in rows], page=page, per_page=per_page, total=total,
+                total_exact=total != bound)
 
 
 def paginate(query: Select, page: int, per_page: int = PER_PAGE, *,
