@@ -19,9 +19,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from tracker.config import from_environment
     from tracker.inputs import NFCRequest
+    from tracker.jsonprovider import OrjsonProvider
 
     # Text enters in one Unicode form (NFC): query strings and forms (tracker.inputs).
     app.request_class = NFCRequest
+    # JSON written by orjson, as Flask's own provider would write it (tracker.jsonprovider).
+    app.json = OrjsonProvider(app)
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
