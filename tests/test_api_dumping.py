@@ -5,6 +5,7 @@ marshmallow."""
 from __future__ import annotations
 
 import inspect
+from datetime import date
 from types import SimpleNamespace
 
 from marshmallow import Schema, fields
@@ -15,7 +16,7 @@ from tracker.api.schemas import TaskPageSchema, TaskSchema, UnitDetailSchema
 from tracker.demo.loader import load_demo
 from tracker.extensions import db
 from tracker.paging import Page
-from tracker.tasks.models import Task
+from tracker.tasks.models import Status, Task
 from tracker.units.models import Unit
 
 
@@ -64,7 +65,8 @@ def _kinds(base: type[Schema]) -> type[Schema]:
         number = fields.Integer(data_key="Number")
         text = fields.String(dump_default="default")
         when = fields.Date(allow_none=True)
-        doubled = fields.Function(lambda o: 2 * (o["number"] if isinstance(o, dict) else o.number))
+        doubled = fields.Function(
+            lambda o: 2 * ((o["number"] if isinstance(o, dict) else o.number) or 0))
         named = fields.Method("_named")
         inner = fields.String(attribute="inner.name")
         renamed = fields.String(attribute="label", dump_only=True)
@@ -86,13 +88,24 @@ def test_each_kind_of_field_is_answered_as_marshmallow_answers_it(monkeypatch):
         SimpleNamespace(number=3, text="ba", label="Ba", when=None, inner=SimpleNamespace(name="x"),
                         nested=SimpleNamespace(id=1, name="Cô Tô")),
         SimpleNamespace(number=4, inner=SimpleNamespace(name="y"), nested=None),
+        # Values the fields convert (a number as text, text as a number, a bool, an enum
+        # of text, a float) and None: only a str of a String and an int of an Integer pass
+        # unchanged.
+        SimpleNamespace(number="7", text=12, label=Status.IN_PROGRESS, when=date(2026, 12, 2),
+                        inner=SimpleNamespace(name=None), nested=None),
+        SimpleNamespace(number=True, text=None, label=None, inner=SimpleNamespace(name=1.5),
+                        nested=SimpleNamespace(id=2.0, name=None)),
+        SimpleNamespace(number=None, text="", inner=SimpleNamespace(name=""), nested=None),
         {"number": 5, "text": "năm", "when": None, "inner": {"name": "z"}, "nested": None},
     ]
     plain, quick = _kinds(Schema), _kinds(QuickDump)
     expected = _as_marshmallow(monkeypatch, lambda: plain(many=True).dump(objects))
-    assert quick(many=True).dump(objects) == expected
+    # The same values of the same types (1 is not True, a str not an enum of text).
+    assert repr(quick(many=True).dump(objects)) == repr(expected)
     assert expected[1]["text"] == "default" and "renamed" not in expected[1]
     assert expected[0]["Number"] == 3 and expected[0]["doubled"] == 6
+    assert expected[2]["Number"] == 7 and expected[2]["text"] == "12"
+    assert expected[3]["Number"] == 1 and expected[3]["nested"]["id"] == 2
 
 
 def test_a_schema_whose_fields_change_after_a_dump_answers_with_its_new_fields():

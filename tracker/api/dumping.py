@@ -5,8 +5,10 @@ A page of 100 tasks is about 3,600 fields. For each, marshmallow's `Schema._seri
 the field to `serialize`, which asks the schema's `get_attribute`, which asks
 `marshmallow.utils.get_value`, which looks for a dotted name and for `__getitem__` before it
 calls `getattr` — four calls before the field's own conversion (`Field._serialize`). For a
-plain field on a plain object, `QuickDump` calls `getattr` and that conversion directly, and
-applies `dump_default` and `data_key` as marshmallow does. Anything else is left to
+plain field on a plain object, `QuickDump` calls `getattr` and that conversion directly
+(none at all for a value the conversion gives back unchanged: a `str` of a `String`, an
+`int` of an `Integer`, None), and applies `dump_default` and `data_key` as marshmallow
+does. Anything else is left to
 marshmallow: a field that reads its value its own way (overrides `serialize` or
 `get_value`, or has no attribute to read, e.g. `fields.Function`), a dotted `attribute`, a
 schema with its own `get_attribute`, and an object read by key (a dict, a row).
@@ -29,6 +31,18 @@ class _Step(NamedTuple):
     name: str  # the field's name in the schema
     attribute: str | None  # read with getattr; None: the field reads it itself
     field: fields.Field
+    same: type | None  # the values the field would dump as they are (and None as None)
+
+
+def _same(field: fields.Field) -> type | None:
+    """The type whose values `field` dumps unchanged: a `String`'s `str`, an `Integer`'s
+    `int` (marshmallow's `ensure_text_type` and `int` of one give it back), each with None
+    dumped as None. Only for those classes themselves, whose conversion is known."""
+    if type(field) is fields.String:
+        return str
+    if type(field) is fields.Integer and not field.as_string:
+        return int
+    return None
 
 
 def _plain(field: fields.Field) -> bool:
@@ -52,7 +66,7 @@ class QuickDump(Schema):
             return ()
         return tuple(
             _Step(field.data_key if field.data_key is not None else name, name,
-                  (field.attribute or name) if _plain(field) else None, field)
+                  (field.attribute or name) if _plain(field) else None, field, _same(field))
             for name, field in self.dump_fields.items())
 
     def _init_fields(self) -> None:
@@ -68,7 +82,7 @@ class QuickDump(Schema):
         if not steps or hasattr(obj, "__getitem__"):  # read by key, as marshmallow does
             return super()._serialize(obj)
         answer = self.dict_class()
-        for key, name, attribute, field in steps:
+        for key, name, attribute, field, same in steps:
             if attribute is None:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
             else:
@@ -78,7 +92,8 @@ class QuickDump(Schema):
                         else field.dump_default
                     if value is missing:
                         continue
-                value = field._serialize(value, name, obj)
+                if same is None or (value is not None and type(value) is not same):
+                    value = field._serialize(value, name, obj)
             if value is not missing:
                 answer[key] = value
         return answer
