@@ -243,13 +243,16 @@ def test_web_requests_and_jobs_get_their_own_time_limits(app):
     app.config.update(TRACKER_DB_STATEMENT_TIMEOUT=30, TRACKER_DB_LOCK_TIMEOUT=10,
                       TRACKER_DB_IDLE_TIMEOUT=60, TRACKER_DB_JOB_STATEMENT_TIMEOUT=600)
     show = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), " \
-           "current_setting('idle_in_transaction_session_timeout')"
+           "current_setting('idle_in_transaction_session_timeout'), " \
+           "current_setting('plan_cache_mode')"
     db.session.close()
     with app.test_request_context():
-        assert tuple(db.session.execute(text(show)).one()) == ("30s", "10s", "1min")
+        # A request's statements, prepared by the driver, planned for their parameters.
+        assert tuple(db.session.execute(text(show)).one()) == \
+            ("30s", "10s", "1min", "force_custom_plan")
         db.session.close()
     # The cutoff, the commands, migrations: outside a request.
-    assert tuple(db.session.execute(text(show)).one()) == ("10min", "0", "0")
+    assert tuple(db.session.execute(text(show)).one()) == ("10min", "0", "0", "auto")
     db.session.close()
 
 

@@ -97,7 +97,7 @@ def _shut(connection) -> None:
 watchdog = _Watchdog()
 
 
-def _profile(config) -> tuple[tuple[str, str, str], float, float]:
+def _profile(config) -> tuple[tuple[str, ...], float, float]:
     """(the settings to send, the statement limit, the connect limit) for this caller."""
     def ms(name: str) -> str:
         return str(int(float(config.get(name, 0)) * 1000))
@@ -109,17 +109,26 @@ def _profile(config) -> tuple[tuple[str, str, str], float, float]:
         limits = (ms("TRACKER_DB_JOB_STATEMENT_TIMEOUT"), "0", "0")
     # The zone the task counts' triggers judge a done task's "in time" in (tracker.tasks.counts).
     limits += (config.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),)
+    # A request's statements planned for their parameters every time (below); the jobs'
+    # (the cutoff's thousands of runs of the same few) as PostgreSQL chooses, as before.
+    limits += ("force_custom_plan" if has_request_context() else "auto",)
     return limits, int(limits[0]) / 1000, float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
 
 
 # Timestamps come back in UTC, whatever the server's default zone: the app stores and
 # compares UTC only, and the driver reads a session named "UTC" with the plain UTC tzinfo,
 # at half the cost per value of a zone it must look up (a cutoff reads millions).
+# A request's statement that the driver has prepared (its sixth run on a connection) is
+# still planned for its own parameters on every run, as an unprepared one is: PostgreSQL
+# would otherwise try one generic plan for all parameters, and keep it when it looks no
+# dearer — which took the comparison of two days from 0.6 s to 15 s at 3.3 M tasks
+# (docs/performance.md, "Prepared statements kept"). What preparing saves it is the parsing.
 _SET = ("SELECT set_config('statement_timeout', %s, false),"
         " set_config('lock_timeout', %s, false),"
         " set_config('idle_in_transaction_session_timeout', %s, false),"
         " set_config('tracker.zone', %s, false),"
-        " set_config('TimeZone', 'UTC', false)")
+        " set_config('TimeZone', 'UTC', false),"
+        " set_config('plan_cache_mode', %s, false)")
 
 
 def configure(engine: Engine, config) -> None:
