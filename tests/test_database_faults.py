@@ -247,9 +247,13 @@ def test_web_requests_and_jobs_get_their_own_time_limits(app):
            "current_setting('plan_cache_mode')"
     db.session.close()
     with app.test_request_context():
-        # A request's statements, prepared by the driver, planned for their parameters.
+        # A reading request's statements, prepared by the driver, planned for their
+        # parameters every time; a writing request's as PostgreSQL chooses.
         assert tuple(db.session.execute(text(show)).one()) == \
             ("30s", "10s", "1min", "force_custom_plan")
+        db.session.close()
+    with app.test_request_context(method="POST"):
+        assert tuple(db.session.execute(text(show)).one()) == ("30s", "10s", "1min", "auto")
         db.session.close()
     # The cutoff, the commands, migrations: outside a request.
     assert tuple(db.session.execute(text(show)).one()) == ("10min", "0", "0", "auto")

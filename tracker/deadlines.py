@@ -109,20 +109,25 @@ def _profile(config) -> tuple[tuple[str, ...], float, float]:
         limits = (ms("TRACKER_DB_JOB_STATEMENT_TIMEOUT"), "0", "0")
     # The zone the task counts' triggers judge a done task's "in time" in (tracker.tasks.counts).
     limits += (config.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),)
-    # A request's statements planned for their parameters every time (below); the jobs'
-    # (the cutoff's thousands of runs of the same few) as PostgreSQL chooses, as before.
-    limits += ("force_custom_plan" if has_request_context() else "auto",)
+    # A reading request's statements planned for their parameters every time (below); a
+    # writing request's (a few lookups by key, run thousands of times in the rush) and the
+    # jobs' (the cutoff's) as PostgreSQL chooses: a generic plan once it looks no dearer.
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    limits += ("force_custom_plan" if reading else "auto",)
     return limits, int(limits[0]) / 1000, float(config.get("TRACKER_DB_CONNECT_TIMEOUT", 5))
 
 
 # Timestamps come back in UTC, whatever the server's default zone: the app stores and
 # compares UTC only, and the driver reads a session named "UTC" with the plain UTC tzinfo,
 # at half the cost per value of a zone it must look up (a cutoff reads millions).
-# A request's statement that the driver has prepared (its sixth run on a connection) is
-# still planned for its own parameters on every run, as an unprepared one is: PostgreSQL
-# would otherwise try one generic plan for all parameters, and keep it when it looks no
-# dearer — which took the comparison of two days from 0.6 s to 15 s at 3.3 M tasks
-# (docs/performance.md, "Prepared statements kept"). What preparing saves it is the parsing.
+# A reading request's statement that the driver has prepared (its sixth run on a
+# connection) is still planned for its own parameters on every run, as an unprepared one
+# is: PostgreSQL would otherwise try one generic plan for all parameters, and keep it when
+# it looks no dearer — which took the comparison of two days from 0.6 s to 15 s at 3.3 M
+# tasks (docs/performance.md, "Prepared statements kept"). What preparing saves a read is
+# the parsing. A write's statements keep their generic plans: planned each time as well,
+# the bench's single updates fell from 319 to 246 a second and its batches from 11,454 to
+# 8,653 items a second at 3.3 M tasks (its floor from 1,052 to 981).
 _SET = ("SELECT set_config('statement_timeout', %s, false),"
         " set_config('lock_timeout', %s, false),"
         " set_config('idle_in_transaction_session_timeout', %s, false),"
