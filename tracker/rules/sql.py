@@ -63,18 +63,13 @@ def is_overdue(t, calendar: WorkCalendar, moment: datetime,
     answers — rather than an OR that PostgreSQL reads as two whole-table bitmaps (every
     task past its deadline, and every task submitted) to intersect with a commune's.
     Within those statuses, the answer is the same."""
-    today = calendar.local_date(moment)
     kept = None if among is None else {str(status) for status in among}
-    open_late = and_(t.status.in_(OPEN_STATUSES), t.deadline < today)
-    submitted_late = and_(t.status == "submitted", not_(submitted_in_time(t, calendar)))
-    if kept is None:
-        return or_(open_late, submitted_late)
-    if kept <= OPEN_STATUSES:
-        return t.deadline < today
-    if kept == {"submitted"}:
-        return not_(submitted_in_time(t, calendar))
-    return or_(false(), *([open_late] if kept & OPEN_STATUSES else []),
-               *([submitted_late] if "submitted" in kept else []))
+    branches = (  # (its statuses, the test of them, when such a task is late)
+        (OPEN_STATUSES, t.status.in_(OPEN_STATUSES), t.deadline < calendar.local_date(moment)),
+        ({"submitted"}, t.status == "submitted", not_(submitted_in_time(t, calendar))))
+    return or_(false(), *(late if kept is not None and kept <= statuses else and_(test, late)
+                          for statuses, test, late in branches
+                          if kept is None or kept & statuses))
 
 
 def local_date(column, calendar: WorkCalendar) -> ColumnElement[date]:
