@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from tests.api.conftest import bearer
@@ -101,6 +102,23 @@ def test_a_session_cookie_does_not_authenticate_the_api(login_as):
     client = login_as("co_to")
     assert client.get("/tasks").status_code == 200  # logged in on the web
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_an_api_request_reads_no_cookie_session(app, login_as, tokens):
+    """A browser's session cookie neither authenticates an API request nor shapes it: the
+    API opens no session (its answer does not vary with cookies, its language is not the
+    session's), and the web session is left as it was."""
+    client = login_as("co_to")
+    client.get("/lang/en")  # the web session's language: English
+    with app.test_request_context(), force_locale("vi"):
+        vietnamese = gettext("Some fields are not valid.")
+    response = client.get("/api/v1/tasks?per_page=many", headers=bearer(tokens["ha_long"]))
+    assert response.status_code == 422
+    assert response.get_json()["message"] == vietnamese != "Some fields are not valid."
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert "Set-Cookie" not in response.headers
+    page = client.get("/tasks")  # still signed in on the web, still in English
+    assert page.status_code == 200 and 'lang="en"' in page.get_data(as_text=True)
 
 
 def test_the_api_needs_no_csrf_token_and_sets_no_cookie(api, world):

@@ -7,7 +7,8 @@ error becomes a JSON 4xx (`tracker.web.errors`) and rolls the transaction back.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_smorest import Api
 
 from tracker.api.schemas import ErrorSchema
@@ -34,6 +35,21 @@ class TrackerApi(Api):
         self.spec.tag({"name": blp.tag, "description": blp.description})
 
 
+PREFIX = "/api/"
+
+
+class NoCookieSessionForTheApi(SecureCookieSessionInterface):
+    """The web's signed-cookie session, but none for a request to the API: it is
+    authenticated by its Bearer token alone and ignores cookies (`tracker.api.base`), so
+    its requests get Flask's null session — empty, never saved, never sent as a cookie —
+    instead of a session read and verified from a cookie they may carry."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith(PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> TrackerApi:
     from tracker.api import (
         calendar,
@@ -57,6 +73,7 @@ def init_app(app: Flask) -> TrackerApi:
     from tracker.extensions import csrf
 
     config_defaults(app)
+    app.session_interface = NoCookieSessionForTheApi()
     api = TrackerApi(app)
     for module in (units, users, tasks, task_import, updates, evidence, workflow, reports,
                    report_settings, security, forecast, dashboard, calendar, notifications,
