@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def is_api_path(path: str) -> bool:
+    """Whether a request is the REST API's (tracker.api): its errors are answered as JSON
+    (tracker.web.errors) and it opens no cookie session (tracker.api)."""
+    return path.startswith("/api/")
+
+
 class TrackerError(Exception):
     status = 400
     code = "bad_request"

@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_smorest import Api
 
 from tracker.api.schemas import ErrorSchema
+from tracker.errors import is_api_path
 
 
 class TrackerApi(Api):
@@ -35,9 +36,6 @@ class TrackerApi(Api):
         self.spec.tag({"name": blp.tag, "description": blp.description})
 
 
-PREFIX = "/api/"
-
-
 class NoCookieSessionForTheApi(SecureCookieSessionInterface):
     """The web's signed-cookie session, but none for a request to the API: it is
     authenticated by its Bearer token alone and ignores cookies (`tracker.api.base`), so
@@ -45,7 +43,7 @@ class NoCookieSessionForTheApi(SecureCookieSessionInterface):
     instead of a session read and verified from a cookie they may carry."""
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        if request.path.startswith(PREFIX):
+        if is_api_path(request.path):
             return self.make_null_session(app)
         return super().open_session(app, request)
 

@@ -101,8 +101,8 @@ class QuickDump(Schema):
     """A marshmallow schema whose dump reads plain fields of plain objects directly."""
 
     # The steps of a dump, worked out on the first dump of an object of each class (per
-    # instance of the schema).
-    _steps: dict[type, tuple[_Step, ...]] | None = None
+    # instance of the schema; emptied by `_init_fields`, which its __init__ runs).
+    _steps: dict[type, tuple[_Step, ...]]
 
     def _plan(self, kind: type) -> tuple[_Step, ...]:
         """The steps of a dump of a `kind` object; none (marshmallow's own dump) for a
@@ -119,13 +119,11 @@ class QuickDump(Schema):
 
     def _init_fields(self) -> None:
         super()._init_fields()
-        self._steps = None  # worked out again: `only` or `exclude` changed (a Nested's copy)
+        self._steps = {}  # worked out again: `only` or `exclude` changed (a Nested's copy)
 
     def _serialize(self, obj: Any, *, many: bool = False):
         if many and obj is not None:
             return [self._serialize(item) for item in obj]
-        if self._steps is None:
-            self._steps = {}
         kind = type(obj)
         steps = self._steps.get(kind)
         if steps is None:

@@ -12,13 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from tracker.database import nul_character, unavailable
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, is_api_path
 from tracker.extensions import db
 from tracker.logs import refused
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
+    return is_api_path(request.path) or (
         request.accept_mimetypes.best == "application/json"
     )
 
