@@ -62,10 +62,11 @@ def test_filters_by_unit_subtree_colour_status_overdue_deadline_and_text(api, wo
 
 def test_a_page_names_each_tasks_coordinating_units_as_the_task_itself_does(api, world,
                                                                           units, users):
-    """The list loads a page's coordinating units in one statement of its own
-    (`listing.load_coordinating_units`); each task on a page — none, one, several, and in
-    the units' Vietnamese order — names the same units as reading that task alone, both in
-    the province's list (walked in its order) and in a commune's (read as a set)."""
+    """The list reads a page's coordinating units with the page itself
+    (`Task.coordinating_unit_ids`, undeferred); each task on a page — none, one, several,
+    and in the units' Vietnamese order — names the same units as reading that task alone
+    (which loads them when first asked), both in the province's list (walked in its order)
+    and in a commune's (read as a set)."""
     from tests.factories import make_task
 
     names = ("co_to", "bai_chay", "van_don", "quang_yen", "ha_long")

@@ -207,8 +207,7 @@ class TaskSchema(QuickDump):
     description = fields.String()
     lead_unit_id = fields.Integer()
     lead_unit = fields.Nested(UnitBriefSchema)
-    coordinating_unit_ids = fields.Pluck(UnitBriefSchema, "id", many=True,
-                                         attribute="coordinating_units")
+    coordinating_unit_ids = fields.List(fields.Integer())
     owner_name = fields.String()
     start_date = fields.Date()
     deadline = fields.Date()

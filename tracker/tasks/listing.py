@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import Select, literal_column, not_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -36,7 +36,6 @@ from tracker.tasks.models import (
     OPEN_STATUSES,
     Status,
     Task,
-    task_coordinating_units,
     worst_first,
 )
 from tracker.tasks.schemas import DATE_MESSAGES, INT_MESSAGES, MESSAGES
@@ -184,8 +183,11 @@ def task_page(query: Select, order=worst_first, *, narrow: bool, page: int,
     few hundred) is read as a set and sorted, like a list narrowed to some units
     (`in_order`); only a list past the bound (the nation's tasks, a common word) walks its
     order's index and stops at the page. The tasks' lead units are read after the page
-    (`load_lead_units`), and their coordinating units too if asked."""
+    (`load_lead_units`); their coordinating units' ids, if asked, with the page itself
+    (`Task.coordinating_unit_ids`)."""
     query = query.options(lazyload(Task.lead_unit))
+    if coordinating:
+        query = query.options(undefer(Task.coordinating_unit_ids))
     if narrow:  # read as a set whatever its count: counted in the page's own statement
         found = paginate_counted(in_order(query, order, narrow=True), page, per_page,
                                  count_at_most=count_at_most)
@@ -194,8 +196,6 @@ def task_page(query: Select, order=worst_first, *, narrow: bool, page: int,
         ordered = in_order(query, order, narrow=exact)
         found = paginate(ordered, page, per_page, total=total, total_exact=exact)
     load_lead_units(found.items)
-    if coordinating:
-        load_coordinating_units(found.items)
     return found
 
 
@@ -218,25 +218,6 @@ def load_lead_units(tasks: list[Task]) -> None:
                      db.session.scalars(select(Unit).where(in_ids(Unit.id, missing))))
     for task in tasks:
         set_committed_value(task, "lead_unit", units[task.lead_unit_id])
-
-
-def load_coordinating_units(tasks: list[Task]) -> None:
-    """Load the coordinating units of a page of tasks, in the relationship's order, as
-    `selectinload` would — by one statement whose ids are one array parameter
-    (`bulk.in_ids`), which the driver and PostgreSQL prepare once. `selectinload` sent a
-    hundred parameters, which the driver parses anew for every page (docs/performance.md,
-    "less per list")."""
-    if not tasks:
-        return
-    found: dict[int, list[Unit]] = {task.id: [] for task in tasks}
-    links = task_coordinating_units.c
-    for task_id, unit in db.session.execute(
-            select(links.task_id, Unit).join(Unit, Unit.id == links.unit_id)
-            .where(in_ids(links.task_id, list(found)))
-            .order_by(*Task.coordinating_units.property.order_by, Unit.id)):
-        found[task_id].append(unit)
-    for task in tasks:
-        set_committed_value(task, "coordinating_units", found[task.id])
 
 
 def in_order(query: Select, order=worst_first, *, narrow: bool) -> Select:

@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, relationship
 from sqlalchemy.sql.elements import Grouping
 
 from tracker.clock import system_now
@@ -33,7 +33,7 @@ from tracker.extensions import db
 from tracker.rules import colours as rules
 from tracker.rules.vietnamese import fold, fold_fields
 from tracker.rules.vietnamese_sql import by_name
-from tracker.types import UTCDateTime
+from tracker.types import UTCDateTime, id_list
 from tracker.units.models import Unit
 
 
@@ -142,6 +142,19 @@ class Task(db.Model):
 
     def __repr__(self) -> str:
         return f"<Task {self.code}>"
+
+
+# The ids of the task's coordinating units, in the relationship's order (then by id), as a
+# value of the task's own row: a page of tasks reads them in its own statement
+# (`undefer(Task.coordinating_unit_ids)`, `tracker.tasks.listing.task_page`), not by one
+# more; a task read alone loads them when first asked (one statement, as the relationship
+# would).
+Task.coordinating_unit_ids = column_property(
+    id_list(select(task_coordinating_units.c.unit_id)
+            .join(Unit, Unit.id == task_coordinating_units.c.unit_id)
+            .where(task_coordinating_units.c.task_id == Task.__table__.c.id)
+            .order_by(by_name(Unit.name), Unit.id)),
+    deferred=True)
 
 
 # The fields a search finds a task by, besides its units' names.
