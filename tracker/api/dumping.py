@@ -161,7 +161,9 @@ def _compiled(steps: tuple[_Step, ...], get_attribute, dict_class) -> Callable[[
     """A function answering a dump of one object by `steps`, written out field by field
     with the choices each step makes made once, here. When the object's `__dict__` holds
     every value read from it (an ORM object loaded whole), they are taken from it at once
-    (`operator.itemgetter`); otherwise each is read on its own (`_read`)."""
+    (`operator.itemgetter`); otherwise each is read on its own (`_read`). The source is
+    made of the schema's own names (as `repr` literals) and numbered variables, never of
+    the data it dumps."""
     space: dict[str, Any] = {"MISSING": missing, "get_attribute": get_attribute,
                              "dict_class": dict_class, "EMPTY": {}}
     for i, step in enumerate(steps):
