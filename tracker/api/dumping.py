@@ -174,19 +174,20 @@ def _compiled(steps: tuple[_Step, ...], get_attribute, dict_class) -> Callable[[
             *("    " + line for i, step in enumerate(steps) for line in _read(i, step)),
             "    return answer"]
     direct = [i for i, step in enumerate(steps) if step.direct]
-    at_once = ["def dump(obj):", "    values = getattr(obj, '__dict__', EMPTY)", "    try:",
-               f"        {''.join(f'v{i}, ' for i in direct)}= ALL(values)",
-               "    except KeyError:", "        return each(obj)",
-               "    answer = dict_class()"]
-    for i, step in enumerate(steps):
-        at_once += ["    " + line for line in (_converted(i, step, f"v{i}") if step.direct
-                                               else _read(i, step))]
-    at_once.append("    return answer")
-    if direct:
-        attributes = [steps[i].attribute for i in direct]
-        getter = itemgetter(*attributes)
-        space["ALL"] = getter if len(attributes) > 1 else lambda values: (getter(values),)
-    source = "\n".join(each + (at_once if direct else []))
+    if not direct:
+        source = "\n".join(each)
+    else:
+        at_once = ["def dump(obj):", "    values = getattr(obj, '__dict__', EMPTY)",
+                   "    try:", f"        {''.join(f'v{i}, ' for i in direct)}= ALL(values)",
+                   "    except KeyError:", "        return each(obj)",
+                   "    answer = dict_class()"]
+        for i, step in enumerate(steps):
+            at_once += ["    " + line for line in (_converted(i, step, f"v{i}")
+                                                   if step.direct else _read(i, step))]
+        at_once.append("    return answer")
+        getter = itemgetter(*(steps[i].attribute for i in direct))
+        space["ALL"] = getter if len(direct) > 1 else lambda values: (getter(values),)
+        source = "\n".join(each + at_once)
     exec(compile(source, f"<QuickDump of {len(steps)} fields>", "exec"), space)
     return space["dump" if direct else "each"]
 

@@ -64,6 +64,11 @@ task_coordinating_units = Table(
 )
 
 
+def coordinating_order() -> list:
+    """The order of a task's coordinating units: by name in Vietnamese, then by id."""
+    return [by_name(Unit.name), Unit.id]
+
+
 class Task(db.Model):
     """A task (nhiệm vụ). One lead unit, one accountable owner, one final responsibility."""
 
@@ -117,7 +122,7 @@ class Task(db.Model):
 
     lead_unit: Mapped[Unit] = relationship(foreign_keys=[lead_unit_id], lazy="joined")
     coordinating_units: Mapped[list[Unit]] = relationship(
-        secondary=task_coordinating_units, order_by=lambda: by_name(Unit.name)
+        secondary=task_coordinating_units, order_by=coordinating_order
     )
     # What the search compares is in a table of its own: `TaskSearchText`.
 
@@ -144,7 +149,7 @@ class Task(db.Model):
         return f"<Task {self.code}>"
 
 
-# The ids of the task's coordinating units, in the relationship's order (then by id), as a
+# The ids of the task's coordinating units, in the relationship's order, as a
 # value of the task's own row: a page of tasks reads them in its own statement
 # (`undefer(Task.coordinating_unit_ids)`, `tracker.tasks.listing.task_page`), not by one
 # more; a task read alone loads them when first asked (one statement, as the relationship
@@ -153,7 +158,7 @@ Task.coordinating_unit_ids = column_property(
     id_list(select(task_coordinating_units.c.unit_id)
             .join(Unit, Unit.id == task_coordinating_units.c.unit_id)
             .where(task_coordinating_units.c.task_id == Task.__table__.c.id)
-            .order_by(by_name(Unit.name), Unit.id)),
+            .order_by(*coordinating_order())),
     deferred=True)
 
 
