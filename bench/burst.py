@@ -73,10 +73,12 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
     env, offset = faketime_env(env, cutoff - START)
     real_cutoff = cutoff.timestamp() - offset  # the real moment the fake clock says 16:00
     server = Server("wsgi:app", env)
-    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker",
-                                  "scheduler"], cwd=ROOT, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     logs = Path(tempfile.mkdtemp(prefix="tracker-burst-"))
+    scheduler_log = logs / "scheduler.log"  # kept: what the scheduler did, and when
+    with scheduler_log.open("wb") as out:
+        scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi",
+                                      "tracker", "scheduler"], cwd=ROOT, env=env,
+                                     stdout=out, stderr=subprocess.STDOUT)
     load = None
     row = None
     try:
@@ -114,6 +116,7 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
             scheduler.kill()
             scheduler.wait()
     began, ended = row[0].timestamp() - offset, row[1].timestamp() - offset
+    print(f"the burst's logs are in {logs}", flush=True)
     sent = _read_logs(logs)
     before = [r for r in sent if real_cutoff - BASELINE_FROM.total_seconds() <= r[0]
               <= real_cutoff - BASELINE_UNTIL.total_seconds()]
@@ -128,4 +131,5 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
         "colours_check_ok": check.returncode == 0,
         "colours_check_output": (check.stdout[-300:] + check.stderr[-300:]).strip(),
         "summary": row[2],
+        "scheduler_log": str(scheduler_log),
     }
