@@ -227,12 +227,16 @@ def test_the_scheduler_stores_the_forecast_after_the_cutoff_and_never_before_it(
 
     clock.set(ict(2026, 11, 18, 16, 0, 30))  # Wednesday's cutoff is due
     keep_up = KeepUp(app, name="host:1", after_cutoff=after)
+    keep_up.after_tick()  # beside the cutoff, while the 18th is due: it waits for it
+    assert seen == [] and stored.latest() is None
+    db.session.rollback()  # SQLite: a reader here would hold the one write lock
     assert keep_up.tick()
+    keep_up.after_tick()
     assert seen == [date(2026, 11, 18)]
     assert stored.latest().day == date(2026, 11, 18)
-    db.session.rollback()  # SQLite: a reader here would hold the one write lock
+    db.session.rollback()
     for _ in range(4):  # then the recent days still without one, newest first
-        assert keep_up.tick()
+        keep_up.after_tick()
     assert {d for d in DAYS[-4:]} <= {r.day for r in db.session.scalars(
         select(ForecastDay).where(ForecastDay.finished_at.is_not(None)))}
     assert _stored(DAYS[-1]) == live[DAYS[-1]]
@@ -247,4 +251,5 @@ def test_a_failing_forecast_does_not_stop_the_cutoff(history, app, clock):
     clock.set(ict(2026, 11, 18, 16, 0, 30))
     keep_up = KeepUp(app, name="host:1", after_cutoff=broken)
     assert keep_up.tick()  # the cutoff's tick succeeds; the forecast waits a minute
+    keep_up.after_tick()
     assert keep_up.failures == 0 and keep_up.after_retry_at > 0

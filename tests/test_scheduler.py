@@ -4,11 +4,15 @@ fire at their times."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_app
 from tests.factories import ict, make_task
@@ -28,12 +32,18 @@ from tracker.cutoff.scheduler import (
 )
 from tracker.extensions import db
 from tracker.notifications.models import Notification
+from tracker.rules.store import load_calendar
+from tracker.tasks import colour
 from tracker.tasks.colour import colours_epoch, mismatches
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 from tracker.updates.service import post_update
 
 ASSIGNED = ict(2026, 11, 13, 9, 0)  # the Friday before the downtime
+
+
+def calendar_epoch(moment) -> int:
+    return load_calendar().epoch(moment)
 
 
 @pytest.fixture
@@ -230,6 +240,81 @@ def test_a_start_at_15_59_57_with_a_backlog_also_processes_todays_cutoff(
 
     assert processed == ["2026-11-13", "2026-11-16", "2026-11-17", "2026-11-18",
                          "2026-11-19"]
+
+
+def test_the_work_beside_the_cutoff_never_holds_it_up(app, users, units, clock):
+    """The forecast (and the mail) run beside the cutoff, in a thread of their own: a
+    batch that takes long — a loaded database, a slow mail server — never makes the day
+    wait. Here the work after the cutoff is stuck until the test lets it go."""
+    from tracker.cutoff.scheduler import run_scheduler
+
+    make_task(users["admin"], units["ha_long"], at=ASSIGNED)
+    db.session.commit()
+    clock.set(ict(2026, 11, 18, 15, 59, 58))
+    process_due()  # the days before: done
+    db.session.commit()
+    db.session.close()
+    started, release, stop = threading.Event(), threading.Event(), threading.Event()
+
+    def stuck(_keep_going):
+        started.set()
+        release.wait(60)
+
+    runner = threading.Thread(target=run_scheduler, args=(app, stop),
+                              kwargs={"after_cutoff": stuck}, daemon=True)
+    runner.start()
+    try:
+        assert started.wait(30), "the work after the cutoff never began"
+        clock.set(ict(2026, 11, 18, 16, 0, 1))  # the cutoff falls while it is stuck
+        deadline = time.monotonic() + 20
+        processed = None
+        while processed is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with contextlib.suppress(OperationalError):  # SQLite: the day holds the lock
+                processed = db.session.get(CutoffRun, date(2026, 11, 18))
+            db.session.rollback()
+        assert processed is not None, "the cutoff waited for the work beside it"
+        assert not release.is_set()
+    finally:
+        release.set()
+        stop.set()
+        runner.join(60)
+    assert not runner.is_alive()
+
+
+def test_a_colour_refresh_gives_way_to_a_cutoff_that_falls_due(
+        app, users, units, clock, monkeypatch):
+    """Colours stale at 15:59:59 (the scheduler was away since before midnight): the
+    refresh of every task stops between two batches once 16:00 has passed, marks nothing,
+    and the cutoff that is then due refreshes them all in its own pass."""
+    for n in range(3):
+        make_task(users["admin"], units["ha_long"], at=ASSIGNED, title=f"Việc {n}")
+    db.session.commit()
+    clock.set(ict(2026, 11, 17, 23, 0))
+    process_due()  # the days before, and the colours of Tuesday evening
+    db.session.commit()
+    clock.set(ict(2026, 11, 18, 15, 59, 59))  # back after a midnight away
+    assert colours_epoch() != calendar_epoch(clock())
+    monkeypatch.setattr(colour, "BATCH", 1)
+    real = colour.colour_of
+    judged = []
+
+    def taking_its_time(task, moment, calendar, policy):
+        judged.append(task.id)
+        clock.set(max(clock(), ict(2026, 11, 18, 16, 0, 1)))  # the batch ends after 16:00
+        return real(task, moment, calendar, policy)
+
+    monkeypatch.setattr(colour, "colour_of", taking_its_time)
+    assert colour.refresh_if_stale(clock()) is None
+    assert len(judged) == 1  # one batch, then it gave way
+    assert colours_epoch() != calendar_epoch(ict(2026, 11, 18, 15, 59, 59))
+    monkeypatch.setattr(colour, "colour_of", real)
+
+    summaries = process_due()
+
+    assert [s.date for s in summaries] == ["2026-11-18"]
+    assert colours_epoch() == calendar_epoch(clock())
+    assert list(mismatches(clock())) == []
 
 
 def test_a_database_outage_is_retried_with_backoff_and_the_day_processed_when_it_ends(

@@ -59,7 +59,9 @@ def process_due(*, through: date | None = None, wait_seconds: float = 30.0,
             summaries.append(summary)
             if on_day is not None:
                 on_day(summary)
-    refresh_if_stale(now(), wait_seconds=wait_seconds)
+    # (A refresh that the next cutoff's moment overtakes gives way: the next call
+    # processes that day, whose own pass refreshes every colour.)
+    refresh_if_stale(now(), wait_seconds=wait_seconds, read_clock=now)
     return summaries
 
 

@@ -2,15 +2,19 @@
 
 - Every second, `KeepUp.tick`: process every due cutoff day, in date order, as soon as it
   is due (`tracker.cutoff.backlog.process_due`), and refresh the stored colours once after
-  each midnight. Then, when nothing is due, the work that follows a cutoff (`after_cutoff`:
-  the day's stored forecast, tracker.forecast.store.forecast_due — given by the command,
-  as the cutoff's package does not import the forecast's), in batches that stop as soon
-  as a cutoff falls due or the lease is lost. Nothing waits for a fixed time of day, so
-  no start, crash, restart or outage can push a day to tomorrow: a day is due from its
-  cutoff moment until it is processed. When a tick cannot make progress (the database is
-  down, a run fails), it logs an error every time, records it for `tracker cutoff status`
-  and the health endpoint, and tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF`
-  — so a due day is processed within half a minute of the database coming back.
+  each midnight (a refresh that a cutoff's moment overtakes stops there: the cutoff's own
+  pass refreshes them). Nothing waits for a fixed time of day, so no start, crash,
+  restart or outage can push a day to tomorrow: a day is due from its cutoff moment until
+  it is processed. When a tick cannot make progress (the database is down, a run fails),
+  it logs an error every time, records it for `tracker cutoff status` and the health
+  endpoint, and tries again after 1, 2, 4 … seconds, at most `MAX_BACKOFF` — so a due day
+  is processed within half a minute of the database coming back.
+- Beside it, in a thread of its own so that none of it can hold a cutoff up (a slow mail
+  server, a forecast batch on a loaded database), `KeepUp.after_tick` every second: the
+  e-mails owed at once, then the work that follows a cutoff (`after_cutoff`: the day's
+  stored forecast, tracker.forecast.store.forecast_due — given by the command, as the
+  cutoff's package does not import the forecast's), in batches that stop as soon as a
+  cutoff falls due or the lease is lost.
 - At the reminder times (14:00 and 15:30 by default), APScheduler reminds the units that
   still owe updates; at the digest time (17:00 by default) of each working day it sends
   each user who chose it the day's digest e-mail.
@@ -73,9 +77,11 @@ class KeepUp:
         self.last_error_at = None
         self.retry_at = 0.0  # time.monotonic() before which no attempt is made
         self.next_heartbeat = None
+        self.stopping: threading.Event | None = None  # set by `after_until`'s caller
 
     def tick(self) -> bool:
-        """One look at the backlog; returns whether it succeeded (or had nothing to try)."""
+        """One look at the backlog; returns whether it succeeded (or had nothing to try).
+        It does nothing else, so that nothing else can make a due day wait."""
         if time.monotonic() < self.retry_at:
             return True
         if self.election is not None and not self.election.leading():
@@ -83,8 +89,6 @@ class KeepUp:
         try:
             with self.app.app_context():
                 process_due(wait_seconds=self.wait_seconds, on_day=self._processed)
-                _deliver()
-                self._after_cutoff()
                 if self.failures:
                     log.info("cutoff processing recovered after %s failed attempt(s)",
                              self.failures)
@@ -96,8 +100,31 @@ class KeepUp:
             self._failed(exc)
             return False
 
+    def after_tick(self) -> None:
+        """The work beside the cutoff, run by `after_until` in a thread of its own: the
+        e-mails owed at once, then the work after the cutoff — by the active scheduler
+        only. Each part logs its own failure; none is the cutoff's."""
+        if self.election is not None and not self.election.leading():
+            return
+        with self.app.app_context():
+            _deliver()
+            self._after_cutoff()
+
+    def after_until(self, stop: threading.Event, wake: int | None = None) -> None:
+        """`after_tick` every TICK until `stop` (which also pauses the work in hand)."""
+        self.stopping = stop
+        while not stop.is_set():
+            try:
+                self.after_tick()
+            except Exception:  # (an app context that cannot even start) try again
+                log.exception("the work beside the cutoff failed; trying again")
+            clock.pause(TICK, wake=wake)
+
     def _keep_going(self) -> bool:
-        """Whether the work after the cutoff may go on: still leading, no cutoff due."""
+        """Whether the work after the cutoff may go on: still leading, no cutoff due, not
+        stopping."""
+        if self.stopping is not None and self.stopping.is_set():
+            return False
         if self.election is not None and not self.election.leading():
             return False
         due = due_days(clock.now())
@@ -110,6 +137,8 @@ class KeepUp:
         if self.after_cutoff is None or time.monotonic() < self.after_retry_at:
             return
         try:
+            if not self._keep_going():  # a cutoff is due (or this one stands by): later
+                return
             self.after_cutoff(self._keep_going)
         except Exception:
             db.session.rollback()
@@ -289,6 +318,10 @@ def run_scheduler(app, stop: threading.Event | None = None,
     beating = threading.Thread(target=keep_up.beat_until, args=(stop, wake_read),
                                name="scheduler-heartbeat", daemon=True)
     beating.start()
+    # The mail and the forecast beside the cutoff, never in its way.
+    beside = threading.Thread(target=keep_up.after_until, args=(stop, wake_read),
+                              name="scheduler-after-cutoff", daemon=True)
+    beside.start()
     try:
         while not stop.is_set():
             keep_up.tick()
@@ -296,6 +329,7 @@ def run_scheduler(app, stop: threading.Event | None = None,
     finally:
         reminders.shutdown(wait=False)
         campaigning.join(timeout=5)
+        beside.join(timeout=30)  # a forecast batch ends; the lease is given up after it
         election.resign()
         keep_up.stop()
         os.close(wake_read)

@@ -8,12 +8,14 @@ every task's colour is refreshed once — by the cutoff's own pass, or by
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker import signals
+from tracker import clock, signals
 from tracker.bulk import BulkUpdate
 from tracker.extensions import db
 from tracker.fence import wait_for_writers
@@ -28,6 +30,8 @@ from tracker.rules.store import (
 )
 from tracker.tasks.facts import facts_now
 from tracker.tasks.models import Task
+
+log = logging.getLogger("tracker.scheduler")
 
 BATCH = 5000
 _COLUMNS = (Task.id, Task.version, Task.status, Task.start_date, Task.deadline,
@@ -73,9 +77,16 @@ def refresh_colour(task, moment: datetime, calendar: WorkCalendar | None = None,
     return result
 
 
-def _rows():
+class RefreshOvertaken(Exception):
+    """A refresh of every colour stopped between two batches: its `keep_going` said no (a
+    cutoff's moment came, whose own pass refreshes them)."""
+
+
+def _rows(keep_going: Callable[[], bool] | None = None):
     last_id = 0
     while True:
+        if keep_going is not None and not keep_going():
+            raise RefreshOvertaken(f"stopped after task id {last_id}")
         query = select(*_COLUMNS).where(Task.id > last_id)
         rows = db.session.execute(query.order_by(Task.id).limit(BATCH)).all()
         if not rows:
@@ -85,11 +96,12 @@ def _rows():
 
 
 def mismatches(moment: datetime, calendar: WorkCalendar | None = None,
-               policy: Policy | None = None):
+               policy: Policy | None = None, keep_going: Callable[[], bool] | None = None):
     """(task id, version, stored, computed) for every task whose stored colour is not the
-    rules' verdict at `moment`."""
+    rules' verdict at `moment`; `keep_going`, asked before each batch of rows read, stops
+    it (`RefreshOvertaken`)."""
     calendar, policy = calendar or load_calendar(), policy or load_policy()
-    for rows in _rows():
+    for rows in _rows(keep_going):
         for row in rows:
             computed = stored_values(colour_of(row, moment, calendar, policy))
             stored = (row.colour, row.colour_reason, row.colour_days)
@@ -106,13 +118,17 @@ def colour_writer(*, separately: bool) -> BulkUpdate:
 
 
 def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
-                 policy: Policy | None = None, *, separately: bool = False) -> int:
+                 policy: Policy | None = None, *, separately: bool = False,
+                 keep_going: Callable[[], bool] | None = None) -> int:
     """Bring every stored colour up to date at `moment`; returns how many were set. The
-    changes stream to the database a batch at a time (see `colour_writer`)."""
+    changes stream to the database a batch at a time (see `colour_writer`). `keep_going`
+    (asked between batches) may stop it half-way: `RefreshOvertaken`, with the batches
+    already written (`separately`) kept — each is right at `moment`."""
     writer = colour_writer(separately=separately)
     batch: list[tuple] = []
     try:
-        for task_id, version, _stored, computed in mismatches(moment, calendar, policy):
+        for task_id, version, _stored, computed in mismatches(moment, calendar, policy,
+                                                              keep_going):
             batch.append((task_id, version, *computed))
             if len(batch) >= BATCH:
                 writer.add(batch)
@@ -150,19 +166,33 @@ def mark_colours(epoch: int) -> None:
             db.session.rollback()
 
 
-def refresh_if_stale(now: datetime, *, wait_seconds: float = 30.0) -> int | None:
+def refresh_if_stale(now: datetime, *, wait_seconds: float = 30.0,
+                     read_clock: Callable[[], datetime] = clock.now) -> int | None:
     """After an epoch boundary (a midnight; a cutoff whose own pass did not refresh them),
     wait for the writers of the epochs before, then refresh every stored colour in short
-    transactions of their own. Returns how many were set, or None if they were fresh."""
-    epoch = load_calendar().epoch(now)
+    transactions of their own. Returns how many were set, or None if they were fresh — or
+    if the next cutoff's moment came while it ran (by `read_clock`, between two batches):
+    it stops there, so that the cutoff, whose own pass refreshes every colour, is not
+    held up by it (a national refresh takes minutes). Nothing is marked then; the batches
+    written are right and kept, and the next call starts again if still needed."""
+    calendar = load_calendar()
+    epoch = calendar.epoch(now)
     fresh = colours_epoch()
     db.session.rollback()
     if fresh == epoch:  # (a clock set back is no reason to trust a later epoch)
         return None
+    next_cutoff = calendar.cutoff_moment(calendar.reporting_day(now))  # at or after now
     ensure_rules_row()
     wait_for_writers(now, timeout=wait_seconds)
     hold_rules()  # no change to the calendar or the policy until this pass commits
-    changed = recolour_all(now, load_calendar(), load_policy(), separately=True)
+    try:
+        changed = recolour_all(now, load_calendar(), load_policy(), separately=True,
+                               keep_going=lambda: read_clock() <= next_cutoff)
+    except RefreshOvertaken as stopped:
+        db.session.rollback()
+        log.info("the refresh of every colour gave way to the cutoff of %s (%s)",
+                 calendar.reporting_day(now), stopped)
+        return None
     db.session.commit()
     mark_colours(epoch)
     return changed
