@@ -6,6 +6,11 @@ for the scheduler; each user's choice (in the app only, at once, the daily diges
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,13 +18,14 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task, make_user
-from tests.mailserver import free_port, running_smtp_server, smtp_settings
+from tests.mailserver import Collector, free_port, running_smtp_server, smtp_settings
 from tracker.extensions import db
 from tracker.notifications import mail
-from tracker.notifications.mail import deliver_digests, deliver_emails
+from tracker.notifications.mail import _send_in_background, deliver_digests, deliver_emails
 from tracker.notifications.models import Notification
 from tracker.notifications.preferences import preferences_of, set_preferences
 from tracker.notifications.service import nudge
+from tracker.updates.service import post_update
 
 BASE = "https://tracker.quangninh.gov.vn"
 ASSIGNED = ict(2026, 11, 13, 9, 0)
@@ -179,3 +185,107 @@ def test_a_user_without_an_address_gets_nothing_by_mail_but_everything_in_the_ap
     [kept] = db.session.scalars(select(Notification)).all()
     assert kept.user_id == users["ha_long"].id and kept.mail is None
     assert smtp.messages() == []
+
+
+# --- a slow or stuck mail server ----------------------------------------------------------
+
+
+class _Held(Collector):
+    """A mail server that takes each message only once the test lets it go."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrived, self.go = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrived.set()
+        while not self.go.is_set():
+            await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextmanager
+def _held_server(app):
+    from aiosmtpd.controller import Controller
+
+    held = _Held()
+    controller = Controller(held, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config.update(smtp_settings(controller.port))
+        yield held
+    finally:
+        held.go.set()
+        controller.stop()
+
+
+def _owed(app, users, task, count: int, people) -> list[int]:
+    """`count` nudges to the member, left in the outbox (no mail server at first)."""
+    app.config.update(smtp_settings(free_port()))  # nobody listens there
+    for n in range(count):
+        nudge(users["supervisor"], task, f"Đề nghị cập nhật {n}", now=ict(2026, 11, 18, 10, n))
+        db.session.commit()
+    mail.wait()
+    ids = list(db.session.scalars(select(Notification.id).where(
+        Notification.user_id == people["member"].id, Notification.emailed_at.is_(None))))
+    db.session.rollback()
+    assert len(ids) == count
+    return ids
+
+
+def test_no_write_waits_for_a_mail_server_that_is_slow_to_answer(app, people, users, task):
+    """A sender talks to the mail server with no transaction open: on SQLite, the
+    database's one write lock stays free, so a member's update (or the 16:00 cutoff) never
+    waits for a stuck mail server."""
+    app.config["TRACKER_SQLITE_BUSY_TIMEOUT_MS"] = 1000  # a writer kept waiting fails soon
+    [owed] = _owed(app, users, task, 1, people)
+    with _held_server(app) as held:
+        sender = threading.Thread(target=_send_in_background, args=(app, [owed]), daemon=True)
+        sender.start()
+        assert held.arrived.wait(10), "the mail never reached the server"
+        # The mail server holds the message; the database is free meanwhile.
+        post_update(people["member"], task, {"progress": 40, "work_done": "Đã rà soát"},
+                    now=ict(2026, 11, 18, 10, 30))
+        db.session.commit()
+        assert db.session.get(Notification, owed).emailed_at is None  # not yet
+        db.session.rollback()
+        held.go.set()
+        sender.join(10)
+    assert [_to(m) for m in held.messages()] == ["can.bo@halong.gov.vn"]
+    assert db.session.get(Notification, owed).emailed_at is not None
+
+
+def test_two_senders_at_once_send_each_message_once(app, people, users, task):
+    """The thread right after a commit and the scheduler's retry (or two hosts) take the
+    same outbox at the same moment: each message goes once."""
+    owed = _owed(app, users, task, 6, people)
+    with _held_server(app) as held:
+        senders = [threading.Thread(target=_send_in_background, args=(app, None),
+                                    daemon=True) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        assert held.arrived.wait(10)
+        time.sleep(0.3)  # both have claimed what they could by now
+        held.go.set()
+        for sender in senders:
+            sender.join(20)
+    said = sorted(m.get_content().splitlines()[1].rpartition(": ")[2]
+                  for m in held.messages())
+    assert said == [f"Đề nghị cập nhật {n}" for n in range(6)]  # each once
+    assert all(db.session.get(Notification, i).emailed_at is not None for i in owed)
+
+
+def test_a_claim_left_by_a_sender_that_died_is_taken_once_it_has_run_out(
+        app, people, users, task):
+    [owed] = _owed(app, users, task, 1, people)
+    now = ict(2026, 11, 18, 11, 0)
+    claimed = db.session.get(Notification, owed)
+    claimed.mail_claimed_at = now - mail.CLAIM_FOR / 5  # a sender is at it
+    db.session.commit()
+    with running_smtp_server(app) as collector:
+        assert deliver_emails(now) == 0
+        claimed = db.session.get(Notification, owed)
+        claimed.mail_claimed_at = now - mail.CLAIM_FOR - timedelta(seconds=1)  # it died
+        db.session.commit()
+        assert deliver_emails(now) == 1
+        assert [_to(m) for m in collector.messages()] == ["can.bo@halong.gov.vn"]

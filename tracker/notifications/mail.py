@@ -3,24 +3,31 @@
 digest. What cannot be sent stays in the outbox (`Notification.mail` set, `emailed_at`
 empty) for the scheduler, which retries every second (tracker.cutoff.scheduler).
 
-Each message is sent under its row's lock and marked in the same transaction, so two
-senders (the thread and the scheduler, several hosts) never send it twice; a crash
-between sending and the commit may send it again, never lose it.
+A sender first claims the rows it is about to send, in a short transaction of its own
+(`Notification.mail_claimed_at`), then talks to the mail server with no transaction open
+— on SQLite none holds the database's one write lock, so no writer and no cutoff waits
+for a slow mail server — and marks each message sent in another. So two senders (the
+thread and the scheduler, several hosts) never send one twice; a sender that fails gives
+its unsent claims back at once, and one that dies leaves them to the next after
+`CLAIM_FOR`, so a crash between sending and marking may send a message again, never lose
+it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select, update
 
 from tracker import clock
 from tracker.auth.models import User
@@ -148,36 +155,110 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def _locked(*where):
-    """The owed notifications matching `where`, with their user's address and task code,
-    locked (skipping rows another sender holds)."""
-    return db.session.execute(
-        select(Notification, User.email, Task.code)
-        .join(User, User.id == Notification.user_id)
-        .outerjoin(Task, Task.id == Notification.task_id)
-        .where(Notification.emailed_at.is_(None), Notification.email_error.is_(None),
-               User.email.is_not(None), *where)
-        .order_by(Notification.id)
-        .with_for_update(of=Notification, skip_locked=True)).all()
+# A sender that dies between claiming messages and marking them sent leaves them to the
+# next sender after this long: longer than any exchange with the mail server (each of its
+# steps times out after 30 s).
+CLAIM_FOR = timedelta(minutes=5)
+CLAIM_BATCH = 50  # owed e-mails claimed (and written out) at a time
 
 
-def _send_or_mark(smtp, notification: Notification, email: str, content) -> bool:
-    """Send one copy; one that can never go — an address that is not one (a line break in
-    it would forge headers) or that the mail server refuses — is marked with the reason
-    (`email_error`) and skipped for good, so it never holds up the others."""
+@dataclass(frozen=True)
+class _Letter:
+    """One e-mail to send, written out before its claim is committed (so that sending it
+    reads nothing from the database)."""
+
+    ids: tuple[int, ...]  # the notifications it carries
+    user_id: int
+    email: str
+    subject: str
+    body: str
+
+
+def _claim(now: datetime, *where, limit: int | None = None) -> list[tuple]:
+    """Claim the owed notifications matching `where` that no live claim holds (skipping
+    rows another sender has locked), with their user's address and task code, in the
+    caller's transaction: the caller writes its letters and commits at once."""
+    query = (select(Notification, User.email, Task.code)
+             .join(User, User.id == Notification.user_id)
+             .outerjoin(Task, Task.id == Notification.task_id)
+             .where(Notification.emailed_at.is_(None), Notification.email_error.is_(None),
+                    User.email.is_not(None),
+                    or_(Notification.mail_claimed_at.is_(None),
+                        Notification.mail_claimed_at < now - CLAIM_FOR), *where)
+             .order_by(Notification.id)
+             .with_for_update(of=Notification, skip_locked=True))
+    if limit is not None:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    for notification, _email, _code in rows:
+        notification.mail_claimed_at = now
+    return rows
+
+
+def _mark(letter: _Letter, *, sent_at: datetime | None = None,
+          error: str | None = None) -> None:
+    """In a short transaction: the letter's notifications sent, or never sendable."""
+    values = {"emailed_at": sent_at} if error is None else {"email_error": error}
+    db.session.execute(update(Notification).where(Notification.id.in_(letter.ids))
+                       .values(**values))
+    db.session.commit()
+
+
+def _give_back(letters: Iterable[_Letter], claimed_at: datetime) -> None:
+    """A sender that cannot go on releases what it claimed and did not send, so that the
+    next attempt (a second later) takes it again."""
+    ids = [i for letter in letters for i in letter.ids]
+    db.session.rollback()
+    if ids:
+        db.session.execute(update(Notification).where(
+            Notification.id.in_(ids), Notification.emailed_at.is_(None),
+            Notification.mail_claimed_at == claimed_at).values(mail_claimed_at=None))
+        db.session.commit()
+
+
+def _never_sendable(smtp, letter: _Letter) -> str | None:
+    """Send one letter; the reason it can never go — an address that is not one (a line
+    break in it would forge headers) or that the mail server refuses — or None once sent.
+    Any other failure of the mail server is raised."""
     try:
-        if not EMAIL_RE.fullmatch(email):
+        if not EMAIL_RE.fullmatch(letter.email):
             raise ValueError("not an e-mail address")
-        subject, body = content()
-        smtp.send_message(_message(email, subject, body))
+        smtp.send_message(_message(letter.email, letter.subject, letter.body))
     except (ValueError, smtplib.SMTPRecipientsRefused) as exc:
         reason = "address refused by the mail server" if isinstance(
             exc, smtplib.SMTPRecipientsRefused) else "not an e-mail address"
-        log.warning("notification %s not e-mailed to user %s: %s", notification.id,
-                    notification.user_id, reason)
-        notification.email_error = reason
-        return False
-    return True
+        log.warning("notification(s) %s not e-mailed to user %s: %s",
+                    ", ".join(map(str, letter.ids)), letter.user_id, reason)
+        return reason
+    return None
+
+
+def _send_all(batches, now: datetime) -> int:
+    """Send the letters of each claimed batch (`batches` yields lists of them, each
+    already committed), marking each one; returns how many were sent. On a failure of
+    the mail server, what is left is given back and the failure raised."""
+    sent = 0
+    smtp = None
+    try:
+        for letters in batches:
+            left = list(letters)
+            try:
+                if smtp is None:
+                    smtp = _smtp()
+                while left:
+                    error = _never_sendable(smtp, left[0])
+                    _mark(left[0], sent_at=now, error=error)
+                    sent += error is None
+                    left.pop(0)
+            except BaseException:
+                _give_back(left, now)
+                raise
+    finally:
+        if smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+            smtp.close()
+    return sent
 
 
 def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
@@ -185,26 +266,22 @@ def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
     when SMTP is set up; returns how many were sent."""
     if not current_app.config.get("TRACKER_SMTP_HOST"):
         return 0
-    owed = select(Notification.id).where(Notification.mail == Delivery.NOW,
-                                         Notification.emailed_at.is_(None),
-                                         Notification.email_error.is_(None))
+    owed = [Notification.mail == Delivery.NOW]
     if ids is not None:
-        owed = owed.where(Notification.id.in_(ids))
-    pending = list(db.session.scalars(owed.order_by(Notification.id)))
-    db.session.commit()  # hold no lock while talking to the mail server
-    if not pending:
-        return 0
-    sent = 0
-    with _smtp() as smtp:
-        for notification_id in pending:
-            for notification, email, code in _locked(Notification.id == notification_id):
-                subject = _("[Tracker] %(kind)s", kind=kind_label(notification.kind))
-                if _send_or_mark(smtp, notification, email,
-                                 lambda n=notification, c=code, s=subject: (s, _body(n, c))):
-                    notification.emailed_at = now
-                    sent += 1
-            db.session.commit()
-    return sent
+        owed.append(Notification.id.in_(ids))
+
+    def batches():
+        while True:
+            letters = [
+                _Letter((n.id,), n.user_id, email,
+                        _("[Tracker] %(kind)s", kind=kind_label(n.kind)), _body(n, code))
+                for n, email, code in _claim(now, *owed, limit=CLAIM_BATCH)]
+            db.session.commit()  # the claims: no transaction open while the server talks
+            if not letters:
+                return
+            yield letters
+
+    return _send_all(batches(), now)
 
 
 def deliver_digests(now: datetime) -> int:
@@ -220,22 +297,23 @@ def deliver_digests(now: datetime) -> int:
                    Notification.created_at <= now))
     users = sorted(db.session.scalars(owed))
     db.session.commit()
-    sent = 0
     if not users:
         return 0
-    with _smtp() as smtp:
+
+    def batches():
         for user_id in users:
-            rows = _locked(Notification.user_id == user_id,
-                           Notification.mail == Delivery.DIGEST,
-                           Notification.created_at <= now)
+            rows = _claim(now, Notification.user_id == user_id,
+                          Notification.mail == Delivery.DIGEST,
+                          Notification.created_at <= now)
             if rows:
                 parts = [_("What happened in Tracker since the last digest:"), ""]
                 parts += [_body(n, code) + "\n" for n, _email, code in rows]
                 subject = _("[Tracker] Daily digest, %(day)s: %(n)s notification(s)",
                             day=calendar.local_date(now).strftime("%d/%m/%Y"), n=len(rows))
-                smtp.send_message(_message(rows[0][1], subject, "\n".join(parts)))
-                for notification, _email, _code in rows:
-                    notification.emailed_at = now
-                sent += 1
+                letter = _Letter(tuple(n.id for n, _e, _c in rows), user_id, rows[0][1],
+                                 subject, "\n".join(parts))
             db.session.commit()
-    return sent
+            if rows:
+                yield [letter]
+
+    return _send_all(batches(), now)

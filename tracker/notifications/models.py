@@ -43,6 +43,10 @@ class Notification(db.Model):
     # from the user's choice and whether they have an address), NULL when none is.
     mail: Mapped[str | None] = mapped_column(String(8))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a sender took it to send (tracker.notifications.mail): no other sender takes it
+    # until that claim has run out, and no transaction stays open while the mail server
+    # talks.
+    mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Why no e-mail copy could be sent (an address no mail can go to): never tried again.
     email_error: Mapped[str | None] = mapped_column(String(200))
 
