@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task, make_user
@@ -255,9 +256,10 @@ def test_no_write_waits_for_a_mail_server_that_is_slow_to_answer(app, people, us
     assert db.session.get(Notification, owed).emailed_at is not None
 
 
-def test_two_senders_at_once_send_each_message_once(app, people, users, task):
+def test_two_senders_at_once_send_each_message_once(app, people, users, task, monkeypatch):
     """The thread right after a commit and the scheduler's retry (or two hosts) take the
-    same outbox at the same moment: each message goes once."""
+    same outbox at the same moment, a message at a time: each message goes once."""
+    monkeypatch.setattr(mail, "CLAIM_BATCH", 1)
     owed = _owed(app, users, task, 6, people)
     with _held_server(app) as held:
         senders = [threading.Thread(target=_send_in_background, args=(app, None),
@@ -276,9 +278,9 @@ def test_two_senders_at_once_send_each_message_once(app, people, users, task):
 
 
 def test_a_claim_left_by_a_sender_that_died_is_taken_once_it_has_run_out(
-        app, people, users, task):
+        app, people, users, task, clock):
     [owed] = _owed(app, users, task, 1, people)
-    now = ict(2026, 11, 18, 11, 0)
+    now = clock.set(ict(2026, 11, 18, 11, 0)) or ict(2026, 11, 18, 11, 0)
     claimed = db.session.get(Notification, owed)
     claimed.mail_claimed_at = now - mail.CLAIM_FOR / 5  # a sender is at it
     db.session.commit()
@@ -289,3 +291,29 @@ def test_a_claim_left_by_a_sender_that_died_is_taken_once_it_has_run_out(
         db.session.commit()
         assert deliver_emails(now) == 1
         assert [_to(m) for m in collector.messages()] == ["can.bo@halong.gov.vn"]
+
+
+def test_a_message_sent_but_not_marked_is_not_sent_again_at_once(
+        app, people, users, task, clock, monkeypatch):
+    """The mail server took the message, then the database could not mark it (SQLite's
+    lock held past every attempt, an outage): the claim stays, so the next second's retry
+    does not send it again; only a claim run out would."""
+    [owed] = _owed(app, users, task, 1, people)
+    clock.set(ict(2026, 11, 18, 11, 0))
+    monkeypatch.setattr(mail, "MARK_ATTEMPTS", 2)
+    real_update = mail.update
+    calls = []
+
+    def busy(table):  # every attempt to mark fails as a busy SQLite would
+        calls.append(real_update(table))
+        raise OperationalError("UPDATE notifications", {}, Exception("database is locked"))
+
+    with running_smtp_server(app) as collector:
+        monkeypatch.setattr(mail, "update", busy)
+        with pytest.raises(OperationalError):
+            deliver_emails(clock())
+        monkeypatch.setattr(mail, "update", real_update)
+        assert len(calls) == 2 and len(collector.messages()) == 1
+        assert deliver_emails(clock.advance(seconds=1)) == 0  # the scheduler's next try
+        assert len(collector.messages()) == 1
+        assert db.session.get(Notification, owed).mail_claimed_at is not None

@@ -258,7 +258,7 @@ def test_the_work_beside_the_cutoff_never_holds_it_up(app, users, units, clock):
 
     def stuck(_keep_going):
         started.set()
-        release.wait(60)
+        release.wait(60)  # let go only in the `finally` below
 
     runner = threading.Thread(target=run_scheduler, args=(app, stop),
                               kwargs={"after_cutoff": stuck}, daemon=True)
@@ -274,7 +274,6 @@ def test_the_work_beside_the_cutoff_never_holds_it_up(app, users, units, clock):
                 processed = db.session.get(CutoffRun, date(2026, 11, 18))
             db.session.rollback()
         assert processed is not None, "the cutoff waited for the work beside it"
-        assert not release.is_set()
     finally:
         release.set()
         stop.set()
@@ -315,6 +314,28 @@ def test_a_colour_refresh_gives_way_to_a_cutoff_that_falls_due(
     assert [s.date for s in summaries] == ["2026-11-18"]
     assert colours_epoch() == calendar_epoch(clock())
     assert list(mismatches(clock())) == []
+
+
+def test_a_refresh_begun_just_after_a_cutoff_found_not_yet_due_leaves_it_to_that_cutoff(
+        app, users, units, clock, monkeypatch):
+    """The scheduler found no day due at 15:59:59.9 and turns to the stale colours at
+    16:00:00.1: the next cutoff is today's, not tomorrow's, so the refresh does not begin."""
+    make_task(users["admin"], units["ha_long"], at=ASSIGNED)
+    db.session.commit()
+    clock.set(ict(2026, 11, 17, 23, 0))
+    process_due()
+    db.session.commit()
+    judged = []
+    real = colour.colour_of
+    monkeypatch.setattr(colour, "colour_of", lambda *a: judged.append(1) or real(*a))
+    later = ict(2026, 11, 18, 16, 0, 0, 100_000)
+    clock.set(later)
+
+    assert colour.refresh_if_stale(later, none_due_at=ict(2026, 11, 18, 15, 59, 59,
+                                                          900_000)) is None
+    assert judged == [] and colours_epoch() != calendar_epoch(later)
+    assert [s.date for s in process_due()] == ["2026-11-18"]
+    assert colours_epoch() == calendar_epoch(later)
 
 
 def test_a_database_outage_is_retried_with_backoff_and_the_day_processed_when_it_ends(

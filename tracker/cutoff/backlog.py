@@ -45,7 +45,8 @@ def process_due(*, through: date | None = None, wait_seconds: float = 30.0,
     summaries: list[CutoffSummary] = []
     tried: set[date] = set()
     while True:
-        days = [d for d in due_days(now(), through=through) if d not in tried]
+        checked = now()
+        days = [d for d in due_days(checked, through=through) if d not in tried]
         db.session.rollback()
         if not days:
             break
@@ -59,9 +60,10 @@ def process_due(*, through: date | None = None, wait_seconds: float = 30.0,
             summaries.append(summary)
             if on_day is not None:
                 on_day(summary)
-    # (A refresh that the next cutoff's moment overtakes gives way: the next call
-    # processes that day, whose own pass refreshes every colour.)
-    refresh_if_stale(now(), wait_seconds=wait_seconds, read_clock=now)
+    # A refresh that the next cutoff's moment overtakes — the first after `checked`, when
+    # none was due — gives way: the next call processes that day, whose own pass
+    # refreshes every colour.
+    refresh_if_stale(now(), wait_seconds=wait_seconds, read_clock=now, none_due_at=checked)
     return summaries
 
 

@@ -118,6 +118,8 @@ class KeepUp:
                 self.after_tick()
             except Exception:  # (an app context that cannot even start) try again
                 log.exception("the work beside the cutoff failed; trying again")
+            if stop.is_set():  # (`wake` may be closed by now)
+                return
             clock.pause(TICK, wake=wake)
 
     def _keep_going(self) -> bool:
@@ -329,7 +331,9 @@ def run_scheduler(app, stop: threading.Event | None = None,
     finally:
         reminders.shutdown(wait=False)
         campaigning.join(timeout=5)
-        beside.join(timeout=30)  # a forecast batch ends; the lease is given up after it
+        # The batch in hand ends (a few seconds nationally) before the lease is given up;
+        # a longer one (e-mails to a slow server) is left to the process's end.
+        beside.join(timeout=20)
         election.resign()
         keep_up.stop()
         os.close(wake_read)

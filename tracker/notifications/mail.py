@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import event, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from tracker import clock
 from tracker.auth.models import User
@@ -156,10 +157,12 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 # A sender that dies between claiming messages and marking them sent leaves them to the
-# next sender after this long: longer than any exchange with the mail server (each of its
-# steps times out after 30 s).
-CLAIM_FOR = timedelta(minutes=5)
-CLAIM_BATCH = 50  # owed e-mails claimed (and written out) at a time
+# next sender after this long. A sender starts no letter on a claim older than half of it
+# (it claims afresh), so a letter begun in time is over long before the claim runs out:
+# each step of an exchange with the mail server times out after 30 s.
+CLAIM_FOR = timedelta(minutes=10)
+CLAIM_BATCH = 20  # owed e-mails claimed (and written out) at a time
+MARK_ATTEMPTS = 3  # a letter sent is marked so, however busy the database (SQLite's lock)
 
 
 @dataclass(frozen=True)
@@ -174,10 +177,12 @@ class _Letter:
     body: str
 
 
-def _claim(now: datetime, *where, limit: int | None = None) -> list[tuple]:
+def _claim(*where, limit: int | None = None) -> tuple[datetime, list[tuple]]:
     """Claim the owed notifications matching `where` that no live claim holds (skipping
     rows another sender has locked), with their user's address and task code, in the
-    caller's transaction: the caller writes its letters and commits at once."""
+    caller's transaction: the caller writes its letters and commits at once. Returns the
+    claim's moment (the clock's, as it is taken) and the rows."""
+    now = clock.now()
     query = (select(Notification, User.email, Task.code)
              .join(User, User.id == Notification.user_id)
              .outerjoin(Task, Task.id == Notification.task_id)
@@ -192,16 +197,26 @@ def _claim(now: datetime, *where, limit: int | None = None) -> list[tuple]:
     rows = db.session.execute(query).all()
     for notification, _email, _code in rows:
         notification.mail_claimed_at = now
-    return rows
+    return now, rows
 
 
 def _mark(letter: _Letter, *, sent_at: datetime | None = None,
           error: str | None = None) -> None:
-    """In a short transaction: the letter's notifications sent, or never sendable."""
+    """In a short transaction: the letter's notifications sent, or never sendable —
+    tried again while the database is busy (a letter sent and not marked would go again
+    once its claim has run out)."""
     values = {"emailed_at": sent_at} if error is None else {"email_error": error}
-    db.session.execute(update(Notification).where(Notification.id.in_(letter.ids))
-                       .values(**values))
-    db.session.commit()
+    for attempt in range(MARK_ATTEMPTS):
+        try:
+            db.session.execute(update(Notification).where(Notification.id.in_(letter.ids))
+                               .values(**values))
+            db.session.commit()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if attempt == MARK_ATTEMPTS - 1:
+                raise
+            clock.pause(0.5 * (attempt + 1))
 
 
 def _give_back(letters: Iterable[_Letter], claimed_at: datetime) -> None:
@@ -234,24 +249,27 @@ def _never_sendable(smtp, letter: _Letter) -> str | None:
 
 
 def _send_all(batches, now: datetime) -> int:
-    """Send the letters of each claimed batch (`batches` yields lists of them, each
-    already committed), marking each one; returns how many were sent. On a failure of
-    the mail server, what is left is given back and the failure raised."""
+    """Send the letters of each claimed batch (`batches` yields (claimed at, letters),
+    each claim already committed), marking each one sent at `now`; returns how many were
+    sent. Letters whose claim has grown old are given back and claimed afresh by the next
+    batch. On a failure, what is left unsent is given back and the failure raised."""
     sent = 0
     smtp = None
     try:
-        for letters in batches:
+        for claimed_at, letters in batches:
             left = list(letters)
             try:
                 if smtp is None:
                     smtp = _smtp()
-                while left:
-                    error = _never_sendable(smtp, left[0])
-                    _mark(left[0], sent_at=now, error=error)
+                while left and clock.now() - claimed_at < CLAIM_FOR / 2:
+                    letter = left[0]
+                    error = _never_sendable(smtp, letter)  # raising: given back below
+                    left.pop(0)  # sent (or never sendable): never given back
+                    _mark(letter, sent_at=now, error=error)
                     sent += error is None
-                    left.pop(0)
+                _give_back(left, claimed_at)  # (old claims: the next batch takes them)
             except BaseException:
-                _give_back(left, now)
+                _give_back(left, claimed_at)
                 raise
     finally:
         if smtp is not None:
@@ -272,14 +290,15 @@ def deliver_emails(now: datetime, ids: list[int] | None = None) -> int:
 
     def batches():
         while True:
+            claimed_at, rows = _claim(*owed, limit=CLAIM_BATCH)
             letters = [
                 _Letter((n.id,), n.user_id, email,
                         _("[Tracker] %(kind)s", kind=kind_label(n.kind)), _body(n, code))
-                for n, email, code in _claim(now, *owed, limit=CLAIM_BATCH)]
+                for n, email, code in rows]
             db.session.commit()  # the claims: no transaction open while the server talks
             if not letters:
                 return
-            yield letters
+            yield claimed_at, letters
 
     return _send_all(batches(), now)
 
@@ -302,9 +321,9 @@ def deliver_digests(now: datetime) -> int:
 
     def batches():
         for user_id in users:
-            rows = _claim(now, Notification.user_id == user_id,
-                          Notification.mail == Delivery.DIGEST,
-                          Notification.created_at <= now)
+            claimed_at, rows = _claim(Notification.user_id == user_id,
+                                      Notification.mail == Delivery.DIGEST,
+                                      Notification.created_at <= now)
             if rows:
                 parts = [_("What happened in Tracker since the last digest:"), ""]
                 parts += [_body(n, code) + "\n" for n, _email, code in rows]
@@ -314,6 +333,6 @@ def deliver_digests(now: datetime) -> int:
                                  subject, "\n".join(parts))
             db.session.commit()
             if rows:
-                yield [letter]
+                yield claimed_at, [letter]
 
     return _send_all(batches(), now)

@@ -122,8 +122,9 @@ def recolour_all(moment: datetime, calendar: WorkCalendar | None = None,
                  keep_going: Callable[[], bool] | None = None) -> int:
     """Bring every stored colour up to date at `moment`; returns how many were set. The
     changes stream to the database a batch at a time (see `colour_writer`). `keep_going`
-    (asked between batches) may stop it half-way: `RefreshOvertaken`, with the batches
-    already written (`separately`) kept — each is right at `moment`."""
+    (asked between batches) may stop it half-way: `RefreshOvertaken` (the batches
+    already written in transactions of their own, on PostgreSQL, are kept: each is right
+    at `moment`)."""
     writer = colour_writer(separately=separately)
     batch: list[tuple] = []
     try:
@@ -167,31 +168,41 @@ def mark_colours(epoch: int) -> None:
 
 
 def refresh_if_stale(now: datetime, *, wait_seconds: float = 30.0,
-                     read_clock: Callable[[], datetime] = clock.now) -> int | None:
+                     read_clock: Callable[[], datetime] = clock.now,
+                     none_due_at: datetime | None = None) -> int | None:
     """After an epoch boundary (a midnight; a cutoff whose own pass did not refresh them),
     wait for the writers of the epochs before, then refresh every stored colour in short
     transactions of their own. Returns how many were set, or None if they were fresh — or
-    if the next cutoff's moment came while it ran (by `read_clock`, between two batches):
-    it stops there, so that the cutoff, whose own pass refreshes every colour, is not
-    held up by it (a national refresh takes minutes). Nothing is marked then; the batches
-    written are right and kept, and the next call starts again if still needed."""
+    if the next cutoff's moment (the first after `none_due_at`, a moment at which the
+    caller found no day due; else after `now`) has passed, by `read_clock`, before it
+    began or between two batches: it stops there, so that the cutoff, whose own pass
+    refreshes every colour, is not held up by it (a national refresh takes minutes).
+    Nothing is marked then; the next call starts again if still needed."""
     calendar = load_calendar()
     epoch = calendar.epoch(now)
     fresh = colours_epoch()
     db.session.rollback()
     if fresh == epoch:  # (a clock set back is no reason to trust a later epoch)
         return None
-    next_cutoff = calendar.cutoff_moment(calendar.reporting_day(now))  # at or after now
+    next_cutoff = calendar.cutoff_moment(calendar.reporting_day(none_due_at or now))
+
+    def keep_going() -> bool:
+        return read_clock() <= next_cutoff
+
+    if not keep_going():
+        log.info("the refresh of every colour waits for the cutoff of %s",
+                 calendar.local_date(next_cutoff))
+        return None
     ensure_rules_row()
     wait_for_writers(now, timeout=wait_seconds)
     hold_rules()  # no change to the calendar or the policy until this pass commits
     try:
         changed = recolour_all(now, load_calendar(), load_policy(), separately=True,
-                               keep_going=lambda: read_clock() <= next_cutoff)
+                               keep_going=keep_going)
     except RefreshOvertaken as stopped:
         db.session.rollback()
         log.info("the refresh of every colour gave way to the cutoff of %s (%s)",
-                 calendar.reporting_day(now), stopped)
+                 calendar.local_date(next_cutoff), stopped)
         return None
     db.session.commit()
     mark_colours(epoch)
