@@ -56,6 +56,30 @@ def _cutoff_row(url: str, day) -> tuple | None:
                             "WHERE day = %s", (day,)).fetchone()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system, every thread), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _busy_seconds() -> float:
+    """CPU time the whole machine has spent busy so far (every core), in seconds."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+
+
+def _shares(began: tuple, ended: tuple) -> dict:
+    """The scheduler's CPU time between two looks, and its share of the machine (in cores)
+    beside the machine's whole busy share; none when the looks were less than a second
+    apart (a cutoff of a small seed, over before the second look)."""
+    seconds = ended[2] - began[2]
+    if seconds < 1:
+        return {}
+    return {"scheduler_cpu_s": round(ended[0] - began[0], 1),
+            "scheduler_cores": round((ended[0] - began[0]) / seconds, 2),
+            "machine_busy_cores": round((ended[1] - began[1]) / seconds, 2)}
+
+
 def _read_logs(folder: Path) -> list[tuple[float, float, int]]:
     rows = []
     for path in folder.glob("thread-*.log"):
@@ -81,6 +105,9 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
                                      stdout=out, stderr=subprocess.STDOUT)
     load = None
     row = None
+    # The scheduler's CPU time and the machine's busy time from the first look that finds
+    # the cutoff begun to the first that finds it committed (half a second apart at most).
+    cpu_began = cpu_ended = None
     try:
         while time.time() < real_cutoff - BASELINE_FROM.total_seconds() - 0.5:
             time.sleep(0.05)
@@ -94,6 +121,10 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
         while time.time() < real_cutoff + limit.total_seconds():
             time.sleep(0.5)
             row = _cutoff_row(url, cutoff.date())
+            if row is not None and cpu_began is None:
+                cpu_began = (_cpu_seconds(scheduler.pid), _busy_seconds(), time.time())
+            if row is not None and row[1] is not None and cpu_ended is None:
+                cpu_ended = (_cpu_seconds(scheduler.pid), _busy_seconds(), time.time())
             if row is not None and row[1] is not None \
                     and time.time() > row[1].timestamp() - offset + 2:
                 break
@@ -125,6 +156,9 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
         "cutoff_s": round(ended - began, 2),
         "cutoff_began_after_16_00_s": round(began - real_cutoff, 2),
         "scheduler_peak_rss_mb": round(peak, 1),
+        # How much of the machine the cutoff had: its process's CPU time over the cutoff's
+        # wall time, in cores, beside what the whole machine was busy with (two cores here).
+        **_shares(cpu_began, cpu_ended),
         "no_cutoff": summarise(before),
         "during_cutoff": summarise(during),
         "all": summarise(sent),

@@ -29,6 +29,7 @@ import psycopg
 import requests
 from sqlalchemy import make_url
 
+from bench.burst import _busy_seconds as busy_seconds
 from bench.burst import burst_across_cutoff
 from bench.harness import (
     ROOT,
@@ -177,14 +178,53 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
     helper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
               "print(p.stdout); print(p.stderr, file=sys.stderr); "
-              "print('MEASURE', time.perf_counter() - t, "
-              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode)")
+              "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+              "print('MEASURE', time.perf_counter() - t, u.ru_maxrss / 1024, p.returncode, "
+              "u.ru_utime + u.ru_stime)")
     out = subprocess.run([sys.executable, "-c", helper, *cmd], capture_output=True,
                          text=True, cwd=ROOT, env=env)
-    match = re.search(r"MEASURE ([\d.]+) ([\d.]+) (-?\d+)", out.stdout)
+    match = re.search(r"MEASURE ([\d.]+) ([\d.]+) (-?\d+) ([\d.]+)", out.stdout)
     if not match or match.group(3) != "0":
         raise RuntimeError(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")
     return float(match.group(1)), float(match.group(2)), out.stdout
+
+
+def cpu_seconds(out: str) -> float:
+    """The CPU time (user and system) of the command `run_measured` ran, from its output."""
+    return float(re.search(r"MEASURE [\d.]+ [\d.]+ -?\d+ ([\d.]+)", out).group(1))
+
+
+def copy_database(admin: str, source: str, name: str) -> float:
+    """CREATE DATABASE `name` as a copy of `source` (nobody connected to it), file by file;
+    returns the seconds it took."""
+    started = time.perf_counter()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for attempt in range(60):  # a stopped server's sessions take a moment to end
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'
+                             ' STRATEGY = FILE_COPY')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 59:
+                    raise
+                time.sleep(0.5)
+    return time.perf_counter() - started
+
+
+def cutoff_alone(url: str) -> dict:
+    """The rush day's cutoff by `tracker cutoff run` on a database of its own with nothing
+    else running: the goal's measure (≤ 60 s, ≤ 500 MB). The burst's cutoff runs the same
+    day's work while 64 clients and the web share the cores with it."""
+    busy = busy_seconds()
+    seconds, peak, out = run_measured(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "cutoff", "run",
+         "--date", RUSH.date().isoformat()], env_for(url, AFTER_CUTOFF))
+    said = [line for line in out.splitlines() if line.strip() and "MEASURE" not in line]
+    print(f"the rush day's cutoff alone: {seconds:.1f}s, peak RSS {peak:.0f} MB "
+          f"({said[-1] if said else 'no output'})", flush=True)
+    return {"cutoff_alone_s": round(seconds, 2), "cutoff_alone_peak_rss_mb": round(peak, 1),
+            "cutoff_alone_cpu_s": round(cpu_seconds(out), 1),
+            "cutoff_alone_machine_busy_cores": round((busy_seconds() - busy) / seconds, 2)}
 
 
 def reads(port: int, seeded, repeats: int) -> dict:
@@ -329,6 +369,9 @@ def seed_and_first_cutoff(url: str, scale: str, rush_env: dict, results: dict):
                                                              "postgresql+psycopg://"),
                       "CLOCK": FixedClock(RUSH), "SECRET_KEY": "bench"})
     seeded = seed(app, url, scale, RUSH.date(), RUSH)
+    with app.app_context():  # its pooled connections closed: the database is copied later
+        from tracker.extensions import db
+        db.engine.dispose()
     seconds, _rss, _ = run_measured(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "colours", "refresh"],
         rush_env)
@@ -408,6 +451,7 @@ def main() -> int:
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     admin_url = make_url(base).set(drivername="postgresql", database="postgres")
     name = args.seed_only or f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    alone = f"{name}_alone"  # the copy for the cutoff alone
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     admin = admin_url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -476,6 +520,9 @@ def main() -> int:
         server.stop()
         server = None
 
+        # A copy of the database as the burst finds it, for the same day's cutoff alone
+        # once the burst is over (the burst's few thousand updates are not in it).
+        results["copy_for_cutoff_alone_s"] = round(copy_database(admin, name, alone), 1)
         # The rush day's cutoff, processed by the real scheduler while members keep posting
         # across 16:00 (bench/burst.py).
         sizes = history_bytes(url)
@@ -490,6 +537,10 @@ def main() -> int:
             for table, after in history_bytes(url).items()}
         results["cutoff_summary"] = json.loads(burst["summary"])
         print("burst", burst, flush=True)
+        results.update(cutoff_alone(admin_url.set(database=alone).render_as_string(
+            hide_password=False)))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{alone}"')
         cutoff_env = env_for(url, AFTER_CUTOFF)
         # The counts' deltas folded in, as the scheduler does every ten seconds (the rush's
         # single updates above ran with no scheduler).
@@ -524,6 +575,7 @@ def main() -> int:
         if not args.seed_only:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{alone}" WITH (FORCE)')
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{scale}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     (RESULTS / f"{scale}.md").write_text(markdown(results))
@@ -558,8 +610,15 @@ def markdown(r: dict) -> str:
         ("errors (goal: none)", r["single_errors"]),
         ("every 2xx stored, nothing else", r["single_2xx_all_stored"]),
         ("batch updates (goal ≥ 10,000/s)", f"{r['batch_updates_per_s']} /s"),
-        ("cutoff, run by the scheduler during the burst (goal ≤ 60 s at ~1M)",
-         f"{r['cutoff_s']} s, began {r['burst']['cutoff_began_after_16_00_s']} s after 16:00"),
+        ("the rush day's cutoff alone, `tracker cutoff run` (goal ≤ 60 s, ≤ 500 MB)",
+         f"{r['cutoff_alone_s']} s, {r['cutoff_alone_peak_rss_mb']} MB; "
+         f"{r['cutoff_alone_cpu_s']} CPU-s in its process, the machine busy "
+         f"{r['cutoff_alone_machine_busy_cores']} of {os.cpu_count()} cores"),
+        ("the same day's cutoff, by the scheduler during the burst",
+         f"{r['cutoff_s']} s, began {r['burst']['cutoff_began_after_16_00_s']} s after 16:00"
+         + (f"; {r['burst']['scheduler_cpu_s']} CPU-s in its process, which had "
+            f"{r['burst']['scheduler_cores']} of the {r['burst']['machine_busy_cores']} busy "
+            f"cores" if "scheduler_cpu_s" in r["burst"] else "")),
         ("scheduler peak RSS, with the cutoff (goal ≤ 500 MB)",
          f"{r['cutoff_peak_rss_mb']} MB"),
         *burst_rows(r["burst"]),
