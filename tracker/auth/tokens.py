@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, bindparam, select, update
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth.models import User
 from tracker.auth.sessions import token_hash
 from tracker.clock import system_now
+from tracker.deadlines import execute_raw
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.scope import acts_for, may_manage_tokens
@@ -175,6 +177,11 @@ _LOOKUP = (
     .join(_unit, _unit.c.id == _user.c.unit_id)
     .where(_token.c.token_hash == bindparam("hash"))
 )
+# PostgreSQL: straight through the driver (tracker.deadlines.execute_raw), as the rate
+# count and the fence's registration, since it runs before every API request: the same
+# statement as compiled for the driver. Its two timestamps come back aware and in UTC
+# (the session's zone, tracker.deadlines), as `UTCDateTime` gives them.
+_LOOKUP_RAW = str(_LOOKUP.compile(dialect=postgresql_psycopg.dialect()))
 _TOUCH = update(_token).where(_token.c.id == bindparam("token_id")) \
     .values(last_used_at=bindparam("at"))
 
@@ -186,13 +193,19 @@ def identity_for_token(raw: str, *, now: datetime) -> tuple[Identity | None, boo
     the caller commits)."""
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None, False
-    row = db.session.execute(_LOOKUP, {"hash": token_hash(raw)}).first()
-    if row is None or row.revoked_at is not None or not now < row.expires_at \
-            or not row.active:
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        row = execute_raw(connection, _LOOKUP_RAW, {"hash": token_hash(raw)})
+    else:
+        row = connection.execute(_LOOKUP, {"hash": token_hash(raw)}).first()
+    if row is None:
         return None, False
-    touched = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
+    token_id, expires_at, revoked_at, last_used_at, user_id, username, role, active, \
+        unit_id, path = row
+    if revoked_at is not None or not now < expires_at or not active:
+        return None, False
+    touched = last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
     if touched:
-        db.session.execute(_TOUCH, {"token_id": row.id, "at": now})
-    return Identity(row.user_id, row.username, row.role, row.active, row.unit_id,
-                    row.path), touched
+        db.session.execute(_TOUCH, {"token_id": token_id, "at": now})
+    return Identity(user_id, username, role, active, unit_id, path), touched
 
