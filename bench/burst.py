@@ -68,16 +68,20 @@ def _busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
-def _shares(began: tuple, ended: tuple) -> dict:
-    """The scheduler's CPU time between two looks, and its share of the machine (in cores)
-    beside the machine's whole busy share; none when the looks were less than a second
-    apart (a cutoff of a small seed, over before the second look)."""
-    seconds = ended[2] - began[2]
-    if seconds < 1:
+def _shares(looks: list[tuple[float, float, float]], began: float, ended: float) -> dict:
+    """The scheduler's CPU time from the last look at or before `began` to the first at or
+    after `ended` (looks are (time, its CPU time, the machine's busy time), half a second
+    apart), and its share of the machine in cores beside the machine's whole busy share;
+    none when no looks bracket the cutoff."""
+    before = [look for look in looks if look[0] <= began]
+    after = [look for look in looks if look[0] >= ended]
+    if not before or not after:
         return {}
-    return {"scheduler_cpu_s": round(ended[0] - began[0], 1),
-            "scheduler_cores": round((ended[0] - began[0]) / seconds, 2),
-            "machine_busy_cores": round((ended[1] - began[1]) / seconds, 2)}
+    first, last = before[-1], after[0]
+    seconds = last[0] - first[0]
+    return {"scheduler_cpu_s": round(last[1] - first[1], 1),
+            "scheduler_cores": round((last[1] - first[1]) / seconds, 2),
+            "machine_busy_cores": round((last[2] - first[2]) / seconds, 2)}
 
 
 def _read_logs(folder: Path) -> list[tuple[float, float, int]]:
@@ -105,9 +109,10 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
                                      stdout=out, stderr=subprocess.STDOUT)
     load = None
     row = None
-    # The scheduler's CPU time and the machine's busy time from the first look that finds
-    # the cutoff begun to the first that finds it committed (half a second apart at most).
-    cpu_began = cpu_ended = None
+    # The scheduler's CPU time and the machine's busy time, looked at every half second:
+    # the cutoff's row is written in its own transaction, so it is seen only once committed,
+    # and its start is known only then.
+    looks: list[tuple[float, float, float]] = []
     try:
         while time.time() < real_cutoff - BASELINE_FROM.total_seconds() - 0.5:
             time.sleep(0.05)
@@ -120,11 +125,8 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.time() < real_cutoff + limit.total_seconds():
             time.sleep(0.5)
+            looks.append((time.time(), _cpu_seconds(scheduler.pid), _busy_seconds()))
             row = _cutoff_row(url, cutoff.date())
-            if row is not None and cpu_began is None:
-                cpu_began = (_cpu_seconds(scheduler.pid), _busy_seconds(), time.time())
-            if row is not None and row[1] is not None and cpu_ended is None:
-                cpu_ended = (_cpu_seconds(scheduler.pid), _busy_seconds(), time.time())
             if row is not None and row[1] is not None \
                     and time.time() > row[1].timestamp() - offset + 2:
                 break
@@ -158,7 +160,7 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
         "scheduler_peak_rss_mb": round(peak, 1),
         # How much of the machine the cutoff had: its process's CPU time over the cutoff's
         # wall time, in cores, beside what the whole machine was busy with (two cores here).
-        **_shares(cpu_began, cpu_ended),
+        **_shares(looks, began, ended),
         "no_cutoff": summarise(before),
         "during_cutoff": summarise(during),
         "all": summarise(sent),
