@@ -599,6 +599,14 @@ def burst_rows(b: dict) -> list[tuple[str, str]]:
             ("burst: colours check on the same clock", str(b["colours_check_ok"]))]
 
 
+# The reads issue 15 sets a goal for (p95 ≤ 300 ms at 3.3 M tasks): the dashboard, the red
+# queue, the daily report, the nation's task list and the API's, and search. The past days,
+# the comparison of two days, the warnings and the wall are measured without one.
+READ_GOALS = frozenset({"dashboard", "red_queue", "daily_report", "api_daily_report",
+                        "task_list", "api_task_list", "task_search", "api_task_search",
+                        "task_search_unit_name", "task_search_code"})
+
+
 def markdown(r: dict) -> str:
     rows = [
         ("single-update throughput, 64 clients", f"{r['single_rps']} req/s"),
@@ -627,7 +635,8 @@ def markdown(r: dict) -> str:
         *((("first cutoff ever (the day before: every task's colour recorded)",
             f"{r['first_cutoff_s']} s, {r['first_cutoff_peak_rss_mb']} MB"),)
           if "first_cutoff_s" in r else ()),
-        *((f"read p95 {k} (goal ≤ 300 ms)", f"{v} ms") for k, v in r["read_p95_ms"].items()),
+        *((f"read p95 {k}" + (" (goal ≤ 300 ms)" if k in READ_GOALS else ""), f"{v} ms")
+          for k, v in r["read_p95_ms"].items()),
         ("a commune's 100 open overdue tasks over the API, 16 clients (goal ≥ 250 req/s)",
          f"{r['overdue_list_rps']} req/s"),
         ("  its p95 (goal ≤ 100 ms)", f"{r['overdue_list_p95_ms']} ms"),
