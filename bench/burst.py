@@ -24,7 +24,14 @@ from pathlib import Path
 
 import psycopg
 
-from bench.harness import ROOT, Server, faketime_env, hwm_mb
+from bench.harness import (
+    ROOT,
+    Server,
+    faketime_env,
+    hwm_mb,
+    machine_busy_seconds,
+    process_cpu_seconds,
+)
 
 CLIENTS = 64
 START = timedelta(seconds=30)  # the clock reads 16:00 − START when the processes start
@@ -54,18 +61,6 @@ def _cutoff_row(url: str, day) -> tuple | None:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT started_at, finished_at, summary FROM cutoff_runs "
                             "WHERE day = %s", (day,)).fetchone()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user and system, every thread), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _busy_seconds() -> float:
-    """CPU time the whole machine has spent busy so far (every core), in seconds."""
-    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
 def _shares(looks: list[tuple[float, float, float]], began: float, ended: float) -> dict:
@@ -125,7 +120,9 @@ def burst_across_cutoff(url: str, env: dict, cutoff: datetime, targets: Path,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while time.time() < real_cutoff + limit.total_seconds():
             time.sleep(0.5)
-            looks.append((time.time(), _cpu_seconds(scheduler.pid), _busy_seconds()))
+            if scheduler.poll() is None:  # (one that died fails the run below, not here)
+                looks.append((time.time(), process_cpu_seconds(scheduler.pid),
+                              machine_busy_seconds()))
             row = _cutoff_row(url, cutoff.date())
             if row is not None and row[1] is not None \
                     and time.time() > row[1].timestamp() - offset + 2:

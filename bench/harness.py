@@ -58,6 +58,18 @@ def hwm_mb(pid: int) -> float:
     return rss_mb(pid, "VmHWM")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system, every thread), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy so far (every core), in seconds."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+
+
 class Server:
     """gunicorn as the README recommends: 2×cores+1 workers, 4 threads each."""
 
