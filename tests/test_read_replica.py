@@ -17,8 +17,11 @@ from sqlalchemy import event, func, select
 
 from tests.conftest import PG_URL, REQUIRE_PG, csrf_token, login, make_app
 from tests.factories import make_user, task_input
-from tracker import replica
+from tracker import deadlines, fence, ratelimit, replica
+from tracker.auth import tokens
+from tracker.deadlines import execute_raw
 from tracker.extensions import db
+from tracker.rules import store
 
 NOTICE = "Số liệu lúc"
 MAX_LAG = 6  # seconds, for this module's app (a loaded machine takes a while)
@@ -83,13 +86,23 @@ def _running(server) -> bool:
         return False
 
 
-def _counting(app):
-    """The statements each engine runs from now on: {"primary": [...], "replica": [...]}."""
+def _counting(app, monkeypatch):
+    """The statements each engine runs from now on: {"primary": [...], "replica": [...]}
+    — through SQLAlchemy, and straight through the driver on one of its connections
+    (`execute_raw`: the settings, the token, the rate count)."""
     seen = {"primary": [], "replica": []}
     with app.app_context():
-        for key, engine in (("primary", db.engine), ("replica", db.engines["replica"])):
-            event.listen(engine, "before_cursor_execute",
-                         lambda *a, key=key: seen[key].append(a[2]))
+        engines = {db.engine: "primary", db.engines["replica"]: "replica"}
+    for engine, key in engines.items():
+        event.listen(engine, "before_cursor_execute",
+                     lambda *a, key=key: seen[key].append(a[2]))
+
+    def raw(connection, statement, parameters, **options):
+        seen[engines[connection.engine]].append(statement)
+        return execute_raw(connection, statement, parameters, **options)
+
+    for module in (deadlines, store, tokens, ratelimit, fence):
+        monkeypatch.setattr(module, "execute_raw", raw)
     return seen
 
 
@@ -99,9 +112,9 @@ def _client(app, username):
     return client
 
 
-def test_the_dashboard_reads_the_replica_and_says_how_old_its_figures_are(healthy):
+def test_the_dashboard_reads_the_replica_and_says_how_old_its_figures_are(healthy, monkeypatch):
     client = _client(healthy, "leader")
-    seen = _counting(healthy)
+    seen = _counting(healthy, monkeypatch)
     page = client.get("/dashboard")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -164,14 +177,14 @@ def test_a_replica_too_far_behind_is_passed_over(healthy, pair):
     assert "Data-As-Of" not in page.headers
 
 
-def test_a_replica_down_is_passed_over_and_set_aside(healthy, pair):
+def test_a_replica_down_is_passed_over_and_set_aside(healthy, pair, monkeypatch):
     client = _client(healthy, "leader")
     pair.replica.stop("immediate")
     started = time.monotonic()
     page = client.get("/dashboard")
     assert page.status_code == 200 and NOTICE not in page.get_data(as_text=True)
     assert not replica.health.usable()  # not tried again for a while
-    seen = _counting(healthy)
+    seen = _counting(healthy, monkeypatch)
     assert client.get("/dashboard").status_code == 200 and seen["replica"] == []
     assert time.monotonic() - started < 20
 

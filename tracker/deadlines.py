@@ -19,7 +19,8 @@ costs a request seconds and an answer (503, tracker.web.errors), never a hung wo
   check after the connect limit); the driver then fails, SQLAlchemy drops that connection,
   and the next request connects afresh — which is how the app recovers by itself.
   The few statements the 16:00 rush sends straight through the driver (the fence's
-  registration, the rate count) go through `execute_raw`, under the same deadline.
+  registration, the rate count, the API token's lookup, the settings' read) go through
+  `execute_raw`, under the same deadline.
 """
 
 from __future__ import annotations
@@ -214,11 +215,12 @@ def configure(engine: Engine, config) -> None:
             watchdog.release(context.connection.connection.dbapi_connection)
 
 
-def execute_raw(connection, statement: str, parameters) -> tuple | None:
+def execute_raw(connection, statement: str, parameters, *, every_row: bool = False):
     """Run `statement` (in the driver's own style: `%s` or `%(name)s`) straight through the
-    driver of SQLAlchemy `connection`, and return its first row. For the few statements
-    sent before every write or API request of the 16:00 rush, where SQLAlchemy's own
-    execution costs more than the round trip.
+    driver of SQLAlchemy `connection`, and return its first row (None if none), or with
+    `every_row` the list of its rows. For the few statements sent before every write or API
+    request of the 16:00 rush, where SQLAlchemy's own execution costs more than the round
+    trip.
 
     Under the rules SQLAlchemy's execution would give it: the watchdog's deadline (the
     statement limit of the connection's profile, and the grace), and a driver error raised
@@ -233,7 +235,7 @@ def execute_raw(connection, statement: str, parameters) -> tuple | None:
     try:
         with driver.cursor() as cursor:
             cursor.execute(statement, parameters)
-            return cursor.fetchone()
+            return cursor.fetchall() if every_row else cursor.fetchone()
     except psycopg.Error as exc:
         fired = watchdog.release(dbapi)
         lost = fired or driver.closed

@@ -1,7 +1,7 @@
 """Build the pure rules' inputs (calendar, policy) from settings and the database.
 
 Both are read on every update, so they are cheap: one small query of `settings` per
-request (kept in `g`, a Core statement), and the calendar's days
+request (kept in `g`; straight through the driver on PostgreSQL), and the calendar's days
 are re-read only when the `calendar_version` setting — a fresh random value written with
 every change to the calendar — differs from the one this process last saw.
 """
@@ -13,8 +13,10 @@ from datetime import time
 
 from flask import current_app, g
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 
+from tracker.deadlines import execute_raw
 from tracker.extensions import db
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import Policy
@@ -28,10 +30,12 @@ RULES_KEY = "rules_version"
 _calendars: dict[tuple, WorkCalendar] = {}
 
 
-# A Core statement (no ORM entities): read by every update of the 16:00 rush, at about
-# two thirds of an ORM select's cost, through the same connection events (the statement's
-# deadline, a 503 when the database is away).
+# A Core statement (no ORM entities), read by every update and API request of the 16:00
+# rush. On PostgreSQL it goes straight through the driver (tracker.deadlines.execute_raw,
+# as the token lookup and the fence's registration do: under the same statement deadline,
+# a 503 when the database is away), the same statement as compiled for the driver.
 _SETTINGS = select(Setting.__table__.c.key, Setting.__table__.c.value)
+_SETTINGS_RAW = str(_SETTINGS.compile(dialect=postgresql_psycopg.dialect()))
 
 
 def _settings() -> dict[str, str]:
@@ -42,7 +46,11 @@ def _settings() -> dict[str, str]:
         # On the connection a query of the settings goes to (the replica, for a request
         # whose reads may lag: tracker.replica).
         connection = session.connection(bind_arguments={"clause": _SETTINGS})
-        g.tracker_settings = dict(connection.execute(_SETTINGS).all())
+        if connection.dialect.name == "postgresql":
+            rows = execute_raw(connection, _SETTINGS_RAW, None, every_row=True)
+        else:
+            rows = connection.execute(_SETTINGS).all()
+        g.tracker_settings = dict(rows)
     return g.tracker_settings
 
 
