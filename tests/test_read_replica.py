@@ -17,11 +17,9 @@ from sqlalchemy import event, func, select
 
 from tests.conftest import PG_URL, REQUIRE_PG, csrf_token, login, make_app
 from tests.factories import make_user, task_input
-from tracker import deadlines, fence, ratelimit, replica
-from tracker.auth import tokens
+from tracker import deadlines, fence, replica
 from tracker.deadlines import execute_raw
 from tracker.extensions import db
-from tracker.rules import store
 
 NOTICE = "Số liệu lúc"
 MAX_LAG = 6  # seconds, for this module's app (a loaded machine takes a while)
@@ -89,7 +87,7 @@ def _running(server) -> bool:
 def _counting(app, monkeypatch):
     """The statements each engine runs from now on: {"primary": [...], "replica": [...]}
     — through SQLAlchemy, and straight through the driver on one of its connections
-    (`execute_raw`: the settings, the token, the rate count)."""
+    (`execute_raw`: the settings, the token, the rate count, the fence)."""
     seen = {"primary": [], "replica": []}
     with app.app_context():
         engines = {db.engine: "primary", db.engines["replica"]: "replica"}
@@ -101,7 +99,7 @@ def _counting(app, monkeypatch):
         seen[engines[connection.engine]].append(statement)
         return execute_raw(connection, statement, parameters, **options)
 
-    for module in (deadlines, store, tokens, ratelimit, fence):
+    for module in (deadlines, fence):
         monkeypatch.setattr(module, "execute_raw", raw)
     return seen
 

@@ -19,8 +19,8 @@ costs a request seconds and an answer (503, tracker.web.errors), never a hung wo
   check after the connect limit); the driver then fails, SQLAlchemy drops that connection,
   and the next request connects afresh — which is how the app recovers by itself.
   The few statements the 16:00 rush sends straight through the driver (the fence's
-  registration, the rate count, the API token's lookup, the settings' read) go through
-  `execute_raw`, under the same deadline.
+  registration; as `RushStatement`s, the rate count, the API token's lookup, the settings'
+  read) go through `execute_raw`, under the same deadline.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import time
 import psycopg
 from flask import has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
@@ -250,3 +251,19 @@ def execute_raw(connection, statement: str, parameters, *, every_row: bool = Fal
                                   hide_parameters=True, connection_invalidated=lost) from exc
     finally:
         watchdog.release(dbapi)
+
+
+class RushStatement:
+    """A statement sent before every write or API request of the 16:00 rush: on PostgreSQL
+    straight through the driver (`execute_raw`), as compiled once for it; elsewhere through
+    SQLAlchemy. `run` gives its first row (None if none), or with `every_row` its rows."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        self.raw = str(statement.compile(dialect=postgresql_psycopg.dialect()))
+
+    def run(self, connection, parameters=None, *, every_row: bool = False):
+        if connection.dialect.name == "postgresql":
+            return execute_raw(connection, self.raw, parameters, every_row=every_row)
+        result = connection.execute(self.statement, parameters or {})
+        return result.all() if every_row else result.first()

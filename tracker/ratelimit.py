@@ -51,7 +51,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from tracker.deadlines import execute_raw
+from tracker.deadlines import RushStatement
 from tracker.extensions import db
 
 SWEEP_SECONDS = 10.0
@@ -72,7 +72,7 @@ class RateCount(db.Model):
 
 
 # Both databases: INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite 3.35+).
-_INCR = text("""
+_INCR = RushStatement(text("""
     INSERT INTO rate_counts (rate_key, count, expires_at) VALUES (:key, :amount, :expires)
     ON CONFLICT (rate_key) DO UPDATE SET
       count = CASE WHEN rate_counts.expires_at <= :now THEN excluded.count
@@ -80,20 +80,14 @@ _INCR = text("""
       expires_at = CASE WHEN rate_counts.expires_at <= :now THEN excluded.expires_at
                         ELSE rate_counts.expires_at END
     RETURNING count, expires_at
-""")
-# PostgreSQL: straight through the driver (as tracker.fence registers), since it runs
-# before every API request of the 16:00 rush; the same statement in the driver's style.
-_INCR_RAW = _INCR.text.replace(":key", "%(key)s").replace(":amount", "%(amount)s") \
-    .replace(":expires", "%(expires)s").replace(":now", "%(now)s")
+"""))  # before every API request of the 16:00 rush
 _SEEN = "tracker_rate_counts"  # g: {key: (count, expires_at)} counted in this request
 
 
 def _count(conn: Connection, key: str, amount: int, now: float,
            expires: float) -> tuple[int, float]:
-    params = {"key": key, "amount": amount, "now": now, "expires": expires}
-    if conn.dialect.name != "postgresql":
-        return tuple(conn.execute(_INCR, params).one())
-    return execute_raw(conn, _INCR_RAW, params)
+    return tuple(_INCR.run(conn, {"key": key, "amount": amount, "now": now,
+                                  "expires": expires}))
 
 
 def _key(key: str) -> str:

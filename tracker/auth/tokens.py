@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, bindparam, select, update
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.audit.security import SecurityEventKind, record_security
 from tracker.auth.models import User
 from tracker.auth.sessions import token_hash
 from tracker.clock import system_now
-from tracker.deadlines import execute_raw
+from tracker.deadlines import RushStatement
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.extensions import db
 from tracker.scope import acts_for, may_manage_tokens
@@ -169,19 +168,16 @@ class Identity:
 
 # One Core statement (no ORM objects), compiled once: the token, its user, the user's unit.
 _token, _user, _unit = ApiToken.__table__, User.__table__, Unit.__table__
-_LOOKUP = (
+_LOOKUP = RushStatement(
     select(_token.c.id, _token.c.expires_at, _token.c.revoked_at, _token.c.last_used_at,
            _user.c.id.label("user_id"), _user.c.username, _user.c.role, _user.c.active,
            _user.c.unit_id, _unit.c.path)
     .join(_user, _user.c.id == _token.c.user_id)
     .join(_unit, _unit.c.id == _user.c.unit_id)
     .where(_token.c.token_hash == bindparam("hash"))
-)
-# PostgreSQL: straight through the driver (tracker.deadlines.execute_raw), as the rate
-# count and the fence's registration, since it runs before every API request: the same
-# statement as compiled for the driver. Its two timestamps come back aware and in UTC
-# (the session's zone, tracker.deadlines), as `UTCDateTime` gives them.
-_LOOKUP_RAW = str(_LOOKUP.compile(dialect=postgresql_psycopg.dialect()))
+)  # before every API request. On PostgreSQL, straight through the driver, its two
+# timestamps come back aware and in UTC (the session's zone, tracker.deadlines), as
+# `UTCDateTime` gives them.
 _TOUCH = update(_token).where(_token.c.id == bindparam("token_id")) \
     .values(last_used_at=bindparam("at"))
 
@@ -193,11 +189,7 @@ def identity_for_token(raw: str, *, now: datetime) -> tuple[Identity | None, boo
     the caller commits)."""
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None, False
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        row = execute_raw(connection, _LOOKUP_RAW, {"hash": token_hash(raw)})
-    else:
-        row = connection.execute(_LOOKUP, {"hash": token_hash(raw)}).first()
+    row = _LOOKUP.run(db.session.connection(), {"hash": token_hash(raw)})
     if row is None:
         return None, False
     token_id, expires_at, revoked_at, last_used_at, user_id, username, role, active, \

@@ -13,10 +13,9 @@ from datetime import time
 
 from flask import current_app, g
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 
-from tracker.deadlines import execute_raw
+from tracker.deadlines import RushStatement
 from tracker.extensions import db
 from tracker.rules.calendar import WorkCalendar
 from tracker.rules.colours import Policy
@@ -31,11 +30,9 @@ _calendars: dict[tuple, WorkCalendar] = {}
 
 
 # A Core statement (no ORM entities), read by every update and API request of the 16:00
-# rush. On PostgreSQL it goes straight through the driver (tracker.deadlines.execute_raw,
-# as the token lookup and the fence's registration do: under the same statement deadline,
-# a 503 when the database is away), the same statement as compiled for the driver.
-_SETTINGS = select(Setting.__table__.c.key, Setting.__table__.c.value)
-_SETTINGS_RAW = str(_SETTINGS.compile(dialect=postgresql_psycopg.dialect()))
+# rush: on PostgreSQL straight through the driver, under the same statement deadline and
+# with a 503 when the database is away (tracker.deadlines.RushStatement).
+_SETTINGS = RushStatement(select(Setting.__table__.c.key, Setting.__table__.c.value))
 
 
 def _settings() -> dict[str, str]:
@@ -45,12 +42,8 @@ def _settings() -> dict[str, str]:
             session.flush()  # as an ORM query would: a setting changed in this transaction
         # On the connection a query of the settings goes to (the replica, for a request
         # whose reads may lag: tracker.replica).
-        connection = session.connection(bind_arguments={"clause": _SETTINGS})
-        if connection.dialect.name == "postgresql":
-            rows = execute_raw(connection, _SETTINGS_RAW, None, every_row=True)
-        else:
-            rows = connection.execute(_SETTINGS).all()
-        g.tracker_settings = dict(rows)
+        connection = session.connection(bind_arguments={"clause": _SETTINGS.statement})
+        g.tracker_settings = dict(_SETTINGS.run(connection, every_row=True))
     return g.tracker_settings
 
 
