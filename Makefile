@@ -46,23 +46,25 @@ run: install
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-## make cluster-test: web hosts behind HAProxy, a PostgreSQL primary and replica and two
-## schedulers, each in a network namespace, through a rush with faults (docs/deployment.md).
-## Needs root; installs HAProxy and libfaketime from Debian if missing. About five minutes.
+## make cluster-test: web hosts (nginx and gunicorn) behind HAProxy, a PostgreSQL primary and
+## replica and two schedulers, each in a network namespace, through a rush with faults
+## (docs/deployment.md). Needs root; installs HAProxy, nginx and libfaketime from Debian if
+## missing. About five minutes.
 cluster-test: install
 	@[ "$$(id -u)" = 0 ] || { echo "make cluster-test needs root (network namespaces)"; exit 1; }
-	@command -v haproxy >/dev/null && ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
-		apt-get install -y -q haproxy faketime
+	@command -v haproxy >/dev/null && command -v nginx >/dev/null && \
+		ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
+		apt-get install -y -q haproxy nginx-light faketime
 	$(BIN)/python -m cluster.run
 
 ## make bench [SCALE=tiny|province|national|max]: the 16:00 rush on PostgreSQL (DATABASE_URL's
 ## server, default 127.0.0.1:5432); writes bench/results/$(SCALE).json and .md.
 SCALE ?= province
 bench: install
-	@command -v wrk >/dev/null && command -v pgbench >/dev/null && \
+	@command -v wrk >/dev/null && command -v pgbench >/dev/null && command -v nginx >/dev/null && \
 		ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
-		{ echo "make bench needs wrk, pgbench and libfaketime:" \
-		       "apt-get install wrk postgresql-client faketime"; exit 2; }
+		{ echo "make bench needs wrk, pgbench, nginx and libfaketime:" \
+		       "apt-get install wrk postgresql-client nginx-light faketime"; exit 2; }
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 ## make bench-history [HIST_ARGS="--tasks-per-unit 30 --days 25"]: a simulated national

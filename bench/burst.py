@@ -1,7 +1,7 @@
 """The 16:00 moment under load: single updates posted in a burst across the cutoff, while the
 real scheduler processes the day.
 
-The web server (gunicorn, as measured elsewhere) and the scheduler run under libfaketime,
+The web host (nginx and gunicorn, as measured elsewhere) and the scheduler run under libfaketime,
 on one clock that reads 15:59:30 of the rush day when they start and runs with real time.
 wrk posts updates with 64 clients from 15:59:40 until two seconds after the cutoff has
 committed, one connection per wrk thread, so that its script (bench/burst.lua) logs every

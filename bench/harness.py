@@ -1,5 +1,6 @@
-"""What the benchmark's phases share: the servers under test (gunicorn as the README
-recommends), wrk as the load generator, processes' memory, and libfaketime's clock."""
+"""What the benchmark's phases share: the servers under test (a web host as the README
+recommends: nginx in front of synchronous gunicorn workers), wrk as the load generator,
+processes' memory, and libfaketime's clock."""
 
 from __future__ import annotations
 
@@ -20,8 +21,16 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 2 * (os.cpu_count() or 1) + 1
-THREADS = 4
+# One synchronous worker per core and one more (for a worker waiting on the database's
+# commit), behind nginx, which reads each request whole before gunicorn sees it and takes
+# each answer whole (docs/deployment.md, "A web host").
+WORKERS = (os.cpu_count() or 1) + 1
+# The longest request a worker may serve before gunicorn replaces it (the nation's day
+# report as CSV takes one to two minutes); nginx waits as long for an answer.
+REQUEST_SECONDS = 300
+# Above the app's own upload limits (TRACKER_MAX_UPLOAD_MB, the import's): the app, not
+# nginx, refuses an upload too large, with its own message.
+NGINX_BODY_MB = 64
 
 
 def free_port() -> int:
@@ -70,24 +79,74 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
+def gunicorn_args(app: str, bind: str) -> list[str]:
+    """gunicorn as the README recommends, serving `app` on `bind` (behind nginx)."""
+    return [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--timeout",
+            str(REQUEST_SECONDS), "--bind", bind, "--log-level", "warning", app]
+
+
+def nginx_config(listen: str, upstream: str, workdir: Path) -> Path:
+    """nginx as a web host's front (docs/deployment.md shows the production file, with
+    TLS): it buffers each request and each answer whole, so that a phone uploading or
+    reading slowly holds no gunicorn worker; it passes the client's address on
+    (`TRACKER_TRUSTED_PROXIES`). Runs in the foreground, its files in `workdir`; as root
+    its workers stay root (a test's temporary directories are not world-readable)."""
+    config = workdir / "nginx.conf"
+    config.write_text(f"""user root;
+worker_processes 1;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  client_max_body_size {NGINX_BODY_MB}m;
+  proxy_read_timeout {REQUEST_SECONDS}s;
+  proxy_send_timeout {REQUEST_SECONDS}s;
+  keepalive_requests 100000;
+  server {{
+    listen {listen};
+    location / {{
+      proxy_pass http://{upstream};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }}
+  }}
+}}
+""")
+    return config
+
+
+def nginx_args(config: Path) -> list[str]:
+    return ["nginx", "-c", str(config), "-p", str(config.parent), "-e",
+            str(config.parent / "nginx-error.log")]
+
+
 class Server:
-    """gunicorn as the README recommends: 2×cores+1 workers, 4 threads each."""
+    """A web host as the README recommends: nginx on `port`, in front of gunicorn's
+    synchronous workers (`WORKERS`) on a port of their own."""
 
     def __init__(self, app: str, env: dict):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads",
-             str(THREADS), "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", app],
-            cwd=ROOT, env=env)
+        self.port, self.app_port = free_port(), free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="tracker-web-"))
+        self.proc = subprocess.Popen(gunicorn_args(app, f"127.0.0.1:{self.app_port}"),
+                                     cwd=ROOT, env={**env, "TRACKER_TRUSTED_PROXIES": "1"})
+        plain = {k: v for k, v in env.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+        self.nginx = subprocess.Popen(nginx_args(nginx_config(
+            f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", workdir)), env=plain)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
-                return
+                if requests.get(f"http://127.0.0.1:{self.port}/healthz",
+                                timeout=5).status_code < 500:
+                    return
             except requests.RequestException:
-                time.sleep(0.3)
-        self.proc.kill()
+                pass
+            time.sleep(0.3)
+        self.stop(kill=True)
         raise RuntimeError(f"{app} did not start")
 
     def worker_rss(self) -> float:
@@ -95,9 +154,11 @@ class Server:
                                   text=True).stdout.split()
         return max((rss_mb(int(pid)) for pid in children), default=0.0)
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+    def stop(self, kill: bool = False) -> None:
+        for proc in (self.nginx, self.proc):
+            proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        for proc in (self.nginx, self.proc):
+            proc.wait(timeout=30)
 
 
 def wrk(port: int, clients: int, seconds: int, targets: Path, prefix: str,

@@ -1,7 +1,7 @@
 """`make bench [SCALE=tiny|province|national]`: the 16:00 rush, measured side by side.
 
 Creates its own PostgreSQL database (DATABASE_URL's server, default 127.0.0.1:5432),
-migrates, seeds, then measures in one run: single updates through gunicorn (16 and 64
+migrates, seeds, then measures in one run: single updates through nginx and gunicorn (16 and 64
 clients, wrk), the same load against the floor app, pgbench with the same SQL (the
 ceiling), batch updates, the cutoff over every open task, page reads at size, and memory.
 Writes bench/results/<scale>.json and .md, then drops the database.
@@ -32,7 +32,6 @@ from sqlalchemy import make_url
 from bench.burst import burst_across_cutoff
 from bench.harness import (
     ROOT,
-    THREADS,
     WORKERS,
     Server,
     env_for,
@@ -466,7 +465,7 @@ def main() -> int:
         template = f' TEMPLATE "{args.source}"' if args.source else ""
         conn.execute(f'CREATE DATABASE "{name}"{template}')
     results: dict = {"scale": scale, "machine": f"{os.cpu_count()} cores",
-                     "workers": WORKERS, "threads": THREADS,
+                     "workers": WORKERS,
                      "started": datetime.now(ICT).isoformat(timespec="seconds")}
     server = None
     try:
@@ -649,8 +648,8 @@ def markdown(r: dict) -> str:
     seeded = f"seeded in {r['seed_s']} s" if "seed_s" in r else \
         f"on a copy of {r['seeded_from']} (seeded and first cutoff before)"
     head = (f"Scale {r['scale']}: {r['tasks']} tasks ({r['open_tasks']} open), {r['units']} "
-            f"units, {seeded}; {r['machine']}, gunicorn {r['workers']}×"
-            f"{r['threads']} gthread\n\n| figure | value |\n|---|---|\n")
+            f"units, {seeded}; {r['machine']}, nginx in front of gunicorn, "
+            f"{r['workers']} sync workers\n\n| figure | value |\n|---|---|\n")
     return head + "".join(f"| {a} | {b} |\n" for a, b in rows)
 
 

@@ -1,23 +1,24 @@
 """The cluster's processes, each started on its host (network namespace): the web hosts
-(gunicorn), the load balancer (HAProxy, with health checks) and the schedulers — all on one
-libfaketime clock, so that 16:00 comes a minute after they start."""
+(nginx in front of gunicorn), the load balancer (HAProxy, with health checks) and the
+schedulers — all on one libfaketime clock, so that 16:00 comes a minute after they
+start."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import ROOT
+from bench.harness import REQUEST_SECONDS, ROOT, gunicorn_args, nginx_args, nginx_config
 from cluster.net import Host
 
 WEB_PORT = 8000
-WEB_WORKERS, WEB_THREADS = 2, 4
 CLONE_NEWNET = 0x40000000
 
 
@@ -63,10 +64,17 @@ class Process:
 
 
 def web(name: str, host: Host, env: dict, logs: Path) -> Process:
-    return Process(name, host, [
-        sys.executable, "-m", "gunicorn", "--workers", str(WEB_WORKERS), "--threads",
-        str(WEB_THREADS), "--worker-class", "gthread", "--bind", f"{host.address}:{WEB_PORT}",
-        "--log-level", "warning", "--graceful-timeout", "5", "wsgi:app"], env, logs)
+    """A web host as the README recommends: nginx on the host's address, in front of
+    gunicorn's synchronous workers on the host's own loopback — one process group, so
+    that killing the host kills both."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"tracker-{name}-"))
+    upstream = f"127.0.0.1:{WEB_PORT + 1}"
+    nginx = shlex.join(["env", "-u", "LD_PRELOAD", "-u", "FAKETIME", *nginx_args(
+        nginx_config(f"{host.address}:{WEB_PORT}", upstream, workdir))])
+    gunicorn = shlex.join(gunicorn_args("wsgi:app", upstream))
+    # HAProxy and nginx each append the address they were reached from.
+    return Process(name, host, ["sh", "-c", f"{nginx} & exec {gunicorn}"],
+                   {**env, "TRACKER_TRUSTED_PROXIES": "2"}, logs)
 
 
 def scheduler(name: str, host: Host, env: dict, logs: Path) -> Process:
@@ -86,9 +94,10 @@ def balancer(host: Host, webs: list[Host], logs: Path) -> Process:
   maxconn 2000
 defaults
   mode http
+  option forwardfor
   timeout connect 2s
   timeout client 30s
-  timeout server 30s
+  timeout server {REQUEST_SECONDS}s
   retries 2
   option redispatch
 frontend tracker

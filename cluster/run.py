@@ -161,7 +161,7 @@ def run(report, logs, pair, lb_host, webs, schs, processes) -> int:
     web2 = next(p for p in processes if p.name == "web2")
     killed_web_at = time.time()
     web2.kill()
-    report.say("killed web2 (SIGKILL, its workers too) in the middle of the rush")
+    report.say("killed web2 (SIGKILL: nginx, gunicorn and its workers) in the middle of the rush")
 
     day = RUSH.date()
     # The cutoff writes its row in its one transaction: it is "running" while a scheduler
