@@ -4,6 +4,7 @@ processes' memory, and libfaketime's clock."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -97,7 +98,7 @@ worker_processes 1;
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 1024; }}
 http {{
   access_log off;
   client_body_temp_path {workdir}/body;
@@ -132,11 +133,14 @@ class Server:
     def __init__(self, app: str, env: dict):
         self.port, self.app_port = free_port(), free_port()
         workdir = Path(tempfile.mkdtemp(prefix="tracker-web-"))
-        self.proc = subprocess.Popen(gunicorn_args(app, f"127.0.0.1:{self.app_port}"),
-                                     cwd=ROOT, env={**env, "TRACKER_TRUSTED_PROXIES": "1"})
         plain = {k: v for k, v in env.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+        # Each in a process group of its own, stopped whole (gunicorn's workers too).
         self.nginx = subprocess.Popen(nginx_args(nginx_config(
-            f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", workdir)), env=plain)
+            f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", workdir)), env=plain,
+            start_new_session=True)
+        self.proc = subprocess.Popen(gunicorn_args(app, f"127.0.0.1:{self.app_port}"),
+                                     cwd=ROOT, env={**env, "TRACKER_TRUSTED_PROXIES": "1"},
+                                     start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -156,7 +160,8 @@ class Server:
 
     def stop(self, kill: bool = False) -> None:
         for proc in (self.nginx, self.proc):
-            proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
         for proc in (self.nginx, self.proc):
             proc.wait(timeout=30)
 

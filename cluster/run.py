@@ -2,7 +2,7 @@
 its faults (issue 15). Hosts are network namespaces on a private bridge (cluster/net.py):
 
     lb 10.77.0.2        HAProxy, health-checking the web hosts
-    web1-3 .11-.13      gunicorn (2 workers × 4 threads), DATABASE_READ_URL = the replica
+    web1-3 .11-.13      nginx → gunicorn (cores + 1 sync workers), DATABASE_READ_URL = the replica
     db1 .21, db2 .22    PostgreSQL primary and its streaming replica (pg_basebackup -R)
     sch1-2 .31-.32      `tracker scheduler`, one active, one standing by
     client .41          the rush's clients and this script's checks
@@ -160,8 +160,8 @@ def run(report, logs, pair, lb_host, webs, schs, processes) -> int:
 
     rush_started = time.time()
     # Into the rush however long the hosts took to start (a slow hour), before 16:00.
-    time.sleep(max(0.0, max(started + KILL_WEB_AT, rush_started + KILL_WEB_AFTER)
-                   - time.time()))
+    time.sleep(max(0.0, min(max(started + KILL_WEB_AT, rush_started + KILL_WEB_AFTER),
+                            started + LEAD - 5) - time.time()))
     web2 = next(p for p in processes if p.name == "web2")
     killed_web_at = time.time()
     web2.kill()
