@@ -122,8 +122,10 @@ http {{
 
 
 def nginx_args(config: Path) -> list[str]:
-    return ["nginx", "-c", str(config), "-p", str(config.parent), "-e",
-            str(config.parent / "nginx-error.log")]
+    """The command that runs nginx with `config`, on the real clock whatever the
+    environment's (libfaketime's is for the app and the scheduler)."""
+    return ["env", "-u", "LD_PRELOAD", "-u", "FAKETIME", "nginx", "-c", str(config), "-p",
+            str(config.parent), "-e", str(config.parent / "nginx-error.log")]
 
 
 class Server:
@@ -133,10 +135,9 @@ class Server:
     def __init__(self, app: str, env: dict):
         self.port, self.app_port = free_port(), free_port()
         workdir = Path(tempfile.mkdtemp(prefix="tracker-web-"))
-        plain = {k: v for k, v in env.items() if k not in ("LD_PRELOAD", "FAKETIME")}
         # Each in a process group of its own, stopped whole (gunicorn's workers too).
         self.nginx = subprocess.Popen(nginx_args(nginx_config(
-            f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", workdir)), env=plain,
+            f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", workdir)), env=env,
             start_new_session=True)
         self.proc = subprocess.Popen(gunicorn_args(app, f"127.0.0.1:{self.app_port}"),
                                      cwd=ROOT, env={**env, "TRACKER_TRUSTED_PROXIES": "1"},

@@ -69,8 +69,8 @@ def web(name: str, host: Host, env: dict, logs: Path) -> Process:
     that killing the host kills both."""
     workdir = Path(tempfile.mkdtemp(prefix=f"tracker-{name}-"))
     upstream = f"127.0.0.1:{WEB_PORT + 1}"
-    nginx = shlex.join(["env", "-u", "LD_PRELOAD", "-u", "FAKETIME", *nginx_args(
-        nginx_config(f"{host.address}:{WEB_PORT}", upstream, workdir))])
+    nginx = shlex.join(nginx_args(nginx_config(f"{host.address}:{WEB_PORT}", upstream,
+                                               workdir)))
     gunicorn = shlex.join(gunicorn_args("wsgi:app", upstream))
     # HAProxy and nginx each append the address they were reached from.
     return Process(name, host, ["sh", "-c", f"{nginx} & exec {gunicorn}"],
