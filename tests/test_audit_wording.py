@@ -137,6 +137,7 @@ def test_the_task_page_tells_the_trail_in_words(login_as, trail):
 
 def test_the_csv_says_it_in_the_same_words(login_as, trail):
     response = login_as("supervisor").get(f"/tasks/{trail.id}/audit.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == ["Thời gian", "Người thực hiện", "Thao tác", "Nội dung thay đổi",
                        "Giá trị cũ", "Giá trị mới", "Ghi chú"]

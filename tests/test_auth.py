@@ -42,6 +42,15 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client, users):
     assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
 
 
+def test_an_empty_login_is_refused_in_vietnamese(client, users):
+    page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_token(client, "/login"),
+                                           "username": "", "password": ""})
+    text = response.get_data(as_text=True)
+    assert page.status_code == 200 and "Không được để trống." in text
+    assert "This field is required" not in text
+
+
 def test_login_without_csrf_token_is_refused_and_writes_nothing(client, users):
     response = client.post("/login", data={"username": "ha_long",
                                            "password": "correct horse battery"})

@@ -1,8 +1,11 @@
 """Vietnamese by default, English on request; every message translated."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from tracker.labels import dmy, ict
 
 CATALOGS = Path(__file__).resolve().parent.parent / "tracker" / "translations"
 
@@ -41,3 +44,12 @@ def test_english_is_available(client):
     client.get("/lang/en")
     page = client.get("/login").get_data(as_text=True)
     assert "Log in" in page and 'lang="en"' in page
+
+
+def test_dates_and_times_are_written_dd_mm_yyyy_whatever_the_year(app):
+    with app.app_context():
+        assert dmy(date(1, 1, 1)) == "01/01/0001"  # strftime would write the year as "1"
+        assert dmy(date(2026, 12, 4)) == "04/12/2026"
+        assert ict(datetime(2026, 12, 4, 9, 0, 5, tzinfo=UTC)) == "04/12/2026 16:00"
+        assert ict(datetime(2026, 12, 4, 9, 0, 5, tzinfo=UTC), seconds=True) \
+            == "04/12/2026 16:00:05"

@@ -85,6 +85,17 @@ def test_enrolment_shows_ten_recovery_codes_once_and_keeps_the_secret_encrypted(
     assert event.user_id == users["ha_long"].id
 
 
+def test_the_code_is_asked_for_as_a_verification_code(app, users, client, clock, enrolled):
+    login(client, "supervisor")
+    asked = client.get("/login/code").get_data(as_text=True)
+    member = app.test_client()
+    login(member, "ha_long")
+    _post(member, f"{PAGE}/setup", {})
+    setup = member.get(PAGE).get_data(as_text=True)
+    for page in (setup, asked):
+        assert "Mã xác thực" in page and "Mã nhiệm vụ" not in page
+
+
 def test_a_wrong_code_does_not_turn_it_on(app, users, client, clock):
     login(client, "ha_long")
     _post(client, f"{PAGE}/setup", {})

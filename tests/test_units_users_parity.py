@@ -149,3 +149,33 @@ def test_a_user_outside_scope_is_not_found_on_the_api(app, users, units):
                                      json={"phone": "0912345678"},
                                      headers=commune_admin.headers)
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("method,path,body,refused", [
+    ("PATCH", "/me", {"role": "admin", "unit_id": 2, "phone": "0203 3888 999"},
+     {"role", "unit_id"}),
+    ("POST", "/me/password", {"current_password": "x", "new_password": "y", "bogus": 1},
+     {"bogus"}),
+])
+def test_a_field_the_api_cannot_change_for_oneself_is_refused_by_name(app, users, method,
+                                                                      path, body, refused):
+    member = Sides(app, users["co_to"])
+    before = (users["co_to"].role, users["co_to"].unit_id, users["co_to"].phone)
+    answer = member.api.open(f"/api/v1{path}", method=method, json=body,
+                             headers=member.headers)
+    assert answer.status_code == 422 and set(answer.get_json()["fields"]) == refused
+    db.session.expire_all()
+    user = db.session.get(User, users["co_to"].id)
+    assert (user.role, user.unit_id, user.phone) == before
+
+
+def test_a_field_the_api_cannot_set_on_an_account_is_refused_by_name(admin, users, units):
+    answer = admin.api.patch(f"/api/v1/users/{users['co_to'].id}",
+                             json={"role": "viewer", "bogus": 1}, headers=admin.headers)
+    assert answer.status_code == 422 and set(answer.get_json()["fields"]) == {"bogus", "role"}
+    assert db.session.get(User, users["co_to"].id).role == "member"
+    answer = admin.api.post("/api/v1/users", json={
+        "username": "tan_binh", "password": "một mật khẩu đủ dài", "role": "member",
+        "unit_id": units["co_to"].id, "is_admin": True}, headers=admin.headers)
+    assert answer.status_code == 422 and set(answer.get_json()["fields"]) == {"is_admin"}
+    assert db.session.scalar(select(User).where(User.username == "tan_binh")) is None

@@ -126,7 +126,10 @@ def chunks_of(out: IO[bytes]) -> Iterator[bytes]:
 def attachment(body, filename: str, mimetype: str) -> Response:
     """A download: `body` (bytes or an iterator of them) under a safe file name, kept
     by no cache (the downloads hold data of one's scope)."""
-    return Response(body, mimetype=mimetype, headers={
+    # A type with its parameters ("text/csv; charset=utf-8") is sent as it is: given as a
+    # mimetype, Werkzeug would add a second charset to it.
+    kind = {"content_type": mimetype} if ";" in mimetype else {"mimetype": mimetype}
+    return Response(body, **kind, headers={
         "Content-Disposition": content_disposition(filename),
         "Cache-Control": "private, no-store",
     })

@@ -98,14 +98,15 @@ def dmy(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(current_app.config["TRACKER_TIMEZONE"])).date()
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"  # strftime: year 1 as "1"
 
 
 def ict(value: datetime | None, seconds: bool = False) -> str:
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(current_app.config["TRACKER_TIMEZONE"]))
-    return local.strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{dmy(local.date())} {clock}"
 
 
 def translated(label) -> str:

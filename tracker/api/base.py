@@ -148,6 +148,16 @@ def json_object() -> dict:
     return data
 
 
+def only_fields(data: dict, allowed) -> dict:
+    """`data` if it names no field but those `allowed`; else a refusal naming each other
+    one (a field sent and silently ignored would answer 200 for a change never made)."""
+    others = sorted(name for name in data if name not in allowed)
+    if others:  # in the words of the task's edit (tracker.tasks.editing)
+        raise InvalidInput(_("These fields cannot be changed here."),
+                           {name: [_("Not editable.")] for name in others})
+    return data
+
+
 def identity() -> Identity:
     """Who the request acts for, as plain values (no ORM object)."""
     return g.api_identity

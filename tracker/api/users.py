@@ -12,6 +12,7 @@ from tracker.api.base import (
     actor,
     commit,
     json_object,
+    only_fields,
     rate_key,
     unit_in_scope,
 )
@@ -51,6 +52,7 @@ bp = ApiBlueprint("users", __name__,
 
 USER = f"/users/<int(max={MAX_ID}):user_id>"
 TOKEN = f"{USER}/tokens/<int(max={MAX_ID}):token_id>"
+USER_FIELDS = ("username", "password", "role", "unit_id", *CONTACT_FIELDS)
 
 
 def _user_in_scope(user_id: int) -> User:
@@ -68,8 +70,8 @@ def me():
 
 
 def _contact(raw: dict) -> dict:
-    """The contact fields sent (others are not contact details and are ignored)."""
-    return {name: raw[name] for name in CONTACT_FIELDS if name in raw}
+    """The contact fields sent; any other field is refused by name."""
+    return only_fields(raw, CONTACT_FIELDS)
 
 
 @bp.route("/me", methods=["PATCH"])
@@ -92,7 +94,7 @@ def me_change():
 def my_password():
     """Change your own password, giving the current one; with `end_other_sessions`, every
     web session of yours ends. Your API tokens stay (revoke them one by one if needed)."""
-    raw = json_object()
+    raw = only_fields(json_object(), ("current_password", "new_password", "end_other_sessions"))
     end_others = raw.get("end_other_sessions", False)
     if not isinstance(end_others, bool):
         raise InvalidInput(_("Some fields are not valid."),
@@ -132,7 +134,7 @@ def user_list(args):
 def user_create():
     """Create an account at a unit of your subtree (admin). The answer to a refusal names
     every field at fault, as the admin page does."""
-    raw = json_object()
+    raw = only_fields(json_object(), USER_FIELDS)
     user = create_user(actor(), username=raw.get("username"), password=raw.get("password"),
                        role=raw.get("role"), unit=raw.get("unit_id"),
                        full_name=raw.get("full_name"), email=raw.get("email"),

@@ -7,5 +7,10 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    # WTForms' own messages are English; these are the catalog's.
+    username = StringField(_l("Username"), validators=[
+        DataRequired(message=_l("Required.")),
+        Length(max=64, message=_l("At most %(n)s characters.", n=64))])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(message=_l("Required.")),
+        Length(max=1024, message=_l("At most %(n)s characters.", n=1024))])
