@@ -7,10 +7,14 @@ for the scheduler; each user's choice (in the app only, at once, the daily diges
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -317,3 +321,18 @@ def test_a_message_sent_but_not_marked_is_not_sent_again_at_once(
         assert deliver_emails(clock.advance(seconds=1)) == 0  # the scheduler's next try
         assert len(collector.messages()) == 1
         assert db.session.get(Notification, owed).mail_claimed_at is not None
+
+
+
+def test_the_mail_is_dated_and_has_an_id_of_its_own(app, smtp, people, task, clock):
+    _submit(app, task)
+    [message] = [m for m in smtp.wait_for(1) if _to(m) == "to.cong.tac@quangninh.gov.vn"]
+    assert parsedate_to_datetime(message["Date"]) == clock()
+    assert message["Date"].endswith("+0700")  # the deployment's zone
+    assert re.fullmatch(r"<[^@<>\s]+@quangninh\.gov\.vn>", message["Message-ID"])
+
+
+def test_a_long_vietnamese_subject_reads_whole_in_a_mail_program(app, smtp):
+    subject = "[Giám sát nhiệm vụ] Đã trả lại đề nghị xác nhận hoàn thành"
+    raw = mail._message("to.cong.tac@quangninh.gov.vn", subject, "Nội dung").as_bytes()
+    assert message_from_bytes(raw, policy=email_policy.default)["Subject"] == subject

@@ -147,6 +147,16 @@ def test_a_returned_completion_tells_the_members_why_and_what_to_do_next(people,
         "và báo cáo tiến độ hằng ngày.")
 
 
+def test_a_reason_ending_its_sentence_is_not_given_a_second_full_stop(people, task):
+    _submitted(people, task)
+    return_completion(people["supervisor"], task, note="Thiếu biên bản nghiệm thu. ",
+                      now=LATER)
+    db.session.commit()
+
+    [message] = {n.message for n in _sent("returned")}
+    assert "Thiếu biên bản nghiệm thu. Tiếp tục" in message and ".." not in message
+
+
 def test_an_approved_extension_tells_the_members_the_new_deadline(people, task):
     request = request_extension(people["ha_long"], task, new_deadline="2027-01-31",
                                 reason="Chờ kinh phí", now=NOW)

@@ -119,6 +119,18 @@ def test_a_rows_requests_are_buttons_in_sight_on_a_phone(page, live, login, scen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+@PHONE
+def test_the_account_pages_fit_a_phones_width(page, live, login, scene):
+    login("ha_long")
+    for path in ("/account/profile", "/account/notifications", "/account/calendar"):
+        assert page.goto(live.url(path)).status == 200, path
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        # Every tab in sight, none cut off at the screen's edge ("Lịch iCalen…").
+        assert page.evaluate("Math.max(...[...document.querySelectorAll('.account-tabs a')]"
+                             ".map(a => a.getBoundingClientRect().right)) <= window.innerWidth"
+                             ), path
+
+
 # --- axe-core ------------------------------------------------------------------------------
 
 PAGES = {

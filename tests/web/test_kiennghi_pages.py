@@ -37,6 +37,9 @@ def test_a_member_raises_one_and_finds_it_in_the_list(login_as, users):
         f"/kien-nghi/{rec.id}")
     page = client.get("/kien-nghi").get_data(as_text=True)
     assert rec.code in page and "Kiến nghị bổ sung biên chế" in page
+    row = page[page.index('data-testid="kn-row"'):]
+    row = row[:row.index("</li>")]
+    assert row.count("Chờ phân loại") == 1, row  # the reason says it; the status not again
 
 
 def test_an_incomplete_one_is_refused_naming_the_fields(login_as, users):

@@ -168,6 +168,15 @@ def test_a_returned_tasks_badge_says_returned_not_green_on_today_and_the_task_pa
     assert "Xanh" not in line and "Đúng tiến độ" not in line
 
 
+def test_a_task_awaiting_confirmation_says_so_once(login_as, world, users):
+    submit_completion(users["ha_long"], world.fresh, result="Đã hoàn thành",
+                      now=ict(2026, 11, 17, 15, 0))
+    db.session.commit()
+    line = _status_line(login_as("ha_long").get(f"/tasks/{world.fresh.id}")
+                        .get_data(as_text=True))
+    assert line.count("Chờ xác nhận") == 1, line
+
+
 def test_a_returned_task_that_is_red_keeps_its_colour_and_reason_beside_returned(
         login_as, world, users):
     task = _returned(users, world.overdue, "Chưa có phương án xử lý")

@@ -14,19 +14,14 @@ from flask_babel import gettext as _
 
 from tracker.auth.models import User
 from tracker.labels import PRIORITY_LABELS, dmy
+from tracker.notifications.quoting import quote as _quote
 from tracker.notifications.service import add_notifications, members_of
 from tracker.tasks.models import Task
 from tracker.tasks.sixro import FIELD_LABELS
 from tracker.units.models import Unit
 
-QUOTE_MAX = 300
 DATES = ("start_date", "deadline", "source_doc_date")
 SHORT = ("title", "owner_name", "leader_in_charge", "field")  # repeated with their value
-
-
-def _quote(text) -> str:
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= QUOTE_MAX else text[:QUOTE_MAX - 1] + "…"
 
 
 def _tell(unit_id: int, actor: User, kind: str, now: datetime, message,

@@ -27,16 +27,10 @@ from tracker.extensions import db
 from tracker.labels import dmy
 from tracker.notifications import admin_changes, mail, push
 from tracker.notifications import recommendations as kn
+from tracker.notifications.quoting import quote as _quote
 from tracker.notifications.service import add_notifications, members_of
 from tracker.scope import can_report_on, supervisors_of
 from tracker.tasks.models import Comment, ExtensionRequest, Task
-
-QUOTE_MAX = 300  # how much of a reason or a comment a notification repeats
-
-
-def _quote(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= QUOTE_MAX else text[:QUOTE_MAX - 1] + "…"
 
 
 def _notify(user_ids, actor: User, task: Task, kind: str, now: datetime, message) -> int:
@@ -70,7 +64,7 @@ def on_confirmed(task: Task, *, actor: User, now: datetime, note: str | None = N
 def on_returned(task: Task, *, actor: User, now: datetime, note: str, **_kw) -> None:
     _notify(_unit_members(task), actor, task, "returned", now, lambda: _(
         "%(code)s: completion returned: %(reason)s. Continue the work and post progress "
-        "updates daily.", code=task.code, reason=_quote(note)))
+        "updates daily.", code=task.code, reason=_quote(note, before_full_stop=True)))
 
 
 def on_extension_decided(task: Task, *, actor: User, now: datetime,
@@ -92,7 +86,8 @@ def on_extension_decided(task: Task, *, actor: User, now: datetime,
             return _("%(code)s: the extension to %(requested)s was rejected: %(reason)s. "
                      "The deadline stays %(deadline)s; finish the task by then.",
                      code=task.code, requested=dmy(request.requested_deadline),
-                     reason=_quote(request.decision_note), deadline=dmy(task.deadline))
+                     reason=_quote(request.decision_note, before_full_stop=True),
+                     deadline=dmy(task.deadline))
     _notify(_unit_members(task), actor, task, kind, now, message)
 
 
@@ -111,7 +106,8 @@ def on_extension_requested(task: Task, *, actor: User, now: datetime,
         "%(code)s: %(unit)s asks to move the deadline from %(current)s to %(requested)s: "
         "%(reason)s. Approve or reject the request.", code=task.code,
         unit=task.lead_unit.name, current=dmy(request.current_deadline),
-        requested=dmy(request.requested_deadline), reason=_quote(request.reason)))
+        requested=dmy(request.requested_deadline),
+        reason=_quote(request.reason, before_full_stop=True)))
 
 
 # --- comments: from the unit to its supervisors, from a supervisor to the unit -----------

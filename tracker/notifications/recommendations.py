@@ -24,15 +24,9 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.kiennghi.models import Recommendation
 from tracker.labels import dmy
+from tracker.notifications.quoting import quote as _quote
 from tracker.notifications.service import add_notifications, members_of
 from tracker.scope import routers_of
-
-QUOTE_MAX = 300
-
-
-def _quote(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= QUOTE_MAX else text[:QUOTE_MAX - 1] + "…"
 
 
 def _notify(user_ids, actor: User | None, rec: Recommendation, kind: str, now: datetime,
@@ -124,7 +118,8 @@ def on_judged(rec: Recommendation, *, actor: User, now: datetime, accepted: bool
         def message():
             return _("%(code)s: %(unit)s asks for a new answer: %(reason)s. Answer by "
                      "%(due)s.", code=rec.code, unit=rec.raising_unit.name,
-                     reason=_quote(reason), due=dmy(rec.response_due))
+                     reason=_quote(reason, before_full_stop=True),
+                     due=dmy(rec.response_due))
     _notify(_members(rec.responsible_unit_id), actor, rec, "kn_answered" if accepted
             else "kn_routed", now, message)
 
