@@ -91,6 +91,9 @@ def make_app(database_url: str, **extra):
         # Tests move the clock by hours with the same login; tests/test_session_limits.py
         # sets the idle limit itself.
         "TRACKER_SESSION_IDLE_MINUTES": 0,
+        # A fixed clock never reaches the end of the cutoff's grace (tracker.fence):
+        # tests/test_cutoff_fairness.py gives one itself.
+        "TRACKER_CUTOFF_GRACE_SECONDS": 0,
     }
     config.update(extra)
     app = create_app(config)

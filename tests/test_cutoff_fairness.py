@@ -23,7 +23,7 @@ from tracker.cutoff.job import run_cutoff
 from tracker.cutoff.models import MissedUpdate
 from tracker.cutoff.scheduler import KeepUp
 from tracker.extensions import db
-from tracker.fence import NAMESPACE
+from tracker.fence import NAMESPACE, RECEIVED
 from tracker.rules.store import forget, load_calendar
 from tracker.tasks.colour import mismatches
 from tracker.tasks.lifecycle import submit_completion
@@ -123,6 +123,36 @@ def test_an_update_stamped_before_16_00_and_committed_after_the_cutoff_began_cou
     assert not _missed(late_commit)
     stamp = db.session.scalar(select(ProgressUpdate.created_at))
     assert stamp == ict(2026, 11, 18, 15, 59, 59, 500000)
+
+
+def test_an_update_received_before_16_00_and_reached_in_the_grace_is_waited_for(
+        app, clock, member_id, owing):
+    """A request the server had at 15:59:59.9 whose worker reaches it only at 16:00:01: it
+    keeps the moment it was received, and the cutoff — begun at 16:00:00.5, inside the
+    grace — waits out the grace and then for its transaction."""
+    app.config["TRACKER_CUTOFF_GRACE_SECONDS"] = 3
+    late, other = owing[0], owing[1]
+    clock.set(ict(2026, 11, 18, 16, 0, 0, 500000))
+    judging = Thread(app, lambda: run_cutoff(DAY, now=clock(), wait_seconds=20))
+    judging.start()
+    clock.set(ict(2026, 11, 18, 16, 0, 1))
+
+    def reached_late():
+        with app.test_request_context(
+                environ_base={RECEIVED: ict(2026, 11, 18, 15, 59, 59, 900000)}):
+            post_update(db.session.get(User, member_id), db.session.get(Task, late),
+                        {"progress": 40, "work_done": "Gửi lúc 15:59:59"})
+
+    writing, release = _held_open(app, reached_late)
+    judging.join(4.0)
+    assert judging.is_alive(), "the cutoff must wait for the write received before it"
+    release.set()
+    writing.finish()
+    summary = judging.finish()
+
+    assert not _missed(late) and _missed(other) and summary.missed == 2
+    stamp = db.session.scalar(select(ProgressUpdate.created_at))
+    assert stamp == ict(2026, 11, 18, 15, 59, 59, 900000)
 
 
 def test_a_write_still_open_after_the_wait_is_ended_and_the_day_judged(app, clock, member_id,

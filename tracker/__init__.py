@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     trust_proxies(app)
+    from tracker.fence import mark_received
+
+    mark_received(app)  # outermost: when the server had each request (tracker.fence)
 
     from tracker import logs
 

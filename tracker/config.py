@@ -252,6 +252,12 @@ def _settings(instance_path: str) -> dict:
                                                             "30")),
         "TRACKER_CUTOFF_LATE_SECONDS": float(os.environ.get("TRACKER_CUTOFF_LATE_SECONDS",
                                                             "300")),
+        # A write received by the server before a cutoff (or a midnight) but reached by
+        # its worker only after it keeps the moment it was received, if the worker reaches
+        # it within this many seconds; the cutoff waits as long before it closes the day
+        # (tracker.fence, "received").
+        "TRACKER_CUTOFF_GRACE_SECONDS": float(os.environ.get("TRACKER_CUTOFF_GRACE_SECONDS",
+                                                             "5")),
         # One active scheduler among several hosts on PostgreSQL (tracker.cutoff.leader):
         # the leader's lease lasts this long unless renewed (every third of it); a standby
         # asks for it this often. A dead leader is replaced within their sum.

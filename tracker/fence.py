@@ -22,13 +22,25 @@ On SQLite every transaction begins with BEGIN IMMEDIATE (`tracker.database`): wr
 serialised by the database's one write lock, the stamp is read once that lock is held, and
 so every write stamped before the cutoff has committed before the cutoff's own transaction
 can begin.
+
+**Received before, reached after.** A request waits before its worker reaches `stamp()`: in
+the proxy's and the server's queues and in the worker's first steps, a second or more in a
+rush. One received before a boundary (a cutoff, a midnight) and reached after it keeps the
+moment it was received (`received_at`: the web host's nginx says when it had the request
+whole, `X-Request-Start`, believed behind `TRACKER_TRUSTED_PROXIES`; else the moment the
+app began on it) — if its worker reaches the stamp within `TRACKER_CUTOFF_GRACE_SECONDS`
+of the boundary. It registers with the closing epoch *before* it reads the clock for that
+test, and `wait_for_writers` closes no epoch until that grace has passed, so the cutoff
+waits for every writer the grace admits, and a writer reaching the stamp after it is
+stamped when it got there (its update counts for the next day).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -42,6 +54,9 @@ log = logging.getLogger("tracker.cutoff")
 # The fence's advisory locks are (NAMESPACE, epoch), apart from any other use of them.
 NAMESPACE = 0x54524B  # "TRK"
 _HELD = "tracker_fence"  # session.info: ((transaction, savepoint), the epochs registered)
+RECEIVED = "tracker.received"  # a request's environ: when the server had it (aware UTC)
+REQUEST_START = "HTTP_X_REQUEST_START"  # nginx's "t=<seconds since the epoch>"
+_BELIEVED_AGE = timedelta(minutes=5)  # a proxy's receipt older than this is not believed
 
 _REGISTER_RAW = "SELECT pg_advisory_xact_lock_shared(%s, %s)"
 _CLOSE = text("SELECT pg_advisory_xact_lock(:ns, :epoch)")
@@ -88,7 +103,51 @@ def stamp(at: datetime | None = None) -> datetime:
     moment = clock.now()
     if calendar.epoch(moment) != guess:  # the clock crossed a boundary meanwhile
         _register(calendar.epoch(moment))
+    received = received_at()
+    if received is None or received >= moment:
+        return moment
+    first = calendar.epoch(received)
+    if first == calendar.epoch(moment):
+        return moment  # no boundary between: the stamp is when the write was reached
+    # Received before a boundary, reached after it: registered with the closing epoch
+    # first, then the clock read again — within the grace, the cutoff has not closed that
+    # epoch yet (`wait_for_writers`) and will wait for this write.
+    _register(first)
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_GRACE_SECONDS"])
+    if clock.now() <= calendar.epoch_end(first) + grace:
+        return received
     return moment
+
+
+def received_at() -> datetime | None:
+    """When the server had the current request (`RECEIVED`, set as it came in:
+    `mark_received`); None outside a request."""
+    return request.environ.get(RECEIVED) if has_request_context() else None
+
+
+def mark_received(app) -> None:
+    """Note in each request's environ when the server had it: the web host's nginx's
+    `X-Request-Start` (the moment it had the request whole) when the app trusts its proxies
+    (`TRACKER_TRUSTED_PROXIES`) and the time is plausible (not ahead of this host's clock,
+    not older than `_BELIEVED_AGE`); else the moment the app began on it."""
+    inner, config = app.wsgi_app, app.config
+
+    def wsgi_app(environ, start_response):
+        now = config.get("CLOCK", clock.system_now)()
+        received = now
+        header = environ.get(REQUEST_START, "") if config.get("TRACKER_TRUSTED_PROXIES") \
+            else ""
+        if header.startswith("t="):
+            try:
+                told = datetime.fromtimestamp(float(header[2:]), UTC)
+            except (ValueError, OverflowError, OSError):
+                told = None
+            if told is not None and now - _BELIEVED_AGE <= told <= now:
+                received = told
+        environ[RECEIVED] = received
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app
 
 
 def wait_for_writers(now: datetime, *, timeout: float) -> list[int]:
@@ -100,7 +159,15 @@ def wait_for_writers(now: datetime, *, timeout: float) -> list[int]:
     `timeout` seconds, after which the stragglers' sessions are ended. Returns the process
     ids ended that way (normally none). On SQLite, taking the write lock once is the wait.
     """
-    current = load_calendar().epoch(now)
+    calendar = load_calendar()
+    current = calendar.epoch(now)
+    # A write received before the boundary just passed may still reach its stamp within
+    # the grace (`stamp`): no epoch is closed before the grace is over.
+    grace = timedelta(seconds=current_app.config["TRACKER_CUTOFF_GRACE_SECONDS"])
+    left = (calendar.epoch_end(current - 1) + grace - clock.now()).total_seconds()
+    if left > 0:
+        db.session.commit()  # no transaction held open through the wait
+        clock.pause(min(left, grace.total_seconds()))
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         db.session.commit()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from tests.factories import ict
 from tracker.audit.models import AuditEntry
 from tracker.extensions import db
 from tracker.tasks.models import Task
@@ -211,3 +213,26 @@ def test_a_revoked_token_cannot_post_updates(api, world, users, tokens):
                                    json={"progress": 50, "work_done": "x"})
     assert response.status_code == 401
     assert updates_count() == 1
+
+
+@pytest.mark.parametrize("trusted,told,stamped", [
+    # nginx had it whole at 15:59:59.800, the worker reached it at 16:00:02: the day it was
+    # received, within the cutoff's grace (tracker.fence)
+    (1, (15, 59, 59, 800000), (15, 59, 59, 800000)),
+    (0, (15, 59, 59, 800000), (16, 0, 2, 0)),  # no proxy trusted: a client's header
+    (1, (16, 0, 3, 0), (16, 0, 2, 0)),  # ahead of this host's clock: not believed
+    (1, (15, 50, 0, 0), (16, 0, 2, 0)),  # received before the boundary, past the grace
+])
+def test_an_update_received_before_the_cutoff_keeps_the_moment_it_was_received(
+        app, api, world, clock, trusted, told, stamped):
+    app.config.update(TRACKER_TRUSTED_PROXIES=trusted, TRACKER_CUTOFF_GRACE_SECONDS=5)
+    clock.set(ict(2026, 11, 18, 16, 0, 2))
+    start = ict(2026, 11, 18, *told).timestamp()
+    response = api("ha_long").post(f"/tasks/{world.fresh.id}/updates", json={
+        "progress": 30, "work_done": "Gửi trước 16:00"},
+        headers={"X-Request-Start": f"t={start:.3f}"})
+    assert response.status_code == 201, response.get_json()
+    created = db.session.get(ProgressUpdate, response.get_json()["id"]).created_at
+    assert created == ict(2026, 11, 18, *stamped)
+    assert response.get_json()["reporting_day"] == (
+        "2026-11-18" if created <= ict(2026, 11, 18, 16, 0) else "2026-11-19")

@@ -175,6 +175,15 @@ class WorkCalendar:
         d = self.local_date(ts)
         return 2 * d.toordinal() + (ts > _cutoff_moment(self, d))
 
+    def epoch_end(self, epoch: int) -> datetime:
+        """The moment epoch `epoch` ends (aware UTC): its date's cutoff, or the next
+        midnight in the zone. A moment stamped at a cutoff still belongs to the epoch
+        that cutoff ends; the next midnight begins the next one."""
+        d = date.fromordinal(epoch // 2)
+        if epoch % 2 == 0:
+            return _cutoff_moment(self, d)
+        return _deadline_end(self, d)
+
     def deadline_end(self, deadline: date) -> datetime:
         """When a deadline (hạn chót) has passed: 00:00 in the zone on the next day, as UTC.
 
