@@ -102,6 +102,15 @@ def test_the_health_endpoint_shows_scheduler_errors_to_admins_only(app, client, 
     assert admin["problems"] == ["late", "scheduler_failing"]
 
 
+def test_a_scheduler_silent_too_long_is_shown_silent_not_running(app, client, clock, late):
+    KeepUp(app, name="host:1").tick()
+    clock.advance(minutes=10)  # it died: no heartbeat since
+    answer = client.get("/healthz/cutoff")
+    public = answer.get_json()
+    assert answer.status_code == 503 and "no_scheduler" in public["problems"]
+    assert [(s["state"], s["alive"]) for s in public["schedulers"]] == [("silent", False)]
+
+
 def test_the_admin_pages_say_how_late_the_cutoff_is(app, late, login_as):
     page = login_as("admin").get("/admin").get_data(as_text=True)
     assert 'data-testid="cutoff-status"' in page

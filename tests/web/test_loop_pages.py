@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
 from tests.factories import ict, make_task
+from tracker.evidence.service import attach_link
 from tracker.extensions import db
 from tracker.notifications.models import Notification
 from tracker.notifications.preferences import preferences_of, pushed_groups
@@ -72,6 +73,20 @@ def test_the_inbox_lists_what_waits_in_scope_oldest_first_with_counts(app, waiti
     # the header's badge on every page: 4 decisions wait
     assert re.search(r'data-testid="nav-inbox">Chờ xử lý <span class="count"[^>]*>4</span>',
                      _text(_client(app, "supervisor").get("/tasks")))
+
+
+def test_the_inbox_shows_each_completions_product_to_check_before_deciding(app, users,
+                                                                           waiting):
+    older, newer, *_rest = waiting
+    attach_link(users["ha_long"], older, "https://halong.gov.vn/bien-ban-ra-soat.pdf",
+                now=ict(2026, 11, 16, 9, 0))
+    db.session.commit()
+    page = _client(app, "supervisor").get("/supervise/inbox").get_data(as_text=True)
+    row = page[page.index(f'id="completion-{older.id}"'):]
+    row = row[:row.index("</li>\n")]
+    assert 'href="https://halong.gov.vn/bien-ban-ra-soat.pdf"' in row
+    other = page[page.index(f'id="completion-{newer.id}"'):]
+    assert "bien-ban-ra-soat" not in other[:other.index("</li>\n")]
 
 
 def test_the_waiting_completions_summed_from_the_kept_counts_are_the_tasks_in_scope(

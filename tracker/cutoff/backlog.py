@@ -137,7 +137,9 @@ class CutoffStatus:
             "active_scheduler": None if self.active is None else {
                 "name": self.active, "since": iso(self.lease[1]),
                 "lease_until": iso(self.lease[2])},
-            "schedulers": [{"name": s.name, "role": self.role(s), "state": s.state,
+            # A scheduler silent too long is "silent", whatever it last said of itself.
+            "schedulers": [{"name": s.name, "role": self.role(s),
+                            "state": s.state if s in self.alive() else "silent",
                             "seen_at": iso(s.seen_at),
                             "alive": s in self.alive(), "failures": s.failures,
                             "last_error": s.last_error, "last_error_at": iso(s.last_error_at)}
