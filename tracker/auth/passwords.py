@@ -5,7 +5,8 @@ The policy is one function, `password_problem`, for every way a password is set:
 admin creating a user or resetting a password (web, API, CLI) and a user changing their
 own. Length and a blocklist, no composition rules: at least 8 characters (12 for an
 admin, whose account reaches a whole province), at most 1,024; not one of the 20,000
-most common passwords (shipped with the package); not containing the username.
+most common passwords (shipped with the package), nor a repeated character or pattern or a
+run along the digits, the alphabet or the keyboard; not containing the username.
 
 Hashing takes about a quarter of a second on purpose. `hash_unlocked` hashes with no
 database lock held (docs/security.md, "Login throttling").
@@ -113,6 +114,19 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip() for line in gzip.decompress(data).decode().splitlines())
 
 
+_RUNS = ("0123456789" * 3, "abcdefghijklmnopqrstuvwxyz" * 2, "qwertyuiopasdfghjklzxcvbnm")
+
+
+def _trivial(folded: str) -> bool:
+    """A guess no list needs to hold: one character repeated ("aaaaaaaaaaaa"), a short
+    pattern repeated ("abcabcabcabc"), or a run along the digits, the alphabet or the
+    keyboard, either way ("123456789012", "zyxwvutsrqpo")."""
+    for size in range(1, 4):
+        if len(folded) >= 2 * size and folded == (folded[:size] * len(folded))[:len(folded)]:
+            return True
+    return any(folded in run or folded[::-1] in run for run in _RUNS)
+
+
 def min_length(role: str | None) -> int:
     return ADMIN_MIN_LENGTH if role == "admin" else MIN_LENGTH
 
@@ -130,7 +144,8 @@ def password_problem(password, *, username: str | None = None,
     if len(password) > MAX_LENGTH:
         return _("The password can have at most %(n)s characters.", n=MAX_LENGTH)
     folded = password.casefold()
-    if folded in common_passwords() or folded.strip() in common_passwords():
+    if folded in common_passwords() or folded.strip() in common_passwords() \
+            or _trivial(folded.strip()):
         return _("This password is one of the most commonly used and easily guessed; "
                  "choose another.")
     name = (username or "").casefold()
