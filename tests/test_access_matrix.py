@@ -125,6 +125,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "GET /calendar/<token>.ics": {role: R404 for role in ROLES},
     "GET /notifications": LOGGED_IN,
     "POST /notifications/read": LOGGED_IN,
+    # one's own notification, opened (marked read) on the way to its page; others' 404
+    "GET /notifications/<int(max=2147483647):notification_id>": OWNER,
     # task pages (the task is led by the member's commune: everyone's subtree holds it)
     "GET /tasks": LOGGED_IN,
     "GET /tasks/export.xlsx": LOGGED_IN,

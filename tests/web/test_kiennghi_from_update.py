@@ -149,7 +149,12 @@ def test_notifications_link_to_the_page_each_reader_sees(app, client, users, uni
     assert told.startswith(f"{duplicate.code}, đã gộp vào {first.code}")
     login(client, "ha_long")
     page = client.get("/notifications").get_data(as_text=True)
-    assert f'href="/kien-nghi/{duplicate.id}"' in page
+    told_id = db.session.scalar(select(Notification.id).where(
+        Notification.kind == "kn_answered", Notification.user_id == users["ha_long"].id))
+    assert f'href="/notifications/{told_id}"' in page  # opened (and marked read) from there
+    opened = client.get(f"/notifications/{told_id}")
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(f"/kien-nghi/{duplicate.id}")
     assert client.get(f"/kien-nghi/{duplicate.id}").status_code == 200
 
 
